@@ -1,0 +1,104 @@
+//! Command line: subcommands, flags and exit codes. Wires the layers and
+//! holds no logic of its own.
+
+use std::io::Read;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::parse;
+
+mod check;
+
+/// Exit statuses of CONTRACT.md.
+pub mod exit {
+    pub const OK: u8 = 0;
+    pub const CHECK_FAILED: u8 = 1;
+    pub const BAD_INPUT: u8 = 2;
+    pub const ROLLED_BACK: u8 = 3;
+    pub const OPERATOR_MUST_ACT: u8 = 4;
+}
+
+#[derive(Debug, Parser)]
+#[command(name = "cutover", version, about = "Prove that a site-to-site VPN backs up an ExpressRoute private peering, then fail over to it and back, safely.")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Validate a runbook file; exit 2 with file:line:col on the first problems.
+    Check {
+        /// The runbook (TOML).
+        runbook: PathBuf,
+    },
+    /// Parse a saved device or API output and print the normalized JSON.
+    Parse {
+        /// What the output is.
+        #[arg(value_enum)]
+        kind: parse::Kind,
+        /// The file to read; standard input when absent or `-`.
+        file: Option<PathBuf>,
+    },
+}
+
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { exit::BAD_INPUT } else { exit::OK };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    match cli.command {
+        Command::Check { runbook } => check::run(&runbook),
+        Command::Parse { kind, file } => run_parse(kind, file),
+    }
+}
+
+fn run_parse(kind: parse::Kind, file: Option<PathBuf>) -> ExitCode {
+    let (name, bytes) = match file.as_deref() {
+        None => ("<stdin>".to_string(), read_stdin()),
+        Some(p) if p.as_os_str() == "-" => ("<stdin>".to_string(), read_stdin()),
+        Some(p) => (p.display().to_string(), std::fs::read(p)),
+    };
+    let bytes = match bytes {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("error: cannot read {name}: {e}");
+            return ExitCode::from(exit::BAD_INPUT);
+        }
+    };
+    // Device captures are not always clean UTF-8 (a stray Latin-1 byte in
+    // an interface description must not stop the parse).
+    let text = String::from_utf8_lossy(&bytes);
+    match parse::to_json(kind, &text) {
+        Ok(v) => match serde_json::to_string_pretty(&v) {
+            Ok(s) => {
+                println!("{s}");
+                ExitCode::from(exit::OK)
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::from(exit::BAD_INPUT)
+            }
+        },
+        Err(e) => {
+            if e.line == 0 {
+                eprintln!("{name}: {}", e.message);
+            } else {
+                eprintln!("{name}:{}: {}", e.line, e.message);
+            }
+            ExitCode::from(exit::BAD_INPUT)
+        }
+    }
+}
+
+fn read_stdin() -> std::io::Result<Vec<u8>> {
+    let mut buf = Vec::new();
+    std::io::stdin().read_to_end(&mut buf)?;
+    Ok(buf)
+}
