@@ -5,6 +5,10 @@
 //! `runbook` is the procedure as data; `cli` wires the layers.
 
 pub mod cli;
+pub mod lab;
+pub mod engine;
+pub mod inventory;
 pub mod model;
 pub mod parse;
+pub mod probe;
 pub mod runbook;

@@ -21,13 +21,13 @@ fn kind_for(path: &Path) -> Option<Kind> {
         Kind::JunosRoute
     } else if rel.starts_with("traceroute/") || rel.starts_with("article/traceroute/") {
         Kind::Traceroute
-    } else if rel.starts_with("junos/bgp-summary/") {
+    } else if rel.starts_with("junos/bgp-summary/") || rel.starts_with("article/sessions/bgp-") {
         Kind::JunosBgpSummary
-    } else if rel.starts_with("junos/bfd-session/") {
+    } else if rel.starts_with("junos/bfd-session/") || rel.starts_with("article/sessions/bfd-") {
         Kind::JunosBfd
-    } else if rel.starts_with("junos/ike-sa/") {
+    } else if rel.starts_with("junos/ike-sa/") || rel.starts_with("article/sessions/ike-") {
         Kind::JunosIkeSa
-    } else if rel.starts_with("junos/ipsec-sa/") {
+    } else if rel.starts_with("junos/ipsec-sa/") || rel.starts_with("article/sessions/ipsec-") {
         Kind::JunosIpsecSa
     } else {
         return None;

@@ -85,6 +85,9 @@ impl Prefix {
         Ok((p, p.network() != addr))
     }
 
+    /// The prefix length in bits (a prefix is never "empty": /0 is the
+    /// default route, hence no `is_empty`).
+    #[allow(clippy::len_without_is_empty)]
     pub fn len(&self) -> u8 {
         match *self {
             Prefix::V4 { len, .. } | Prefix::V6 { len, .. } => len,

@@ -29,19 +29,32 @@ pub fn detect(input: &str) -> Encoding {
     Encoding::Text
 }
 
+/// The mode line Junos prints above the prompt (`{master:0}`,
+/// `{primary:node0}`, `[edit]`): bracketed and unquoted, which a JSON value
+/// holding a route never is.
+pub(super) fn is_bracketed_prompt(line: &str) -> bool {
+    let inner = line
+        .strip_prefix('{')
+        .and_then(|l| l.strip_suffix('}'))
+        .or_else(|| line.strip_prefix('[').and_then(|l| l.strip_suffix(']')));
+    inner.is_some_and(|i| i.starts_with(|c: char| c.is_ascii_alphabetic()) && !i.contains('"'))
+}
+
 /// A captured command line (`show route ...`, `user@host> show ...`).
 fn is_echo_or_prompt(line: &str) -> bool {
-    line.starts_with("show ")
+    is_bracketed_prompt(line.trim_end())
+        || line.starts_with("show ")
         || line.starts_with("run show ")
-        || line
-            .split_once(['>', '#'])
-            .is_some_and(|(head, tail)| {
-                !head.is_empty()
-                    && !head.contains(' ')
-                    && !head.starts_with('{')
-                    && !head.starts_with('<')
-                    && (tail.trim_start().starts_with("show ") || tail.trim().is_empty())
-            })
+        || line.split_once(['>', '#']).is_some_and(|(head, tail)| {
+            !head.is_empty()
+                && !head.contains(' ')
+                && !head.starts_with('{')
+                && !head.starts_with('<')
+                && {
+                    let tail = tail.trim_start();
+                    tail.starts_with("show ") || tail.starts_with("run show ") || tail.is_empty()
+                }
+        })
 }
 
 pub fn parse(input: &str) -> Result<RouteList<'_>, ParseError> {
@@ -49,5 +62,22 @@ pub fn parse(input: &str) -> Result<RouteList<'_>, ParseError> {
         Encoding::Text => junos_route_text::parse(input),
         Encoding::Json => junos_route_json::parse(input),
         Encoding::Xml => junos_route_xml::parse(input),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mode_lines_and_echo_are_not_the_encoding() {
+        let text = "{primary:node0}\nuser@SEA-SRX42-01> show route table Cust11.inet.0\n\nCust11.inet.0: 1 destinations";
+        assert_eq!(detect(text), Encoding::Text);
+        assert_eq!(
+            detect("[edit]\nroot@vsrx# run show route | display json\n[{\"data\"}]"),
+            Encoding::Json
+        );
+        assert_eq!(detect("{master:0}\n<rpc-reply>"), Encoding::Xml);
+        assert_eq!(detect("\n{\n\"route-information\""), Encoding::Json);
     }
 }
