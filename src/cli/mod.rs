@@ -10,6 +10,9 @@ use clap::{Parser, Subcommand};
 use crate::parse;
 
 mod check;
+pub mod verify;
+pub mod headless;
+pub mod validate;
 
 /// Exit statuses of CONTRACT.md.
 pub mod exit {

@@ -12,7 +12,11 @@ pub enum Command {
     GateConfirm { step: String, typed: String },
     /// Pass the gate although pre-checks failed: needs a non-empty reason
     /// and the confirmation text.
-    GateOverride { step: String, reason: String, typed: String },
+    GateOverride {
+        step: String,
+        reason: String,
+        typed: String,
+    },
     /// Do not make the change.
     GateDecline { step: String },
     /// The operator checked the new state and calls it healthy (stops the

@@ -204,15 +204,11 @@ impl Inventory {
             {
                 return Err(err(at, "`credential = \"client-secret\"` needs `tenant_id`, `client_id` and `client_secret_env`".into()));
             }
-            if !(az.endpoint.starts_with("https://")
-                || az.endpoint.starts_with("http://127.")
-                || az.endpoint.starts_with("http://[::1]")
-                || az.endpoint.starts_with("http://localhost"))
-            {
+            if !endpoint_is_acceptable(&az.endpoint) {
                 return Err(err(
                     at,
                     format!(
-                        "`endpoint` must be https:// (plain http only on loopback), got `{}`",
+                        "`endpoint` must be an https:// URL (plain http only on a loopback address), got `{}`",
                         az.endpoint
                     ),
                 ));
@@ -223,6 +219,29 @@ impl Inventory {
 
     pub fn device(&self, role: &str) -> Option<&Device> {
         self.devices.get(role)
+    }
+}
+
+/// https anywhere; plain http only to a loopback address (the lab), where
+/// the bearer token cannot leave the machine.
+fn endpoint_is_acceptable(endpoint: &str) -> bool {
+    let Ok(url) = reqwest::Url::parse(endpoint) else {
+        return false;
+    };
+    let Some(host) = url.host_str() else {
+        return false;
+    };
+    match url.scheme() {
+        "https" => true,
+        "http" => {
+            host.eq_ignore_ascii_case("localhost")
+                || host
+                    .trim_start_matches('[')
+                    .trim_end_matches(']')
+                    .parse::<std::net::IpAddr>()
+                    .is_ok_and(|a| a.is_loopback())
+        }
+        _ => false,
     }
 }
 
@@ -315,6 +334,17 @@ token_env = "CUTOVER_ARM_TOKEN"
             "[azure]\n",
             "[azure]\nendpoint = \"http://127.0.0.1:8080\"\n",
         );
+        assert!(load(&t).is_ok());
+        for bad in [
+            "http://127.0.0.1.evil.example",
+            "http://localhost.evil.example",
+            "ftp://127.0.0.1",
+            "not a url",
+        ] {
+            let t = GOOD.replace("[azure]\n", &format!("[azure]\nendpoint = \"{bad}\"\n"));
+            assert!(load(&t).is_err(), "{bad} accepted");
+        }
+        let t = GOOD.replace("[azure]\n", "[azure]\nendpoint = \"http://[::1]:8080\"\n");
         assert!(load(&t).is_ok());
     }
 

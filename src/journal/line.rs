@@ -66,7 +66,12 @@ pub struct Encoded {
 /// Encodes one record. `body` is the event as a JSON object, `kind` first.
 /// Public so tools and benchmarks can produce journals; the session's own
 /// writer is [`super::JournalWriter`], which also redacts and fsyncs.
-pub fn encode(seq: u64, ts: &str, body: &Map<String, Value>, prev: &str) -> Result<Encoded, EncodeError> {
+pub fn encode(
+    seq: u64,
+    ts: &str,
+    body: &Map<String, Value>,
+    prev: &str,
+) -> Result<Encoded, EncodeError> {
     if !body.get("kind").is_some_and(Value::is_string) {
         return Err(EncodeError::NoKind);
     }
@@ -132,7 +137,11 @@ pub fn now_ms() -> OffsetDateTime {
 pub(crate) enum LineError {
     /// Not JSON. `eof` when the text stops mid-value: what a torn write
     /// leaves. `col` is 1-based, in bytes.
-    Json { col: usize, eof: bool, message: String },
+    Json {
+        col: usize,
+        eof: bool,
+        message: String,
+    },
     /// JSON, but not a journal record.
     Field { col: usize, message: String },
 }
@@ -202,7 +211,9 @@ pub(crate) fn decode(line: &[u8], compute_hash: bool) -> Result<Decoded, LineErr
     };
     let mut hex_member = |name: &'static str| match obj.remove(name) {
         Some(Value::String(s)) if is_hash(&s) => Ok(s),
-        Some(_) => Err(field_err(format!("`{name}` is not 64 lowercase hex digits"))),
+        Some(_) => Err(field_err(format!(
+            "`{name}` is not 64 lowercase hex digits"
+        ))),
         None => Err(field_err(format!("no `{name}`"))),
     };
     let prev = hex_member("prev")?;
@@ -256,11 +267,19 @@ mod tests {
         assert_eq!(e.hash, hex(&Sha256::digest(without.as_bytes())));
         assert_eq!(
             e.line,
-            format!("{}{},\"hash\":\"{}\"}}\n", &without[..without.len() - 1], "", e.hash)
+            format!(
+                "{}{},\"hash\":\"{}\"}}\n",
+                &without[..without.len() - 1],
+                "",
+                e.hash
+            )
         );
         let d = decode(e.line.trim_end_matches('\n').as_bytes(), true).expect("decodes");
         assert_eq!(d.computed.as_deref(), Some(e.hash.as_str()));
-        assert_eq!((d.seq, d.kind.as_str(), d.prev.as_str()), (3, "step_start", ZERO_HASH));
+        assert_eq!(
+            (d.seq, d.kind.as_str(), d.prev.as_str()),
+            (3, "step_start", ZERO_HASH)
+        );
         assert_eq!(format_ts(d.ts), "2026-01-02T03:04:05.678Z");
         assert_eq!(d.body, body());
     }
@@ -269,10 +288,15 @@ mod tests {
     fn reserved_members_and_missing_kind_are_refused() {
         let mut b = body();
         b.insert("prev".into(), Value::from("x"));
-        assert!(matches!(encode(0, "t", &b, ZERO_HASH), Err(EncodeError::Reserved(k)) if k == "prev"));
+        assert!(
+            matches!(encode(0, "t", &b, ZERO_HASH), Err(EncodeError::Reserved(k)) if k == "prev")
+        );
         let mut b = body();
         b.remove("kind");
-        assert!(matches!(encode(0, "t", &b, ZERO_HASH), Err(EncodeError::NoKind)));
+        assert!(matches!(
+            encode(0, "t", &b, ZERO_HASH),
+            Err(EncodeError::NoKind)
+        ));
     }
 
     #[test]
@@ -288,10 +312,16 @@ mod tests {
     fn torn_line_is_eof() {
         let e = encode(0, "2026-01-02T03:04:05.678Z", &body(), ZERO_HASH).expect("encodes");
         let torn = &e.line.as_bytes()[..40];
-        assert!(matches!(decode(torn, false), Err(LineError::Json { eof: true, .. })));
+        assert!(matches!(
+            decode(torn, false),
+            Err(LineError::Json { eof: true, .. })
+        ));
         let mut extra = e.line.trim_end().as_bytes().to_vec();
         extra.push(b'x');
-        assert!(matches!(decode(&extra, false), Err(LineError::Json { eof: false, .. })));
+        assert!(matches!(
+            decode(&extra, false),
+            Err(LineError::Json { eof: false, .. })
+        ));
     }
 
     #[test]

@@ -249,14 +249,23 @@ impl Redactor {
         redact_with(&rules, text)
     }
 
-    /// Redacts every string value of `value` in place, and the keys of
-    /// nested objects (`protect_top_keys` keeps the top level's, which are
-    /// the record's schema). Strings that are exactly one of `vocabulary`
-    /// are left alone: they are enum tags the program itself wrote, and
-    /// blanking them would make the record unreadable as an event.
-    pub fn redact_value(&self, value: &mut Value, vocabulary: &[&str], protect_top_keys: bool) {
+    /// Redacts every string value and every object key of `value` in place.
+    pub fn redact_value(&self, value: &mut Value) {
+        self.redact_value_except(value, &|_| false, false);
+    }
+
+    /// Like [`Redactor::redact_value`], but string values for which
+    /// `protected` holds are left alone (enum tags the program itself
+    /// wrote: blanking them would make a record unreadable as an event),
+    /// and with `keep_top_keys` the top-level keys too (a record's schema).
+    pub fn redact_value_except(
+        &self,
+        value: &mut Value,
+        protected: &dyn Fn(&str) -> bool,
+        keep_top_keys: bool,
+    ) {
         let rules = self.read();
-        redact_value_with(&rules, value, vocabulary, protect_top_keys);
+        redact_value_with(&rules, value, protected, keep_top_keys);
     }
 
     fn read(&self) -> RwLockReadGuard<'_, Rules> {
@@ -271,10 +280,15 @@ impl Redactor {
     }
 }
 
-fn redact_value_with(rules: &Rules, value: &mut Value, vocabulary: &[&str], top: bool) {
+fn redact_value_with(
+    rules: &Rules,
+    value: &mut Value,
+    protected: &dyn Fn(&str) -> bool,
+    top: bool,
+) {
     match value {
         Value::String(s) => {
-            if vocabulary.contains(&s.as_str()) {
+            if protected(s) {
                 return;
             }
             if let Cow::Owned(r) = redact_with(rules, s) {
@@ -283,26 +297,42 @@ fn redact_value_with(rules: &Rules, value: &mut Value, vocabulary: &[&str], top:
         }
         Value::Array(items) => {
             for v in items {
-                redact_value_with(rules, v, vocabulary, false);
+                redact_value_with(rules, v, protected, false);
             }
         }
         Value::Object(map) => {
-            let needs_key_change =
-                !top && map.keys().any(|k| matches!(redact_with(rules, k), Cow::Owned(_)));
+            let needs_key_change = !top
+                && map
+                    .keys()
+                    .any(|k| matches!(redact_with(rules, k), Cow::Owned(_)));
             if needs_key_change {
                 let old = std::mem::take(map);
                 for (k, mut v) in old {
-                    redact_value_with(rules, &mut v, vocabulary, false);
+                    redact_value_with(rules, &mut v, protected, false);
                     let k = redact_with(rules, &k).into_owned();
                     map.insert(k, v);
                 }
             } else {
                 for v in map.values_mut() {
-                    redact_value_with(rules, v, vocabulary, false);
+                    redact_value_with(rules, v, protected, false);
                 }
             }
         }
-        Value::Null | Value::Bool(_) | Value::Number(_) => {}
+        Value::Number(n) => {
+            // A digits-only secret (a PIN-like password) would otherwise
+            // survive as a JSON number, e.g. inside a parsed output. The
+            // value becomes a string: the record may then no longer read
+            // as its event type, which is the lesser harm.
+            let digits = n.to_string();
+            if rules
+                .secrets
+                .iter()
+                .any(|s| s.bytes().all(|b| b.is_ascii_digit()) && digits.contains(s.as_str()))
+            {
+                *value = Value::String(REDACTED.to_string());
+            }
+        }
+        Value::Null | Value::Bool(_) => {}
     }
 }
 
@@ -401,9 +431,7 @@ fn redact_putty(text: &str) -> Option<String> {
         let end = match t[start..].find(MAC) {
             Some(m) => {
                 let after = start + m + MAC.len();
-                t[after..]
-                    .find(['\n', '\r'])
-                    .map_or(t.len(), |e| after + e)
+                t[after..].find(['\n', '\r']).map_or(t.len(), |e| after + e)
             }
             None => t.len(),
         };
@@ -471,7 +499,10 @@ fn redact_bearer(text: &str) -> Option<String> {
                 continue;
             }
             let tok = i + 6 + gap;
-            let len = bytes[tok..].iter().take_while(|b| is_token_char(**b)).count();
+            let len = bytes[tok..]
+                .iter()
+                .take_while(|b| is_token_char(**b))
+                .count();
             if len >= MIN_BEARER_TOKEN {
                 return Some((tok, tok + len));
             }
@@ -514,7 +545,10 @@ mod tests {
         let red = r();
         red.register_secret("abc");
         red.register_secret("xxabcxx");
-        assert_eq!(red.redact_str("1 xxabcxx 2 abc"), "1 [REDACTED] 2 [REDACTED]");
+        assert_eq!(
+            red.redact_str("1 xxabcxx 2 abc"),
+            "1 [REDACTED] 2 [REDACTED]"
+        );
     }
 
     #[test]
@@ -538,7 +572,10 @@ mod tests {
         let jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl";
         assert_eq!(red.redact_str(&format!("t={jwt};")), "t=[REDACTED];");
         // Unsigned token (empty third segment).
-        assert_eq!(red.redact_str("eyJhbGciOiJub25lIn0.eyJ4IjoxfQ."), "[REDACTED]");
+        assert_eq!(
+            red.redact_str("eyJhbGciOiJub25lIn0.eyJ4IjoxfQ."),
+            "[REDACTED]"
+        );
         // Two segments and an embedded `eyJ` are not tokens.
         assert_eq!(red.redact_str("eyJhb.eyJ4"), "eyJhb.eyJ4");
         assert_eq!(red.redact_str("keyJar.a.b"), "keyJar.a.b");
@@ -562,7 +599,10 @@ mod tests {
         let red = r();
         let ppk = "PuTTY-User-Key-File-3: ssh-ed25519\nPublic-Lines: 2\nAAAA\nPrivate-Lines: 1\nSECRETBASE64\nPrivate-MAC: 0123abcd\nnext";
         let out = red.redact_str(ppk);
-        assert!(!out.contains("SECRETBASE64") && !out.contains("0123abcd"), "{out}");
+        assert!(
+            !out.contains("SECRETBASE64") && !out.contains("0123abcd"),
+            "{out}"
+        );
         assert!(out.ends_with("[REDACTED]\nnext"), "{out}");
     }
 
@@ -576,16 +616,64 @@ mod tests {
             red.redact_str("psk s3cret-42 and s3cret"),
             "psk [REDACTED] and [REDACTED]"
         );
-        assert_eq!(red.redact_str("mail alice@corp.example."), "mail [REDACTED].");
-        assert_eq!(red.redact_str("key=abc;end key=a b;end"), "[REDACTED] key=a b;end");
+        assert_eq!(
+            red.redact_str("mail alice@corp.example."),
+            "mail [REDACTED]."
+        );
+        assert_eq!(
+            red.redact_str("key=abc;end key=a b;end"),
+            "[REDACTED] key=a b;end"
+        );
     }
 
     #[test]
     fn too_broad_patterns_are_refused() {
         for p in ["*", "", "a*", "**x*", " * "] {
-            assert!(matches!(Pattern::parse(p), Err(RedactError::TooBroad { .. })), "{p:?}");
+            assert!(
+                matches!(Pattern::parse(p), Err(RedactError::TooBroad { .. })),
+                "{p:?}"
+            );
         }
         assert!(Pattern::parse("abc*").is_ok());
+    }
+
+    #[test]
+    fn inventory_patterns_and_the_values_of_its_credential_variables() {
+        // Cargo sets CARGO_MANIFEST_DIR for the test process: a variable
+        // whose value is known without touching the environment.
+        let inv = Inventory::from_str(
+            r#"
+redact = ["s3cret*"]
+[devices.ce1]
+platform = "junos"
+host = "127.0.0.1"
+password_env = "CARGO_MANIFEST_DIR"
+passphrase_env = "CUTOVER_TEST_SURELY_UNSET_VARIABLE"
+"#,
+            std::path::Path::new("inv.toml"),
+        )
+        .expect("inventory");
+        let red = Redactor::for_inventory(&inv).expect("redactor");
+        let text = format!("dir={} psk=s3cret-9", env!("CARGO_MANIFEST_DIR"));
+        assert_eq!(red.redact_str(&text), "dir=[REDACTED] psk=[REDACTED]");
+
+        let broad = Inventory {
+            redact: vec!["x*".into()],
+            ..inv
+        };
+        assert!(Redactor::for_inventory(&broad).is_err());
+    }
+
+    #[test]
+    fn digits_only_secret_inside_a_number() {
+        let red = r();
+        red.register_secret("4242");
+        let mut v = serde_json::json!({"pin": 4242, "asn": 65020, "n": 1424242});
+        red.redact_value(&mut v);
+        assert_eq!(
+            v,
+            serde_json::json!({"pin": "[REDACTED]", "asn": 65020, "n": "[REDACTED]"})
+        );
     }
 
     #[test]
@@ -605,7 +693,7 @@ mod tests {
             "kind": "step_end", "verdict": "passed", "note": "passphrase here",
             "nested": {"password-key": ["passwd"]}
         });
-        red.redact_value(&mut v, &["passed"], true);
+        red.redact_value_except(&mut v, &|s| s == "passed", true);
         assert_eq!(
             v,
             serde_json::json!({

@@ -224,7 +224,11 @@ pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     let y = if m <= 2 { y + 1 } else { y };
     // d is 1..=31 and m 1..=12 by construction.
-    (y, u32::try_from(m).unwrap_or(1), u32::try_from(d).unwrap_or(1))
+    (
+        y,
+        u32::try_from(m).unwrap_or(1),
+        u32::try_from(d).unwrap_or(1),
+    )
 }
 
 #[cfg(test)]
@@ -235,8 +239,14 @@ mod tests {
     #[test]
     fn timespans() {
         assert_eq!(timespan(Duration::ZERO), "00:00:00");
-        assert_eq!(timespan(Duration::from_millis(20_537_334)), "05:42:17.3340000");
-        assert_eq!(timespan(Duration::from_secs(2 * 86_400 + 3600)), "2.01:00:00.0000000");
+        assert_eq!(
+            timespan(Duration::from_millis(20_537_334)),
+            "05:42:17.3340000"
+        );
+        assert_eq!(
+            timespan(Duration::from_secs(2 * 86_400 + 3600)),
+            "2.01:00:00.0000000"
+        );
     }
 
     #[test]

@@ -317,16 +317,34 @@ fn local_paths(inp: &Inputs<'_>, node: Node) -> Vec<Path> {
         local_via: None,
         since: inp.router_since,
     };
-    let tunnel_of = |via: &str| inp.topo.tunnels.iter().find(|t| t.st_interface == via).map(|t| t.index);
-    let st_up = |via: &str| tunnel_of(via).is_none_or(|k| inp.tunnel_up.get(k).copied().unwrap_or(false));
+    let tunnel_of = |via: &str| {
+        inp.topo
+            .tunnels
+            .iter()
+            .find(|t| t.st_interface == via)
+            .map(|t| t.index)
+    };
+    let st_up =
+        |via: &str| tunnel_of(via).is_none_or(|k| inp.tunnel_up.get(k).copied().unwrap_or(false));
     // A static route through a tunnel is as old as the tunnel.
     let st_since = |via: &str| {
-        tunnel_of(via).and_then(|k| inp.tunnel_since.get(k).copied()).unwrap_or(inp.router_since)
+        tunnel_of(via)
+            .and_then(|k| inp.tunnel_since.get(k).copied())
+            .unwrap_or(inp.router_since)
     };
-    for i in r.interfaces.iter().filter(|i| i.instance.is_some() && i.instance == r.instance) {
-        let (Some(addr), Some(subnet)) = (i.addr, i.subnet()) else { continue };
+    for i in r
+        .interfaces
+        .iter()
+        .filter(|i| i.instance.is_some() && i.instance == r.instance)
+    {
+        let (Some(addr), Some(subnet)) = (i.addr, i.subnet()) else {
+            continue;
+        };
         let mut d = base(subnet, Protocol::Direct);
-        d.next_hops.push(NextHop { to: None, via: i.name });
+        d.next_hops.push(NextHop {
+            to: None,
+            via: i.name,
+        });
         out.push(d);
         // Junos shows no Local route for a /32 (a loopback): the Direct
         // route is the same prefix.
@@ -355,7 +373,10 @@ fn local_paths(inp: &Inputs<'_>, node: Node) -> Vec<Path> {
             // scenario loads; an unknown one here would just not resolve.
             if let Some(i) = r.interfaces.iter().find(|i| i.name == *via) {
                 let mut s = base(*prefix, Protocol::Static);
-                s.next_hops.push(NextHop { to: None, via: i.name });
+                s.next_hops.push(NextHop {
+                    to: None,
+                    via: i.name,
+                });
                 out.push(s);
             }
         }
@@ -370,19 +391,30 @@ fn is_private_as(asn: u32) -> bool {
 /// What end `from` of session `sid` announces: per prefix, the sender's
 /// path and the path as the other end receives it (AS path prepended,
 /// local preference set, next hop and weight of the receiver).
-pub fn exported(inp: &Inputs<'_>, sid: usize, from: usize, ribs: &[Rib]) -> Vec<(Prefix, Path, Path)> {
+pub fn exported(
+    inp: &Inputs<'_>,
+    sid: usize,
+    from: usize,
+    ribs: &[Rib],
+) -> Vec<(Prefix, Path, Path)> {
     let topo = inp.topo;
     let mut out = Vec::new();
-    let Some(s) = topo.sessions.get(sid) else { return out };
+    let Some(s) = topo.sessions.get(sid) else {
+        return out;
+    };
     let from = from.min(1);
     let (tx, rx): (&EndSpec, &EndSpec) = (&s.ends[from], &s.ends[1 - from]);
     let tx_r = topo.router(tx.node);
     let rx_r = topo.router(rx.node);
     let ebgp = tx_r.asn != rx_r.asn;
-    let (Some(export), Some(lp_out)) = (inp.exports.get(sid), inp.local_pref_out.get(sid)) else { return out };
+    let (Some(export), Some(lp_out)) = (inp.exports.get(sid), inp.local_pref_out.get(sid)) else {
+        return out;
+    };
     let (export, lp_out) = (&export[from], lp_out[from]);
     let session_since = inp.session_since.get(sid).copied().unwrap_or_default();
-    let Some(rib) = ribs.get(tx.node.index()) else { return out };
+    let Some(rib) = ribs.get(tx.node.index()) else {
+        return out;
+    };
     for (prefix, dest) in &rib.dests {
         if export.deny.contains(prefix) {
             continue;
@@ -398,7 +430,8 @@ pub fn exported(inp: &Inputs<'_>, sid: usize, from: usize, ribs: &[Rib]) -> Vec<
                         && export.learned
                         && p.is_bgp()
                         && session != sid
-                        && !(from_ibgp && !ebgp)
+                        // iBGP split horizon.
+                        && (ebgp || !from_ibgp)
                 }
             };
             if !eligible {
@@ -415,7 +448,11 @@ pub fn exported(inp: &Inputs<'_>, sid: usize, from: usize, ribs: &[Rib]) -> Vec<
                     continue;
                 }
             }
-            let local_pref = if ebgp { 100 } else { lp_out.unwrap_or(p.local_pref) };
+            let local_pref = if ebgp {
+                100
+            } else {
+                lp_out.unwrap_or(p.local_pref)
+            };
             let sent = Path {
                 prefix: *prefix,
                 protocol: Protocol::Bgp,
@@ -450,7 +487,13 @@ pub fn exported(inp: &Inputs<'_>, sid: usize, from: usize, ribs: &[Rib]) -> Vec<
 }
 
 /// Paths received over session `sid` from end `from`, by prefix.
-fn announce(inp: &Inputs<'_>, sid: usize, from: usize, ribs: &[Rib], out: &mut BTreeMap<Prefix, Vec<Path>>) {
+fn announce(
+    inp: &Inputs<'_>,
+    sid: usize,
+    from: usize,
+    ribs: &[Rib],
+    out: &mut BTreeMap<Prefix, Vec<Path>>,
+) {
     for (prefix, _, sent) in exported(inp, sid, from, ribs) {
         out.entry(prefix).or_default().push(sent);
     }
@@ -462,7 +505,9 @@ fn sort_dest(paths: &mut [Path]) {
 
 /// Adds the next hops of equal paths to the active one (BGP multipath).
 fn apply_multipath(paths: &mut [Path]) {
-    let Some((first, rest)) = paths.split_first_mut() else { return };
+    let Some((first, rest)) = paths.split_first_mut() else {
+        return;
+    };
     for p in rest.iter() {
         if multipath_equal(first, p) {
             for nh in &p.next_hops {
@@ -496,7 +541,13 @@ pub fn converge(inp: &Inputs<'_>) -> Vec<Rib> {
                         if topo.router(*n).multipath {
                             apply_multipath(&mut paths);
                         }
-                        (k, Dest { paths, last_active: None })
+                        (
+                            k,
+                            Dest {
+                                paths,
+                                last_active: None,
+                            },
+                        )
                     })
                     .collect();
                 Rib { dests }
@@ -559,7 +610,11 @@ pub fn carry_over(prev: Option<&[Rib]>, next: &mut [Rib], now: Duration) {
                 None => new_active,
                 Some(od) => {
                     let old_active = od.active().map(|p| p.source);
-                    if old_active == new_active { od.last_active } else { old_active.or(od.last_active) }
+                    if old_active == new_active {
+                        od.last_active
+                    } else {
+                        old_active.or(od.last_active)
+                    }
                 }
             };
         }
@@ -573,7 +628,14 @@ mod tests {
 
     fn peer(session: usize, addr: [u8; 4], asn: u32, ibgp: bool) -> Option<Peer> {
         let a = Ipv4Addr::from(addr);
-        Some(Peer { session, node: Node::Ce1, addr: a, asn, router_id: a, ibgp })
+        Some(Peer {
+            session,
+            node: Node::Ce1,
+            addr: a,
+            asn,
+            router_id: a,
+            ibgp,
+        })
     }
 
     fn bgp(lp: u32, as_path: Vec<u32>, peer: Option<Peer>) -> Path {
@@ -586,7 +648,10 @@ mod tests {
             as_path,
             origin: Origin::Igp,
             med: None,
-            source: PathSource::Session { session: peer.map(|p| p.session).unwrap_or(0), n: 0 },
+            source: PathSource::Session {
+                session: peer.map(|p| p.session).unwrap_or(0),
+                n: 0,
+            },
             peer,
             next_hops: vec![],
             local_via: None,
@@ -603,8 +668,15 @@ mod tests {
         assert_eq!(compare(&er1, &er2), (Ordering::Less, Step::RouterId));
         // Without the CE's local preference the eBGP VPN path beats iBGP.
         let er2_plain = bgp(100, vec![12076], peer(3, [192, 168, 11, 2], 65020, true));
-        assert_eq!(compare(&vpn, &er2_plain), (Ordering::Less, Step::ExternalOverInternal));
-        let long = bgp(100, vec![65515, 65515], peer(5, [10, 17, 11, 77], 65515, false));
+        assert_eq!(
+            compare(&vpn, &er2_plain),
+            (Ordering::Less, Step::ExternalOverInternal)
+        );
+        let long = bgp(
+            100,
+            vec![65515, 65515],
+            peer(5, [10, 17, 11, 77], 65515, false),
+        );
         assert_eq!(compare(&vpn, &long), (Ordering::Less, Step::AsPathLength));
         let mut stat = bgp(100, vec![], None);
         stat.protocol = Protocol::Static;
@@ -630,9 +702,18 @@ mod tests {
             bgp(150, vec![12076], peer(3, [192, 168, 11, 2], 65020, true)),
             bgp(150, vec![12076], peer(2, [192, 168, 11, 0], 65020, true)),
         ];
-        paths[0].next_hops = vec![NextHop { to: None, via: "st0.118" }];
-        paths[1].next_hops = vec![NextHop { to: Some(Ipv4Addr::new(192, 168, 11, 2)), via: "reth2.11" }];
-        paths[2].next_hops = vec![NextHop { to: Some(Ipv4Addr::new(192, 168, 11, 0)), via: "reth1.11" }];
+        paths[0].next_hops = vec![NextHop {
+            to: None,
+            via: "st0.118",
+        }];
+        paths[1].next_hops = vec![NextHop {
+            to: Some(Ipv4Addr::new(192, 168, 11, 2)),
+            via: "reth2.11",
+        }];
+        paths[2].next_hops = vec![NextHop {
+            to: Some(Ipv4Addr::new(192, 168, 11, 0)),
+            via: "reth1.11",
+        }];
         sort_dest(&mut paths);
         apply_multipath(&mut paths);
         let vias: Vec<_> = paths[0].next_hops.iter().map(|n| n.via).collect();
@@ -642,8 +723,16 @@ mod tests {
     }
 
     fn inputs_default(topo: &Topology) -> (Vec<[Export; 2]>, Vec<[Option<u32>; 2]>) {
-        let ex = topo.sessions.iter().map(|s| [s.ends[0].export.clone(), s.ends[1].export.clone()]).collect();
-        let lp = topo.sessions.iter().map(|s| [s.ends[0].local_pref_out, s.ends[1].local_pref_out]).collect();
+        let ex = topo
+            .sessions
+            .iter()
+            .map(|s| [s.ends[0].export.clone(), s.ends[1].export.clone()])
+            .collect();
+        let lp = topo
+            .sessions
+            .iter()
+            .map(|s| [s.ends[0].local_pref_out, s.ends[1].local_pref_out])
+            .collect();
         (ex, lp)
     }
 
@@ -675,7 +764,11 @@ mod tests {
         assert_eq!((a.local_pref, a.as_path.clone()), (150, vec![12076]));
         assert_eq!(a.peer.map(|p| p.addr), Some(Ipv4Addr::new(192, 168, 11, 0)));
         assert_eq!(a.next_hops.len(), 2, "multipath over both CEs");
-        assert!(hub.paths[2..].iter().all(|p| p.local_pref == 100 && p.as_path == [65515]));
+        assert!(
+            hub.paths[2..]
+                .iter()
+                .all(|p| p.local_pref == 100 && p.as_path == [65515])
+        );
         // Azure: ER-learned on-prem path (weight 32769) beats the VPN one.
         let v0 = &ribs[Node::VpnGw0.index()];
         let onprem = v0.dests.get(&topo.onprem).expect("on-prem on vpngw0");
@@ -687,7 +780,11 @@ mod tests {
         // The CE advertises the on-prem prefix to its MSEE, learned from the
         // firewall over iBGP.
         let ce1 = &ribs[Node::Ce1.index()];
-        let p = ce1.dests.get(&topo.onprem).and_then(Dest::active).expect("on-prem on ce1");
+        let p = ce1
+            .dests
+            .get(&topo.onprem)
+            .and_then(Dest::active)
+            .expect("on-prem on ce1");
         assert_eq!(p.as_path, Vec::<u32>::new());
     }
 }

@@ -24,7 +24,9 @@ pub struct RealClock {
 
 impl RealClock {
     pub fn new() -> Self {
-        Self { start: Instant::now() }
+        Self {
+            start: Instant::now(),
+        }
     }
 }
 
@@ -59,7 +61,10 @@ impl VirtualClock {
         let mut cur = self.nanos.load(Ordering::Acquire);
         loop {
             let next = cur.saturating_add(add);
-            match self.nanos.compare_exchange_weak(cur, next, Ordering::AcqRel, Ordering::Acquire) {
+            match self
+                .nanos
+                .compare_exchange_weak(cur, next, Ordering::AcqRel, Ordering::Acquire)
+            {
                 Ok(_) => return,
                 Err(seen) => cur = seen,
             }

@@ -127,7 +127,12 @@ impl TraceResult {
                     }
                     Hop {
                         ttl: h.ttl,
-                        rtts_ms: h.probes.iter().filter(|p| p.addr.is_some()).map(|p| p.rtt_ms).collect(),
+                        rtts_ms: h
+                            .probes
+                            .iter()
+                            .filter(|p| p.addr.is_some())
+                            .map(|p| p.rtt_ms)
+                            .collect(),
                         timeout: addresses.is_empty(),
                         addresses,
                     }
@@ -140,9 +145,14 @@ impl TraceResult {
 /// One echo request's fate.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub enum PingReply {
-    Echo { rtt_ms: f64, ttl: u8 },
+    Echo {
+        rtt_ms: f64,
+        ttl: u8,
+    },
     /// `From ADDR icmp_seq=N Destination Net Unreachable`.
-    NetUnreachable { from: Ipv4Addr },
+    NetUnreachable {
+        from: Ipv4Addr,
+    },
     Lost,
 }
 
@@ -161,7 +171,11 @@ impl World {
         let r = self.topo.router(node);
         r.router_id == addr
             || r.interfaces.iter().any(|i| i.addr == Some(addr))
-            || self.topo.sessions.iter().any(|s| s.ends.iter().any(|e| e.node == node && e.addr == addr))
+            || self
+                .topo
+                .sessions
+                .iter()
+                .any(|s| s.ends.iter().any(|e| e.node == node && e.addr == addr))
     }
 
     /// The router (or host) that holds `addr` as its own.
@@ -172,7 +186,10 @@ impl World {
         if addr == self.topo.vm.addr {
             return Some(Target::Vm);
         }
-        Node::ALL.into_iter().find(|n| self.owns(*n, addr)).map(Target::Router)
+        Node::ALL
+            .into_iter()
+            .find(|n| self.owns(*n, addr))
+            .map(Target::Router)
     }
 
     fn drops(&self, c: Carriage) -> bool {
@@ -180,8 +197,18 @@ impl World {
     }
 
     /// Forwards a packet for `dst` that just reached `node`.
-    pub(super) fn walk_from(&self, node: Node, ingress: Option<Ipv4Addr>, latency_ms: f64, dst: Ipv4Addr) -> Walk {
-        let mut w = Walk { stations: Vec::new(), end: End::Dropped, crossed: Vec::new() };
+    pub(super) fn walk_from(
+        &self,
+        node: Node,
+        ingress: Option<Ipv4Addr>,
+        latency_ms: f64,
+        dst: Ipv4Addr,
+    ) -> Walk {
+        let mut w = Walk {
+            stations: Vec::new(),
+            end: End::Dropped,
+            crossed: Vec::new(),
+        };
         let (mut node, mut ingress, mut lat) = (node, ingress, latency_ms);
         // The lab's longest path is five routers; anything longer loops.
         for _ in 0..32 {
@@ -195,7 +222,11 @@ impl World {
                 w.end = End::Dropped;
                 return w;
             }
-            w.stations.push(Station { node, ingress, latency_ms: lat });
+            w.stations.push(Station {
+                node,
+                ingress,
+                latency_ms: lat,
+            });
             let Some(p) = self.rib(node).lookup(dst) else {
                 w.end = End::Unreachable;
                 return w;
@@ -225,7 +256,12 @@ impl World {
                 Protocol::Static => {
                     let via = p.next_hops.first().map(|n| n.via).unwrap_or_default();
                     let Some(t) = self.topo.tunnels.iter().find(|t| t.st_interface == via) else {
-                        w.end = End::Dropped;
+                        // A static route onto a LAN: delivered like a direct one.
+                        w.end = match self.owner(dst) {
+                            Some(Target::Server) => End::Delivered(Target::Server, lat + SERVER_MS),
+                            Some(t @ Target::Router(_)) => End::Delivered(t, lat + LAN_MS),
+                            _ => End::Dropped,
+                        };
                         return w;
                     };
                     if self.drops(Carriage::Vpn) {
@@ -255,7 +291,9 @@ impl World {
                             ER_CORE_MS
                         }
                         Some(Carrier::Tunnel(i)) => {
-                            if self.drops(Carriage::Vpn) || !self.tunnels.get(i).is_some_and(|t| t.up) {
+                            if self.drops(Carriage::Vpn)
+                                || !self.tunnels.get(i).is_some_and(|t| t.up)
+                            {
                                 w.end = End::Dropped;
                                 return w;
                             }
@@ -269,7 +307,11 @@ impl World {
                             return w;
                         }
                     };
-                    let arrives_on = if matches!(carrier, Some(Carrier::Tunnel(_))) { None } else { Some(peer.addr) };
+                    let arrives_on = if matches!(carrier, Some(Carrier::Tunnel(_))) {
+                        None
+                    } else {
+                        Some(peer.addr)
+                    };
                     (node, ingress, lat) = (peer.node, arrives_on, lat + hop_ms);
                 }
             }
@@ -280,7 +322,11 @@ impl World {
     /// A packet the server sends to `dst` (through its default gateway).
     pub(super) fn walk_from_server(&self, dst: Ipv4Addr) -> Walk {
         if dst == self.topo.server.addr {
-            return Walk { stations: vec![], end: End::Delivered(Target::Server, 0.0), crossed: vec![] };
+            return Walk {
+                stations: vec![],
+                end: End::Delivered(Target::Server, 0.0),
+                crossed: vec![],
+            };
         }
         let gw = self.topo.server.gateway;
         match Node::ALL.into_iter().find(|n| self.owns(*n, gw)) {
@@ -288,7 +334,11 @@ impl World {
                 // The gateway itself is a station unless it is the target.
                 self.walk_from(first, Some(gw), SERVER_MS, dst)
             }
-            None => Walk { stations: vec![], end: End::Dropped, crossed: vec![] },
+            None => Walk {
+                stations: vec![],
+                end: End::Dropped,
+                crossed: vec![],
+            },
         }
     }
 
@@ -297,14 +347,21 @@ impl World {
     /// the VPN's for equal prefixes (Azure prefers ExpressRoute).
     pub(super) fn walk_from_vm(&self, dst: Ipv4Addr) -> Walk {
         if dst == self.topo.vm.addr {
-            return Walk { stations: vec![], end: End::Delivered(Target::Vm, 0.0), crossed: vec![] };
+            return Walk {
+                stations: vec![],
+                end: End::Delivered(Target::Vm, 0.0),
+                crossed: vec![],
+            };
         }
         let mut best: Option<(u8, u8, Node)> = None;
         for (rank, g) in [(2u8, Node::ErGw), (1, Node::VpnGw0), (0, Node::VpnGw1)] {
-            let Some(p) = self.rib(g).lookup(dst) else { continue };
+            let Some(p) = self.rib(g).lookup(dst) else {
+                continue;
+            };
             // Only routes learned from outside the VNet steer VNet traffic.
             let external = p.peer.is_some_and(|x| !x.ibgp)
-                || p.peer.is_some_and(|x| x.ibgp && x.node != Node::ErGw && g != Node::ErGw);
+                || p.peer
+                    .is_some_and(|x| x.ibgp && x.node != Node::ErGw && g != Node::ErGw);
             if !p.is_bgp() || !external {
                 continue;
             }
@@ -315,7 +372,11 @@ impl World {
         }
         match best {
             Some((_, _, g)) => self.walk_from(g, None, VM_MS, dst),
-            None => Walk { stations: vec![], end: End::Dropped, crossed: vec![] },
+            None => Walk {
+                stations: vec![],
+                end: End::Dropped,
+                crossed: vec![],
+            },
         }
     }
 
@@ -323,7 +384,13 @@ impl World {
     fn answer_returns(&self, t: Target) -> Option<Walk> {
         let server = self.topo.server.addr;
         let w = match t {
-            Target::Server => return Some(Walk { stations: vec![], end: End::Delivered(Target::Server, 0.0), crossed: vec![] }),
+            Target::Server => {
+                return Some(Walk {
+                    stations: vec![],
+                    end: End::Delivered(Target::Server, 0.0),
+                    crossed: vec![],
+                });
+            }
             Target::Vm => self.walk_from_vm(server),
             Target::Router(n) => {
                 if matches!(n, Node::Msee1 | Node::Msee2) && !self.private_peering_enabled() {
@@ -339,7 +406,8 @@ impl World {
     /// the same instant.
     fn rtt(&self, base_ms: f64, ttl: u8, probe: u8, salt: u64) -> f64 {
         let t = self.now().as_millis() as u64;
-        let h = mix(self.seed ^ t.rotate_left(17) ^ (u64::from(ttl) << 8) ^ u64::from(probe) ^ salt);
+        let h =
+            mix(self.seed ^ t.rotate_left(17) ^ (u64::from(ttl) << 8) ^ u64::from(probe) ^ salt);
         let u = (h >> 11) as f64 / (1u64 << 53) as f64;
         let v = base_ms * (1.0 + 0.08 * u) + 0.03 * u;
         (v * 1000.0).round() / 1000.0
@@ -348,7 +416,11 @@ impl World {
     fn kind(w: &Walk) -> PathKind {
         if !w.delivered() {
             PathKind::None
-        } else if w.crossed.iter().any(|l| matches!(l, Link::Er(_) | Link::ErCore(_))) {
+        } else if w
+            .crossed
+            .iter()
+            .any(|l| matches!(l, Link::Er(_) | Link::ErCore(_)))
+        {
             PathKind::Expressroute
         } else if w.crossed.iter().any(|l| matches!(l, Link::Tunnel(_))) {
             PathKind::Vpn
@@ -364,15 +436,26 @@ impl World {
         let probes = probes.clamp(1, 10);
         let w = self.walk_from_server(target);
         let mut hops: Vec<TraceHop> = Vec::new();
-        let answer = |addr: Ipv4Addr, rtt_base: f64, ttl: u8, note: Option<&'static str>| TraceHop {
-            ttl,
-            probes: (0..probes)
-                .map(|p| Probe { addr: Some(addr), rtt_ms: self.rtt(rtt_base, ttl, p, 0), annotation: note })
-                .collect(),
-        };
+        let answer =
+            |addr: Ipv4Addr, rtt_base: f64, ttl: u8, note: Option<&'static str>| TraceHop {
+                ttl,
+                probes: (0..probes)
+                    .map(|p| Probe {
+                        addr: Some(addr),
+                        rtt_ms: self.rtt(rtt_base, ttl, p, 0),
+                        annotation: note,
+                    })
+                    .collect(),
+            };
         let silent = |ttl: u8| TraceHop {
             ttl,
-            probes: (0..probes).map(|_| Probe { addr: None, rtt_ms: 0.0, annotation: None }).collect(),
+            probes: (0..probes)
+                .map(|_| Probe {
+                    addr: None,
+                    rtt_ms: 0.0,
+                    annotation: None,
+                })
+                .collect(),
         };
         let router_answer = |st: &Station| -> Option<(Ipv4Addr, f64)> {
             let r = self.topo.router(st.node);
@@ -432,7 +515,7 @@ impl World {
                 }
                 End::Unreachable => {
                     ttl += 1;
-                    match w.stations.last().and_then(|st| router_answer(st)) {
+                    match w.stations.last().and_then(router_answer) {
                         Some((addr, base)) => hops.push(answer(addr, base, ttl, Some("!N"))),
                         None => {
                             hops.push(silent(ttl));
@@ -445,7 +528,14 @@ impl World {
                 }
             }
         }
-        TraceResult { target, max_hops, hops, reached, forward: World::kind(&w), reverse }
+        TraceResult {
+            target,
+            max_hops,
+            hops,
+            reached,
+            forward: World::kind(&w),
+            reverse,
+        }
     }
 
     /// `count` echo requests from the on-premises server to `target`.
@@ -462,17 +552,24 @@ impl World {
                                 _ => lat,
                             };
                             let routers = back.stations.len().min(63) as u8;
-                            PingReply::Echo { rtt_ms: self.rtt(lat + back_ms, 0, 0, salt), ttl: 64 - routers }
+                            PingReply::Echo {
+                                rtt_ms: self.rtt(lat + back_ms, 0, 0, salt),
+                                ttl: 64 - routers,
+                            }
                         }
                         None => PingReply::Lost,
                     },
                     End::Unreachable => match w.stations.last() {
-                        Some(st) if self.topo.router(st.node).answers_traceroute => match st.ingress {
-                            Some(from) if self.answer_returns(Target::Router(st.node)).is_some() => {
-                                PingReply::NetUnreachable { from }
+                        Some(st) if self.topo.router(st.node).answers_traceroute => {
+                            match st.ingress {
+                                Some(from)
+                                    if self.answer_returns(Target::Router(st.node)).is_some() =>
+                                {
+                                    PingReply::NetUnreachable { from }
+                                }
+                                _ => PingReply::Lost,
                             }
-                            _ => PingReply::Lost,
-                        },
+                        }
                         _ => PingReply::Lost,
                     },
                     End::Dropped => PingReply::Lost,

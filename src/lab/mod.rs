@@ -4,12 +4,16 @@
 //! (`scenario`), and what the devices print (`render`). The SSH and HTTP
 //! servers that expose it live elsewhere; nothing here does I/O.
 
+pub mod arm_server;
 pub mod azure;
 pub mod bgp;
 pub mod clock;
 pub mod dataplane;
 pub mod render;
 pub mod scenario;
+pub mod serve;
+pub mod shared;
+pub mod ssh_server;
 pub mod topology;
 pub mod world;
 
@@ -17,6 +21,7 @@ pub use clock::{Clock, RealClock, VirtualClock};
 pub use dataplane::{PathKind, TraceHop, TraceResult};
 pub use render::{CommandOutput, run_command};
 pub use scenario::{Scenario, ScenarioError};
+pub use shared::SharedWorld;
 pub use topology::{DeviceId, Node, Topology};
 pub use world::{PeeringState, World};
 
@@ -48,3 +53,6 @@ pub(crate) fn uuid_like(seed: u64) -> String {
         b & 0xffff_ffff_ffff
     )
 }
+
+#[cfg(test)]
+mod tests;

@@ -2,6 +2,51 @@
 //! really live (a BGP session, a routing policy, a static route, a tunnel,
 //! the data plane, the ARM API, the timers). Scenario files are TOML; the
 //! built-in ones are embedded so that the binary stands alone.
+//!
+//! ```toml
+//! name = "my-drill"                  # lower-case, digits, `-`
+//! description = "One line for `cutover scenarios`"
+//!
+//! [timing]                           # every key optional
+//! bfd = true                         # BFD on the CEs' eBGP sessions to the MSEE
+//! bfd_interval_ms = 300
+//! bfd_multiplier = 3
+//! hold_time_s = 180                  # detection without BFD
+//! establish_ms = 2000                # path back -> session established
+//! provisioning_s = 3                 # ARM `Updating` after an accepted PUT
+//!
+//! [[session]]                        # a BGP session that never establishes
+//! router = "fw"                      # ce1 ce2 fw msee1 msee2 ergw vpngw0 vpngw1
+//! neighbor = "10.17.11.76"           # the neighbor address `router` configures
+//! state = "down"
+//! down_for_s = 11862                 # optional: how long, at the lab's start
+//!
+//! [[export]]                         # `router`'s announcements to `neighbor`
+//! router = "ce2"
+//! neighbor = "192.168.11.3"
+//! local_preference = "unset"         # or a number
+//! deny = ["10.17.11.128/26"]         # withheld prefixes
+//! advertise = ["10.1.11.0/26"]       # extra own routes (see [[static]])
+//!
+//! [[static]]
+//! router = "fw"
+//! prefix = "10.1.11.0/26"
+//! interface = "reth0.11"             # an interface of the router's instance
+//!
+//! [[tunnel]]                         # an IPsec tunnel down from the start
+//! index = 1
+//! state = "down"
+//!
+//! [[arm.peering_put]]                # errors for the next peering PUTs, in order
+//! status = 429
+//! code = "RetryableErrorDueToAnotherOperation"
+//! retry_after_s = 5                  # optional; `message` optional too
+//!
+//! [data_plane]
+//! drop = ["vpn"]                     # or "expressroute": traffic lost, BGP intact
+//! ```
+//!
+//! Unknown keys and bad values are errors naming `file:line:col`.
 
 use std::net::Ipv4Addr;
 use std::ops::Range;
@@ -15,14 +60,38 @@ use crate::model::Prefix;
 
 /// The built-in scenarios, in the order `cutover scenarios` lists them.
 const BUILTIN: &[(&str, &str)] = &[
-    ("baseline.toml", include_str!("../../scenarios/baseline.toml")),
-    ("vpn-bgp-down.toml", include_str!("../../scenarios/vpn-bgp-down.toml")),
-    ("spoke-not-advertised.toml", include_str!("../../scenarios/spoke-not-advertised.toml")),
-    ("vpn-more-specific.toml", include_str!("../../scenarios/vpn-more-specific.toml")),
-    ("ce2-localpref-missing.toml", include_str!("../../scenarios/ce2-localpref-missing.toml")),
-    ("er-disable-conflict.toml", include_str!("../../scenarios/er-disable-conflict.toml")),
-    ("slow-convergence.toml", include_str!("../../scenarios/slow-convergence.toml")),
-    ("stuck-on-vpn.toml", include_str!("../../scenarios/stuck-on-vpn.toml")),
+    (
+        "baseline.toml",
+        include_str!("../../scenarios/baseline.toml"),
+    ),
+    (
+        "vpn-bgp-down.toml",
+        include_str!("../../scenarios/vpn-bgp-down.toml"),
+    ),
+    (
+        "spoke-not-advertised.toml",
+        include_str!("../../scenarios/spoke-not-advertised.toml"),
+    ),
+    (
+        "vpn-more-specific.toml",
+        include_str!("../../scenarios/vpn-more-specific.toml"),
+    ),
+    (
+        "ce2-localpref-missing.toml",
+        include_str!("../../scenarios/ce2-localpref-missing.toml"),
+    ),
+    (
+        "er-disable-conflict.toml",
+        include_str!("../../scenarios/er-disable-conflict.toml"),
+    ),
+    (
+        "slow-convergence.toml",
+        include_str!("../../scenarios/slow-convergence.toml"),
+    ),
+    (
+        "stuck-on-vpn.toml",
+        include_str!("../../scenarios/stuck-on-vpn.toml"),
+    ),
 ];
 
 /// A scenario file that cannot be used, and where.
@@ -232,12 +301,20 @@ impl<'de> Deserialize<'de> for RawLocalPref {
             fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Self::Value, E> {
                 u32::try_from(v)
                     .map(|v| RawLocalPref(LocalPref::Value(v)))
-                    .map_err(|_| E::custom(format!("local preference {v} is out of range 0..=4294967295")))
+                    .map_err(|_| {
+                        E::custom(format!(
+                            "local preference {v} is out of range 0..=4294967295"
+                        ))
+                    })
             }
             fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Self::Value, E> {
                 u32::try_from(v)
                     .map(|v| RawLocalPref(LocalPref::Value(v)))
-                    .map_err(|_| E::custom(format!("local preference {v} is out of range 0..=4294967295")))
+                    .map_err(|_| {
+                        E::custom(format!(
+                            "local preference {v} is out of range 0..=4294967295"
+                        ))
+                    })
             }
             fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
                 if v == "unset" {
@@ -324,29 +401,54 @@ struct Ctx<'a> {
 impl Ctx<'_> {
     fn err(&self, span: Range<usize>, message: impl Into<String>) -> ScenarioError {
         let (line, col) = line_col(self.text, span.start);
-        ScenarioError { file: self.file.to_string(), line, col, message: message.into() }
+        ScenarioError {
+            file: self.file.to_string(),
+            line,
+            col,
+            message: message.into(),
+        }
     }
 
     /// A prefix where the file wrote it, so that an error points at the
     /// element rather than at its array.
     fn prefix(&self, s: &Spanned<String>) -> Result<Prefix, ScenarioError> {
-        s.get_ref().parse::<Prefix>().map_err(|e| self.err(s.span(), e.to_string()))
+        s.get_ref()
+            .parse::<Prefix>()
+            .map_err(|e| self.err(s.span(), e.to_string()))
     }
 
     fn node(&self, s: &Spanned<String>) -> Result<Node, ScenarioError> {
-        s.get_ref().parse::<Node>().map_err(|e| self.err(s.span(), e.to_string()))
+        s.get_ref()
+            .parse::<Node>()
+            .map_err(|e| self.err(s.span(), e.to_string()))
     }
 
-    fn session(&self, topo: &Topology, router: &Spanned<String>, neighbor: &Spanned<String>) -> Result<(usize, usize), ScenarioError> {
+    fn session(
+        &self,
+        topo: &Topology,
+        router: &Spanned<String>,
+        neighbor: &Spanned<String>,
+    ) -> Result<(usize, usize), ScenarioError> {
         let node = self.node(router)?;
-        let addr: Ipv4Addr = neighbor
-            .get_ref()
-            .parse()
-            .map_err(|_| self.err(neighbor.span(), format!("`{}` is not an IPv4 address", neighbor.get_ref())))?;
+        let addr: Ipv4Addr = neighbor.get_ref().parse().map_err(|_| {
+            self.err(
+                neighbor.span(),
+                format!("`{}` is not an IPv4 address", neighbor.get_ref()),
+            )
+        })?;
         let sid = topo.session_by_neighbor(node, addr).ok_or_else(|| {
-            let known: Vec<String> =
-                topo.sessions_of(node).filter_map(|(_, s)| s.ends_of(node)).map(|(_, p)| p.addr.to_string()).collect();
-            self.err(neighbor.span(), format!("{node} has no BGP neighbor {addr} (its neighbors: {})", known.join(", ")))
+            let known: Vec<String> = topo
+                .sessions_of(node)
+                .filter_map(|(_, s)| s.ends_of(node))
+                .map(|(_, p)| p.addr.to_string())
+                .collect();
+            self.err(
+                neighbor.span(),
+                format!(
+                    "{node} has no BGP neighbor {addr} (its neighbors: {})",
+                    known.join(", ")
+                ),
+            )
         })?;
         let end = usize::from(topo.sessions[sid].ends[0].node != node);
         Ok((sid, end))
@@ -362,12 +464,22 @@ pub fn parse(file: &str, text: &str, topo: &Topology) -> Result<Scenario, Scenar
     })?;
 
     let name = raw.name.get_ref().trim().to_string();
-    if name.is_empty() || !name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-') {
-        return Err(cx.err(raw.name.span(), "a scenario name is lower-case letters, digits and `-`"));
+    if name.is_empty()
+        || !name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+    {
+        return Err(cx.err(
+            raw.name.span(),
+            "a scenario name is lower-case letters, digits and `-`",
+        ));
     }
     let description = raw.description.get_ref().trim().to_string();
     if description.is_empty() || description.contains('\n') {
-        return Err(cx.err(raw.description.span(), "the description is one non-empty line"));
+        return Err(cx.err(
+            raw.description.span(),
+            "the description is one non-empty line",
+        ));
     }
 
     let mut timing = Timing::default();
@@ -375,7 +487,11 @@ pub fn parse(file: &str, text: &str, topo: &Topology) -> Result<Scenario, Scenar
         timing.bfd = b;
     }
     let positive = |v: &Spanned<u64>, what: &str| -> Result<u64, ScenarioError> {
-        if *v.get_ref() == 0 { Err(cx.err(v.span(), format!("{what} must be greater than 0"))) } else { Ok(*v.get_ref()) }
+        if *v.get_ref() == 0 {
+            Err(cx.err(v.span(), format!("{what} must be greater than 0")))
+        } else {
+            Ok(*v.get_ref())
+        }
     };
     if let Some(v) = &raw.timing.bfd_interval_ms {
         timing.bfd_interval = Duration::from_millis(positive(v, "bfd_interval_ms")?);
@@ -404,7 +520,8 @@ pub fn parse(file: &str, text: &str, topo: &Topology) -> Result<Scenario, Scenar
     for s in &raw.session {
         let RawSessionState::Down = s.state;
         let (sid, _) = cx.session(topo, &s.router, &s.neighbor)?;
-        let down_for = Duration::from_secs(s.down_for_s.unwrap_or(3 * 86_400 + 5 * 3600 + 17 * 60 + 42));
+        let down_for =
+            Duration::from_secs(s.down_for_s.unwrap_or(3 * 86_400 + 5 * 3600 + 17 * 60 + 42));
         if !sessions_down.iter().any(|(x, _)| *x == sid) {
             sessions_down.push((sid, down_for));
         }
@@ -414,15 +531,31 @@ pub fn parse(file: &str, text: &str, topo: &Topology) -> Result<Scenario, Scenar
     for s in &raw.statics {
         let node = cx.node(&s.router)?;
         let r = topo.router(node);
-        let Some(i) = r.interfaces.iter().find(|i| i.name == s.interface.get_ref() && i.instance == r.instance) else {
-            let known: Vec<&str> =
-                r.interfaces.iter().filter(|i| i.instance == r.instance).map(|i| i.name).collect();
+        let Some(i) = r
+            .interfaces
+            .iter()
+            .find(|i| i.name == s.interface.get_ref() && i.instance == r.instance)
+        else {
+            let known: Vec<&str> = r
+                .interfaces
+                .iter()
+                .filter(|i| i.instance == r.instance)
+                .map(|i| i.name)
+                .collect();
             return Err(cx.err(
                 s.interface.span(),
-                format!("{node} has no interface `{}` in its routing instance (it has: {})", s.interface.get_ref(), known.join(", ")),
+                format!(
+                    "{node} has no interface `{}` in its routing instance (it has: {})",
+                    s.interface.get_ref(),
+                    known.join(", ")
+                ),
             ));
         };
-        statics.push(StaticRoute { node, prefix: cx.prefix(&s.prefix)?, interface: i.name });
+        statics.push(StaticRoute {
+            node,
+            prefix: cx.prefix(&s.prefix)?,
+            interface: i.name,
+        });
     }
 
     let mut exports = Vec::new();
@@ -430,11 +563,15 @@ pub fn parse(file: &str, text: &str, topo: &Topology) -> Result<Scenario, Scenar
         let (sid, end) = cx.session(topo, &e.router, &e.neighbor)?;
         let node = topo.sessions[sid].ends[end].node;
         let r = topo.router(node);
-        let own = |p: &Prefix| {
-            r.interfaces.iter().any(|i| i.instance.is_some() && i.instance == r.instance && i.subnet() == Some(*p))
-                || r.originate.iter().any(|o| o.prefix == *p && matches!(o.kind, OriginKind::Static { .. } | OriginKind::Network))
-                || statics.iter().any(|s| s.node == node && s.prefix == *p)
-        };
+        let own =
+            |p: &Prefix| {
+                r.interfaces.iter().any(|i| {
+                    i.instance.is_some() && i.instance == r.instance && i.subnet() == Some(*p)
+                }) || r.originate.iter().any(|o| {
+                    o.prefix == *p
+                        && matches!(o.kind, OriginKind::Static { .. } | OriginKind::Network)
+                }) || statics.iter().any(|s| s.node == node && s.prefix == *p)
+            };
         let mut advertise = Vec::new();
         for a in &e.advertise {
             let p = cx.prefix(a)?;
@@ -446,8 +583,18 @@ pub fn parse(file: &str, text: &str, topo: &Topology) -> Result<Scenario, Scenar
             }
             advertise.push(p);
         }
-        let deny = e.deny.iter().map(|p| cx.prefix(p)).collect::<Result<Vec<_>, _>>()?;
-        exports.push(ExportChange { session: sid, end, local_pref: e.local_preference.map(|l| l.0), deny, advertise });
+        let deny = e
+            .deny
+            .iter()
+            .map(|p| cx.prefix(p))
+            .collect::<Result<Vec<_>, _>>()?;
+        exports.push(ExportChange {
+            session: sid,
+            end,
+            local_pref: e.local_preference.map(|l| l.0),
+            deny,
+            advertise,
+        });
     }
 
     let mut tunnels_down = Vec::new();
@@ -455,7 +602,13 @@ pub fn parse(file: &str, text: &str, topo: &Topology) -> Result<Scenario, Scenar
         let RawSessionState::Down = t.state;
         let i = *t.index.get_ref();
         if i >= topo.tunnels.len() {
-            return Err(cx.err(t.index.span(), format!("tunnel index {i} does not exist (0 to {})", topo.tunnels.len() - 1)));
+            return Err(cx.err(
+                t.index.span(),
+                format!(
+                    "tunnel index {i} does not exist (the lab has {} tunnels, from 0)",
+                    topo.tunnels.len()
+                ),
+            ));
         }
         if !tunnels_down.contains(&i) {
             tunnels_down.push(i);
@@ -466,11 +619,17 @@ pub fn parse(file: &str, text: &str, topo: &Topology) -> Result<Scenario, Scenar
     for f in &raw.arm.peering_put {
         let st = *f.status.get_ref();
         if !(400..=599).contains(&st) {
-            return Err(cx.err(f.status.span(), format!("status {st} is not an HTTP error (400 to 599)")));
+            return Err(cx.err(
+                f.status.span(),
+                format!("status {st} is not an HTTP error (400 to 599)"),
+            ));
         }
         let code = f.code.get_ref().trim();
         if code.is_empty() || !code.chars().all(|c| c.is_ascii_alphanumeric()) {
-            return Err(cx.err(f.code.span(), "an ARM error code is one word, e.g. AnotherOperationInProgress"));
+            return Err(cx.err(
+                f.code.span(),
+                "an ARM error code is one word, e.g. AnotherOperationInProgress",
+            ));
         }
         peering_put_errors.push(ArmFault {
             status: st,
@@ -502,7 +661,10 @@ pub fn parse(file: &str, text: &str, topo: &Topology) -> Result<Scenario, Scenar
 
 /// Every built-in scenario, parsed.
 pub fn builtin(topo: &Topology) -> Result<Vec<Scenario>, ScenarioError> {
-    BUILTIN.iter().map(|(file, text)| parse(&format!("scenarios/{file}"), text, topo)).collect()
+    BUILTIN
+        .iter()
+        .map(|(file, text)| parse(&format!("scenarios/{file}"), text, topo))
+        .collect()
 }
 
 /// The built-in scenario `name`.
@@ -510,19 +672,26 @@ pub fn load_builtin(name: &str, topo: &Topology) -> Result<Scenario, LoadError> 
     let file = format!("{name}.toml");
     match BUILTIN.iter().find(|(f, _)| *f == file) {
         Some((f, text)) => Ok(parse(&format!("scenarios/{f}"), text, topo)?),
-        None => Err(LoadError::Unknown { name: name.to_string(), known: builtin_names().collect::<Vec<_>>().join(", ") }),
+        None => Err(LoadError::Unknown {
+            name: name.to_string(),
+            known: builtin_names().collect::<Vec<_>>().join(", "),
+        }),
     }
 }
 
 /// The built-in scenarios' names, without parsing them.
 pub fn builtin_names() -> impl Iterator<Item = &'static str> {
-    BUILTIN.iter().map(|(f, _)| f.strip_suffix(".toml").unwrap_or(f))
+    BUILTIN
+        .iter()
+        .map(|(f, _)| f.strip_suffix(".toml").unwrap_or(f))
 }
 
 /// A scenario file from disk (for scenarios beyond the built-in ones).
 pub fn load_path(path: &std::path::Path, topo: &Topology) -> Result<Scenario, LoadError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| LoadError::Io { path: path.display().to_string(), message: e.to_string() })?;
+    let text = std::fs::read_to_string(path).map_err(|e| LoadError::Io {
+        path: path.display().to_string(),
+        message: e.to_string(),
+    })?;
     Ok(parse(&path.display().to_string(), &text, topo)?)
 }
 
@@ -555,34 +724,68 @@ mod tests {
         ] {
             assert!(load_builtin(want, &t).is_ok(), "{want}");
         }
-        assert!(matches!(load_builtin("nope", &t), Err(LoadError::Unknown { .. })));
+        assert!(matches!(
+            load_builtin("nope", &t),
+            Err(LoadError::Unknown { .. })
+        ));
     }
 
     #[test]
     fn each_fault_sits_at_its_layer() {
         let t = topo();
         let get = |n: &str| load_builtin(n, &t).expect("loads");
-        assert_eq!(get("baseline"), Scenario { description: get("baseline").description, ..Scenario::default() });
-        let names = |s: &Scenario| s.sessions_down.iter().map(|(i, _)| t.sessions[*i].name).collect::<Vec<_>>();
+        assert_eq!(
+            get("baseline"),
+            Scenario {
+                description: get("baseline").description,
+                ..Scenario::default()
+            }
+        );
+        let names = |s: &Scenario| {
+            s.sessions_down
+                .iter()
+                .map(|(i, _)| t.sessions[*i].name)
+                .collect::<Vec<_>>()
+        };
         assert_eq!(names(&get("vpn-bgp-down")), ["fw-vpngw0", "fw-vpngw1"]);
         let spoke = get("spoke-not-advertised");
         assert!(spoke.exports.iter().all(|e| e.deny == [t.spoke]));
         assert_eq!(spoke.exports.len(), 2);
         let ms = get("vpn-more-specific");
         assert_eq!(ms.statics.len(), 1);
-        assert!(ms.exports.iter().all(|e| e.advertise == [ms.statics[0].prefix]));
+        assert!(
+            ms.exports
+                .iter()
+                .all(|e| e.advertise == [ms.statics[0].prefix])
+        );
         let lp = get("ce2-localpref-missing");
         assert_eq!(lp.exports.len(), 1);
         assert_eq!(lp.exports[0].local_pref, Some(LocalPref::Unset));
-        assert_eq!(t.sessions[lp.exports[0].session].ends[lp.exports[0].end].node, Node::Ce2);
+        assert_eq!(
+            t.sessions[lp.exports[0].session].ends[lp.exports[0].end].node,
+            Node::Ce2
+        );
         let conflict = get("er-disable-conflict");
-        let codes: Vec<_> = conflict.peering_put_errors.iter().map(|f| (f.status, f.code.as_str())).collect();
-        assert_eq!(codes, [(409, "AnotherOperationInProgress"), (429, "RetryableErrorDueToAnotherOperation")]);
+        let codes: Vec<_> = conflict
+            .peering_put_errors
+            .iter()
+            .map(|f| (f.status, f.code.as_str()))
+            .collect();
+        assert_eq!(
+            codes,
+            [
+                (409, "AnotherOperationInProgress"),
+                (429, "RetryableErrorDueToAnotherOperation")
+            ]
+        );
         assert!(conflict.peering_put_errors[1].retry_after_s.is_some());
         let slow = get("slow-convergence");
         assert!(!slow.timing.bfd);
         assert_eq!(slow.timing.detection(true), Duration::from_secs(180));
-        assert_eq!(Timing::default().detection(true), Duration::from_millis(900));
+        assert_eq!(
+            Timing::default().detection(true),
+            Duration::from_millis(900)
+        );
         assert_eq!(get("stuck-on-vpn").drop, [Carriage::Vpn]);
     }
 
@@ -599,26 +802,40 @@ mod tests {
         let e = err("name = \"a\"\ndescription = \"b\"\n[timing]\nbfd_multiplier = \"three\"\n");
         assert_eq!((e.line, e.col), (4, 18), "{e}");
 
-        let e = err("name = \"a\"\ndescription = \"b\"\n[[session]]\nrouter = \"fw\"\nneighbor = \"10.17.11.99\"\nstate = \"down\"\n");
+        let e = err(
+            "name = \"a\"\ndescription = \"b\"\n[[session]]\nrouter = \"fw\"\nneighbor = \"10.17.11.99\"\nstate = \"down\"\n",
+        );
         assert_eq!((e.line, e.col), (5, 12), "{e}");
         assert!(e.message.contains("10.17.11.76"), "{e}");
 
-        let e = err("name = \"a\"\ndescription = \"b\"\n[[session]]\nrouter = \"fw9\"\nneighbor = \"10.17.11.76\"\nstate = \"down\"\n");
+        let e = err(
+            "name = \"a\"\ndescription = \"b\"\n[[session]]\nrouter = \"fw9\"\nneighbor = \"10.17.11.76\"\nstate = \"down\"\n",
+        );
         assert_eq!((e.line, e.col), (4, 10), "{e}");
 
-        let e = err("name = \"a\"\ndescription = \"b\"\n[[session]]\nrouter = \"fw\"\nneighbor = \"10.17.11.76\"\nstate = \"sideways\"\n");
+        let e = err(
+            "name = \"a\"\ndescription = \"b\"\n[[session]]\nrouter = \"fw\"\nneighbor = \"10.17.11.76\"\nstate = \"sideways\"\n",
+        );
         assert_eq!(e.line, 6, "{e}");
 
-        let e = err("name = \"a\"\ndescription = \"b\"\n[[export]]\nrouter = \"fw\"\nneighbor = \"10.17.11.76\"\ndeny = [\"10.17.11.1/24\"]\n");
+        let e = err(
+            "name = \"a\"\ndescription = \"b\"\n[[export]]\nrouter = \"fw\"\nneighbor = \"10.17.11.76\"\ndeny = [\"10.17.11.1/24\"]\n",
+        );
         assert_eq!((e.line, e.col), (6, 9), "{e}");
 
-        let e = err("name = \"a\"\ndescription = \"b\"\n[[export]]\nrouter = \"fw\"\nneighbor = \"10.17.11.76\"\nadvertise = [\"10.1.11.0/26\"]\n");
+        let e = err(
+            "name = \"a\"\ndescription = \"b\"\n[[export]]\nrouter = \"fw\"\nneighbor = \"10.17.11.76\"\nadvertise = [\"10.1.11.0/26\"]\n",
+        );
         assert_eq!((e.line, e.col), (6, 14), "{e}");
 
-        let e = err("name = \"a\"\ndescription = \"b\"\n[[arm.peering_put]]\nstatus = 200\ncode = \"X\"\n");
+        let e = err(
+            "name = \"a\"\ndescription = \"b\"\n[[arm.peering_put]]\nstatus = 200\ncode = \"X\"\n",
+        );
         assert_eq!((e.line, e.col), (4, 10), "{e}");
 
-        let e = err("name = \"a\"\ndescription = \"b\"\n[[export]]\nrouter = \"ce2\"\nneighbor = \"192.168.11.3\"\nlocal_preference = \"none\"\n");
+        let e = err(
+            "name = \"a\"\ndescription = \"b\"\n[[export]]\nrouter = \"ce2\"\nneighbor = \"192.168.11.3\"\nlocal_preference = \"none\"\n",
+        );
         assert_eq!(e.line, 6, "{e}");
 
         let e = err("name = \"Bad Name\"\ndescription = \"b\"\n");
@@ -627,7 +844,8 @@ mod tests {
         let e = err("name = \"a\"\n");
         assert!(e.message.contains("description"), "{e}");
 
-        let e = err("name = \"a\"\ndescription = \"b\"\n[data_plane]\ndrop = [\"carrier-pigeon\"]\n");
+        let e =
+            err("name = \"a\"\ndescription = \"b\"\n[data_plane]\ndrop = [\"carrier-pigeon\"]\n");
         assert_eq!(e.line, 4, "{e}");
     }
 

@@ -54,7 +54,10 @@ impl Node {
     /// Azure's gateways and the MSEE: operated by Microsoft, seen only
     /// through the ARM API and never over SSH.
     pub fn is_microsoft(self) -> bool {
-        matches!(self, Node::Msee1 | Node::Msee2 | Node::ErGw | Node::VpnGw0 | Node::VpnGw1)
+        matches!(
+            self,
+            Node::Msee1 | Node::Msee2 | Node::ErGw | Node::VpnGw0 | Node::VpnGw1
+        )
     }
 
     /// Azure's virtual network gateways (not the MSEE).
@@ -80,11 +83,14 @@ pub struct UnknownName {
 impl FromStr for Node {
     type Err = UnknownName;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Node::ALL.into_iter().find(|n| n.name() == s).ok_or_else(|| UnknownName {
-            what: "router",
-            name: s.to_string(),
-            known: Node::ALL.map(Node::name).join(", "),
-        })
+        Node::ALL
+            .into_iter()
+            .find(|n| n.name() == s)
+            .ok_or_else(|| UnknownName {
+                what: "router",
+                name: s.to_string(),
+                known: Node::ALL.map(Node::name).join(", "),
+            })
     }
 }
 
@@ -129,11 +135,14 @@ impl fmt::Display for DeviceId {
 impl FromStr for DeviceId {
     type Err = UnknownName;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        DeviceId::ALL.into_iter().find(|d| d.name() == s).ok_or_else(|| UnknownName {
-            what: "device",
-            name: s.to_string(),
-            known: DeviceId::ALL.map(DeviceId::name).join(", "),
-        })
+        DeviceId::ALL
+            .into_iter()
+            .find(|d| d.name() == s)
+            .ok_or_else(|| UnknownName {
+                what: "device",
+                name: s.to_string(),
+                known: DeviceId::ALL.map(DeviceId::name).join(", "),
+            })
     }
 }
 
@@ -384,11 +393,21 @@ fn dur(days: u64, h: u64, m: u64, s: u64) -> Duration {
 }
 
 fn iface(name: &'static str, addr: Ipv4Addr, len: u8, instance: Option<&'static str>) -> Interface {
-    Interface { name, addr: Some(addr), len, instance }
+    Interface {
+        name,
+        addr: Some(addr),
+        len,
+        instance,
+    }
 }
 
 fn unnumbered(name: &'static str, instance: Option<&'static str>) -> Interface {
-    Interface { name, addr: None, len: 0, instance }
+    Interface {
+        name,
+        addr: None,
+        len: 0,
+        instance,
+    }
 }
 
 const CUST: Option<&str> = Some("Cust11");
@@ -466,8 +485,14 @@ impl Topology {
             instance: None,
             interfaces: vec![],
             originate: vec![
-                Origination { prefix: hub, kind: OriginKind::Network },
-                Origination { prefix: spoke, kind: OriginKind::Network },
+                Origination {
+                    prefix: hub,
+                    kind: OriginKind::Network,
+                },
+                Origination {
+                    prefix: spoke,
+                    kind: OriginKind::Network,
+                },
             ],
             multipath: false,
             answers_traceroute: false,
@@ -477,7 +502,10 @@ impl Topology {
         // The local network gateway's BGP peer address is a route of its own
         // on each instance (getLearnedRoutes lists it as Network).
         for g in [&mut vpngw0, &mut vpngw1] {
-            g.originate.push(Origination { prefix: lng_peer, kind: OriginKind::Network });
+            g.originate.push(Origination {
+                prefix: lng_peer,
+                kind: OriginKind::Network,
+            });
         }
         let routers = vec![
             ce(Node::Ce1, 1, ip(192, 168, 11, 0), ip(192, 168, 11, 17)),
@@ -521,7 +549,11 @@ impl Topology {
             node,
             addr,
             group,
-            export: Export { originated: vec![], learned: true, deny: vec![] },
+            export: Export {
+                originated: vec![],
+                learned: true,
+                deny: vec![],
+            },
             local_pref_out: None,
             weight_in: 0,
             next_hop,
@@ -529,12 +561,21 @@ impl Topology {
             add_path: false,
         };
         let nh = |to: Option<Ipv4Addr>, via| NextHop { to, via };
-        let only = |prefixes: Vec<Prefix>| Export { originated: prefixes, learned: false, deny: vec![] };
+        let only = |prefixes: Vec<Prefix>| Export {
+            originated: prefixes,
+            learned: false,
+            deny: vec![],
+        };
 
         let ce_msee = |name, ce_node, msee_node, ce_addr, msee_addr, link, up| SessionSpec {
             name,
             ends: [
-                end(ce_node, ce_addr, "ebgp", nh(Some(msee_addr), "xe-0/0/0:0.110")),
+                end(
+                    ce_node,
+                    ce_addr,
+                    "ebgp",
+                    nh(Some(msee_addr), "xe-0/0/0:0.110"),
+                ),
                 EndSpec {
                     remove_private_as: true,
                     ..end(msee_node, msee_addr, "", nh(Some(ce_addr), "ce"))
@@ -601,11 +642,21 @@ impl Topology {
         let msee_ergw = |name, msee_node, msee_addr, link| SessionSpec {
             name,
             ends: [
-                end(msee_node, msee_addr, "", nh(Some(ip(10, 17, 11, 69)), "er-core")),
+                end(
+                    msee_node,
+                    msee_addr,
+                    "",
+                    nh(Some(ip(10, 17, 11, 69)), "er-core"),
+                ),
                 EndSpec {
                     export: only(vec![hub, spoke]),
                     weight_in: 32769,
-                    ..end(Node::ErGw, ip(10, 17, 11, 69), "", nh(Some(msee_addr), "er-core"))
+                    ..end(
+                        Node::ErGw,
+                        ip(10, 17, 11, 69),
+                        "",
+                        nh(Some(msee_addr), "er-core"),
+                    )
                 },
             ],
             carrier: Carrier::ErCore(link),
@@ -635,11 +686,47 @@ impl Topology {
                 1,
                 dur(2, 0, 34, 1),
             ),
-            fw_ce("fw-ce1", Node::Ce1, ip(192, 168, 11, 1), ip(192, 168, 11, 0), "reth1.11", dur(9, 4, 2, 51)),
-            fw_ce("fw-ce2", Node::Ce2, ip(192, 168, 11, 3), ip(192, 168, 11, 2), "reth2.11", dur(9, 4, 2, 49)),
-            fw_vpn("fw-vpngw0", Node::VpnGw0, v76, "st0.118", 0, dur(2, 21, 12, 13)),
-            fw_vpn("fw-vpngw1", Node::VpnGw1, v77, "st0.119", 1, dur(2, 0, 41, 51)),
-            azure_ibgp("vpngw0-vpngw1", Node::VpnGw0, v76, Node::VpnGw1, v77, 32768, 32768),
+            fw_ce(
+                "fw-ce1",
+                Node::Ce1,
+                ip(192, 168, 11, 1),
+                ip(192, 168, 11, 0),
+                "reth1.11",
+                dur(9, 4, 2, 51),
+            ),
+            fw_ce(
+                "fw-ce2",
+                Node::Ce2,
+                ip(192, 168, 11, 3),
+                ip(192, 168, 11, 2),
+                "reth2.11",
+                dur(9, 4, 2, 49),
+            ),
+            fw_vpn(
+                "fw-vpngw0",
+                Node::VpnGw0,
+                v76,
+                "st0.118",
+                0,
+                dur(2, 21, 12, 13),
+            ),
+            fw_vpn(
+                "fw-vpngw1",
+                Node::VpnGw1,
+                v77,
+                "st0.119",
+                1,
+                dur(2, 0, 41, 51),
+            ),
+            azure_ibgp(
+                "vpngw0-vpngw1",
+                Node::VpnGw0,
+                v76,
+                Node::VpnGw1,
+                v77,
+                32768,
+                32768,
+            ),
             azure_ibgp("ergw-vpngw0", Node::ErGw, ergw, Node::VpnGw0, v76, 0, 32769),
             azure_ibgp("ergw-vpngw1", Node::ErGw, ergw, Node::VpnGw1, v77, 0, 32769),
             msee_ergw("msee1-ergw", Node::Msee1, ip(192, 168, 11, 18), 0),
@@ -713,8 +800,16 @@ impl Topology {
             onprem,
             hub,
             spoke,
-            server: HostSpec { hostname: "pathlab-srv01", addr: ip(10, 1, 11, 10), gateway: ip(10, 1, 11, 1) },
-            vm: HostSpec { hostname: "pathlab-vm01", addr: ip(10, 17, 11, 132), gateway: ip(10, 17, 11, 129) },
+            server: HostSpec {
+                hostname: "pathlab-srv01",
+                addr: ip(10, 1, 11, 10),
+                gateway: ip(10, 1, 11, 1),
+            },
+            vm: HostSpec {
+                hostname: "pathlab-vm01",
+                addr: ip(10, 17, 11, 132),
+                gateway: ip(10, 17, 11, 129),
+            },
             devices,
             routers,
             sessions,
@@ -736,7 +831,10 @@ impl Topology {
 
     /// The session on `node` whose other end has address `neighbor`.
     pub fn session_by_neighbor(&self, node: Node, neighbor: Ipv4Addr) -> Option<usize> {
-        self.sessions.iter().position(|s| s.ends_of(node).is_some_and(|(_, peer)| peer.addr == neighbor))
+        self.sessions.iter().position(|s| {
+            s.ends_of(node)
+                .is_some_and(|(_, peer)| peer.addr == neighbor)
+        })
     }
 
     pub fn session_by_name(&self, name: &str) -> Option<usize> {
@@ -745,11 +843,17 @@ impl Topology {
 
     /// Sessions with an end on `node`, in configuration order.
     pub fn sessions_of(&self, node: Node) -> impl Iterator<Item = (usize, &SessionSpec)> {
-        self.sessions.iter().enumerate().filter(move |(_, s)| s.ends_of(node).is_some())
+        self.sessions
+            .iter()
+            .enumerate()
+            .filter(move |(_, s)| s.ends_of(node).is_some())
     }
 
     pub fn private_peering(&self) -> Option<&PeeringSpec> {
-        self.azure.peerings.iter().find(|p| p.carries_private_routes)
+        self.azure
+            .peerings
+            .iter()
+            .find(|p| p.carries_private_routes)
     }
 }
 
@@ -775,7 +879,9 @@ mod tests {
         assert_eq!(t.vm.addr, ip(10, 17, 11, 132));
         assert_eq!(t.router(Node::Msee1).asn, 12076);
         assert_eq!(t.router(Node::VpnGw0).asn, 65515);
-        let fw = t.session_by_neighbor(Node::Fw, ip(10, 17, 11, 77)).map(|i| t.sessions[i].name);
+        let fw = t
+            .session_by_neighbor(Node::Fw, ip(10, 17, 11, 77))
+            .map(|i| t.sessions[i].name);
         assert_eq!(fw, Some("fw-vpngw1"));
         let names: Vec<_> = t.azure.peerings.iter().map(|p| p.name).collect();
         assert_eq!(names, ["MicrosoftPeering", "AzurePrivatePeering"]);

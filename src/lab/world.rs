@@ -9,8 +9,8 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use super::azure::{
-    ArmError, BgpPeerStatus, CircuitView, ConnectionView, GatewayRoute, GatewayView, OperationStatus, PeeringStats,
-    PeeringView, PutAccepted, TunnelStatus, timespan, us_datetime,
+    ArmError, BgpPeerStatus, CircuitView, ConnectionView, GatewayRoute, GatewayView,
+    OperationStatus, PeeringStats, PeeringView, PutAccepted, TunnelStatus, timespan, us_datetime,
 };
 use super::bgp::{self, Dest, Inputs, Path, PathSource, Protocol, Rib};
 use super::scenario::{ArmFault, LocalPref, Scenario};
@@ -49,7 +49,9 @@ impl FromStr for PeeringState {
         } else if s.eq_ignore_ascii_case("Disabled") {
             Ok(PeeringState::Disabled)
         } else {
-            Err(format!("`{s}` is not a peering state (Enabled or Disabled)"))
+            Err(format!(
+                "`{s}` is not a peering state (Enabled or Disabled)"
+            ))
         }
     }
 }
@@ -158,7 +160,10 @@ impl TableView {
     }
 
     pub fn active_count(&self) -> usize {
-        self.dests.iter().filter(|(_, d)| !d.paths.is_empty()).count()
+        self.dests
+            .iter()
+            .filter(|(_, d)| !d.paths.is_empty())
+            .count()
     }
 }
 
@@ -262,13 +267,27 @@ impl World {
 
     pub fn with_topology(topo: Topology, scenario: Scenario) -> World {
         let t = ORIGIN;
-        let seed = scenario.name.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3));
-        let mut exports: Vec<[Export; 2]> =
-            topo.sessions.iter().map(|s| [s.ends[0].export.clone(), s.ends[1].export.clone()]).collect();
-        let mut lp_out: Vec<[Option<u32>; 2]> =
-            topo.sessions.iter().map(|s| [s.ends[0].local_pref_out, s.ends[1].local_pref_out]).collect();
+        let seed = scenario
+            .name
+            .bytes()
+            .fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+                (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+            });
+        let mut exports: Vec<[Export; 2]> = topo
+            .sessions
+            .iter()
+            .map(|s| [s.ends[0].export.clone(), s.ends[1].export.clone()])
+            .collect();
+        let mut lp_out: Vec<[Option<u32>; 2]> = topo
+            .sessions
+            .iter()
+            .map(|s| [s.ends[0].local_pref_out, s.ends[1].local_pref_out])
+            .collect();
         for c in &scenario.exports {
-            let (Some(ex), Some(lp)) = (exports.get_mut(c.session), lp_out.get_mut(c.session)) else { continue };
+            let (Some(ex), Some(lp)) = (exports.get_mut(c.session), lp_out.get_mut(c.session))
+            else {
+                continue;
+            };
             let end = c.end.min(1);
             ex[end].deny.extend(c.deny.iter().copied());
             ex[end].originated.extend(c.advertise.iter().copied());
@@ -278,7 +297,11 @@ impl World {
                 None => {}
             }
         }
-        let statics = scenario.statics.iter().map(|s| (s.node, s.prefix, s.interface)).collect();
+        let statics = scenario
+            .statics
+            .iter()
+            .map(|s| (s.node, s.prefix, s.interface))
+            .collect();
         let tunnels: Vec<TunnelRt> = topo
             .tunnels
             .iter()
@@ -286,7 +309,11 @@ impl World {
                 let down = scenario.tunnels_down.contains(&tu.index);
                 TunnelRt {
                     up: !down,
-                    since: t.saturating_sub(if down { Duration::from_secs(7 * 3600) } else { tu.initial_uptime }),
+                    since: t.saturating_sub(if down {
+                        Duration::from_secs(7 * 3600)
+                    } else {
+                        tu.initial_uptime
+                    }),
                     admin_down: down,
                     epoch: 0,
                     serial: 1,
@@ -333,7 +360,12 @@ impl World {
             .azure
             .peerings
             .iter()
-            .map(|_| PeeringRt { state: PeeringState::Enabled, provisioning_until: t, etag_serial: 1, operation: None })
+            .map(|_| PeeringRt {
+                state: PeeringState::Enabled,
+                provisioning_until: t,
+                etag_serial: 1,
+                operation: None,
+            })
             .collect();
         let put_errors = scenario.peering_put_errors.iter().cloned().collect();
         let mut w = World {
@@ -352,7 +384,10 @@ impl World {
             lp_out,
             statics,
             put_errors,
-            traffic: Traffic { last: t, ..Traffic::default() },
+            traffic: Traffic {
+                last: t,
+                ..Traffic::default()
+            },
             log: Vec::new(),
             seed,
         };
@@ -392,13 +427,22 @@ impl World {
 
     /// Unix seconds at world time `t`.
     pub(super) fn unix_at(&self, t: Duration) -> i64 {
-        let delta = i64::try_from(t.as_secs()).unwrap_or(i64::MAX) - i64::try_from(ORIGIN.as_secs()).unwrap_or(0);
+        let delta = i64::try_from(t.as_secs()).unwrap_or(i64::MAX)
+            - i64::try_from(ORIGIN.as_secs()).unwrap_or(0);
         self.wall_at_start.saturating_add(delta)
     }
 
     fn log(&mut self, what: impl Into<String>) {
         let at = self.now();
-        self.log.push(LogEntry { at, what: what.into() });
+        self.log.push(LogEntry {
+            at,
+            what: what.into(),
+        });
+    }
+
+    /// Brings the world to `clock`'s time.
+    pub fn sync(&mut self, clock: &dyn super::Clock) {
+        self.tick(clock.now());
     }
 
     /// Applies every event due by `now` (time since the lab started), in
@@ -427,11 +471,18 @@ impl World {
 
     fn schedule(&mut self, after: Duration, epoch: u64, ev: Ev) {
         self.seq += 1;
-        self.pending.push(Scheduled { due: self.t.saturating_add(after), seq: self.seq, epoch, ev });
+        self.pending.push(Scheduled {
+            due: self.t.saturating_add(after),
+            seq: self.seq,
+            epoch,
+            ev,
+        });
     }
 
     fn carrier_ok(&self, sid: usize) -> bool {
-        let Some(s) = self.topo.sessions.get(sid) else { return false };
+        let Some(s) = self.topo.sessions.get(sid) else {
+            return false;
+        };
         match s.carrier {
             Carrier::ErLink(_) | Carrier::ErCore(_) => self.private_peering_enabled(),
             Carrier::Tunnel(k) => self.tunnels.get(k).is_some_and(|t| t.up),
@@ -496,7 +547,13 @@ impl World {
     }
 
     fn sessions_on(&self, f: impl Fn(Carrier) -> bool) -> Vec<usize> {
-        self.topo.sessions.iter().enumerate().filter(|(_, s)| f(s.carrier)).map(|(i, _)| i).collect()
+        self.topo
+            .sessions
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| f(s.carrier))
+            .map(|(i, _)| i)
+            .collect()
     }
 
     fn bump(&mut self, sid: usize) -> u64 {
@@ -511,7 +568,9 @@ impl World {
 
     fn session_down(&mut self, sid: usize) {
         let t = self.t;
-        let Some(s) = self.sessions.get_mut(sid) else { return };
+        let Some(s) = self.sessions.get_mut(sid) else {
+            return;
+        };
         if s.established {
             s.established = false;
             s.since = t;
@@ -528,7 +587,9 @@ impl World {
             return false;
         }
         let t = self.t;
-        let Some(s) = self.sessions.get_mut(sid) else { return false };
+        let Some(s) = self.sessions.get_mut(sid) else {
+            return false;
+        };
         if s.blocked || s.established {
             return false;
         }
@@ -542,27 +603,35 @@ impl World {
 
     /// The paths each end of session `sid` holds from the other now.
     fn held_on(&self, sid: usize) -> [Vec<Path>; 2] {
-        let Some(spec) = self.topo.sessions.get(sid) else { return [vec![], vec![]] };
+        let Some(spec) = self.topo.sessions.get(sid) else {
+            return [vec![], vec![]];
+        };
         spec.ends.clone().map(|end| {
             self.rib(end.node)
                 .dests
                 .values()
                 .flat_map(|d| &d.paths)
-                .filter(|p| matches!(p.source, PathSource::Session { session, .. } if session == sid))
+                .filter(
+                    |p| matches!(p.source, PathSource::Session { session, .. } if session == sid),
+                )
                 .cloned()
                 .collect()
         })
     }
 
     pub(super) fn session_inputs(&self) -> (Vec<bool>, Vec<bool>) {
-        (self.sessions.iter().map(|s| s.established).collect(), self.tunnels.iter().map(|t| t.up).collect())
+        (
+            self.sessions.iter().map(|s| s.established).collect(),
+            self.tunnels.iter().map(|t| t.up).collect(),
+        )
     }
 
     pub(super) fn with_inputs<R>(&self, f: impl FnOnce(&Inputs<'_>) -> R) -> R {
         let (up, tun) = self.session_inputs();
         let session_since: Vec<Duration> = self.sessions.iter().map(|s| s.since).collect();
         let tunnel_since: Vec<Duration> = self.tunnels.iter().map(|t| t.since).collect();
-        let frozen: Vec<Option<[Vec<Path>; 2]>> = self.sessions.iter().map(|s| s.stale.clone()).collect();
+        let frozen: Vec<Option<[Vec<Path>; 2]>> =
+            self.sessions.iter().map(|s| s.stale.clone()).collect();
         let inp = Inputs {
             topo: &self.topo,
             session_up: &up,
@@ -581,7 +650,11 @@ impl World {
     fn recompute(&mut self, initial: bool) {
         self.traffic.advance(self.t);
         let mut next = self.with_inputs(bgp::converge);
-        let prev = if initial { None } else { Some(self.ribs.as_slice()) };
+        let prev = if initial {
+            None
+        } else {
+            Some(self.ribs.as_slice())
+        };
         bgp::carry_over(prev, &mut next, self.t);
         self.ribs = next;
         self.update_rates();
@@ -599,7 +672,13 @@ impl World {
         if_match: Option<&str>,
     ) -> Result<PutAccepted, ArmError> {
         self.tick(now);
-        let Some(idx) = self.topo.azure.peerings.iter().position(|p| p.name.eq_ignore_ascii_case(name)) else {
+        let Some(idx) = self
+            .topo
+            .azure
+            .peerings
+            .iter()
+            .position(|p| p.name.eq_ignore_ascii_case(name))
+        else {
             return Err(ArmError {
                 status: 404,
                 code: "NotFound".to_string(),
@@ -608,17 +687,24 @@ impl World {
             });
         };
         let spec_name = self.topo.azure.peerings[idx].name;
-        if self.topo.azure.peerings[idx].carries_private_routes {
-            if let Some(f) = self.put_errors.pop_front() {
-                let e = self.arm_fault(&f, spec_name);
-                self.log(format!("ARM refused the PUT of {spec_name}: {} {}", e.status, e.code));
-                return Err(e);
-            }
+        if self.topo.azure.peerings[idx].carries_private_routes
+            && let Some(f) = self.put_errors.pop_front()
+        {
+            let e = self.arm_fault(&f, spec_name);
+            self.log(format!(
+                "ARM refused the PUT of {spec_name}: {} {}",
+                e.status, e.code
+            ));
+            return Err(e);
         }
         let t = self.t;
         let rt = &self.peerings[idx];
         if rt.provisioning_until > t {
-            let op = rt.operation.as_ref().map(|(id, _)| id.clone()).unwrap_or_default();
+            let op = rt
+                .operation
+                .as_ref()
+                .map(|(id, _)| id.clone())
+                .unwrap_or_default();
             let e = ArmError {
                 status: 409,
                 code: "AnotherOperationInProgress".to_string(),
@@ -628,7 +714,9 @@ impl World {
                 ),
                 retry_after_s: None,
             };
-            self.log(format!("ARM refused the PUT of {spec_name}: an operation is in progress"));
+            self.log(format!(
+                "ARM refused the PUT of {spec_name}: an operation is in progress"
+            ));
             return Err(e);
         }
         let etag = self.peering_etag(idx);
@@ -648,7 +736,10 @@ impl World {
         let changed = self.peerings[idx].state != state;
         let provisioning = self.scenario.timing.provisioning;
         let serial = self.peerings[idx].etag_serial + 1;
-        let op_id = uuid_like(mix(self.seed ^ 0x0b5e_55ed ^ serial.wrapping_mul(31) ^ idx as u64));
+        let op_id = uuid_like(mix(self.seed
+            ^ 0x0b5e_55ed
+            ^ serial.wrapping_mul(31)
+            ^ idx as u64));
         {
             let rt = &mut self.peerings[idx];
             rt.etag_serial = serial;
@@ -656,7 +747,10 @@ impl World {
             rt.operation = Some((op_id.clone(), t.saturating_add(provisioning)));
             rt.state = state;
         }
-        self.log(format!("ARM accepted the PUT of {spec_name}: state {}", state.as_str()));
+        self.log(format!(
+            "ARM accepted the PUT of {spec_name}: state {}",
+            state.as_str()
+        ));
         if changed && self.topo.azure.peerings[idx].carries_private_routes {
             self.private_peering_changed(state);
         }
@@ -693,9 +787,15 @@ impl World {
                 self.recompute(false);
             }
             PeeringState::Enabled => {
-                for sid in self.sessions_on(|c| matches!(c, Carrier::ErCore(_) | Carrier::ErLink(_))) {
+                for sid in
+                    self.sessions_on(|c| matches!(c, Carrier::ErCore(_) | Carrier::ErLink(_)))
+                {
                     let epoch = self.bump(sid);
-                    let ev = if self.sessions[sid].established { Ev::Reset(sid) } else { Ev::Up(sid) };
+                    let ev = if self.sessions[sid].established {
+                        Ev::Reset(sid)
+                    } else {
+                        Ev::Up(sid)
+                    };
                     self.schedule(timing.establish, epoch, ev);
                 }
                 // The data path through the MSEE is back at once; routes
@@ -710,7 +810,10 @@ impl World {
     pub fn set_tunnel(&mut self, now: Duration, index: usize, up: bool) -> Result<(), WorldError> {
         self.tick(now);
         let epoch = {
-            let tu = self.tunnels.get_mut(index).ok_or(WorldError::NoTunnel(index))?;
+            let tu = self
+                .tunnels
+                .get_mut(index)
+                .ok_or(WorldError::NoTunnel(index))?;
             tu.epoch += 1;
             tu.admin_down = !up;
             tu.epoch
@@ -721,11 +824,11 @@ impl World {
             }
         } else {
             let t = self.t;
-            if let Some(tu) = self.tunnels.get_mut(index) {
-                if tu.up {
-                    tu.up = false;
-                    tu.since = t;
-                }
+            if let Some(tu) = self.tunnels.get_mut(index)
+                && tu.up
+            {
+                tu.up = false;
+                tu.since = t;
             }
             self.log(format!("tunnel {index} down"));
             for sid in self.sessions_on(|c| c == Carrier::Tunnel(index)) {
@@ -740,7 +843,10 @@ impl World {
     /// Shuts a BGP session (by its topology name) or lets it establish.
     pub fn set_session(&mut self, now: Duration, name: &str, up: bool) -> Result<(), WorldError> {
         self.tick(now);
-        let sid = self.topo.session_by_name(name).ok_or_else(|| WorldError::NoSession(name.to_string()))?;
+        let sid = self
+            .topo
+            .session_by_name(name)
+            .ok_or_else(|| WorldError::NoSession(name.to_string()))?;
         let epoch = self.bump(sid);
         self.sessions[sid].blocked = !up;
         if up {
@@ -757,13 +863,17 @@ impl World {
 
     pub fn rib(&self, node: Node) -> &Rib {
         static EMPTY: std::sync::OnceLock<Rib> = std::sync::OnceLock::new();
-        self.ribs.get(node.index()).unwrap_or_else(|| EMPTY.get_or_init(Rib::default))
+        self.ribs
+            .get(node.index())
+            .unwrap_or_else(|| EMPTY.get_or_init(Rib::default))
     }
 
     /// The routing tables of a Junos device, in Junos' order (`inet.0`
     /// first, then the routing instance's).
     pub fn tables(&self, device: DeviceId) -> Vec<TableView> {
-        let Some(node) = device.node() else { return vec![] };
+        let Some(node) = device.node() else {
+            return vec![];
+        };
         let r = self.topo.router(node);
         let boot = ORIGIN.saturating_sub(self.topo.router_uptime);
         let mut master: Vec<Path> = Vec::new();
@@ -783,9 +893,14 @@ impl World {
             since: boot,
         };
         for i in r.interfaces.iter().filter(|i| i.instance.is_none()) {
-            let (Some(addr), Some(net)) = (i.addr, i.subnet()) else { continue };
+            let (Some(addr), Some(net)) = (i.addr, i.subnet()) else {
+                continue;
+            };
             let mut d = mk(net, Protocol::Direct);
-            d.next_hops.push(NextHop { to: None, via: i.name });
+            d.next_hops.push(NextHop {
+                to: None,
+                via: i.name,
+            });
             master.push(d);
             let mut l = mk(Prefix::host(addr.into()), Protocol::Local);
             l.local_via = Some(i.name);
@@ -795,7 +910,10 @@ impl World {
             if i.name == "reth3.0" {
                 let mut s = mk(Prefix::V4 { addr: 0, len: 0 }, Protocol::Static);
                 let gw = u32::from(addr) & !0xff | 1;
-                s.next_hops.push(NextHop { to: Some(Ipv4Addr::from(gw)), via: i.name });
+                s.next_hops.push(NextHop {
+                    to: Some(Ipv4Addr::from(gw)),
+                    via: i.name,
+                });
                 master.push(s);
             }
         }
@@ -808,7 +926,10 @@ impl World {
             d.paths.sort_by(|a, b| bgp::compare(a, b).0);
             d.last_active = d.active().map(|p| p.source);
         }
-        let mut out = vec![TableView { name: "inet.0".to_string(), dests: dests.into_iter().collect() }];
+        let mut out = vec![TableView {
+            name: "inet.0".to_string(),
+            dests: dests.into_iter().collect(),
+        }];
         if let Some(inst) = r.instance {
             let rib = self.rib(node);
             out.push(TableView {
@@ -828,8 +949,14 @@ impl World {
     }
 
     /// Extra static routes the scenario put on `node`.
-    pub fn scenario_statics(&self, node: Node) -> impl Iterator<Item = (Prefix, &'static str)> + '_ {
-        self.statics.iter().filter(move |(n, _, _)| *n == node).map(|(_, p, i)| (*p, *i))
+    pub fn scenario_statics(
+        &self,
+        node: Node,
+    ) -> impl Iterator<Item = (Prefix, &'static str)> + '_ {
+        self.statics
+            .iter()
+            .filter(move |(n, _, _)| *n == node)
+            .map(|(_, p, i)| (*p, *i))
     }
 
     /// The table a neighbor's routes live in (`Cust11.inet.0`).
@@ -878,7 +1005,9 @@ impl World {
 
     /// `show bgp summary` rows of a device, in configuration order.
     pub fn bgp_peers(&self, device: DeviceId) -> Vec<BgpPeerRow> {
-        let Some(node) = device.node() else { return vec![] };
+        let Some(node) = device.node() else {
+            return vec![];
+        };
         let table = self.instance_table(node);
         let local_as = self.topo.router(node).asn;
         let rib = self.rib(node);
@@ -891,7 +1020,8 @@ impl World {
                 let (mut received, mut active) = (0, 0);
                 for d in rib.dests.values() {
                     for (i, p) in d.paths.iter().enumerate() {
-                        if matches!(p.source, PathSource::Session { session, .. } if session == sid) {
+                        if matches!(p.source, PathSource::Session { session, .. } if session == sid)
+                        {
                             received += 1;
                             if i == 0 {
                                 active += 1;
@@ -938,7 +1068,9 @@ impl World {
 
     /// `show bfd session` rows of a device.
     pub fn bfd_sessions(&self, device: DeviceId) -> Vec<BfdRow> {
-        let Some(node) = device.node() else { return vec![] };
+        let Some(node) = device.node() else {
+            return vec![];
+        };
         let timing = self.scenario.timing;
         if !timing.bfd {
             return vec![];
@@ -956,7 +1088,11 @@ impl World {
                     interface: me.next_hop.via,
                     // A session that is not up paces at one second and
                     // detects nothing (RFC 5880, 6.8.3).
-                    detect_s: if up { tx * f64::from(timing.bfd_multiplier) } else { 0.0 },
+                    detect_s: if up {
+                        tx * f64::from(timing.bfd_multiplier)
+                    } else {
+                        0.0
+                    },
                     transmit_s: if up { tx } else { 1.0 },
                     multiplier: timing.bfd_multiplier,
                 })
@@ -971,12 +1107,20 @@ impl World {
             .iter()
             .zip(&self.tunnels)
             .map(|(spec, rt)| {
-                let h = mix(self.seed ^ (spec.index as u64 + 1).wrapping_mul(0x9e37) ^ rt.serial.wrapping_mul(0x51));
+                let h = mix(self.seed
+                    ^ (spec.index as u64 + 1).wrapping_mul(0x9e37)
+                    ^ rt.serial.wrapping_mul(0x51));
                 IkeSa {
-                    index: 1_590_399 + u32::try_from(h % 9_000).unwrap_or(0) + 3 * spec.index as u32,
+                    index: 1_590_399
+                        + u32::try_from(h % 9_000).unwrap_or(0)
+                        + 3 * spec.index as u32,
                     up: rt.up,
                     initiator_cookie: hex_id(mix(h ^ 1), 16),
-                    responder_cookie: if rt.up { hex_id(mix(h ^ 2), 16) } else { "0".repeat(16) },
+                    responder_cookie: if rt.up {
+                        hex_id(mix(h ^ 2), 16)
+                    } else {
+                        "0".repeat(16)
+                    },
                     remote: spec.remote_public,
                 }
             })
@@ -995,7 +1139,11 @@ impl World {
             .map(|(spec, rt)| {
                 let age = self.t.saturating_sub(rt.since).as_secs();
                 let epoch = age / LIFETIME;
-                let h = mix(self.seed ^ 0x1b5e ^ (spec.index as u64) << 8 ^ rt.serial << 20 ^ epoch << 32);
+                let h = mix(self.seed
+                    ^ 0x1b5e
+                    ^ (spec.index as u64) << 8
+                    ^ rt.serial << 20
+                    ^ epoch << 32);
                 IpsecSa {
                     tunnel_id: 131_073 + spec.index as u32,
                     inbound_spi: hex_id(mix(h ^ 3), 8),
@@ -1029,10 +1177,18 @@ impl World {
                 for p in &d.paths {
                     let (rank, origin, next_hop, source) = match (p.protocol, p.peer) {
                         (Protocol::Network, _) => (0, "Network", None, local.clone()),
-                        (Protocol::Bgp, Some(peer)) if !peer.ibgp => {
-                            (1, "EBgp", Some(peer.addr.to_string()), peer.addr.to_string())
-                        }
-                        (Protocol::Bgp, Some(peer)) => (2, "IBgp", Some(peer.addr.to_string()), peer.addr.to_string()),
+                        (Protocol::Bgp, Some(peer)) if !peer.ibgp => (
+                            1,
+                            "EBgp",
+                            Some(peer.addr.to_string()),
+                            peer.addr.to_string(),
+                        ),
+                        (Protocol::Bgp, Some(peer)) => (
+                            2,
+                            "IBgp",
+                            Some(peer.addr.to_string()),
+                            peer.addr.to_string(),
+                        ),
                         _ => continue,
                     };
                     rows.push((
@@ -1045,7 +1201,12 @@ impl World {
                             next_hop,
                             source_peer: Some(source),
                             origin: origin.to_string(),
-                            as_path: p.as_path.iter().map(u32::to_string).collect::<Vec<_>>().join("-"),
+                            as_path: p
+                                .as_path
+                                .iter()
+                                .map(u32::to_string)
+                                .collect::<Vec<_>>()
+                                .join("-"),
                             weight: p.weight,
                         },
                     ));
@@ -1053,7 +1214,7 @@ impl World {
             }
             // Azure lists its own networks first, then learned routes by
             // prefix: external, from the sibling, over ExpressRoute.
-            rows.sort_by(|a, b| (a.0 > 0, a.1, a.0, a.2).cmp(&(b.0 > 0, b.1, b.0, b.2)));
+            rows.sort_by_key(|r| (r.0 > 0, r.1, r.0, r.2));
             out.extend(rows.into_iter().map(|r| r.3));
         }
         out
@@ -1071,7 +1232,13 @@ impl World {
                     next_hop: Some(local.clone()),
                     source_peer: None,
                     origin: "Igp".to_string(),
-                    as_path: a.sent.as_path.iter().map(u32::to_string).collect::<Vec<_>>().join("-"),
+                    as_path: a
+                        .sent
+                        .as_path
+                        .iter()
+                        .map(u32::to_string)
+                        .collect::<Vec<_>>()
+                        .join("-"),
                     weight: 0,
                 });
             }
@@ -1085,11 +1252,15 @@ impl World {
         for inst in self.azure_instances() {
             let local = self.instance_addr(inst);
             for (sid, s) in self.topo.sessions_of(inst) {
-                let Some((_, peer)) = s.ends_of(inst) else { continue };
+                let Some((_, peer)) = s.ends_of(inst) else {
+                    continue;
+                };
                 if peer.node == Node::ErGw {
                     continue;
                 }
-                let Some(rt) = self.sessions.get(sid) else { continue };
+                let Some(rt) = self.sessions.get(sid) else {
+                    continue;
+                };
                 let received = self
                     .rib(inst)
                     .dests
@@ -1099,13 +1270,26 @@ impl World {
                     .count() as u64;
                 let up_for = self.t.saturating_sub(rt.since);
                 let base = 19 + sid as u64 * 5;
-                let msgs = if rt.established { base + up_for.as_secs() / 60 } else { u64::from(rt.flaps) + 2 };
+                let msgs = if rt.established {
+                    base + up_for.as_secs() / 60
+                } else {
+                    u64::from(rt.flaps) + 2
+                };
                 out.push(BgpPeerStatus {
                     local_address: local.to_string(),
                     neighbor: peer.addr.to_string(),
                     asn: self.topo.router(peer.node).asn,
-                    state: if rt.established { "Connected" } else { "Connecting" }.to_string(),
-                    connected_duration: if rt.established { timespan(up_for) } else { timespan(Duration::ZERO) },
+                    state: if rt.established {
+                        "Connected"
+                    } else {
+                        "Connecting"
+                    }
+                    .to_string(),
+                    connected_duration: if rt.established {
+                        timespan(up_for)
+                    } else {
+                        timespan(Duration::ZERO)
+                    },
                     routes_received: if rt.established { received } else { 0 },
                     messages_sent: msgs + 2,
                     messages_received: if rt.established { msgs } else { 0 },
@@ -1132,7 +1316,7 @@ impl World {
     }
 
     fn arm_fault(&self, f: &ArmFault, peering: &str) -> ArmError {
-        let op = uuid_like(mix(self.seed ^ 0xc0ff_1c7 ^ self.t.as_millis() as u64));
+        let op = uuid_like(mix(self.seed ^ 0x0c0f_f1c7 ^ self.t.as_millis() as u64));
         let message = match (&f.message, f.code.as_str()) {
             (Some(m), _) => m.clone(),
             (None, "AnotherOperationInProgress") => format!(
@@ -1145,16 +1329,27 @@ impl World {
                 f.retry_after_s.unwrap_or(10)
             ),
             (None, "TooManyRequests") => {
-                format!("The request was throttled. Retry after {} seconds.", f.retry_after_s.unwrap_or(10))
+                format!(
+                    "The request was throttled. Retry after {} seconds.",
+                    f.retry_after_s.unwrap_or(10)
+                )
             }
             (None, code) => format!("The operation failed with error code {code}."),
         };
-        ArmError { status: f.status, code: f.code.clone(), message, retry_after_s: f.retry_after_s }
+        ArmError {
+            status: f.status,
+            code: f.code.clone(),
+            message,
+            retry_after_s: f.retry_after_s,
+        }
     }
 
     fn peering_etag(&self, idx: usize) -> String {
         let serial = self.peerings.get(idx).map_or(0, |p| p.etag_serial);
-        format!("W/\"{}\"", uuid_like(mix(self.seed ^ 0xe7a6 ^ (idx as u64) << 40 ^ serial)))
+        format!(
+            "W/\"{}\"",
+            uuid_like(mix(self.seed ^ 0xe7a6 ^ (idx as u64) << 40 ^ serial))
+        )
     }
 
     fn peering_view(&self, idx: usize) -> PeeringView {
@@ -1169,14 +1364,24 @@ impl World {
                 secondarybytes_out: tr.er_out[1] as u64,
             }
         } else {
-            PeeringStats { primarybytes_in: 0, primarybytes_out: 0, secondarybytes_in: 0, secondarybytes_out: 0 }
+            PeeringStats {
+                primarybytes_in: 0,
+                primarybytes_out: 0,
+                secondarybytes_in: 0,
+                secondarybytes_out: 0,
+            }
         };
         PeeringView {
             name: spec.name.to_string(),
             etag: self.peering_etag(idx),
             peering_type: spec.peering_type.to_string(),
             state: rt.state.as_str().to_string(),
-            provisioning_state: if rt.provisioning_until > self.t { "Updating" } else { "Succeeded" }.to_string(),
+            provisioning_state: if rt.provisioning_until > self.t {
+                "Updating"
+            } else {
+                "Succeeded"
+            }
+            .to_string(),
             azure_asn: spec.azure_asn,
             peer_asn: spec.peer_asn,
             primary_peer_address_prefix: spec.primary_prefix.to_string(),
@@ -1191,13 +1396,20 @@ impl World {
 
     /// A circuit peering by name (ARM names are case-insensitive).
     pub fn peering(&self, name: &str) -> Option<PeeringView> {
-        let idx = self.topo.azure.peerings.iter().position(|p| p.name.eq_ignore_ascii_case(name))?;
+        let idx = self
+            .topo
+            .azure
+            .peerings
+            .iter()
+            .position(|p| p.name.eq_ignore_ascii_case(name))?;
         Some(self.peering_view(idx))
     }
 
     /// The circuit's peerings in ARM's order.
     pub fn peerings(&self) -> Vec<PeeringView> {
-        (0..self.topo.azure.peerings.len()).map(|i| self.peering_view(i)).collect()
+        (0..self.topo.azure.peerings.len())
+            .map(|i| self.peering_view(i))
+            .collect()
     }
 
     pub fn circuit(&self) -> CircuitView {
@@ -1222,9 +1434,11 @@ impl World {
     /// The status of a peering PUT's long-running operation.
     pub fn operation(&self, id: &str) -> Option<OperationStatus> {
         self.peerings.iter().find_map(|p| match &p.operation {
-            Some((op, done)) if op == id => {
-                Some(if *done > self.t { OperationStatus::InProgress } else { OperationStatus::Succeeded })
-            }
+            Some((op, done)) if op == id => Some(if *done > self.t {
+                OperationStatus::InProgress
+            } else {
+                OperationStatus::Succeeded
+            }),
             _ => None,
         })
     }
@@ -1249,7 +1463,9 @@ impl World {
                 .to_string(),
                 ingress_bytes_transferred: tr.tun_in.get(spec.index).copied().unwrap_or(0.0) as u64,
                 egress_bytes_transferred: tr.tun_out.get(spec.index).copied().unwrap_or(0.0) as u64,
-                last_connection_established_utc_time: rt.ever_up.then(|| us_datetime(self.unix_at(rt.since))),
+                last_connection_established_utc_time: rt
+                    .ever_up
+                    .then(|| us_datetime(self.unix_at(rt.since))),
             })
             .collect();
         let any_up = self.tunnels.iter().any(|t| t.up);
@@ -1280,8 +1496,17 @@ impl World {
             active_active: true,
             enable_bgp: true,
             asn: a.vpn_gateway_asn,
-            bgp_peering_addresses: self.azure_instances().iter().map(|n| self.instance_addr(*n).to_string()).collect(),
-            public_ip_addresses: self.topo.tunnels.iter().map(|t| t.remote_public.to_string()).collect(),
+            bgp_peering_addresses: self
+                .azure_instances()
+                .iter()
+                .map(|n| self.instance_addr(*n).to_string())
+                .collect(),
+            public_ip_addresses: self
+                .topo
+                .tunnels
+                .iter()
+                .map(|t| t.remote_public.to_string())
+                .collect(),
             provisioning_state: "Succeeded".to_string(),
         }
     }

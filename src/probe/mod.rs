@@ -3,6 +3,10 @@
 //! doubles. Implementations: `ssh` (russh client), `arm` (reqwest +
 //! azure_identity), `trace` (traceroute over SSH or locally).
 
+pub mod arm;
+pub mod ssh;
+pub mod trace;
+
 use std::future::Future;
 use std::net::IpAddr;
 use std::time::Duration;

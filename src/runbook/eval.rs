@@ -8,7 +8,7 @@
 use std::net::IpAddr;
 
 use super::model::{
-    PathKind, Paths, RouteCheck, RouteExpect, RouteTarget, StateExpect, TraceExpect, trace_reached,
+    PathKind, PathRules, Paths, RouteCheck, RouteExpect, RouteTarget, StateExpect, TraceExpect,
 };
 use crate::model::{ParsedRoute, Prefix, Trace};
 
@@ -59,6 +59,12 @@ fn hops<'r>(r: &'r ParsedRoute<'_>) -> Vec<&'r str> {
 
 /// Judges a route-list clause against the paths of one probe.
 pub fn eval_routes(e: &RouteExpect, routes: &[ParsedRoute<'_>], paths: &Paths) -> Verdict {
+    eval_routes_with(e, routes, &paths.rules())
+}
+
+/// [`eval_routes`] with the classifier built once by the caller (the engine
+/// judges several clauses against one answer).
+pub fn eval_routes_with(e: &RouteExpect, routes: &[ParsedRoute<'_>], paths: &PathRules) -> Verdict {
     let in_target = |r: &&ParsedRoute<'_>| match (e.target, route_prefix(r)) {
         (RouteTarget::Prefix(t), Some(p)) => p == t,
         (RouteTarget::MoreSpecificThan(t), Some(p)) => p != t && t.contains(&p),
@@ -101,7 +107,7 @@ fn route_check(
     c: &RouteCheck,
     target: &[&ParsedRoute<'_>],
     picked: &[&ParsedRoute<'_>],
-    paths: &Paths,
+    paths: &PathRules,
 ) -> Verdict {
     let n = picked.len();
     let none = || Verdict::fail("no matching path");
@@ -240,6 +246,12 @@ pub fn eval_states(e: &StateExpect, items: &[StateItem<'_>]) -> Verdict {
 
 /// Judges a traceroute clause.
 pub fn eval_trace(e: &TraceExpect, trace: &Trace, paths: &Paths) -> Verdict {
+    eval_trace_with(e, trace, &paths.rules())
+}
+
+/// [`eval_trace`] with the classifier built once by the caller.
+pub fn eval_trace_with(e: &TraceExpect, trace: &Trace, paths: &PathRules) -> Verdict {
+    let class = paths.explain_trace(trace);
     let seen: Vec<IpAddr> = trace
         .hops
         .iter()
@@ -248,7 +260,7 @@ pub fn eval_trace(e: &TraceExpect, trace: &Trace, paths: &Paths) -> Verdict {
         .collect();
     let mut said = Vec::new();
     if let Some(want) = e.path {
-        let got = paths.classify_trace(trace);
+        let got = class.kind;
         if got != want {
             return Verdict::fail(format!("path {got}, expected {want}"));
         }
@@ -264,7 +276,7 @@ pub fn eval_trace(e: &TraceExpect, trace: &Trace, paths: &Paths) -> Verdict {
         said.push("hops as expected".to_string());
     }
     if let Some(want) = e.reached {
-        let got = trace_reached(trace);
+        let got = class.reached;
         if got != want {
             return Verdict::fail(if got {
                 "target answered"

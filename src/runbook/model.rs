@@ -11,6 +11,8 @@ use serde::Serialize;
 use super::diag::Pos;
 use super::duration::Duration;
 use super::query::{PeeringRef, Platform, Query};
+use crate::model::path::{PathClassifier, PathFacts, TraceClass};
+use crate::model::table::NextHop;
 use crate::model::{ParsedRoute, Prefix, Trace};
 
 /// A whole runbook.
@@ -91,48 +93,37 @@ impl AzureNames {
     }
 }
 
-/// Which way traffic goes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum PathKind {
-    ExpressRoute,
-    Vpn,
-    /// Neither, or both at once: never what an expectation hopes for unless
-    /// it says so.
-    Unknown,
-}
+/// Which way traffic goes: the domain's kind, so that the runbook, the
+/// analysis and the console never disagree about what "vpn" means.
+pub use crate::model::path::PathKind;
 
+// The runbook language reads kinds from text; the domain type only needs
+// its serde names, so the spelling helpers live with the language.
 impl PathKind {
     pub const ALL: [PathKind; 3] = [PathKind::ExpressRoute, PathKind::Vpn, PathKind::Unknown];
 
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PathKind::ExpressRoute => "expressroute",
-            PathKind::Vpn => "vpn",
-            PathKind::Unknown => "unknown",
-        }
-    }
-
+    /// The runbook spelling (the serde name): `expressroute`, `vpn`, `unknown`.
     pub fn parse(s: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|k| k.as_str() == s)
     }
 }
 
-impl fmt::Display for PathKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
 /// `[paths.expressroute]` / `[paths.vpn]`: how to tell the two paths apart in
-/// route tables and traceroutes.
+/// route tables and traceroutes, as the runbook declares it.
+/// [`Paths::rules`] turns the declarations into the domain's
+/// [`PathClassifier`], which does the classifying.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PathDef {
     pub kind: PathKind,
     pub description: Option<String>,
-    /// Next-hop addresses (or interface names) that mean this path.
+    /// Next-hop addresses, or interface names (`st0.118`, `st0.*`), that
+    /// mean this path.
     pub next_hops: Vec<String>,
-    /// First AS numbers of an AS path that mean this path.
+    /// AS numbers that mean this path. For ExpressRoute they mark a path
+    /// anywhere in its AS path (Microsoft's 12076 stays in the path however
+    /// far it travels); for the VPN they must be the first AS (the VPN
+    /// gateway's 65515, which the ExpressRoute gateway shares but which then
+    /// reaches on-premises behind 12076).
     pub first_as: Vec<u32>,
     /// Traceroute hops whose presence proves this path.
     pub trace_hops: Vec<IpAddr>,
@@ -151,79 +142,90 @@ impl Paths {
         self.defs.iter().find(|d| d.kind == kind)
     }
 
-    /// The kind of one route path, from its next hops and AS path; `Unknown`
-    /// when nothing matches or more than one kind does.
-    pub fn classify_path(&self, next_hops: &[&str], as_path: Option<&[u32]>) -> PathKind {
-        let first_as = as_path.and_then(|p| p.first().copied());
-        let mut found = self.defs.iter().filter(|d| {
-            next_hops
-                .iter()
-                .any(|nh| d.next_hops.iter().any(|known| same_hop(known, nh)))
-                || first_as.is_some_and(|a| d.first_as.contains(&a))
-        });
-        match (found.next(), found.next()) {
-            (Some(d), None) => d.kind,
-            _ => PathKind::Unknown,
+    /// The declarations as the domain classifier, plus the runbook's choice
+    /// of trace fallback. Build it once per evaluation, not per route.
+    pub fn rules(&self) -> PathRules {
+        let mut c = PathClassifier::default();
+        let mut trace_fallback = None;
+        for d in &self.defs {
+            let (addrs, ifaces, as_list, hops) = match d.kind {
+                PathKind::ExpressRoute => (
+                    &mut c.er_next_hops,
+                    &mut c.er_interfaces,
+                    &mut c.er_as_markers,
+                    &mut c.er_trace_hops,
+                ),
+                PathKind::Vpn => (
+                    &mut c.vpn_next_hops,
+                    &mut c.vpn_interfaces,
+                    &mut c.vpn_neighbor_as,
+                    &mut c.vpn_trace_hops,
+                ),
+                // `validate` never declares it; nothing to learn from it.
+                PathKind::Unknown => continue,
+            };
+            for nh in &d.next_hops {
+                match nh.parse::<IpAddr>() {
+                    Ok(a) => addrs.push(a),
+                    Err(_) => ifaces.push(nh.clone()),
+                }
+            }
+            as_list.extend(&d.first_as);
+            hops.extend(&d.trace_hops);
+            if d.trace_fallback {
+                trace_fallback = Some(d.kind);
+            }
+        }
+        PathRules {
+            classifier: c,
+            trace_fallback,
         }
     }
+}
 
+/// A runbook's paths, ready to classify: the domain's [`PathClassifier`]
+/// and which kind (if any) a hop-less trace that arrived counts as.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PathRules {
+    pub classifier: PathClassifier,
+    pub trace_fallback: Option<PathKind>,
+}
+
+impl PathRules {
+    /// The kind of one parsed route path (see [`PathClassifier::classify`]
+    /// for the rules).
     pub fn classify_route(&self, route: &ParsedRoute<'_>) -> PathKind {
-        let hops: Vec<&str> = route
+        let hops: Vec<NextHop> = route
             .next_hops
             .iter()
             .flatten()
-            .map(|h| h.as_ref())
-            .collect();
-        self.classify_path(&hops, route.as_path.as_deref())
-    }
-
-    /// The kind of path a traceroute took.
-    pub fn classify_trace(&self, trace: &Trace) -> PathKind {
-        let seen: Vec<IpAddr> = trace
-            .hops
-            .iter()
-            .flat_map(|h| h.addresses.iter())
-            .filter_map(|a| a.parse().ok())
-            .collect();
-        let mut found = self
-            .defs
-            .iter()
-            .filter(|d| d.trace_hops.iter().any(|h| seen.contains(h)));
-        match (found.next(), found.next()) {
-            (Some(d), None) => d.kind,
-            (Some(_), Some(_)) => PathKind::Unknown,
-            (None, _) if trace_reached(trace) => self
-                .defs
-                .iter()
-                .find(|d| d.trace_fallback)
-                .map_or(PathKind::Unknown, |d| d.kind),
-            (None, _) => PathKind::Unknown,
-        }
-    }
-}
-
-/// True when the target answered the traceroute.
-pub fn trace_reached(trace: &Trace) -> bool {
-    let Some(target) = trace.target.as_deref() else {
-        return false;
-    };
-    let target_ip = target.parse::<IpAddr>().ok();
-    trace
-        .hops
-        .iter()
-        .rev()
-        .find(|h| !h.timeout)
-        .is_some_and(|h| {
-            h.addresses.iter().any(|a| {
-                a == target || (target_ip.is_some() && a.parse::<IpAddr>().ok() == target_ip)
+            .map(|h| match h.parse::<IpAddr>() {
+                Ok(a) => NextHop::addr(a),
+                Err(_) => NextHop::interface(h),
             })
+            .collect();
+        self.classifier.classify(PathFacts {
+            next_hops: Some(&hops),
+            learned_from: None,
+            as_path: route.as_path.as_deref(),
         })
-}
+    }
 
-fn same_hop(a: &str, b: &str) -> bool {
-    match (a.parse::<IpAddr>(), b.parse::<IpAddr>()) {
-        (Ok(x), Ok(y)) => x == y,
-        _ => a == b,
+    /// The domain's reading of a trace, with the runbook's fallback applied
+    /// to a trace that arrived through no declared hop: the domain infers
+    /// the VPN only when ExpressRoute hops are declared, the runbook says
+    /// which kind (if any) explicitly.
+    pub fn explain_trace(&self, trace: &Trace) -> TraceClass {
+        let mut class = self.classifier.explain_trace(trace);
+        if class.reached && class.er_hops.is_empty() && class.vpn_hops.is_empty() {
+            class.kind = self.trace_fallback.unwrap_or(PathKind::Unknown);
+            class.inferred = self.trace_fallback.is_some();
+        }
+        class
+    }
+
+    pub fn classify_trace(&self, trace: &Trace) -> PathKind {
+        self.explain_trace(trace).kind
     }
 }
 
@@ -745,29 +747,70 @@ mod tests {
         }
     }
 
+    fn route(next_hops: &[&'static str], as_path: Option<&[u32]>) -> ParsedRoute<'static> {
+        ParsedRoute {
+            prefix: "10.17.11.0/25".into(),
+            protocol: Some("bgp".into()),
+            active: true,
+            preference: Some(170),
+            local_pref: None,
+            as_path: as_path.map(<[u32]>::to_vec),
+            next_hops: Some(next_hops.iter().map(|h| (*h).into()).collect()),
+            table: None,
+        }
+    }
+
+    #[test]
+    fn the_declarations_become_the_domain_classifier() {
+        let r = paths().rules();
+        let ip = |s: &str| s.parse::<IpAddr>().expect("addr");
+        assert_eq!(
+            r.classifier.er_next_hops,
+            [ip("192.168.11.0"), ip("192.168.11.2")]
+        );
+        assert_eq!(r.classifier.vpn_next_hops, [ip("192.168.11.88")]);
+        assert_eq!(r.classifier.vpn_interfaces, ["st0.118"]);
+        assert_eq!(r.classifier.er_as_markers, [12076]);
+        assert_eq!(r.classifier.vpn_neighbor_as, [65515]);
+        assert_eq!(r.classifier.er_trace_hops, [ip("192.168.11.18")]);
+        assert_eq!(r.trace_fallback, Some(PathKind::Vpn));
+        assert_eq!(Paths::default().rules(), PathRules::default());
+    }
+
     #[test]
     fn classifies_route_paths() {
-        let p = paths();
+        let r = paths().rules();
         assert_eq!(
-            p.classify_path(&["192.168.11.0"], Some(&[12076])),
+            r.classify_route(&route(&["192.168.11.0"], Some(&[12076]))),
             PathKind::ExpressRoute
         );
-        assert_eq!(p.classify_path(&[], Some(&[65515])), PathKind::Vpn);
-        assert_eq!(p.classify_path(&["st0.118"], None), PathKind::Vpn);
+        assert_eq!(r.classify_route(&route(&[], Some(&[65515]))), PathKind::Vpn);
+        assert_eq!(r.classify_route(&route(&["st0.118"], None)), PathKind::Vpn);
         assert_eq!(
-            p.classify_path(&["10.9.9.9"], Some(&[65020])),
+            r.classify_route(&route(&["10.9.9.9"], Some(&[65020]))),
             PathKind::Unknown
         );
-        // Evidence for both kinds at once is not evidence for either.
+        // The domain's rule: where traffic is handed over beats what the
+        // AS path suggests.
         assert_eq!(
-            p.classify_path(&["192.168.11.0"], Some(&[65515])),
+            r.classify_route(&route(&["192.168.11.0"], Some(&[65515]))),
+            PathKind::ExpressRoute
+        );
+        // Next hops on both sides at once are evidence for neither.
+        assert_eq!(
+            r.classify_route(&route(&["192.168.11.0", "192.168.11.88"], None)),
             PathKind::Unknown
+        );
+        // Azure's ExpressRoute-learned route: 12076 behind the gateway's AS.
+        assert_eq!(
+            r.classify_route(&route(&["10.17.11.69"], Some(&[12076, 65020]))),
+            PathKind::ExpressRoute
         );
     }
 
     #[test]
     fn classifies_the_articles_traces() {
-        let p = paths();
+        let p = paths().rules();
         let target = Some("10.17.11.132".to_string());
         let er = Trace {
             target: target.clone(),
@@ -789,12 +832,36 @@ mod tests {
             ],
         };
         assert_eq!(p.classify_trace(&vpn), PathKind::Vpn);
+        assert!(p.explain_trace(&vpn).inferred);
         let lost = Trace {
             target,
             hops: vec![hop(1, Some("10.1.11.1")), hop(2, None), hop(3, None)],
         };
         assert_eq!(p.classify_trace(&lost), PathKind::Unknown);
-        assert!(!trace_reached(&lost));
+        assert!(!p.explain_trace(&lost).reached);
+    }
+
+    #[test]
+    fn the_trace_fallback_is_the_runbooks_choice() {
+        let vpn = Trace {
+            target: Some("10.17.11.132".into()),
+            hops: vec![hop(1, Some("10.1.11.1")), hop(2, Some("10.17.11.132"))],
+        };
+        let mut p = paths();
+        p.defs[1].trace_fallback = false;
+        // ExpressRoute hops are declared, so the domain alone would infer
+        // the VPN; without a declared fallback the runbook does not.
+        assert_eq!(p.rules().classify_trace(&vpn), PathKind::Unknown);
+        p.defs[0].trace_fallback = true;
+        assert_eq!(p.rules().classify_trace(&vpn), PathKind::ExpressRoute);
+    }
+
+    #[test]
+    fn kinds_read_their_runbook_spelling() {
+        for k in PathKind::ALL {
+            assert_eq!(PathKind::parse(k.as_str()), Some(k));
+        }
+        assert_eq!(PathKind::parse("VPN"), None);
     }
 
     #[test]

@@ -12,24 +12,29 @@ use crate::lab::topology::{DeviceId, Platform};
 use crate::lab::world::{BgpPeerRow, World};
 
 /// The SRX cluster's per-node section header.
-const NODE0: &str = "\nnode0:\n--------------------------------------------------------------------------\n";
+const NODE0: &str =
+    "\nnode0:\n--------------------------------------------------------------------------\n";
 
 fn is_cluster(world: &World, device: DeviceId) -> bool {
-    world.topology().device(device).is_some_and(|d| d.platform == Platform::JunosSrxCluster)
+    world
+        .topology()
+        .device(device)
+        .is_some_and(|d| d.platform == Platform::JunosSrxCluster)
 }
 
 fn version(world: &World, device: DeviceId) -> &'static str {
-    world.topology().device(device).map_or("18.4R3", |d| d.version)
+    world
+        .topology()
+        .device(device)
+        .map_or("18.4R3", |d| d.version)
 }
 
 /// Peers of `instance` (all when None), sorted by address as Junos does.
 fn peers(world: &World, device: DeviceId, instance: Option<&str>) -> Option<Vec<BgpPeerRow>> {
     let node = device.node()?;
     let own = world.topology().router(node).instance;
-    if let Some(i) = instance {
-        if own != Some(i) {
-            return None;
-        }
+    if instance.is_some_and(|i| own != Some(i)) {
+        return None;
     }
     let mut rows = world.bgp_peers(device);
     rows.sort_by_key(|r| u32::from(r.peer));
@@ -46,7 +51,10 @@ struct Totals {
 
 fn totals(world: &World, device: DeviceId, rows: &[BgpPeerRow]) -> Totals {
     let groups: BTreeSet<&str> = rows.iter().map(|r| r.group).collect();
-    let table = device.node().map(|n| world.instance_table(n)).unwrap_or_else(|| "inet.0".to_string());
+    let table = device
+        .node()
+        .map(|n| world.instance_table(n))
+        .unwrap_or_else(|| "inet.0".to_string());
     Totals {
         table,
         groups: groups.len(),
@@ -56,19 +64,32 @@ fn totals(world: &World, device: DeviceId, rows: &[BgpPeerRow]) -> Totals {
     }
 }
 
-const PEER_HEADING: &str =
-    "Peer                     AS      InPkt     OutPkt    OutQ   Flaps Last Up/Dwn State|#Active/Received/Accepted/Damped...";
+const PEER_HEADING: &str = "Peer                     AS      InPkt     OutPkt    OutQ   Flaps Last Up/Dwn State|#Active/Received/Accepted/Damped...";
 
 /// `show bgp summary [instance X]`.
 pub fn bgp_summary_text(world: &World, device: DeviceId, instance: Option<&str>) -> String {
-    let Some(rows) = peers(world, device, instance) else { return String::new() };
+    let Some(rows) = peers(world, device, instance) else {
+        return String::new();
+    };
     let t = totals(world, device, &rows);
     let mut out = String::new();
     out.push_str("Threading mode: BGP I/O\n");
-    let _ = writeln!(out, "Groups: {} Peers: {} Down peers: {}", t.groups, rows.len(), t.down);
-    out.push_str("Table          Tot Paths  Act Paths Suppressed    History Damp State    Pending\n");
+    let _ = writeln!(
+        out,
+        "Groups: {} Peers: {} Down peers: {}",
+        t.groups,
+        rows.len(),
+        t.down
+    );
+    out.push_str(
+        "Table          Tot Paths  Act Paths Suppressed    History Damp State    Pending\n",
+    );
     let _ = writeln!(out, "{:<20} ", t.table);
-    let _ = writeln!(out, "{:>24}{:>11}{:>11}{:>11}{:>11}{:>11}", t.total, t.active, 0, 0, 0, 0);
+    let _ = writeln!(
+        out,
+        "{:>24}{:>11}{:>11}{:>11}{:>11}{:>11}",
+        t.total, t.active, 0, 0, 0, 0
+    );
     out.push_str(PEER_HEADING);
     out.push('\n');
     for r in &rows {
@@ -87,7 +108,11 @@ pub fn bgp_summary_text(world: &World, device: DeviceId, instance: Option<&str>)
         );
         if r.established {
             out.push_str("Establ\n");
-            let _ = writeln!(out, "  {}: {}/{}/{}/0", r.table, r.active, r.received, r.accepted);
+            let _ = writeln!(
+                out,
+                "  {}: {}/{}/{}/0",
+                r.table, r.active, r.received, r.accepted
+            );
         } else {
             let _ = writeln!(out, "{}", r.state);
         }
@@ -97,9 +122,16 @@ pub fn bgp_summary_text(world: &World, device: DeviceId, instance: Option<&str>)
 
 /// `show bgp summary | display xml|json`.
 pub fn bgp_summary_tree(world: &World, device: DeviceId, instance: Option<&str>) -> Elem {
-    let mut root = Elem::new("bgp-information")
-        .attr("xmlns", format!("http://xml.juniper.net/junos/{}/junos-routing", version(world, device)));
-    let Some(rows) = peers(world, device, instance) else { return root };
+    let mut root = Elem::new("bgp-information").attr(
+        "xmlns",
+        format!(
+            "http://xml.juniper.net/junos/{}/junos-routing",
+            version(world, device)
+        ),
+    );
+    let Some(rows) = peers(world, device, instance) else {
+        return root;
+    };
     let t = totals(world, device, &rows);
     root.leaf("bgp-thread-mode", "BGP I/O")
         .leaf("group-count", t.groups.to_string())
@@ -121,8 +153,14 @@ pub fn bgp_summary_tree(world: &World, device: DeviceId, instance: Option<&str>)
         .leaf("accepted-external-prefix-count", ext.to_string())
         .leaf("suppressed-external-prefix-count", "0")
         .leaf("total-internal-prefix-count", (t.total - ext).to_string())
-        .leaf("active-internal-prefix-count", (t.active - ext_active).to_string())
-        .leaf("accepted-internal-prefix-count", (t.total - ext).to_string())
+        .leaf(
+            "active-internal-prefix-count",
+            (t.active - ext_active).to_string(),
+        )
+        .leaf(
+            "accepted-internal-prefix-count",
+            (t.total - ext).to_string(),
+        )
         .leaf("suppressed-internal-prefix-count", "0")
         .leaf("pending-prefix-count", "0")
         .leaf("bgp-rib-state", "BGP restart is complete");
@@ -144,7 +182,11 @@ pub fn bgp_summary_tree(world: &World, device: DeviceId, instance: Option<&str>)
                 vec![("junos:seconds", r.last_change.as_secs().to_string())],
             );
         if r.established {
-            p.leaf_attr("peer-state", "Established", vec![("format", "Establ".to_string())]);
+            p.leaf_attr(
+                "peer-state",
+                "Established",
+                vec![("format", "Establ".to_string())],
+            );
             let mut pr = Elem::new("bgp-rib").attr("style", "terse");
             pr.leaf("name", r.table.clone())
                 .leaf("active-prefix-count", r.active.to_string())
@@ -166,7 +208,9 @@ pub fn bfd_text(world: &World, device: DeviceId) -> String {
     let mut out = String::new();
     if !rows.is_empty() {
         let _ = writeln!(out, "{}Detect   Transmit", " ".repeat(50));
-        out.push_str("Address                  State     Interface      Time     Interval  Multiplier\n");
+        out.push_str(
+            "Address                  State     Interface      Time     Interval  Multiplier\n",
+        );
         for r in &rows {
             let state = if r.up { "Up" } else { "Down" };
             let _ = writeln!(
@@ -192,15 +236,28 @@ pub fn bfd_text(world: &World, device: DeviceId) -> String {
 
 fn rates(world: &World, device: DeviceId) -> (f64, f64) {
     let rows = world.bfd_sessions(device);
-    let tx: f64 = rows.iter().map(|r| 1.0 / r.transmit_s.max(0.001)).sum();
-    let rx: f64 = rows.iter().filter(|r| r.up).map(|r| 1.0 / r.transmit_s.max(0.001)).sum();
+    // Folding from +0.0: an empty f64 sum is -0.0, which Junos never prints.
+    let tx = rows
+        .iter()
+        .map(|r| 1.0 / r.transmit_s.max(0.001))
+        .fold(0.0, |a, b| a + b);
+    let rx = rows
+        .iter()
+        .filter(|r| r.up)
+        .map(|r| 1.0 / r.transmit_s.max(0.001))
+        .fold(0.0, |a, b| a + b);
     (tx, rx)
 }
 
 /// `show bfd session | display xml|json`.
 pub fn bfd_tree(world: &World, device: DeviceId) -> Elem {
-    let mut root = Elem::new("bfd-session-information")
-        .attr("xmlns", format!("http://xml.juniper.net/junos/{}/junos-bfd", version(world, device)));
+    let mut root = Elem::new("bfd-session-information").attr(
+        "xmlns",
+        format!(
+            "http://xml.juniper.net/junos/{}/junos-bfd",
+            version(world, device)
+        ),
+    );
     let rows = world.bfd_sessions(device);
     for r in &rows {
         let mut s = Elem::new("bfd-session");
@@ -208,7 +265,10 @@ pub fn bfd_tree(world: &World, device: DeviceId) -> Elem {
             .leaf("session-state", if r.up { "Up" } else { "Down" })
             .leaf("session-interface", r.interface)
             .leaf("session-detection-time", format!("{:.3}", r.detect_s))
-            .leaf("session-transmission-interval", format!("{:.3}", r.transmit_s))
+            .leaf(
+                "session-transmission-interval",
+                format!("{:.3}", r.transmit_s),
+            )
             .leaf("session-adaptive-multiplier", r.multiplier.to_string());
         root.child(s);
     }
@@ -230,7 +290,9 @@ pub fn ike_text(world: &World, device: DeviceId) -> String {
     if sas.is_empty() {
         return out;
     }
-    out.push_str("Index   State  Initiator cookie  Responder cookie  Mode           Remote Address\n");
+    out.push_str(
+        "Index   State  Initiator cookie  Responder cookie  Mode           Remote Address\n",
+    );
     for sa in &sas {
         let _ = writeln!(
             out,
@@ -272,7 +334,9 @@ pub fn ipsec_text(world: &World, device: DeviceId) -> String {
 
 /// `show version`.
 pub fn version_text(world: &World, device: DeviceId) -> String {
-    let Some(d) = world.topology().device(device) else { return String::new() };
+    let Some(d) = world.topology().device(device) else {
+        return String::new();
+    };
     let mut out = String::new();
     if is_cluster(world, device) {
         out.push_str(NODE0);
@@ -286,10 +350,14 @@ pub fn version_text(world: &World, device: DeviceId) -> String {
 /// `show configuration routing-instances [NAME]`: the BGP part of the
 /// routing instance as the world has it configured, Junos' curly style.
 pub fn config_text(world: &World, device: DeviceId, name: Option<&str>) -> String {
-    let Some(node) = device.node() else { return String::new() };
+    let Some(node) = device.node() else {
+        return String::new();
+    };
     let topo = world.topology();
     let r = topo.router(node);
-    let Some(inst) = r.instance else { return String::new() };
+    let Some(inst) = r.instance else {
+        return String::new();
+    };
     if name.is_some_and(|n| n != inst) {
         return String::new();
     }
@@ -306,7 +374,11 @@ pub fn config_text(world: &World, device: DeviceId, name: Option<&str>) -> Strin
             crate::lab::topology::OriginKind::Static { via } => Some((o.prefix.to_string(), via)),
             crate::lab::topology::OriginKind::Network => None,
         })
-        .chain(world.scenario_statics(node).map(|(p, i)| (p.to_string(), i)))
+        .chain(
+            world
+                .scenario_statics(node)
+                .map(|(p, i)| (p.to_string(), i)),
+        )
         .collect();
     if !statics.is_empty() {
         body.push_str("routing-options {\n    static {\n");
@@ -319,10 +391,10 @@ pub fn config_text(world: &World, device: DeviceId, name: Option<&str>) -> Strin
     // Groups in configuration order, each with its neighbors.
     let mut groups: Vec<&str> = Vec::new();
     for (_, s) in topo.sessions_of(node) {
-        if let Some((me, _)) = s.ends_of(node) {
-            if !groups.contains(&me.group) {
-                groups.push(me.group);
-            }
+        if let Some((me, _)) = s.ends_of(node)
+            && !groups.contains(&me.group)
+        {
+            groups.push(me.group);
         }
     }
     for g in groups {
@@ -333,7 +405,9 @@ pub fn config_text(world: &World, device: DeviceId, name: Option<&str>) -> Strin
                 (s.ends[end].group == g).then_some((sid, end))
             })
             .collect();
-        let Some(&(sid0, end0)) = members.first() else { continue };
+        let Some(&(sid0, end0)) = members.first() else {
+            continue;
+        };
         let s0 = &topo.sessions[sid0];
         let peer0 = &s0.ends[1 - end0];
         let ebgp = s0.is_ebgp(topo);
@@ -356,17 +430,25 @@ pub fn config_text(world: &World, device: DeviceId, name: Option<&str>) -> Strin
         if s0.bfd && world.scenario().timing.bfd {
             let t = world.scenario().timing;
             body.push_str("            bfd-liveness-detection {\n");
-            let _ = writeln!(body, "                minimum-interval {};", t.bfd_interval.as_millis());
+            let _ = writeln!(
+                body,
+                "                minimum-interval {};",
+                t.bfd_interval.as_millis()
+            );
             let _ = writeln!(body, "                multiplier {};", t.bfd_multiplier);
             body.push_str("            }\n");
         }
-        if let Some((ex, _)) = world.export_policy(sid0, end0) {
-            if !ex.originated.is_empty() {
-                let _ = writeln!(body, "            export {g}-out;");
-            }
+        if let Some((ex, _)) = world.export_policy(sid0, end0)
+            && !ex.originated.is_empty()
+        {
+            let _ = writeln!(body, "            export {g}-out;");
         }
         for (sid, end) in &members {
-            let _ = writeln!(body, "            neighbor {};", topo.sessions[*sid].ends[1 - end].addr);
+            let _ = writeln!(
+                body,
+                "            neighbor {};",
+                topo.sessions[*sid].ends[1 - end].addr
+            );
         }
         body.push_str("        }\n");
     }

@@ -19,7 +19,11 @@ pub struct TraceOpts {
 /// The text of a Linux traceroute.
 pub fn traceroute_text(t: &TraceResult, numeric: bool) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "traceroute to {} ({}), {} hops max, 60 byte packets", t.target, t.target, t.max_hops);
+    let _ = writeln!(
+        out,
+        "traceroute to {} ({}), {} hops max, 60 byte packets",
+        t.target, t.target, t.max_hops
+    );
     for h in &t.hops {
         let _ = write!(out, "{:>2} ", h.ttl);
         let mut last: Option<Ipv4Addr> = None;
@@ -52,9 +56,16 @@ pub fn traceroute_text(t: &TraceResult, numeric: bool) -> String {
 fn bad_host(cmd: &str, host: &str) -> CommandOutput {
     let stderr = match cmd {
         "ping" => format!("ping: {host}: Name or service not known\n"),
-        _ => format!("{host}: Name or service not known\nCannot handle \"host\" cmdline arg `{host}' on position 1 (argc 1)\n"),
+        _ => format!(
+            "{host}: Name or service not known\nCannot handle \"host\" cmdline arg `{host}' on position 1 (argc 1)\n"
+        ),
     };
-    CommandOutput { stdout: String::new(), stderr, exit: 2, close: false }
+    CommandOutput {
+        stdout: String::new(),
+        stderr,
+        exit: 2,
+        close: false,
+    }
 }
 
 fn parse_num<T: std::str::FromStr>(v: Option<&str>) -> Option<T> {
@@ -63,7 +74,11 @@ fn parse_num<T: std::str::FromStr>(v: Option<&str>) -> Option<T> {
 
 /// `traceroute [-n] [-I|-T|-U] [-m N] [-q N] [-w N] HOST`.
 pub fn traceroute(world: &World, args: &[&str]) -> CommandOutput {
-    let mut opts = TraceOpts { numeric: false, max_hops: 30, probes: 3 };
+    let mut opts = TraceOpts {
+        numeric: false,
+        max_hops: 30,
+        probes: 3,
+    };
     let mut host: Option<&str> = None;
     let mut i = 0;
     while i < args.len() {
@@ -74,14 +89,22 @@ pub fn traceroute(world: &World, args: &[&str]) -> CommandOutput {
             "-m" | "-q" | "-w" | "-N" | "-z" => {
                 let v = args.get(i + 1).copied();
                 let ok = match a {
-                    "-m" => parse_num::<u8>(v).filter(|m| (1..=255).contains(m)).map(|m| opts.max_hops = m),
-                    "-q" => parse_num::<u8>(v).filter(|q| (1..=10).contains(q)).map(|q| opts.probes = q),
+                    "-m" => parse_num::<u8>(v)
+                        .filter(|m| (1..=255).contains(m))
+                        .map(|m| opts.max_hops = m),
+                    "-q" => parse_num::<u8>(v)
+                        .filter(|q| (1..=10).contains(q))
+                        .map(|q| opts.probes = q),
                     _ => parse_num::<f64>(v).map(|_| ()),
                 };
                 if ok.is_none() {
                     return CommandOutput {
                         stdout: String::new(),
-                        stderr: format!("Cannot handle `{a}' option with arg `{}' (argc {})\n", v.unwrap_or(""), i + 1),
+                        stderr: format!(
+                            "Cannot handle `{a}' option with arg `{}' (argc {})\n",
+                            v.unwrap_or(""),
+                            i + 1
+                        ),
                         exit: 2,
                         close: false,
                     };
@@ -110,9 +133,16 @@ pub fn traceroute(world: &World, args: &[&str]) -> CommandOutput {
             close: false,
         };
     };
-    let Ok(target) = host.parse::<Ipv4Addr>() else { return bad_host("traceroute", host) };
+    let Ok(target) = host.parse::<Ipv4Addr>() else {
+        return bad_host("traceroute", host);
+    };
     let t = world.trace(target, opts.max_hops, opts.probes);
-    CommandOutput { stdout: traceroute_text(&t, opts.numeric), stderr: String::new(), exit: 0, close: false }
+    CommandOutput {
+        stdout: traceroute_text(&t, opts.numeric),
+        stderr: String::new(),
+        exit: 0,
+        close: false,
+    }
 }
 
 /// iputils' `time=` precision: three significant digits.
@@ -157,7 +187,9 @@ pub fn ping(world: &World, args: &[&str]) -> CommandOutput {
             "-c" | "-W" | "-w" | "-i" | "-s" | "-t" => {
                 let v = args.get(i + 1).copied();
                 let ok = match a {
-                    "-c" => parse_num::<u32>(v).filter(|c| (1..=10_000).contains(c)).map(|c| count = Some(c)),
+                    "-c" => parse_num::<u32>(v)
+                        .filter(|c| (1..=10_000).contains(c))
+                        .map(|c| count = Some(c)),
                     _ => parse_num::<f64>(v).map(|_| ()),
                 };
                 if ok.is_none() {
@@ -190,7 +222,9 @@ pub fn ping(world: &World, args: &[&str]) -> CommandOutput {
             close: false,
         };
     };
-    let Ok(target) = host.parse::<Ipv4Addr>() else { return bad_host("ping", host) };
+    let Ok(target) = host.parse::<Ipv4Addr>() else {
+        return bad_host("ping", host);
+    };
     let interrupted = count.is_none();
     let n = count.unwrap_or(5);
     let replies = world.ping(target, n);
@@ -204,13 +238,20 @@ pub fn ping(world: &World, args: &[&str]) -> CommandOutput {
             PingReply::Echo { rtt_ms, ttl } => {
                 rtts.push(rtt_ms);
                 if !quiet {
-                    let _ = writeln!(out, "64 bytes from {target}: icmp_seq={seq} ttl={ttl} time={} ms", ms(rtt_ms));
+                    let _ = writeln!(
+                        out,
+                        "64 bytes from {target}: icmp_seq={seq} ttl={ttl} time={} ms",
+                        ms(rtt_ms)
+                    );
                 }
             }
             PingReply::NetUnreachable { from } => {
                 errors += 1;
                 if !quiet {
-                    let _ = writeln!(out, "From {from} icmp_seq={seq} Destination Net Unreachable");
+                    let _ = writeln!(
+                        out,
+                        "From {from} icmp_seq={seq} Destination Net Unreachable"
+                    );
                 }
             }
             PingReply::Lost => {}
@@ -223,7 +264,11 @@ pub fn ping(world: &World, args: &[&str]) -> CommandOutput {
     }
     let received = u32::try_from(rtts.len()).unwrap_or(u32::MAX);
     let _ = writeln!(out, "--- {target} ping statistics ---");
-    let err_part = if errors > 0 { format!("+{errors} errors, ") } else { String::new() };
+    let err_part = if errors > 0 {
+        format!("+{errors} errors, ")
+    } else {
+        String::new()
+    };
     let elapsed_ms = u64::from(n.saturating_sub(1)) * 1000 + 4 + u64::from(n % 7);
     let _ = writeln!(
         out,
@@ -235,9 +280,18 @@ pub fn ping(world: &World, args: &[&str]) -> CommandOutput {
         let max = rtts.iter().copied().fold(0.0, f64::max);
         let avg = rtts.iter().sum::<f64>() / rtts.len() as f64;
         let var = rtts.iter().map(|r| (r - avg) * (r - avg)).sum::<f64>() / rtts.len() as f64;
-        let _ = writeln!(out, "rtt min/avg/max/mdev = {min:.3}/{avg:.3}/{max:.3}/{:.3} ms", var.sqrt());
+        let _ = writeln!(
+            out,
+            "rtt min/avg/max/mdev = {min:.3}/{avg:.3}/{max:.3}/{:.3} ms",
+            var.sqrt()
+        );
     }
-    CommandOutput { stdout: out, stderr: String::new(), exit: if received > 0 { 0 } else { 1 }, close: false }
+    CommandOutput {
+        stdout: out,
+        stderr: String::new(),
+        exit: if received > 0 { 0 } else { 1 },
+        close: false,
+    }
 }
 
 #[cfg(test)]

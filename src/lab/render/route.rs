@@ -45,7 +45,13 @@ pub struct RouteQuery {
 
 impl Default for RouteQuery {
     fn default() -> Self {
-        RouteQuery { table: None, dest: None, matching: Match::Best, protocol: None, style: Style::Brief }
+        RouteQuery {
+            table: None,
+            dest: None,
+            matching: Match::Best,
+            protocol: None,
+            style: Style::Brief,
+        }
     }
 }
 
@@ -53,23 +59,52 @@ fn table_selected(name: &str, want: Option<&str>) -> bool {
     match want {
         None => true,
         // `table Cust11` names every table of the instance.
-        Some(w) => name == w || name.strip_prefix(w).is_some_and(|rest| rest.starts_with('.')),
+        Some(w) => {
+            name == w
+                || name
+                    .strip_prefix(w)
+                    .is_some_and(|rest| rest.starts_with('.'))
+        }
     }
 }
 
+/// A destination as a query shows it: its prefix, the paths shown (with
+/// their rank in the destination), and the whole destination.
+type Selected<'a> = (Prefix, Vec<(usize, &'a Path)>, &'a Dest);
+
 /// The destinations of `table` that the query shows, with only the paths
 /// it shows.
-fn select<'a>(table: &'a TableView, q: &RouteQuery) -> Vec<(Prefix, Vec<(usize, &'a Path)>, &'a Dest)> {
+fn select<'a>(table: &'a TableView, q: &RouteQuery) -> Vec<Selected<'a>> {
     let mut keys: Vec<&Prefix> = match q.dest {
         None => table.dests.iter().map(|(p, _)| p).collect(),
         Some(d) => {
             let inside = |p: &Prefix| d.contains(p);
             match q.matching {
-                Match::Exact => table.dests.iter().map(|(p, _)| p).filter(|p| **p == d).collect(),
-                Match::Longer => table.dests.iter().map(|(p, _)| p).filter(|p| inside(p) && **p != d).collect(),
-                Match::OrLonger => table.dests.iter().map(|(p, _)| p).filter(|p| inside(p)).collect(),
+                Match::Exact => table
+                    .dests
+                    .iter()
+                    .map(|(p, _)| p)
+                    .filter(|p| **p == d)
+                    .collect(),
+                Match::Longer => table
+                    .dests
+                    .iter()
+                    .map(|(p, _)| p)
+                    .filter(|p| inside(p) && **p != d)
+                    .collect(),
+                Match::OrLonger => table
+                    .dests
+                    .iter()
+                    .map(|(p, _)| p)
+                    .filter(|p| inside(p))
+                    .collect(),
                 Match::Best => {
-                    let within: Vec<&Prefix> = table.dests.iter().map(|(p, _)| p).filter(|p| inside(p)).collect();
+                    let within: Vec<&Prefix> = table
+                        .dests
+                        .iter()
+                        .map(|(p, _)| p)
+                        .filter(|p| inside(p))
+                        .collect();
                     if !within.is_empty() {
                         within
                     } else {
@@ -89,9 +124,15 @@ fn select<'a>(table: &'a TableView, q: &RouteQuery) -> Vec<(Prefix, Vec<(usize, 
     keys.sort();
     let mut out = Vec::new();
     for k in keys {
-        let Some((_, dest)) = table.dests.iter().find(|(p, _)| p == k) else { continue };
-        let paths: Vec<(usize, &Path)> =
-            dest.paths.iter().enumerate().filter(|(_, p)| q.protocol.is_none_or(|pr| p.protocol == pr)).collect();
+        let Some((_, dest)) = table.dests.iter().find(|(p, _)| p == k) else {
+            continue;
+        };
+        let paths: Vec<(usize, &Path)> = dest
+            .paths
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| q.protocol.is_none_or(|pr| p.protocol == pr))
+            .collect();
         if !paths.is_empty() {
             out.push((*k, paths, dest));
         }
@@ -127,7 +168,11 @@ fn marker(dest: &Dest, rank: usize, p: &Path) -> char {
 /// session, a route reflected on).
 fn shows_from(p: &Path) -> Option<Ipv4Addr> {
     let peer = p.peer?;
-    if p.protocol == Protocol::Bgp && !p.next_hops.iter().any(|n| n.to == Some(peer.addr)) { Some(peer.addr) } else { None }
+    if p.protocol == Protocol::Bgp && !p.next_hops.iter().any(|n| n.to == Some(peer.addr)) {
+        Some(peer.addr)
+    } else {
+        None
+    }
 }
 
 fn age(world: &World, p: &Path) -> Duration {
@@ -139,7 +184,13 @@ fn brief_path(out: &mut String, world: &World, first: Option<&Prefix>, mark: cha
         Some(prefix) => format!("{:<18} ", prefix.to_string()),
         None => " ".repeat(19),
     };
-    let _ = write!(out, "{lead}{mark}[{}/{}] {}", p.protocol.junos_name(), p.preference, route_age(age(world, p)));
+    let _ = write!(
+        out,
+        "{lead}{mark}[{}/{}] {}",
+        p.protocol.junos_name(),
+        p.preference,
+        route_age(age(world, p))
+    );
     if p.protocol == Protocol::Bgp {
         if let Some(m) = p.med {
             let _ = write!(out, ", MED {m}");
@@ -149,7 +200,12 @@ fn brief_path(out: &mut String, world: &World, first: Option<&Prefix>, mark: cha
             let _ = write!(out, ", from {f}");
         }
         out.push('\n');
-        let _ = writeln!(out, "{}AS path: {}, validation-state: unverified", " ".repeat(22), p.as_path_text());
+        let _ = writeln!(
+            out,
+            "{}AS path: {}, validation-state: unverified",
+            " ".repeat(22),
+            p.as_path_text()
+        );
     } else {
         out.push('\n');
     }
@@ -170,20 +226,38 @@ fn brief_path(out: &mut String, world: &World, first: Option<&Prefix>, mark: cha
 }
 
 fn entries_word(n: usize) -> String {
-    if n == 1 { "1 entry".to_string() } else { format!("{n} entries") }
+    if n == 1 {
+        "1 entry".to_string()
+    } else {
+        format!("{n} entries")
+    }
 }
 
-fn detail_path(out: &mut String, world: &World, node: Node, dest: &Dest, rank: usize, p: &Path, extensive: bool) {
+fn detail_path(
+    out: &mut String,
+    world: &World,
+    node: Node,
+    dest: &Dest,
+    rank: usize,
+    p: &Path,
+    extensive: bool,
+) {
     let mark = if rank == 0 { '*' } else { ' ' };
     let pad = " ".repeat(16);
     let proto = format!("{:<7}", p.protocol.junos_name());
     if p.protocol == Protocol::Bgp {
-        let _ = writeln!(out, "        {mark}{proto}Preference: {}/-{}", p.preference, u64::from(p.local_pref) + 1);
+        let _ = writeln!(
+            out,
+            "        {mark}{proto}Preference: {}/-{}",
+            p.preference,
+            u64::from(p.local_pref) + 1
+        );
     } else {
         let _ = writeln!(out, "        {mark}{proto}Preference: {}", p.preference);
     }
     let addr_of = |x: u64| format!("0x{:x}", 0x9a0_0000 + (crate::lab::mix(x) & 0xf_fff0));
-    let prefix_seed = u64::from(p.prefix.len()) ^ (p.prefix.network().to_string().len() as u64) << 8;
+    let prefix_seed =
+        u64::from(p.prefix.len()) ^ (p.prefix.network().to_string().len() as u64) << 8;
     match p.protocol {
         Protocol::Local => {
             let _ = writeln!(out, "{pad}Next hop type: Local, Next hop index: 0");
@@ -194,10 +268,22 @@ fn detail_path(out: &mut String, world: &World, node: Node, dest: &Dest, rank: u
             }
         }
         _ => {
-            let kind = if p.next_hops.iter().any(|n| n.to.is_some()) { "Router" } else { "Interface" };
+            let kind = if p.next_hops.iter().any(|n| n.to.is_some()) {
+                "Router"
+            } else {
+                "Interface"
+            };
             let _ = writeln!(out, "{pad}Next hop type: {kind}, Next hop index: 0");
-            let _ = writeln!(out, "{pad}Address: {}", addr_of(prefix_seed ^ p.next_hops.len() as u64));
-            let _ = writeln!(out, "{pad}Next-hop reference count: {}", 2 * p.next_hops.len().max(1));
+            let _ = writeln!(
+                out,
+                "{pad}Address: {}",
+                addr_of(prefix_seed ^ p.next_hops.len() as u64)
+            );
+            let _ = writeln!(
+                out,
+                "{pad}Next-hop reference count: {}",
+                2 * p.next_hops.len().max(1)
+            );
             if let Some(peer) = p.peer {
                 let _ = writeln!(out, "{pad}Source: {}", peer.addr);
             }
@@ -215,7 +301,10 @@ fn detail_path(out: &mut String, world: &World, node: Node, dest: &Dest, rank: u
             }
             if let Some(f) = shows_from(p) {
                 let _ = writeln!(out, "{pad}Protocol next hop: {f}");
-                let _ = writeln!(out, "{pad}Indirect next hop: 0x2 1048577 INH Session ID: 0x0");
+                let _ = writeln!(
+                    out,
+                    "{pad}Indirect next hop: 0x2 1048577 INH Session ID: 0x0"
+                );
             }
         }
     }
@@ -230,11 +319,11 @@ fn detail_path(out: &mut String, world: &World, node: Node, dest: &Dest, rank: u
         (false, _, _) => "<Int>",
     };
     let _ = writeln!(out, "{pad}State: {state}");
-    if rank > 0 {
-        if let Some(best) = dest.active() {
-            let (_, step) = compare(best, p);
-            let _ = writeln!(out, "{pad}Inactive reason: {}", step.junos_reason());
-        }
+    if rank > 0
+        && let Some(best) = dest.active()
+    {
+        let (_, step) = compare(best, p);
+        let _ = writeln!(out, "{pad}Inactive reason: {}", step.junos_reason());
     }
     let local_as = world.topology().router(node).asn;
     if let Some(peer) = p.peer {
@@ -249,7 +338,11 @@ fn detail_path(out: &mut String, world: &World, node: Node, dest: &Dest, rank: u
             let _ = writeln!(out, "{pad}Task: BGP_{}.{}", peer.asn, peer.addr);
         }
         None => {
-            let task = if p.protocol == Protocol::Static { "RT" } else { "IF" };
+            let task = if p.protocol == Protocol::Static {
+                "RT"
+            } else {
+                "IF"
+            };
             let _ = writeln!(out, "{pad}Task: {task}");
         }
     }
@@ -258,7 +351,11 @@ fn detail_path(out: &mut String, world: &World, node: Node, dest: &Dest, rank: u
     }
     let _ = writeln!(out, "{pad}AS path: {}", p.as_path_text());
     if let Some(peer) = p.peer {
-        let mp = if rank == 0 && p.next_hops.len() > 1 { " Multipath" } else { "" };
+        let mp = if rank == 0 && p.next_hops.len() > 1 {
+            " Multipath"
+        } else {
+            ""
+        };
         let _ = writeln!(out, "{pad}Accepted{mp}");
         let _ = writeln!(out, "{pad}Localpref: {}", p.local_pref);
         let _ = writeln!(out, "{pad}Router ID: {}", peer.router_id);
@@ -270,9 +367,15 @@ fn detail_path(out: &mut String, world: &World, node: Node, dest: &Dest, rank: u
 
 /// `show route …` as text.
 pub fn text(world: &World, device: DeviceId, q: &RouteQuery) -> String {
-    let Some(node) = device.node() else { return String::new() };
+    let Some(node) = device.node() else {
+        return String::new();
+    };
     let mut out = String::new();
-    for t in world.tables(device).iter().filter(|t| table_selected(&t.name, q.table.as_deref())) {
+    for t in world
+        .tables(device)
+        .iter()
+        .filter(|t| table_selected(&t.name, q.table.as_deref()))
+    {
         let sel = select(t, q);
         let _ = writeln!(out, "\n{}", header(t));
         if sel.is_empty() {
@@ -294,9 +397,21 @@ pub fn text(world: &World, device: DeviceId, q: &RouteQuery) -> String {
                         out.push('\n');
                     }
                     let announced = usize::from(!dest.paths.is_empty());
-                    let _ = writeln!(out, "{prefix} ({}, {announced} announced)", entries_word(dest.paths.len()));
+                    let _ = writeln!(
+                        out,
+                        "{prefix} ({}, {announced} announced)",
+                        entries_word(dest.paths.len())
+                    );
                     for (rank, p) in paths {
-                        detail_path(&mut out, world, node, dest, *rank, p, q.style == Style::Extensive);
+                        detail_path(
+                            &mut out,
+                            world,
+                            node,
+                            dest,
+                            *rank,
+                            p,
+                            q.style == Style::Extensive,
+                        );
                     }
                 }
             }
@@ -305,15 +420,30 @@ pub fn text(world: &World, device: DeviceId, q: &RouteQuery) -> String {
     out
 }
 
-fn adv_row(out: &mut String, mark: char, prefix: &Prefix, nexthop: &str, med: Option<u32>, lp: Option<u32>, as_path: &str) {
+fn adv_row(
+    out: &mut String,
+    mark: char,
+    prefix: &Prefix,
+    nexthop: &str,
+    med: Option<u32>,
+    lp: Option<u32>,
+    as_path: &str,
+) {
     let med = med.map(|m| m.to_string()).unwrap_or_default();
     let lp = lp.map(|m| m.to_string()).unwrap_or_default();
     let prefix = prefix.to_string();
     if prefix.len() > 23 {
         let _ = writeln!(out, "  {prefix}");
-        let _ = writeln!(out, "{mark} {:<23} {nexthop:<20} {med:<7} {lp:<10} {as_path}", "");
+        let _ = writeln!(
+            out,
+            "{mark} {:<23} {nexthop:<20} {med:<7} {lp:<10} {as_path}",
+            ""
+        );
     } else {
-        let _ = writeln!(out, "{mark} {prefix:<23} {nexthop:<20} {med:<7} {lp:<10} {as_path}");
+        let _ = writeln!(
+            out,
+            "{mark} {prefix:<23} {nexthop:<20} {med:<7} {lp:<10} {as_path}"
+        );
     }
 }
 
@@ -340,7 +470,13 @@ struct NeighborRow {
     path: Path,
 }
 
-fn neighbor_rows(world: &World, node: Node, dir: Direction, neighbor: Ipv4Addr, dest_filter: Option<Prefix>) -> Option<(String, Vec<NeighborRow>)> {
+fn neighbor_rows(
+    world: &World,
+    node: Node,
+    dir: Direction,
+    neighbor: Ipv4Addr,
+    dest_filter: Option<Prefix>,
+) -> Option<(String, Vec<NeighborRow>)> {
     let topo = world.topology();
     let sid = topo.session_by_neighbor(node, neighbor)?;
     let ibgp = !topo.sessions[sid].is_ebgp(topo);
@@ -352,17 +488,32 @@ fn neighbor_rows(world: &World, node: Node, dir: Direction, neighbor: Ipv4Addr, 
         Direction::Advertising => world
             .advertised_to(node, neighbor)?
             .into_iter()
-            .map(|Advertised { prefix, path, sent, next_hop_self }| NeighborRow {
-                prefix,
-                active: true,
-                next_hop: if next_hop_self { None } else { sent.peer.map(|x| x.addr) },
-                med: sent.med,
-                local_pref: ibgp.then_some(sent.local_pref),
-                as_path: path.as_path_text(),
-                as_path_detail: if ibgp { path.as_path_text() } else { format!("[{local_as}] {}", path.as_path_text()) },
-                entries: entries(&prefix),
-                path,
-            })
+            .map(
+                |Advertised {
+                     prefix,
+                     path,
+                     sent,
+                     next_hop_self,
+                 }| NeighborRow {
+                    prefix,
+                    active: true,
+                    next_hop: if next_hop_self {
+                        None
+                    } else {
+                        sent.peer.map(|x| x.addr)
+                    },
+                    med: sent.med,
+                    local_pref: ibgp.then_some(sent.local_pref),
+                    as_path: path.as_path_text(),
+                    as_path_detail: if ibgp {
+                        path.as_path_text()
+                    } else {
+                        format!("[{local_as}] {}", path.as_path_text())
+                    },
+                    entries: entries(&prefix),
+                    path,
+                },
+            )
             .collect(),
         Direction::Receive => world
             .received_from(node, neighbor)?
@@ -407,30 +558,59 @@ pub fn neighbor_text(
     dest: Option<Prefix>,
     style: Style,
 ) -> String {
-    let Some(node) = device.node() else { return String::new() };
-    let Some((tname, rows)) = neighbor_rows(world, node, dir, neighbor, dest) else { return String::new() };
+    let Some(node) = device.node() else {
+        return String::new();
+    };
+    let Some((tname, rows)) = neighbor_rows(world, node, dir, neighbor, dest) else {
+        return String::new();
+    };
     if !table_selected(&tname, table) {
         return String::new();
     }
-    let Some(t) = neighbor_table(world, node, &tname) else { return String::new() };
+    let Some(t) = neighbor_table(world, node, &tname) else {
+        return String::new();
+    };
     let topo = world.topology();
     let mut out = String::new();
     let _ = writeln!(out, "\n{}", header(&t));
     match style {
         Style::Brief => {
             if !rows.is_empty() {
-                out.push_str("  Prefix                  Nexthop              MED     Lclpref    AS path\n");
+                out.push_str(
+                    "  Prefix                  Nexthop              MED     Lclpref    AS path\n",
+                );
             }
             for r in &rows {
-                let nh = r.next_hop.map_or_else(|| "Self".to_string(), |a| a.to_string());
-                adv_row(&mut out, if r.active { '*' } else { ' ' }, &r.prefix, &nh, r.med, r.local_pref, &r.as_path);
+                let nh = r
+                    .next_hop
+                    .map_or_else(|| "Self".to_string(), |a| a.to_string());
+                adv_row(
+                    &mut out,
+                    if r.active { '*' } else { ' ' },
+                    &r.prefix,
+                    &nh,
+                    r.med,
+                    r.local_pref,
+                    &r.as_path,
+                );
             }
         }
         Style::Detail | Style::Extensive => {
             let sid = topo.session_by_neighbor(node, neighbor);
             let (group, kind) = sid
                 .and_then(|s| topo.sessions.get(s))
-                .and_then(|s| s.ends_of(node).map(|(me, _)| (me.group, if s.is_ebgp(topo) { "External" } else { "Internal" })))
+                .and_then(|s| {
+                    s.ends_of(node).map(|(me, _)| {
+                        (
+                            me.group,
+                            if s.is_ebgp(topo) {
+                                "External"
+                            } else {
+                                "Internal"
+                            },
+                        )
+                    })
+                })
                 .unwrap_or(("", "External"));
             for (k, r) in rows.iter().enumerate() {
                 if k > 0 {
@@ -438,11 +618,18 @@ pub fn neighbor_text(
                 }
                 let mark = if r.active { "* " } else { "" };
                 let announced = usize::from(r.entries > 0);
-                let _ = writeln!(out, "{mark}{} ({}, {announced} announced)", r.prefix, entries_word(r.entries));
+                let _ = writeln!(
+                    out,
+                    "{mark}{} ({}, {announced} announced)",
+                    r.prefix,
+                    entries_word(r.entries)
+                );
                 match dir {
                     Direction::Advertising => {
                         let _ = writeln!(out, "BGP group {group} type {kind}");
-                        let nh = r.next_hop.map_or_else(|| "Self".to_string(), |a| a.to_string());
+                        let nh = r
+                            .next_hop
+                            .map_or_else(|| "Self".to_string(), |a| a.to_string());
                         let _ = writeln!(out, "    Nexthop: {nh}");
                         if r.next_hop.is_none() && r.path.peer.is_some() {
                             let _ = writeln!(out, "    Flags: Nexthop Change");
@@ -476,8 +663,14 @@ pub fn neighbor_text(
 // --- structured ------------------------------------------------------------
 
 fn routing_root(world: &World, device: DeviceId) -> Elem {
-    let version = world.topology().device(device).map_or("18.4R3", |d| d.version);
-    Elem::new("route-information").attr("xmlns", format!("http://xml.juniper.net/junos/{version}/junos-routing"))
+    let version = world
+        .topology()
+        .device(device)
+        .map_or("18.4R3", |d| d.version);
+    Elem::new("route-information").attr(
+        "xmlns",
+        format!("http://xml.juniper.net/junos/{version}/junos-routing"),
+    )
 }
 
 fn table_elem(t: &TableView) -> Elem {
@@ -493,7 +686,11 @@ fn table_elem(t: &TableView) -> Elem {
 
 fn age_leaf(e: &mut Elem, world: &World, p: &Path) {
     let a = age(world, p);
-    e.leaf_attr("age", route_age(a), vec![("junos:seconds", a.as_secs().to_string())]);
+    e.leaf_attr(
+        "age",
+        route_age(a),
+        vec![("junos:seconds", a.as_secs().to_string())],
+    );
 }
 
 fn entry_elem(world: &World, dest: &Dest, rank: usize, p: &Path, style: Style) -> Elem {
@@ -506,7 +703,8 @@ fn entry_elem(world: &World, dest: &Dest, rank: usize, p: &Path, style: Style) -
     if dest.last_active == Some(p.source) {
         e.flag("last-active");
     }
-    e.leaf("protocol-name", p.protocol.junos_name()).leaf("preference", p.preference.to_string());
+    e.leaf("protocol-name", p.protocol.junos_name())
+        .leaf("preference", p.preference.to_string());
     if style != Style::Brief && p.protocol == Protocol::Bgp {
         e.leaf("preference2", format!("-{}", u64::from(p.local_pref) + 1));
     }
@@ -524,7 +722,8 @@ fn entry_elem(world: &World, dest: &Dest, rank: usize, p: &Path, style: Style) -
         if let Some(f) = shows_from(p) {
             e.leaf("learned-from", f.to_string());
         }
-        e.leaf("as-path", p.as_path_text()).leaf("validation-state", "unverified");
+        e.leaf("as-path", p.as_path_text())
+            .leaf("validation-state", "unverified");
     }
     if let Some(via) = p.local_via {
         let mut nh = Elem::new("nh");
@@ -547,13 +746,16 @@ fn entry_elem(world: &World, dest: &Dest, rank: usize, p: &Path, style: Style) -
     }
     if style != Style::Brief {
         if let Some(peer) = p.peer {
-            e.leaf("local-as", world.topology().router(peer.node).asn.to_string());
+            e.leaf(
+                "local-as",
+                world.topology().router(peer.node).asn.to_string(),
+            );
             e.leaf("peer-as", peer.asn.to_string());
         }
         age_leaf(&mut e, world, p);
         e.leaf("validation-state", "unverified");
+        e.leaf("as-path", format!("AS path: {}\n", p.as_path_text()));
         if p.protocol == Protocol::Bgp {
-            e.leaf("as-path", format!("AS path: {}\n", p.as_path_text()));
             e.leaf("bgp-rt-flag", "Accepted");
             e.leaf("local-preference", p.local_pref.to_string());
             if let Some(peer) = p.peer {
@@ -567,12 +769,20 @@ fn entry_elem(world: &World, dest: &Dest, rank: usize, p: &Path, style: Style) -
 /// `show route … | display xml|json` as an element tree.
 pub fn tree(world: &World, device: DeviceId, q: &RouteQuery) -> Elem {
     let mut root = routing_root(world, device);
-    for t in world.tables(device).iter().filter(|t| table_selected(&t.name, q.table.as_deref())) {
+    for t in world
+        .tables(device)
+        .iter()
+        .filter(|t| table_selected(&t.name, q.table.as_deref()))
+    {
         let sel = select(t, q);
         root.comment("keepalive");
         let mut te = table_elem(t);
         for (prefix, paths, dest) in &sel {
-            let style_name = if q.style == Style::Brief { "brief" } else { "detail" };
+            let style_name = if q.style == Style::Brief {
+                "brief"
+            } else {
+                "detail"
+            };
             let mut rt = Elem::new("rt").attr("junos:style", style_name);
             if q.style == Style::Brief {
                 rt.leaf("rt-destination", prefix.to_string());
@@ -584,7 +794,10 @@ pub fn tree(world: &World, device: DeviceId, q: &RouteQuery) -> Elem {
                         dest.paths.len().to_string(),
                         vec![("junos:format", entries_word(dest.paths.len()))],
                     )
-                    .leaf("rt-announced-count", usize::from(!dest.paths.is_empty()).to_string());
+                    .leaf(
+                        "rt-announced-count",
+                        usize::from(!dest.paths.is_empty()).to_string(),
+                    );
             }
             for (rank, p) in paths {
                 rt.child(entry_elem(world, dest, *rank, p, q.style));
@@ -606,12 +819,18 @@ pub fn neighbor_tree(
     dest: Option<Prefix>,
 ) -> Elem {
     let mut root = routing_root(world, device);
-    let Some(node) = device.node() else { return root };
-    let Some((tname, rows)) = neighbor_rows(world, node, dir, neighbor, dest) else { return root };
+    let Some(node) = device.node() else {
+        return root;
+    };
+    let Some((tname, rows)) = neighbor_rows(world, node, dir, neighbor, dest) else {
+        return root;
+    };
     if !table_selected(&tname, table) {
         return root;
     }
-    let Some(t) = neighbor_table(world, node, &tname) else { return root };
+    let Some(t) = neighbor_table(world, node, &tname) else {
+        return root;
+    };
     root.comment("keepalive");
     let mut te = table_elem(&t);
     for r in &rows {
@@ -623,7 +842,11 @@ pub fn neighbor_tree(
         e.leaf("preference", r.path.preference.to_string());
         age_leaf(&mut e, world, &r.path);
         let mut nh = Elem::new("nh");
-        nh.leaf("to", r.next_hop.map_or_else(|| "Self".to_string(), |a| a.to_string()));
+        nh.leaf(
+            "to",
+            r.next_hop
+                .map_or_else(|| "Self".to_string(), |a| a.to_string()),
+        );
         e.child(nh);
         if let Some(m) = r.med {
             e.leaf("med", m.to_string());
@@ -643,7 +866,11 @@ pub fn neighbor_tree(
 /// for comparing what the lab prints with what it holds.
 pub fn parsed(world: &World, device: DeviceId, q: &RouteQuery) -> Vec<ParsedRoute<'static>> {
     let mut out = Vec::new();
-    for t in world.tables(device).iter().filter(|t| table_selected(&t.name, q.table.as_deref())) {
+    for t in world
+        .tables(device)
+        .iter()
+        .filter(|t| table_selected(&t.name, q.table.as_deref()))
+    {
         for (prefix, paths, _) in select(t, q) {
             for (rank, p) in paths {
                 out.push(ParsedRoute {
@@ -652,8 +879,17 @@ pub fn parsed(world: &World, device: DeviceId, q: &RouteQuery) -> Vec<ParsedRout
                     active: rank == 0,
                     preference: Some(p.preference),
                     local_pref: (p.protocol == Protocol::Bgp).then_some(p.local_pref),
-                    as_path: (p.protocol == Protocol::Bgp).then(|| p.as_path.clone()),
-                    next_hops: Some(p.next_hops.iter().filter_map(|n| n.to).map(|a| a.to_string().into()).collect()),
+                    // The detail forms print `AS path: I` for every path;
+                    // the brief form only for BGP.
+                    as_path: (p.protocol == Protocol::Bgp || q.style != Style::Brief)
+                        .then(|| p.as_path.clone()),
+                    next_hops: Some(
+                        p.next_hops
+                            .iter()
+                            .filter_map(|n| n.to)
+                            .map(|a| a.to_string().into())
+                            .collect(),
+                    ),
                     table: Some(t.name.clone().into()),
                 });
             }

@@ -4,7 +4,13 @@ use std::time::Duration;
 
 fn parts(d: Duration) -> (u64, u64, u64, u64, u64) {
     let s = d.as_secs();
-    (s / 604_800, s / 86_400 % 7, s / 3600 % 24, s / 60 % 60, s % 60)
+    (
+        s / 604_800,
+        s / 86_400 % 7,
+        s / 3600 % 24,
+        s / 60 % 60,
+        s % 60,
+    )
 }
 
 /// A route's age in `show route` and in `<age>`: `02:30:55`,

@@ -23,7 +23,12 @@ pub struct Elem {
 
 impl Elem {
     pub fn new(name: &'static str) -> Self {
-        Elem { name, attrs: vec![], text: None, children: vec![] }
+        Elem {
+            name,
+            attrs: vec![],
+            text: None,
+            children: vec![],
+        }
     }
 
     pub fn attr(mut self, k: &'static str, v: impl Into<String>) -> Self {
@@ -33,13 +38,28 @@ impl Elem {
 
     /// Adds a leaf `<name>text</name>`.
     pub fn leaf(&mut self, name: &'static str, text: impl Into<String>) -> &mut Self {
-        self.children.push(XNode::Elem(Elem { name, attrs: vec![], text: Some(text.into()), children: vec![] }));
+        self.children.push(XNode::Elem(Elem {
+            name,
+            attrs: vec![],
+            text: Some(text.into()),
+            children: vec![],
+        }));
         self
     }
 
     /// Adds a leaf with attributes.
-    pub fn leaf_attr(&mut self, name: &'static str, text: impl Into<String>, attrs: Vec<(&'static str, String)>) -> &mut Self {
-        self.children.push(XNode::Elem(Elem { name, attrs, text: Some(text.into()), children: vec![] }));
+    pub fn leaf_attr(
+        &mut self,
+        name: &'static str,
+        text: impl Into<String>,
+        attrs: Vec<(&'static str, String)>,
+    ) -> &mut Self {
+        self.children.push(XNode::Elem(Elem {
+            name,
+            attrs,
+            text: Some(text.into()),
+            children: vec![],
+        }));
         self
     }
 
@@ -108,7 +128,10 @@ fn write_xml(e: &Elem, depth: usize, out: &mut String) {
 /// cluster's `{primary:node0}`, empty elsewhere) as Junos appends it.
 pub fn to_xml(root: &Elem, version: &str, banner: &str) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "<rpc-reply xmlns:junos=\"http://xml.juniper.net/junos/{version}/junos\">");
+    let _ = writeln!(
+        out,
+        "<rpc-reply xmlns:junos=\"http://xml.juniper.net/junos/{version}/junos\">"
+    );
     write_xml(root, 1, &mut out);
     out.push_str("    <cli>\n        <banner>");
     xml_escape(banner, &mut out);
@@ -121,7 +144,10 @@ fn json_str(s: &str) -> String {
 }
 
 fn json_attrs(attrs: &[(&'static str, String)]) -> String {
-    let inner: Vec<String> = attrs.iter().map(|(k, v)| format!("{} : {}", json_str(k), json_str(v))).collect();
+    let inner: Vec<String> = attrs
+        .iter()
+        .map(|(k, v)| format!("{} : {}", json_str(k), json_str(v)))
+        .collect();
     format!("{{{}}}", inner.join(", "))
 }
 
@@ -148,10 +174,10 @@ fn write_members(e: &Elem, comment: Option<&str>, indent: usize, out: &mut Strin
         // Siblings of one name become one array, where the first stands.
         let mut order: Vec<&'static str> = Vec::new();
         for c in &e.children {
-            if let XNode::Elem(c) = c {
-                if !order.contains(&c.name) {
-                    order.push(c.name);
-                }
+            if let XNode::Elem(c) = c
+                && !order.contains(&c.name)
+            {
+                order.push(c.name);
             }
         }
         for name in order {
@@ -197,7 +223,8 @@ mod tests {
     use super::*;
 
     fn sample() -> Elem {
-        let mut root = Elem::new("route-information").attr("xmlns", "http://xml.juniper.net/junos/18.4R3/junos-routing");
+        let mut root = Elem::new("route-information")
+            .attr("xmlns", "http://xml.juniper.net/junos/18.4R3/junos-routing");
         root.comment("keepalive");
         let mut table = Elem::new("route-table");
         table.leaf("table-name", "inet.0");
@@ -205,7 +232,11 @@ mod tests {
         rt.leaf("rt-destination", "10.0.0.0/8");
         let mut entry = Elem::new("rt-entry");
         entry.leaf("active-tag", "*").flag("current-active");
-        entry.leaf_attr("age", "1d 01:36:30", vec![("junos:seconds", "92190".to_string())]);
+        entry.leaf_attr(
+            "age",
+            "1d 01:36:30",
+            vec![("junos:seconds", "92190".to_string())],
+        );
         rt.child(entry);
         table.child(rt);
         root.child(table);
@@ -265,7 +296,10 @@ mod tests {
 "#;
         assert_eq!(j, want);
         let v: serde_json::Value = serde_json::from_str(&j).expect("valid JSON");
-        assert_eq!(v["route-information"][0]["route-table"][0]["table-name"][0]["data"], "inet.0");
+        assert_eq!(
+            v["route-information"][0]["route-table"][0]["table-name"][0]["data"],
+            "inet.0"
+        );
     }
 
     #[test]

@@ -195,7 +195,7 @@ fn fit(nh_col: usize, rest: &[Tok<'_>]) -> Result<Fit, String> {
         &[Field::Lclpref],
         &[Field::Med, Field::Lclpref],
     ];
-    let mut best: Option<((bool, isize, isize), Fit)> = None;
+    let mut best: Option<((isize, isize), Fit)> = None;
     for fields in labellings {
         let s = fields.len();
         if s > numeric || s < run || s > n {
@@ -206,19 +206,22 @@ fn fit(nh_col: usize, rest: &[Tok<'_>]) -> Result<Fit, String> {
             .copied()
             .zip(rest)
             .chain(rest.get(s).map(|t| (Field::AsPath, t)));
-        let (mut lo, mut hi, mut sum, mut any) = (isize::MAX, isize::MIN, 0isize, false);
-        for (f, t) in anchors {
+        let (mut lo, mut hi, mut sum) = (0isize, 0isize, 0isize);
+        for (i, (f, t)) in anchors.enumerate() {
             let delta = t.col as isize - (nh_col as isize + f.offset());
-            lo = lo.min(delta);
-            hi = hi.max(delta);
+            (lo, hi) = if i == 0 {
+                (delta, delta)
+            } else {
+                (lo.min(delta), hi.max(delta))
+            };
             sum += delta.abs();
-            any = true;
         }
-        let key = if any {
-            (lo < -SLACK, hi - lo, sum)
-        } else {
-            (false, 0, 0)
-        };
+        // Junos only ever pushes fields right of their column: a reading
+        // that needs one further left is no reading of this layout.
+        if lo < -SLACK {
+            continue;
+        }
+        let key = (hi - lo, sum);
         let local_pref = fields
             .iter()
             .position(|f| *f == Field::Lclpref)
@@ -235,7 +238,8 @@ fn fit(nh_col: usize, rest: &[Tok<'_>]) -> Result<Fit, String> {
     best.map(|(_, f)| f).ok_or_else(|| {
         let text: Vec<&str> = rest.iter().map(|t| t.text).collect();
         format!(
-            "cannot read `{}` as MED, Lclpref and AS path columns",
+            "cannot read `{}` as MED, Lclpref and AS path columns (do they line up under \
+             the header as Junos prints them?)",
             text.join(" ")
         )
     })
@@ -343,6 +347,9 @@ mod tests {
     fn unreadable_columns() {
         let mut toks = Vec::new();
         tokenize("Self      abc        I", &mut toks);
+        assert!(fit(0, &toks[1..]).is_err());
+        // Squeezed columns could be Lclpref or AS path: no guess.
+        tokenize("Self 100 I", &mut toks);
         assert!(fit(0, &toks[1..]).is_err());
     }
 }

@@ -259,7 +259,6 @@ pub fn from_inventory(
             let cred = ManagedIdentityCredential::new(Some(ManagedIdentityCredentialOptions {
                 user_assigned_id: azure.client_id.clone().map(UserAssignedId::ClientId),
                 client_options: client_options(),
-                ..ManagedIdentityCredentialOptions::default()
             }))
             .map_err(|e| fail(e.to_string()))?;
             identity(cred)

@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 use std::sync::Arc;
 use std::time::Duration;
 
-use reqwest::header::{ACCEPT, AUTHORIZATION, HeaderMap, HeaderValue, IF_MATCH};
+use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_LENGTH, HeaderMap, HeaderValue, IF_MATCH};
 use reqwest::{Method, Url};
 use serde_json::Value;
 use time::OffsetDateTime;
@@ -265,6 +265,7 @@ impl Http {
         span: &tracing::Span,
         last: &ArmError,
     ) -> Result<(), ArmError> {
+        let wait = wait.max(self.policy.min_wait);
         if !deadline.allows(self.clock.as_ref(), wait) {
             sink(attempt);
             span.in_scope(|| tracing::warn!(%last, "ARM budget spent; giving up"));
@@ -289,17 +290,22 @@ impl Http {
         Ok(())
     }
 
-    async fn send_once(&self, req: &Req<'_>, client_request_id: &str) -> Result<Reply, SendFailure> {
+    async fn send_once(
+        &self,
+        req: &Req<'_>,
+        client_request_id: &str,
+    ) -> Result<Reply, SendFailure> {
         let token = self
             .tokens
             .token(&self.scope)
             .await
             .map_err(SendFailure::Fatal)?;
-        let mut auth = HeaderValue::from_str(&format!("Bearer {}", token.secret())).map_err(|_| {
-            SendFailure::Fatal(ArmError::Auth(
-                "the token holds characters an HTTP header cannot carry".into(),
-            ))
-        })?;
+        let mut auth =
+            HeaderValue::from_str(&format!("Bearer {}", token.secret())).map_err(|_| {
+                SendFailure::Fatal(ArmError::Auth(
+                    "the token holds characters an HTTP header cannot carry".into(),
+                ))
+            })?;
         // Sensitive: HPACK never indexes it and `Debug` of the header map
         // prints `Sensitive` instead of the value.
         auth.set_sensitive(true);
@@ -320,7 +326,7 @@ impl Http {
         rb = match req.body {
             Some(body) => rb.json(body),
             // ARM answers 411 to a bodiless POST without Content-Length.
-            None if req.method != Method::GET => rb.body(Vec::new()),
+            None if req.method != Method::GET => rb.header(CONTENT_LENGTH, "0").body(Vec::new()),
             None => rb,
         };
         let mut resp = rb.send().await.map_err(network)?;
@@ -518,7 +524,12 @@ mod tests {
                 message: "HTTP 503: <html> busy </html>".into()
             }
         );
-        let e = classify(500, Some(&CloudError::default()), " ", &RequestIds::default());
+        let e = classify(
+            500,
+            Some(&CloudError::default()),
+            " ",
+            &RequestIds::default(),
+        );
         assert!(e.to_string().contains("HTTP 500 with an empty body"), "{e}");
     }
 

@@ -13,13 +13,15 @@ use crate::model::azure::{AsyncOperationStatus, AsyncStatus};
 use crate::probe::ArmError;
 
 impl Http {
-    /// Sleeps `wait`, or fails when that would pass the deadline.
+    /// Sleeps `wait` (at least the policy's `min_wait`), or fails when that
+    /// would pass the deadline.
     pub(crate) async fn pause(
         &self,
         wait: Duration,
         deadline: Deadline,
         what: &str,
     ) -> Result<(), ArmError> {
+        let wait = wait.max(self.policy.min_wait);
         if !deadline.allows(self.clock.as_ref(), wait) {
             return Err(ArmError::Timeout(format!(
                 "{what}: not done within the {} s budget",
@@ -36,6 +38,7 @@ impl Http {
             .retry_after()
             .map(|d| self.policy.honour(d))
             .unwrap_or(self.policy.poll_interval)
+            .max(self.policy.min_wait)
     }
 
     /// Polls an `Azure-AsyncOperation` URL until its status is terminal.
@@ -56,11 +59,12 @@ impl Http {
         let mut wait = first_wait;
         loop {
             self.pause(wait, deadline, "the Azure operation").await?;
-            let (reply, again) = self.call(&Req::get(url.clone()), deadline, sink, &next).await?;
-            let status: AsyncOperationStatus =
-                serde_json::from_str(&reply.body).map_err(|e| {
-                    ArmError::Protocol(format!("cannot read the operation status: {e}"))
-                })?;
+            let (reply, again) = self
+                .call(&Req::get(url.clone()), deadline, sink, &next)
+                .await?;
+            let status: AsyncOperationStatus = serde_json::from_str(&reply.body).map_err(|e| {
+                ArmError::Protocol(format!("cannot read the operation status: {e}"))
+            })?;
             if let Some(w) = again {
                 tracing::debug!(status = %status.status, "Azure operation still running");
                 wait = w;
@@ -98,8 +102,11 @@ impl Http {
         let next = |r: &Reply| (r.status == 202).then(|| self.poll_wait(r));
         let mut wait = first_wait;
         loop {
-            self.pause(wait, deadline, "the Azure operation result").await?;
-            let (reply, again) = self.call(&Req::get(url.clone()), deadline, sink, &next).await?;
+            self.pause(wait, deadline, "the Azure operation result")
+                .await?;
+            let (reply, again) = self
+                .call(&Req::get(url.clone()), deadline, sink, &next)
+                .await?;
             match again {
                 Some(w) => {
                     if let Some(loc) = reply.header("location") {
@@ -159,15 +166,13 @@ impl Http {
             .or_else(|| last.header("location"));
         if let Some(link) = link {
             let url = self.follow(link)?;
-            return self.await_location(url, Duration::ZERO, deadline, sink).await;
+            return self
+                .await_location(url, Duration::ZERO, deadline, sink)
+                .await;
         }
-        let inline = match status.extra.get("properties") {
-            Some(p @ Value::Object(_)) => Some(p.clone()),
-            _ if status.extra.contains_key("value") => {
-                let mut v = serde_json::Map::new();
-                v.insert("value".into(), status.extra["value"].clone());
-                Some(Value::Object(v))
-            }
+        let inline = match (status.extra.get("properties"), status.extra.get("value")) {
+            (Some(p @ Value::Object(_)), _) => Some(p.clone()),
+            (_, Some(v)) => Some(serde_json::json!({ "value": v })),
             _ => None,
         };
         match inline {

@@ -50,6 +50,10 @@ pub struct RetryPolicy {
     /// Wait between long-running-operation polls when the server gives no
     /// `Retry-After`.
     pub poll_interval: Duration,
+    /// The shortest wait between attempts or polls, whatever the server
+    /// says: a `Retry-After: 0` answered forever must not become a busy
+    /// loop.
+    pub min_wait: Duration,
     /// Everything one read may take, retries and polls included.
     pub read_budget: Duration,
     /// Everything one peering change may take: GET, PUT, retries, polling
@@ -64,6 +68,7 @@ impl Default for RetryPolicy {
             max_delay: Duration::from_secs(30),
             max_retry_after: Duration::from_secs(600),
             poll_interval: Duration::from_secs(5),
+            min_wait: Duration::from_millis(500),
             read_budget: Duration::from_secs(120),
             change_budget: Duration::from_secs(600),
         }
@@ -189,14 +194,8 @@ mod tests {
     #[test]
     fn retry_after_seconds_and_http_date() {
         let now = datetime!(2024-05-14 01:17:00 UTC);
-        assert_eq!(
-            parse_retry_after("17", now),
-            Some(Duration::from_secs(17))
-        );
-        assert_eq!(
-            parse_retry_after(" 0 ", now),
-            Some(Duration::ZERO)
-        );
+        assert_eq!(parse_retry_after("17", now), Some(Duration::from_secs(17)));
+        assert_eq!(parse_retry_after(" 0 ", now), Some(Duration::ZERO));
         assert_eq!(
             parse_retry_after("Tue, 14 May 2024 01:17:42 GMT", now),
             Some(Duration::from_secs(42))

@@ -274,13 +274,19 @@ fn parse_line(line: &str) -> Result<Option<ParsedLine>, String> {
 
 /// Appends `key` for `host`:`port` (as `[host]:port` when the port is not
 /// 22) and returns the line number it landed on.
-pub fn append(path: &Path, host: &str, port: u16, key: &PublicKey) -> Result<usize, KnownHostsError> {
+pub fn append(
+    path: &Path,
+    host: &str,
+    port: u16,
+    key: &PublicKey,
+) -> Result<usize, KnownHostsError> {
     let err = |reason: String| KnownHostsError {
         path: path.display().to_string(),
         reason,
     };
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent).map_err(|e| err(format!("cannot create the folder: {e}")))?;
+        std::fs::create_dir_all(parent)
+            .map_err(|e| err(format!("cannot create the folder: {e}")))?;
     }
     let openssh = key
         .to_openssh()
@@ -308,7 +314,8 @@ pub fn append(path: &Path, host: &str, port: u16, key: &PublicKey) -> Result<usi
     // keys into the same file at once cannot interleave within a line.
     file.write_all(record.as_bytes())
         .map_err(|e| err(format!("cannot write: {e}")))?;
-    file.sync_all().map_err(|e| err(format!("cannot sync: {e}")))?;
+    file.sync_all()
+        .map_err(|e| err(format!("cannot sync: {e}")))?;
     Ok(text.lines().count() + 1)
 }
 
@@ -394,12 +401,24 @@ mod tests {
         let f = kh(&format!(
             "# comment\n\nce1.example.net,198.51.100.1 ssh-ed25519 {K1}\n[127.0.0.1]:2222\tssh-ed25519   {K2} lab key\n"
         ));
-        assert_eq!(f.check("ce1.example.net", 22, &key(K1)), Verdict::Known { line: 3 });
-        assert_eq!(f.check("CE1.Example.NET", 22, &key(K1)), Verdict::Known { line: 3 });
-        assert_eq!(f.check("198.51.100.1", 22, &key(K1)), Verdict::Known { line: 3 });
+        assert_eq!(
+            f.check("ce1.example.net", 22, &key(K1)),
+            Verdict::Known { line: 3 }
+        );
+        assert_eq!(
+            f.check("CE1.Example.NET", 22, &key(K1)),
+            Verdict::Known { line: 3 }
+        );
+        assert_eq!(
+            f.check("198.51.100.1", 22, &key(K1)),
+            Verdict::Known { line: 3 }
+        );
         // The same host on another port is another name.
         assert_eq!(f.check("ce1.example.net", 2200, &key(K1)), Verdict::Unknown);
-        assert_eq!(f.check("127.0.0.1", 2222, &key(K2)), Verdict::Known { line: 4 });
+        assert_eq!(
+            f.check("127.0.0.1", 2222, &key(K2)),
+            Verdict::Known { line: 4 }
+        );
         assert_eq!(f.check("127.0.0.1", 22, &key(K2)), Verdict::Unknown);
     }
 
@@ -410,8 +429,14 @@ mod tests {
             "|1|XzrvcD+u/diD3BgWjaSAunAbcFc=|8yxCTUuKkpBR+wU6ysvM/uVgEFU= ssh-ed25519 {K1}\n\
              |1|hkHsTVaopXTJ5P93cYHnvH1FHP4=|cx8XhYvNZp5saNfdr5LQ4LVHQJA= ssh-ed25519 {K1}\n"
         ));
-        assert_eq!(f.check("ce1.example.net", 22, &key(K1)), Verdict::Known { line: 1 });
-        assert_eq!(f.check("10.0.0.1", 2222, &key(K1)), Verdict::Known { line: 2 });
+        assert_eq!(
+            f.check("ce1.example.net", 22, &key(K1)),
+            Verdict::Known { line: 1 }
+        );
+        assert_eq!(
+            f.check("10.0.0.1", 2222, &key(K1)),
+            Verdict::Known { line: 2 }
+        );
         assert_eq!(f.check("10.0.0.1", 22, &key(K1)), Verdict::Unknown);
         assert_eq!(f.check("ce2.example.net", 22, &key(K1)), Verdict::Unknown);
         assert!(matches!(
@@ -422,9 +447,17 @@ mod tests {
 
     #[test]
     fn wildcards_and_negation() {
-        let f = kh(&format!("*.lab.example,!bastion.lab.example ssh-ed25519 {K1}\n"));
-        assert_eq!(f.check("ce1.lab.example", 22, &key(K1)), Verdict::Known { line: 1 });
-        assert_eq!(f.check("bastion.lab.example", 22, &key(K1)), Verdict::Unknown);
+        let f = kh(&format!(
+            "*.lab.example,!bastion.lab.example ssh-ed25519 {K1}\n"
+        ));
+        assert_eq!(
+            f.check("ce1.lab.example", 22, &key(K1)),
+            Verdict::Known { line: 1 }
+        );
+        assert_eq!(
+            f.check("bastion.lab.example", 22, &key(K1)),
+            Verdict::Unknown
+        );
     }
 
     #[test]
@@ -498,13 +531,17 @@ mod tests {
         assert_eq!(lines[1], format!("[127.0.0.1]:2222 ssh-ed25519 {K1}"));
         assert_eq!(lines[2], format!("ce1 ssh-rsa {K3_RSA}"));
         let f = KnownHosts::load(&path).expect("load");
-        assert_eq!(f.check("127.0.0.1", 2222, &key(K1)), Verdict::Known { line: 2 });
+        assert_eq!(
+            f.check("127.0.0.1", 2222, &key(K1)),
+            Verdict::Known { line: 2 }
+        );
         assert_eq!(f.check("ce1", 22, &key(K3_RSA)), Verdict::Known { line: 3 });
     }
 
     #[test]
     fn missing_file_is_empty() {
-        let f = KnownHosts::load(Path::new("/nonexistent/cutover/known_hosts")).expect("missing is fine");
+        let f = KnownHosts::load(Path::new("/nonexistent/cutover/known_hosts"))
+            .expect("missing is fine");
         assert_eq!(f.check("ce1", 22, &key(K1)), Verdict::Unknown);
     }
 }

@@ -73,7 +73,10 @@ mod tests {
     fn negation_vetoes() {
         assert!(list_matches(["*", "!bastion"], "ce1"));
         assert!(!list_matches(["*", "!bastion"], "bastion"));
-        assert!(!list_matches(["!bastion"], "ce1"), "negation alone never matches");
+        assert!(
+            !list_matches(["!bastion"], "ce1"),
+            "negation alone never matches"
+        );
         assert!(!list_matches(["!ce*", "ce1"], "ce1"));
     }
 }

@@ -1,0 +1,94 @@
+//! `cutover guard ...` (hidden): the detached guard of one guarded change.
+//! The console starts it when the deadline is armed (see
+//! `engine::detached::ChildWatchdog`) and talks to it over its stdin and
+//! stdout; it rolls the change back through the real ARM client if the
+//! console dies, or hangs past the deadline. Not for people to run.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use super::exit;
+use crate::engine::detached::{GuardParams, watch_over};
+use crate::engine::guard::RollbackPolicy;
+use crate::inventory::Inventory;
+use crate::journal::Redactor;
+use crate::probe::arm::ArmClient;
+use crate::runbook::ActionOp;
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct GuardArgs {
+    #[arg(long)]
+    pub inventory: PathBuf,
+    /// The session's journal.
+    #[arg(long)]
+    pub journal: PathBuf,
+    /// The guarded step's id.
+    #[arg(long)]
+    pub step: String,
+    /// The op that undoes the change.
+    #[arg(long)]
+    pub rollback: String,
+    /// RFC 3339.
+    #[arg(long)]
+    pub deadline_at: String,
+    #[arg(long, default_value_t = 30_000)]
+    pub grace_ms: u64,
+}
+
+pub fn run(args: GuardArgs) -> ExitCode {
+    match run_inner(args) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("cutover guard: {e}");
+            ExitCode::from(exit::BAD_INPUT)
+        }
+    }
+}
+
+fn run_inner(args: GuardArgs) -> Result<u8, String> {
+    let Some(rollback) = ActionOp::parse(&args.rollback) else {
+        return Err(format!("unknown op `{}`", args.rollback));
+    };
+    let deadline = OffsetDateTime::parse(&args.deadline_at, &Rfc3339)
+        .map_err(|e| format!("--deadline-at `{}`: {e}", args.deadline_at))?;
+    let inv = Inventory::load(&args.inventory).map_err(|e| e.to_string())?;
+    let az = inv
+        .azure
+        .as_ref()
+        .ok_or_else(|| format!("{}: no [azure] section", args.inventory.display()))?;
+    let redactor = Redactor::for_inventory(&inv).map_err(|e| e.to_string())?;
+    let client = ArmClient::new(az).map_err(|e| e.to_string())?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the runtime: {e}"))?;
+    let end = rt.block_on(async move {
+        // A hang-up of the console's terminal must not end the guard.
+        #[cfg(unix)]
+        let _hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup());
+        let left = deadline - OffsetDateTime::now_utc();
+        let left = Duration::try_from(left).unwrap_or(Duration::ZERO);
+        let params = GuardParams {
+            step: args.step,
+            rollback,
+            deadline_at: tokio::time::Instant::now() + left,
+            grace: Duration::from_millis(args.grace_ms),
+            policy: RollbackPolicy::default(),
+            journal: args.journal,
+        };
+        watch_over(
+            client,
+            tokio::io::BufReader::new(tokio::io::stdin()),
+            tokio::io::stdout(),
+            params,
+            Arc::new(redactor),
+        )
+        .await
+    });
+    Ok(end.exit_code())
+}

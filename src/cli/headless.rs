@@ -1,0 +1,585 @@
+//! Headless mode: the same engine, printing one timestamped line per event
+//! (RFC 3339 UTC with milliseconds, kind, step, short text) instead of the
+//! console.
+//!
+//! With `--auto-confirm` every gate is answered by typing its confirmation
+//! text — but only when every pre-check passed: a failed pre-check is never
+//! overridden automatically, the gate is declined (exit 1) — and every
+//! guarded change is called healthy once its verification passed.
+//!
+//! Without it, the operator answers on standard input: at a gate, the
+//! confirmation text (or `decline`); with failed pre-checks, first the
+//! override reason, then the confirmation text; during a guarded change,
+//! `healthy`, `rollback` or `quit`. End of input is the console going
+//! away: a gate declines, a guarded change rolls back.
+
+use std::io::{BufRead, Write};
+
+use time::OffsetDateTime;
+use tokio::sync::mpsc::{self, UnboundedReceiver};
+
+use crate::engine::event::{Event, GateDecision, NoteLevel};
+use crate::engine::guard::VERIFIED_NOTE;
+use crate::engine::{Command, Engine, SessionOutcome};
+use crate::probe::trace::Tracer;
+use crate::probe::{AzureApi, DeviceSession, ManualCommands};
+
+/// One line for one event: `TS KIND STEP TEXT` (the text may continue on
+/// indented lines for multi-line notes).
+pub fn format_line(ts: OffsetDateTime, event: &Event) -> String {
+    let ts = crate::journal::line::format_ts(ts);
+    let (step, text) = describe(event);
+    let step = if step.is_empty() { "-" } else { step };
+    let text = text.replace('\n', "\n    ");
+    format!("{ts} {:<16} {step} {text}", event.kind())
+        .trim_end()
+        .to_string()
+}
+
+fn pass(p: bool) -> &'static str {
+    if p { "PASS" } else { "FAIL" }
+}
+
+fn describe(e: &Event) -> (&str, String) {
+    match e {
+        Event::SessionStart {
+            runbook_id,
+            runbook_title,
+            mode,
+            steps,
+            ..
+        } => (
+            "",
+            format!(
+                "{runbook_id} ({}): {runbook_title}; {} steps",
+                serde_json::to_value(mode)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .unwrap_or_default(),
+                steps.len()
+            ),
+        ),
+        Event::StepStart { step } => (step, String::new()),
+        Event::Probe {
+            step,
+            device,
+            command,
+            error,
+            elapsed_ms,
+            ..
+        } => {
+            let first = command.lines().next().unwrap_or_default();
+            match error {
+                Some(err) => (step, format!("{device}: {first} ({elapsed_ms} ms): {err}")),
+                None => (step, format!("{device}: {first} ({elapsed_ms} ms)")),
+            }
+        }
+        Event::Expectation {
+            step,
+            clause,
+            passed,
+            evidence,
+        } => (step, format!("{} {clause}: {evidence}", pass(*passed))),
+        Event::GatePrompt {
+            step,
+            prompt,
+            confirm_text,
+            failed_checks,
+        } => {
+            let mut t = format!("{prompt} (type `{confirm_text}`)");
+            if !failed_checks.is_empty() {
+                t.push_str(&format!(
+                    "; {} pre-check(s) FAILED: {}",
+                    failed_checks.len(),
+                    failed_checks.join(", ")
+                ));
+            }
+            (step, t)
+        }
+        Event::GateDecision { step, decision } => (
+            step,
+            match decision {
+                GateDecision::Confirmed => "confirmed".into(),
+                GateDecision::Declined => "declined".into(),
+                GateDecision::Override {
+                    reason,
+                    failed_checks,
+                } => format!(
+                    "OVERRIDE of {} ({}): {reason}",
+                    failed_checks.len(),
+                    failed_checks.join(", ")
+                ),
+            },
+        ),
+        Event::ActionStarted {
+            step, op, target, ..
+        } => (step, format!("{op} {target}")),
+        Event::ActionAttempt { step, attempt } => {
+            let mut t = format!("{} {} -> {}", attempt.method, attempt.path, attempt.status);
+            if let Some(c) = &attempt.error_code {
+                t.push_str(&format!(" {c}"));
+            }
+            if let Some(ms) = attempt.retry_after_ms {
+                t.push_str(&format!(", retry in {} ms", ms));
+            }
+            (step, t)
+        }
+        Event::ActionDone {
+            step, ok, detail, ..
+        } => (
+            step,
+            format!("{}: {detail}", if *ok { "done" } else { "FAILED" }),
+        ),
+        Event::DeadlineArmed {
+            step,
+            seconds,
+            expires_at,
+        } => (
+            step,
+            format!("confirm within {seconds} s (by {expires_at}) or it is rolled back"),
+        ),
+        Event::VerifyResult {
+            step,
+            clause,
+            passed,
+            evidence,
+            elapsed_ms,
+        } => (
+            step,
+            format!("{} {clause}: {evidence} (+{elapsed_ms} ms)", pass(*passed)),
+        ),
+        Event::ConfirmHealthy { step } => (step, "confirmed healthy".into()),
+        Event::RollbackStarted { step, reason, op } => (
+            step,
+            format!(
+                "{op} ({})",
+                serde_json::to_value(reason)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .unwrap_or_default()
+            ),
+        ),
+        Event::RollbackDone { step, detail } => (step, detail.clone()),
+        Event::RollbackFailed {
+            step,
+            error,
+            manual,
+        } => (step, format!("{error}\n{}", manual_text(manual))),
+        Event::StepEnd {
+            step,
+            verdict,
+            elapsed_ms,
+        } => (
+            step,
+            format!(
+                "{} ({elapsed_ms} ms)",
+                serde_json::to_value(verdict)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .unwrap_or_default()
+            ),
+        ),
+        Event::Note { step, level, text } => (
+            step.as_deref().unwrap_or(""),
+            format!(
+                "{}{text}",
+                match level {
+                    NoteLevel::Info => "",
+                    NoteLevel::Warn => "WARNING: ",
+                    NoteLevel::Error => "ERROR: ",
+                }
+            ),
+        ),
+        Event::Measurement { step, name, millis } => (
+            step,
+            format!("{name} {}.{:03} s", millis / 1000, millis % 1000),
+        ),
+        Event::SessionEnd { exit_code, outcome } => ("", format!("exit {exit_code}: {outcome}")),
+    }
+}
+
+fn manual_text(m: &ManualCommands) -> String {
+    format!("az CLI:     {}\nPowerShell: {}", m.az_cli, m.powershell)
+}
+
+/// What the operator is being asked, for reading standard input.
+#[derive(Debug, Clone)]
+enum Asking {
+    Nothing,
+    Gate {
+        step: String,
+        needs_reason: bool,
+        reason: Option<String>,
+    },
+    Window {
+        step: String,
+    },
+}
+
+/// Runs `engine` to its end, printing every event to `out`. `events` is
+/// the receiving end of the listener given to the engine's sink.
+pub async fn drive<D, A, L>(
+    engine: Engine<D, A, L>,
+    mut events: UnboundedReceiver<Event>,
+    auto_confirm: bool,
+    out: &mut (dyn Write + Send),
+) -> SessionOutcome
+where
+    D: DeviceSession + 'static,
+    A: AzureApi + 'static,
+    L: Tracer + 'static,
+{
+    let (cmd_tx, cmd_rx) = mpsc::channel::<Command>(16);
+    let session = tokio::spawn(engine.run(cmd_rx));
+    tokio::pin!(session);
+
+    // Standard input, line by line, when a person answers. A plain thread:
+    // a read blocked on a terminal must not keep the runtime from shutting
+    // down when the session is over (the thread dies with the process).
+    let (line_tx, mut lines) = mpsc::channel::<String>(4);
+    if !auto_confirm {
+        let spawned = std::thread::Builder::new()
+            .name("headless-stdin".into())
+            .spawn(move || {
+                for line in std::io::stdin().lock().lines() {
+                    let Ok(l) = line else { break };
+                    if line_tx.blocking_send(l).is_err() {
+                        break;
+                    }
+                }
+            });
+        if let Err(e) = spawned {
+            tracing::error!(error = %e, "cannot read standard input; gates will decline");
+        }
+    }
+    let mut cmd_tx = Some(cmd_tx);
+    let mut asking = Asking::Nothing;
+    let mut last_manual: Option<ManualCommands> = None;
+    let mut stdin_open = !auto_confirm;
+
+    let outcome = loop {
+        tokio::select! {
+            ev = events.recv() => {
+                let Some(ev) = ev else { continue };
+                let (reply, ask) = react(&ev, auto_confirm, out);
+                if let Event::RollbackFailed { manual, .. } = &ev {
+                    last_manual = Some(manual.clone());
+                }
+                if let Some(a) = ask { asking = a; }
+                if let (Some(c), Some(tx)) = (reply, cmd_tx.as_ref()) {
+                    let _ = tx.send(c).await;
+                }
+            }
+            line = lines.recv(), if stdin_open => match line {
+                Some(l) => {
+                    if let Some(c) = answer(&l, &mut asking, out)
+                        && let Some(tx) = cmd_tx.as_ref()
+                    {
+                        let _ = tx.send(c).await;
+                    }
+                }
+                None => {
+                    // End of input: nobody is there to answer any more.
+                    stdin_open = false;
+                    cmd_tx = None;
+                }
+            },
+            r = &mut session => {
+                while let Ok(ev) = events.try_recv() {
+                    let _ = react(&ev, auto_confirm, out);
+                    if let Event::RollbackFailed { manual, .. } = &ev {
+                        last_manual = Some(manual.clone());
+                    }
+                }
+                break r.unwrap_or_else(|e| SessionOutcome {
+                    exit_code: crate::cli::exit::OPERATOR_MUST_ACT,
+                    outcome: format!("the engine failed ({e}): the state of the peering is unknown"),
+                    steps: Vec::new(),
+                });
+            }
+        }
+    };
+    if outcome.exit_code == crate::cli::exit::OPERATOR_MUST_ACT
+        && let Some(m) = last_manual
+    {
+        let _ = writeln!(
+            out,
+            "ROLLBACK FAILED: restore the peering by hand now:\n{}",
+            manual_text(&m)
+        );
+    }
+    let _ = out.flush();
+    outcome
+}
+
+/// Prints `ev` and decides the automatic answer, if any.
+fn react(
+    ev: &Event,
+    auto_confirm: bool,
+    out: &mut (dyn Write + Send),
+) -> (Option<Command>, Option<Asking>) {
+    let _ = writeln!(out, "{}", format_line(OffsetDateTime::now_utc(), ev));
+    match ev {
+        Event::GatePrompt {
+            step,
+            confirm_text,
+            failed_checks,
+            ..
+        } => {
+            if auto_confirm {
+                if failed_checks.is_empty() {
+                    return (
+                        Some(Command::GateConfirm {
+                            step: step.clone(),
+                            typed: confirm_text.clone(),
+                        }),
+                        None,
+                    );
+                }
+                let _ = writeln!(
+                    out,
+                    "--auto-confirm never overrides failed pre-checks: declining"
+                );
+                return (Some(Command::GateDecline { step: step.clone() }), None);
+            }
+            let ask = if failed_checks.is_empty() {
+                let _ = writeln!(out, "> type `{confirm_text}` to go on, or `decline`:");
+                Asking::Gate {
+                    step: step.clone(),
+                    needs_reason: false,
+                    reason: None,
+                }
+            } else {
+                let _ = writeln!(
+                    out,
+                    "> pre-checks failed: type a reason to override them, or `decline`:"
+                );
+                Asking::Gate {
+                    step: step.clone(),
+                    needs_reason: true,
+                    reason: None,
+                }
+            };
+            (None, Some(ask))
+        }
+        Event::GateDecision { .. } => (None, Some(Asking::Nothing)),
+        Event::DeadlineArmed { step, .. } => {
+            if !auto_confirm {
+                let _ = writeln!(
+                    out,
+                    "> once verified, type `healthy` to confirm; `rollback` undoes the change now"
+                );
+            }
+            (None, Some(Asking::Window { step: step.clone() }))
+        }
+        Event::Note {
+            step: Some(step),
+            text,
+            ..
+        } if auto_confirm && text.starts_with(VERIFIED_NOTE) => {
+            (Some(Command::ConfirmHealthy { step: step.clone() }), None)
+        }
+        Event::ConfirmHealthy { .. } | Event::RollbackStarted { .. } => {
+            (None, Some(Asking::Nothing))
+        }
+        _ => (None, None),
+    }
+}
+
+/// Turns a typed line into a command for what is being asked.
+fn answer(line: &str, asking: &mut Asking, out: &mut (dyn Write + Send)) -> Option<Command> {
+    let l = line.trim();
+    match asking {
+        Asking::Nothing => {
+            if l == "quit" {
+                return Some(Command::Quit);
+            }
+            let _ = writeln!(out, "> nothing is being asked now");
+            None
+        }
+        Asking::Gate {
+            step,
+            needs_reason,
+            reason,
+        } => {
+            if l == "decline" || l == "quit" {
+                return Some(Command::GateDecline { step: step.clone() });
+            }
+            if *needs_reason && reason.is_none() {
+                if l.is_empty() {
+                    let _ = writeln!(out, "> a reason is needed, or `decline`:");
+                    return None;
+                }
+                *reason = Some(l.to_string());
+                let _ = writeln!(out, "> now type the confirmation text:");
+                return None;
+            }
+            match reason.take() {
+                Some(r) => Some(Command::GateOverride {
+                    step: step.clone(),
+                    reason: r,
+                    typed: l.to_string(),
+                }),
+                None => Some(Command::GateConfirm {
+                    step: step.clone(),
+                    typed: l.to_string(),
+                }),
+            }
+        }
+        Asking::Window { step } => match l {
+            "healthy" | "yes" => Some(Command::ConfirmHealthy { step: step.clone() }),
+            "rollback" => Some(Command::Rollback { step: step.clone() }),
+            "quit" => Some(Command::Quit),
+            _ => {
+                let _ = writeln!(out, "> `healthy`, `rollback` or `quit`");
+                None
+            }
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::event::{RollbackReason, Verdict};
+    use crate::probe::{ArmAttempt, RequestIds};
+
+    fn ts() -> OffsetDateTime {
+        OffsetDateTime::from_unix_timestamp_nanos(1_764_095_400_123_456_789).expect("ts")
+    }
+
+    #[test]
+    fn one_line_per_event_with_ms_utc_kind_step_and_text() {
+        let l = format_line(
+            ts(),
+            &Event::StepEnd {
+                step: "ce1-advertises-onprem".into(),
+                verdict: Verdict::Passed,
+                elapsed_ms: 42,
+            },
+        );
+        assert_eq!(
+            l,
+            "2025-11-25T18:30:00.123Z step_end         ce1-advertises-onprem passed (42 ms)"
+        );
+        let l = format_line(
+            ts(),
+            &Event::ActionAttempt {
+                step: "disable".into(),
+                attempt: ArmAttempt {
+                    method: "PUT".into(),
+                    path: "/x/peerings/AzurePrivatePeering".into(),
+                    status: 429,
+                    error_code: Some("TooManyRequests".into()),
+                    retry_after_ms: Some(10_000),
+                    ids: RequestIds::default(),
+                },
+            },
+        );
+        assert!(
+            l.ends_with(
+                "action_attempt   disable PUT /x/peerings/AzurePrivatePeering -> 429 TooManyRequests, retry in 10000 ms"
+            ),
+            "{l}"
+        );
+        let l = format_line(
+            ts(),
+            &Event::RollbackStarted {
+                step: "disable".into(),
+                reason: RollbackReason::DeadlinePassed,
+                op: "azure.peering.enable".into(),
+            },
+        );
+        assert!(l.ends_with("azure.peering.enable (deadline_passed)"), "{l}");
+        let l = format_line(
+            ts(),
+            &Event::SessionEnd {
+                exit_code: 3,
+                outcome: "rolled back".into(),
+            },
+        );
+        assert!(l.ends_with("session_end      - exit 3: rolled back"), "{l}");
+    }
+
+    #[test]
+    fn auto_confirm_types_the_text_but_never_overrides() {
+        let mut out: Vec<u8> = Vec::new();
+        let ok = Event::GatePrompt {
+            step: "gate".into(),
+            prompt: "Disable?".into(),
+            confirm_text: "SEA-Cust11-ER".into(),
+            failed_checks: vec![],
+        };
+        assert_eq!(
+            react(&ok, true, &mut out).0,
+            Some(Command::GateConfirm {
+                step: "gate".into(),
+                typed: "SEA-Cust11-ER".into()
+            })
+        );
+        let failed = Event::GatePrompt {
+            step: "gate".into(),
+            prompt: "Disable?".into(),
+            confirm_text: "SEA-Cust11-ER".into(),
+            failed_checks: vec!["fw-bgp".into()],
+        };
+        assert_eq!(
+            react(&failed, true, &mut out).0,
+            Some(Command::GateDecline {
+                step: "gate".into()
+            })
+        );
+        let verified = Event::Note {
+            step: Some("disable".into()),
+            level: NoteLevel::Info,
+            text: format!("{VERIFIED_NOTE} confirm"),
+        };
+        assert_eq!(
+            react(&verified, true, &mut out).0,
+            Some(Command::ConfirmHealthy {
+                step: "disable".into()
+            })
+        );
+        // A person answers for themselves.
+        assert_eq!(react(&verified, false, &mut out).0, None);
+    }
+
+    #[test]
+    fn typed_answers_follow_what_is_asked() {
+        let mut out: Vec<u8> = Vec::new();
+        let mut asking = Asking::Gate {
+            step: "gate".into(),
+            needs_reason: true,
+            reason: None,
+        };
+        assert_eq!(answer("", &mut asking, &mut out), None);
+        assert_eq!(
+            answer("tunnel 2 in maintenance", &mut asking, &mut out),
+            None
+        );
+        assert_eq!(
+            answer("SEA-Cust11-ER", &mut asking, &mut out),
+            Some(Command::GateOverride {
+                step: "gate".into(),
+                reason: "tunnel 2 in maintenance".into(),
+                typed: "SEA-Cust11-ER".into()
+            })
+        );
+        let mut asking = Asking::Window {
+            step: "disable".into(),
+        };
+        assert_eq!(answer("maybe", &mut asking, &mut out), None);
+        assert_eq!(
+            answer("healthy", &mut asking, &mut out),
+            Some(Command::ConfirmHealthy {
+                step: "disable".into()
+            })
+        );
+        assert_eq!(
+            answer("rollback", &mut asking, &mut out),
+            Some(Command::Rollback {
+                step: "disable".into()
+            })
+        );
+    }
+}

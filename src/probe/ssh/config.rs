@@ -1,0 +1,667 @@
+//! The part of OpenSSH's `ssh_config` a network console needs: `Host` and
+//! `Match` blocks, `Include`, `HostName`, `User`, `Port`, `IdentityFile`,
+//! `ProxyJump` and `UserKnownHostsFile`. As in OpenSSH the first value
+//! obtained for a keyword wins (`IdentityFile` accumulates), and keywords
+//! this console has no use for are ignored.
+
+use std::path::{Path, PathBuf};
+
+use super::pattern::{list_matches, wildcard_match};
+
+/// What the config file says about one host alias (values unexpanded, as
+/// written; `HostName` already has `%h` applied).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HostConfig {
+    pub host_name: Option<String>,
+    pub user: Option<String>,
+    pub port: Option<u16>,
+    pub identity_files: Vec<String>,
+    pub proxy_jump: Option<String>,
+    pub user_known_hosts_file: Option<String>,
+}
+
+/// A config problem, with the file and line.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("ssh config {path}:{line}: {message}")]
+pub struct ConfigError {
+    pub path: String,
+    pub line: usize,
+    pub message: String,
+}
+
+/// Include nesting limit (OpenSSH uses 16).
+const MAX_DEPTH: usize = 16;
+
+/// Resolves `alias` against the config file at `path`; a missing file says
+/// nothing. `home` anchors `~` and relative `Include` paths.
+pub fn lookup(path: &Path, alias: &str, home: Option<&Path>) -> Result<HostConfig, ConfigError> {
+    let mut out = HostConfig::default();
+    let text = match std::fs::read(path) {
+        Ok(b) => String::from_utf8_lossy(&b).into_owned(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(out),
+        Err(e) => {
+            return Err(ConfigError {
+                path: path.display().to_string(),
+                line: 0,
+                message: format!("cannot read: {e}"),
+            });
+        }
+    };
+    let mut walker = Walker {
+        alias,
+        home,
+        out: &mut out,
+    };
+    walker.walk(path, &text, true, 0)?;
+    Ok(out)
+}
+
+/// [`lookup`] on text already in memory (no `Include` beyond what the file
+/// system holds).
+pub fn lookup_str(
+    path: &Path,
+    text: &str,
+    alias: &str,
+    home: Option<&Path>,
+) -> Result<HostConfig, ConfigError> {
+    let mut out = HostConfig::default();
+    let mut walker = Walker {
+        alias,
+        home,
+        out: &mut out,
+    };
+    walker.walk(path, text, true, 0)?;
+    Ok(out)
+}
+
+struct Walker<'a> {
+    alias: &'a str,
+    home: Option<&'a Path>,
+    out: &'a mut HostConfig,
+}
+
+impl Walker<'_> {
+    /// Applies the lines of one file. `active` is whether the enclosing
+    /// block applies; a file included from an inactive block applies nothing.
+    fn walk(
+        &mut self,
+        path: &Path,
+        text: &str,
+        enclosing: bool,
+        depth: usize,
+    ) -> Result<(), ConfigError> {
+        let mut active = enclosing;
+        for (i, raw) in text.lines().enumerate() {
+            let line = i + 1;
+            let err = |message: String| ConfigError {
+                path: path.display().to_string(),
+                line,
+                message,
+            };
+            let Some((keyword, args)) = split_line(raw).map_err(&err)? else {
+                continue;
+            };
+            match keyword.as_str() {
+                "host" => {
+                    if args.is_empty() {
+                        return Err(err("`Host` without a pattern".into()));
+                    }
+                    active = enclosing && list_matches(args.iter().map(String::as_str), self.alias);
+                }
+                "match" => {
+                    active = enclosing && self.match_block(&args).map_err(&err)?;
+                }
+                "include" => {
+                    if depth + 1 > MAX_DEPTH {
+                        return Err(err(format!("`Include` nested deeper than {MAX_DEPTH}")));
+                    }
+                    for arg in &args {
+                        for file in self.include_paths(path, arg) {
+                            let Ok(bytes) = std::fs::read(&file) else {
+                                // OpenSSH skips include files it cannot read.
+                                tracing::debug!(file = %file.display(), "ssh config include not readable");
+                                continue;
+                            };
+                            self.walk(&file, &String::from_utf8_lossy(&bytes), active, depth + 1)?;
+                        }
+                    }
+                }
+                _ if !active => {}
+                "hostname" => {
+                    let v = one_arg(&keyword, &args).map_err(&err)?;
+                    if self.out.host_name.is_none() {
+                        self.out.host_name = Some(expand_hostname(v, self.alias).map_err(&err)?);
+                    }
+                }
+                "user" => {
+                    let v = one_arg(&keyword, &args).map_err(&err)?;
+                    self.out.user.get_or_insert_with(|| v.to_string());
+                }
+                "port" => {
+                    let v = one_arg(&keyword, &args).map_err(&err)?;
+                    let port = v
+                        .parse::<u16>()
+                        .ok()
+                        .filter(|p| *p != 0)
+                        .ok_or_else(|| err(format!("bad port `{v}`")))?;
+                    self.out.port.get_or_insert(port);
+                }
+                "identityfile" => {
+                    let v = one_arg(&keyword, &args).map_err(&err)?;
+                    self.out.identity_files.push(v.to_string());
+                }
+                "proxyjump" => {
+                    let v = one_arg(&keyword, &args).map_err(&err)?;
+                    self.out.proxy_jump.get_or_insert_with(|| v.to_string());
+                }
+                "userknownhostsfile" => {
+                    // Several files may be listed; the first is where keys
+                    // are read and learned.
+                    let v = args
+                        .first()
+                        .ok_or_else(|| err("`UserKnownHostsFile` without a value".into()))?;
+                    self.out
+                        .user_known_hosts_file
+                        .get_or_insert_with(|| v.clone());
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// `Match all`, `Match host ...`, `Match originalhost ...` (each
+    /// criterion may be negated with `!`); other criteria cannot be judged
+    /// here, so such a block is not applied and the operator is told.
+    fn match_block(&self, args: &[String]) -> Result<bool, String> {
+        if args.is_empty() {
+            return Err("`Match` without criteria".into());
+        }
+        let mut it = args.iter();
+        let mut all = true;
+        while let Some(crit) = it.next() {
+            let (negate, name) = match crit.strip_prefix('!') {
+                Some(n) => (true, n.to_ascii_lowercase()),
+                None => (false, crit.to_ascii_lowercase()),
+            };
+            let hit = match name.as_str() {
+                "all" => true,
+                "host" | "originalhost" => {
+                    let list = it
+                        .next()
+                        .ok_or_else(|| format!("`Match {name}` without patterns"))?;
+                    let subject = if name == "host" {
+                        self.out.host_name.as_deref().unwrap_or(self.alias)
+                    } else {
+                        self.alias
+                    };
+                    list_matches(list.split(','), subject)
+                }
+                other => {
+                    tracing::warn!(
+                        criterion = other,
+                        "ssh config: `Match {other}` is not supported; block ignored"
+                    );
+                    return Ok(false);
+                }
+            };
+            all &= hit != negate;
+        }
+        Ok(all)
+    }
+
+    /// Files named by an `Include` argument: relative to `~/.ssh`, with
+    /// wildcards allowed in the last path component, in lexical order.
+    fn include_paths(&self, from: &Path, arg: &str) -> Vec<PathBuf> {
+        let expanded = match (arg.strip_prefix("~/"), self.home) {
+            (Some(rest), Some(home)) => home.join(rest),
+            _ => PathBuf::from(arg),
+        };
+        let full = if expanded.is_absolute() {
+            expanded
+        } else {
+            let base = self
+                .home
+                .map(|h| h.join(".ssh"))
+                .or_else(|| from.parent().map(Path::to_path_buf))
+                .unwrap_or_default();
+            base.join(expanded)
+        };
+        let name = full
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        if !name.contains(['*', '?']) {
+            return vec![full];
+        }
+        let Some(dir) = full.parent() else {
+            return Vec::new();
+        };
+        let mut found: Vec<PathBuf> = std::fs::read_dir(dir)
+            .map(|rd| {
+                rd.filter_map(Result::ok)
+                    .map(|e| e.path())
+                    .filter(|p| {
+                        p.file_name()
+                            .is_some_and(|n| wildcard_match(&name, &n.to_string_lossy()))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        found.sort();
+        found
+    }
+}
+
+fn one_arg<'a>(keyword: &str, args: &'a [String]) -> Result<&'a str, String> {
+    match args {
+        [v] => Ok(v),
+        [] => Err(format!("`{keyword}` without a value")),
+        _ => Err(format!("`{keyword}` takes one value, got {}", args.len())),
+    }
+}
+
+/// Splits a line into a lower-cased keyword and its arguments
+/// (`Keyword value`, `Keyword=value`, double quotes group words).
+fn split_line(raw: &str) -> Result<Option<(String, Vec<String>)>, String> {
+    let line = raw.trim();
+    if line.is_empty() || line.starts_with('#') {
+        return Ok(None);
+    }
+    let end = line
+        .find(|c: char| c.is_whitespace() || c == '=')
+        .unwrap_or(line.len());
+    let keyword = line[..end].to_ascii_lowercase();
+    let mut rest = line[end..].trim_start();
+    if let Some(r) = rest.strip_prefix('=') {
+        rest = r.trim_start();
+    }
+    let mut args = Vec::new();
+    let mut cur = String::new();
+    let mut in_quotes = false;
+    let mut has_token = false;
+    for c in rest.chars() {
+        match c {
+            '"' => {
+                in_quotes = !in_quotes;
+                has_token = true;
+            }
+            '#' if !in_quotes && !has_token => break,
+            c if c.is_whitespace() && !in_quotes => {
+                if has_token {
+                    args.push(std::mem::take(&mut cur));
+                    has_token = false;
+                }
+            }
+            c => {
+                cur.push(c);
+                has_token = true;
+            }
+        }
+    }
+    if in_quotes {
+        return Err("unbalanced quotes".into());
+    }
+    if has_token {
+        args.push(cur);
+    }
+    Ok(Some((keyword, args)))
+}
+
+fn expand_hostname(v: &str, alias: &str) -> Result<String, String> {
+    let mut out = String::new();
+    let mut chars = v.chars();
+    while let Some(c) = chars.next() {
+        if c != '%' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('%') => out.push('%'),
+            Some('h') => out.push_str(alias),
+            Some(t) => return Err(format!("`HostName` does not take the token %{t}")),
+            None => return Err("`HostName` ends with a lone %".into()),
+        }
+    }
+    Ok(out)
+}
+
+/// Values the `%` tokens of a path stand for.
+#[derive(Debug, Clone)]
+pub struct Tokens<'a> {
+    pub home: Option<&'a Path>,
+    /// `%h`: the host name connected to.
+    pub host: &'a str,
+    /// `%n`: the name as given (the alias).
+    pub alias: &'a str,
+    pub port: u16,
+    /// `%r`: the remote user.
+    pub remote_user: &'a str,
+    /// `%u`: the local user.
+    pub local_user: &'a str,
+}
+
+/// Expands a leading `~` and the `%d %h %n %p %r %u %%` tokens of a path.
+pub fn expand_path(raw: &str, t: &Tokens<'_>) -> Result<PathBuf, String> {
+    let home = || {
+        t.home
+            .map(|h| h.to_string_lossy().into_owned())
+            .ok_or_else(|| format!("`{raw}` needs a home directory, and none is known"))
+    };
+    let mut out = String::new();
+    let rest = if raw == "~" {
+        out.push_str(&home()?);
+        ""
+    } else if let Some(r) = raw.strip_prefix("~/") {
+        out.push_str(&home()?);
+        out.push('/');
+        r
+    } else {
+        raw
+    };
+    let mut chars = rest.chars();
+    while let Some(c) = chars.next() {
+        if c != '%' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('%') => out.push('%'),
+            Some('d') => out.push_str(&home()?),
+            Some('h') => out.push_str(t.host),
+            Some('n') => out.push_str(t.alias),
+            Some('p') => out.push_str(&t.port.to_string()),
+            Some('r') => out.push_str(t.remote_user),
+            Some('u') => out.push_str(t.local_user),
+            Some(tok) => return Err(format!("`{raw}`: the token %{tok} is not supported here")),
+            None => return Err(format!("`{raw}` ends with a lone %")),
+        }
+    }
+    Ok(PathBuf::from(out))
+}
+
+/// One hop of a `ProxyJump` list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JumpHop {
+    pub user: Option<String>,
+    pub host: String,
+    pub port: Option<u16>,
+}
+
+/// Parses `ProxyJump`: `none`, or a comma-separated list of
+/// `[user@]host[:port]` (IPv6 in brackets) or `ssh://[user@]host[:port]`.
+pub fn parse_proxy_jump(v: &str) -> Result<Vec<JumpHop>, String> {
+    if v.eq_ignore_ascii_case("none") {
+        return Ok(Vec::new());
+    }
+    v.split(',').map(parse_hop).collect()
+}
+
+fn parse_hop(spec: &str) -> Result<JumpHop, String> {
+    let s = spec.trim();
+    let s = s.strip_prefix("ssh://").unwrap_or(s);
+    let (user, hostport) = match s.rsplit_once('@') {
+        Some((u, h)) if !u.is_empty() => (Some(u.to_string()), h),
+        Some(_) => return Err(format!("ProxyJump `{spec}`: empty user")),
+        None => (None, s),
+    };
+    let (host, port) = if let Some(rest) = hostport.strip_prefix('[') {
+        let (h, after) = rest
+            .split_once(']')
+            .ok_or_else(|| format!("ProxyJump `{spec}`: unclosed `[`"))?;
+        match after {
+            "" => (h, None),
+            p => (
+                h,
+                Some(
+                    p.strip_prefix(':')
+                        .ok_or_else(|| format!("ProxyJump `{spec}`: expected `:port` after `]`"))?,
+                ),
+            ),
+        }
+    } else {
+        match hostport.split_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (hostport, None),
+        }
+    };
+    if host.is_empty() {
+        return Err(format!("ProxyJump `{spec}`: empty host"));
+    }
+    let port = port
+        .map(|p| {
+            p.parse::<u16>()
+                .ok()
+                .filter(|p| *p != 0)
+                .ok_or_else(|| format!("ProxyJump `{spec}`: bad port `{p}`"))
+        })
+        .transpose()?;
+    Ok(JumpHop {
+        user,
+        host: host.to_string(),
+        port,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn look(text: &str, alias: &str) -> HostConfig {
+        lookup_str(Path::new("/cfg"), text, alias, Some(Path::new("/home/op")))
+            .expect("valid config")
+    }
+
+    const CONFIG: &str = r#"
+# global defaults come last in real files; first value wins
+Host ce1 ce1-alias
+    HostName 192.0.2.11
+    User netops
+    Port 2201
+    IdentityFile ~/.ssh/ce_%r
+    IdentityFile "/keys/with space/%h"
+
+Host ce? !ce9
+    User fallback
+    Port=2299
+    ProxyJump jump@bastion:2022
+
+Host bastion
+    HostName %h.example.net
+    User jumper
+
+Host *
+    User everyone
+    IdentityFile ~/.ssh/id_ed25519
+    UserKnownHostsFile ~/.ssh/known_hosts_lab ~/.ssh/other
+"#;
+
+    #[test]
+    fn first_value_wins_and_identity_files_accumulate() {
+        let c = look(CONFIG, "ce1");
+        assert_eq!(c.host_name.as_deref(), Some("192.0.2.11"));
+        assert_eq!(c.user.as_deref(), Some("netops"));
+        assert_eq!(c.port, Some(2201));
+        assert_eq!(
+            c.identity_files,
+            vec!["~/.ssh/ce_%r", "/keys/with space/%h", "~/.ssh/id_ed25519"]
+        );
+        assert_eq!(c.proxy_jump.as_deref(), Some("jump@bastion:2022"));
+        assert_eq!(
+            c.user_known_hosts_file.as_deref(),
+            Some("~/.ssh/known_hosts_lab")
+        );
+    }
+
+    #[test]
+    fn wildcard_and_negation_in_host_lines() {
+        let c = look(CONFIG, "ce2");
+        assert_eq!(c.user.as_deref(), Some("fallback"));
+        assert_eq!(c.port, Some(2299));
+        assert_eq!(c.host_name, None);
+        let c = look(CONFIG, "ce9");
+        assert_eq!(
+            c.user.as_deref(),
+            Some("everyone"),
+            "negated pattern vetoes the block"
+        );
+        assert_eq!(c.port, None);
+        assert_eq!(c.proxy_jump, None);
+    }
+
+    #[test]
+    fn hostname_takes_percent_h() {
+        let c = look(CONFIG, "bastion");
+        assert_eq!(c.host_name.as_deref(), Some("bastion.example.net"));
+        assert_eq!(c.user.as_deref(), Some("jumper"));
+    }
+
+    #[test]
+    fn keyword_case_equals_and_comments() {
+        let c = look(
+            "HOST r1\n  hostname=10.0.0.1 # trailing\n  PORT = 830\n\n#Port 1\n",
+            "r1",
+        );
+        assert_eq!(c.host_name.as_deref(), Some("10.0.0.1"));
+        assert_eq!(c.port, Some(830));
+    }
+
+    #[test]
+    fn match_blocks() {
+        let text = "Host r1\n HostName 10.9.9.9\nMatch host 10.9.* !originalhost r2\n User m\nMatch exec \"true\"\n Port 1\nMatch all\n Port 7\n";
+        let c = look(text, "r1");
+        assert_eq!(c.user.as_deref(), Some("m"));
+        assert_eq!(
+            c.port,
+            Some(7),
+            "unsupported Match criteria are not applied"
+        );
+        let c = look(text, "r2");
+        assert_eq!(c.user, None);
+    }
+
+    #[test]
+    fn errors_name_file_and_line() {
+        let e = lookup_str(Path::new("/cfg"), "Host a\n Port seventy\n", "a", None)
+            .expect_err("bad port");
+        assert_eq!(e.line, 2);
+        assert!(e.to_string().starts_with("ssh config /cfg:2: "), "{e}");
+        let e = lookup_str(Path::new("/cfg"), "Host\n", "a", None).expect_err("empty host");
+        assert_eq!(e.line, 1);
+        let e =
+            lookup_str(Path::new("/cfg"), "Host a\n User \"x\n", "a", None).expect_err("quotes");
+        assert_eq!(e.line, 2);
+        // Bad values in blocks that do not apply are not our business.
+        assert!(lookup_str(Path::new("/cfg"), "Host other\n Port x\n", "a", None).is_ok());
+    }
+
+    #[test]
+    fn include_with_wildcards_and_conditional_include() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let ssh = dir.path().join(".ssh");
+        std::fs::create_dir_all(ssh.join("conf.d")).expect("mkdir");
+        std::fs::write(ssh.join("conf.d/10-a.conf"), "Host r1\n User from-a\n").expect("write");
+        std::fs::write(
+            ssh.join("conf.d/20-b.conf"),
+            "Host r1\n User from-b\n Port 2022\n",
+        )
+        .expect("write");
+        std::fs::write(ssh.join("only-r9"), "HostName nine.example\n").expect("write");
+        let main = ssh.join("config");
+        std::fs::write(
+            &main,
+            "Include conf.d/*.conf\nHost r9\n Include only-r9\nHost *\n Port 22\n",
+        )
+        .expect("write");
+        let c = lookup(&main, "r1", Some(dir.path())).expect("config");
+        assert_eq!(c.user.as_deref(), Some("from-a"));
+        assert_eq!(c.port, Some(2022));
+        assert_eq!(
+            c.host_name, None,
+            "a file included under `Host r9` applies to r9 only"
+        );
+        let c = lookup(&main, "r9", Some(dir.path())).expect("config");
+        assert_eq!(c.host_name.as_deref(), Some("nine.example"));
+        assert_eq!(c.port, Some(22));
+    }
+
+    #[test]
+    fn include_loop_is_an_error_not_a_hang() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let main = dir.path().join("config");
+        std::fs::write(&main, format!("Include {}\n", main.display())).expect("write");
+        let e = lookup(&main, "x", Some(dir.path())).expect_err("loop");
+        assert!(e.message.contains("nested"), "{e}");
+    }
+
+    #[test]
+    fn missing_config_is_empty() {
+        let c =
+            lookup(Path::new("/nonexistent/cutover/config"), "x", None).expect("missing is fine");
+        assert_eq!(c, HostConfig::default());
+    }
+
+    #[test]
+    fn path_tokens() {
+        let t = Tokens {
+            home: Some(Path::new("/home/op")),
+            host: "10.0.0.1",
+            alias: "ce1",
+            port: 2201,
+            remote_user: "netops",
+            local_user: "me",
+        };
+        assert_eq!(
+            expand_path("~/.ssh/%n_%r@%h:%p_%u_%%", &t).expect("expands"),
+            PathBuf::from("/home/op/.ssh/ce1_netops@10.0.0.1:2201_me_%")
+        );
+        assert_eq!(
+            expand_path("%d/k", &t).expect("expands"),
+            PathBuf::from("/home/op/k")
+        );
+        assert_eq!(
+            expand_path("~", &t).expect("expands"),
+            PathBuf::from("/home/op")
+        );
+        assert!(
+            expand_path("/k/%C", &t)
+                .expect_err("unsupported")
+                .contains("%C")
+        );
+        let no_home = Tokens { home: None, ..t };
+        assert!(expand_path("~/k", &no_home).is_err());
+    }
+
+    #[test]
+    fn proxy_jump_forms() {
+        assert_eq!(parse_proxy_jump("none").expect("none"), vec![]);
+        assert_eq!(
+            parse_proxy_jump("a, ops@b:2022,ssh://c@[::1]:22,[fe80::1]").expect("hops"),
+            vec![
+                JumpHop {
+                    user: None,
+                    host: "a".into(),
+                    port: None
+                },
+                JumpHop {
+                    user: Some("ops".into()),
+                    host: "b".into(),
+                    port: Some(2022)
+                },
+                JumpHop {
+                    user: Some("c".into()),
+                    host: "::1".into(),
+                    port: Some(22)
+                },
+                JumpHop {
+                    user: None,
+                    host: "fe80::1".into(),
+                    port: None
+                },
+            ]
+        );
+        for bad in ["a:0", "a:x", "@a", "[::1", "[::1]x", ":22"] {
+            assert!(parse_proxy_jump(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,186 @@
+//! Helpers every pane uses: the bordered block with focus, text fitting.
+
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, BorderType, Borders};
+
+use super::app::{App, Pane};
+
+/// The pane's frame: focused panes get the focus style and a thick
+/// border, so focus shows without colour too.
+pub fn block<'a>(app: &App, pane: Pane, extra: Option<Line<'a>>) -> Block<'a> {
+    let focused = app.focus == pane;
+    let border = if focused {
+        app.theme.border_focus
+    } else {
+        app.theme.border
+    };
+    let mut title = vec![Span::styled(
+        format!(" {} {} ", pane.number(), pane.title()),
+        app.theme.title,
+    )];
+    if let Some(extra) = extra {
+        title.extend(extra.spans);
+        title.push(Span::raw(" "));
+    }
+    Block::default()
+        .borders(Borders::ALL)
+        .border_type(if focused {
+            BorderType::Thick
+        } else {
+            BorderType::Plain
+        })
+        .border_style(border)
+        .style(app.theme.background)
+        .title(Line::from(title))
+}
+
+/// Display columns of `s` (ratatui's own measure, so layout agrees).
+pub fn text_width(s: &str) -> usize {
+    Span::raw(s).width()
+}
+
+/// `s` cut to `width` columns, with `…` when cut.
+pub fn fit(s: &str, width: usize) -> String {
+    if text_width(s) <= width {
+        return s.to_string();
+    }
+    if width == 0 {
+        return String::new();
+    }
+    let mut out = String::new();
+    let mut used = 0;
+    for c in s.chars() {
+        let mut buf = [0u8; 4];
+        let w = text_width(c.encode_utf8(&mut buf));
+        if used + w + 1 > width {
+            break;
+        }
+        out.push(c);
+        used += w;
+    }
+    out.push('…');
+    out
+}
+
+/// `s` cut or padded to exactly `width` columns.
+pub fn pad(s: &str, width: usize) -> String {
+    let f = fit(s, width);
+    let w = text_width(&f);
+    format!("{f}{}", " ".repeat(width.saturating_sub(w)))
+}
+
+/// A `label: value` line.
+pub fn kv<'a>(label: &str, value: impl Into<String>, app: &App, style: Style) -> Line<'a> {
+    Line::from(vec![
+        Span::styled(format!("{label}: "), app.theme.muted),
+        Span::styled(value.into(), style),
+    ])
+}
+
+/// Cuts styled lines into rows of at most `width` columns, by character,
+/// keeping styles; unlike word wrapping, the row count is exact, so a
+/// layout can reserve exactly the rows a text needs.
+pub fn hard_wrap(lines: Vec<Line<'static>>, width: usize) -> Vec<Line<'static>> {
+    let width = width.max(1);
+    let mut out = Vec::with_capacity(lines.len());
+    for line in lines {
+        let mut row: Vec<Span<'static>> = Vec::new();
+        let mut used = 0;
+        for span in line.spans {
+            let mut buf = String::new();
+            for c in span.content.chars() {
+                let mut tmp = [0u8; 4];
+                let cw = text_width(c.encode_utf8(&mut tmp));
+                if used + cw > width && used > 0 {
+                    if !buf.is_empty() {
+                        row.push(Span::styled(std::mem::take(&mut buf), span.style));
+                    }
+                    out.push(Line::from(std::mem::take(&mut row)).style(line.style));
+                    used = 0;
+                }
+                buf.push(c);
+                used += cw;
+            }
+            if !buf.is_empty() {
+                row.push(Span::styled(buf, span.style));
+            }
+        }
+        out.push(Line::from(row).style(line.style));
+    }
+    out
+}
+
+/// Seconds as Junos prints elapsed time: `2d 21:12:18`, `4:05`.
+pub fn duration(secs: u64) -> String {
+    let d = secs / 86_400;
+    let h = (secs % 86_400) / 3600;
+    let m = (secs % 3600) / 60;
+    let s = secs % 60;
+    if d > 0 {
+        format!("{d}d {h}:{m:02}:{s:02}")
+    } else if h > 0 {
+        format!("{h}:{m:02}:{s:02}")
+    } else {
+        format!("{m}:{s:02}")
+    }
+}
+
+/// Bytes with a binary unit.
+pub fn bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = n as f64;
+    let mut unit = 0;
+    while v >= 1024.0 && unit + 1 < UNITS.len() {
+        v /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{n} B")
+    } else {
+        format!("{v:.1} {}", UNITS.get(unit).copied().unwrap_or("B"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fit_and_pad() {
+        assert_eq!(fit("abcdef", 4), "abc…");
+        assert_eq!(fit("abc", 4), "abc");
+        assert_eq!(fit("abc", 0), "");
+        assert_eq!(pad("ab", 4), "ab  ");
+        assert_eq!(pad("abcdef", 4), "abc…");
+    }
+
+    #[test]
+    fn hard_wrap_is_exact_and_keeps_styles() {
+        let style = Style::new().add_modifier(ratatui::style::Modifier::BOLD);
+        let lines = vec![Line::from(vec![
+            Span::raw("abc"),
+            Span::styled("defgh", style),
+        ])];
+        let rows = hard_wrap(lines, 4);
+        let text: Vec<String> = rows
+            .iter()
+            .map(|l| l.spans.iter().map(|s| s.content.as_ref()).collect())
+            .collect();
+        assert_eq!(text, ["abcd", "efgh"]);
+        assert_eq!(
+            rows.get(1).and_then(|l| l.spans.first()).map(|s| s.style),
+            Some(style)
+        );
+        assert_eq!(hard_wrap(vec![Line::raw("")], 4).len(), 1);
+    }
+
+    #[test]
+    fn durations_and_bytes() {
+        assert_eq!(duration(249_138), "2d 21:12:18");
+        assert_eq!(duration(245), "4:05");
+        assert_eq!(duration(3_600), "1:00:00");
+        assert_eq!(bytes(512), "512 B");
+        assert_eq!(bytes(1_536), "1.5 KiB");
+    }
+}
