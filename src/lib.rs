@@ -5,13 +5,14 @@
 //! `runbook` is the procedure as data; `cli` wires the layers.
 
 pub mod cli;
-pub mod lab;
 pub mod engine;
 pub mod inventory;
 pub mod journal;
+pub mod lab;
 pub mod model;
 pub mod parse;
 pub mod probe;
 pub mod replay;
+pub mod report;
 pub mod runbook;
 pub mod ui;

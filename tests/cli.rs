@@ -6,7 +6,9 @@ use assert_cmd::Command;
 use predicates::prelude::*;
 
 fn fixture(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(rel)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(rel)
 }
 
 fn cutover() -> Command {
@@ -25,7 +27,10 @@ fn parse_traceroute_file_prints_contract_json() {
         .clone();
     let got: serde_json::Value = serde_json::from_slice(&out).expect("stdout is JSON");
     let want: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(fixture("traceroute/windows/article-before-failover.expected.json")).expect("read"),
+        &std::fs::read_to_string(fixture(
+            "traceroute/windows/article-before-failover.expected.json",
+        ))
+        .expect("read"),
     )
     .expect("JSON");
     assert_eq!(got, want);
@@ -33,8 +38,18 @@ fn parse_traceroute_file_prints_contract_json() {
 
 #[test]
 fn parse_reads_stdin() {
-    let input = std::fs::read(fixture("junos/show-route/genie-ShowRoute-golden_output.txt")).expect("read");
-    let out = cutover().args(["parse", "junos-route"]).write_stdin(input).assert().success().get_output().stdout.clone();
+    let input = std::fs::read(fixture(
+        "junos/show-route/genie-ShowRoute-golden_output.txt",
+    ))
+    .expect("read");
+    let out = cutover()
+        .args(["parse", "junos-route"])
+        .write_stdin(input)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
     let got: serde_json::Value = serde_json::from_slice(&out).expect("stdout is JSON");
     assert_eq!(got["table"], "inet.0");
     assert_eq!(got["routes"][0]["prefix"], "10.169.14.240/32");
@@ -46,7 +61,12 @@ fn parse_help_lists_the_kinds() {
         .args(["parse", "--help"])
         .assert()
         .success()
-        .stdout(predicate::str::contains("junos-route").and(predicate::str::contains("traceroute")).and(predicate::str::contains("arm-routes")).and(predicate::str::contains("arm-bgp-peers")));
+        .stdout(
+            predicate::str::contains("junos-route")
+                .and(predicate::str::contains("traceroute"))
+                .and(predicate::str::contains("arm-routes"))
+                .and(predicate::str::contains("arm-bgp-peers")),
+        );
 }
 
 #[test]

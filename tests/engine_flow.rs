@@ -292,6 +292,7 @@ async fn a_failed_verification_rolls_back() {
     let last_trace = run
         .events
         .iter()
+        .rev()
         .filter_map(|e| match e {
             Event::VerifyResult {
                 clause,
@@ -302,7 +303,7 @@ async fn a_failed_verification_rolls_back() {
             } if clause.starts_with("server:") => Some((*passed, evidence.clone(), *elapsed_ms)),
             _ => None,
         })
-        .last()
+        .next()
         .expect("the trace was verified");
     assert_eq!(
         last_trace,

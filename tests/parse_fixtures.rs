@@ -11,7 +11,11 @@ fn fixtures() -> PathBuf {
 
 /// The kind a fixture folder holds.
 fn kind_for(path: &Path) -> Option<Kind> {
-    let rel = path.strip_prefix(fixtures()).ok()?.to_string_lossy().replace('\\', "/");
+    let rel = path
+        .strip_prefix(fixtures())
+        .ok()?
+        .to_string_lossy()
+        .replace('\\', "/");
     let k = if rel.starts_with("junos/show-route/")
         || rel.starts_with("junos/route-detail/")
         || rel.starts_with("junos/route-json/")
@@ -36,7 +40,9 @@ fn kind_for(path: &Path) -> Option<Kind> {
 }
 
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(rd) = std::fs::read_dir(dir) else { return };
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return;
+    };
     for e in rd.flatten() {
         let p = e.path();
         if p.is_dir() {
@@ -50,7 +56,10 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
 /// The input a `NAME.expected.json` describes: `NAME.<anything but json>`,
 /// or `NAME.json` for JSON captures.
 fn input_for(expected: &Path) -> Option<PathBuf> {
-    let name = expected.file_name()?.to_str()?.strip_suffix(".expected.json")?;
+    let name = expected
+        .file_name()?
+        .to_str()?
+        .strip_suffix(".expected.json")?;
     let dir = expected.parent()?;
     for ext in ["txt", "xml", "json", "out"] {
         let p = dir.join(format!("{name}.{ext}"));
@@ -68,12 +77,17 @@ fn every_expected_fixture_matches() {
     files.sort();
     let mut checked = 0;
     let mut failures = Vec::new();
-    for exp in files.iter().filter(|p| p.to_string_lossy().ends_with(".expected.json")) {
+    for exp in files
+        .iter()
+        .filter(|p| p.to_string_lossy().ends_with(".expected.json"))
+    {
         let Some(kind) = kind_for(exp) else { continue };
         let input = input_for(exp).unwrap_or_else(|| panic!("no input beside {}", exp.display()));
-        let text = String::from_utf8_lossy(&std::fs::read(&input).expect("read input")).into_owned();
+        let text =
+            String::from_utf8_lossy(&std::fs::read(&input).expect("read input")).into_owned();
         let want: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(exp).expect("read expected")).expect("expected is JSON");
+            serde_json::from_str(&std::fs::read_to_string(exp).expect("read expected"))
+                .expect("expected is JSON");
         checked += 1;
         match parse::to_json(kind, &text) {
             Ok(got) if got == want => {}
@@ -87,7 +101,12 @@ fn every_expected_fixture_matches() {
         }
     }
     assert!(checked >= 30, "only {checked} expected fixtures found");
-    assert!(failures.is_empty(), "{} of {checked} fixtures fail:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {checked} fixtures fail:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 /// Every input file (with or without an expected form) parses without error.

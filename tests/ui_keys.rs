@@ -40,7 +40,10 @@ fn enter(app: &mut App) -> Option<Command> {
 }
 
 fn at_gate(failed: &[&str]) -> App {
-    app_with(&cat(&[checks(failed.is_empty()), vec![gate_prompt(failed)]]))
+    app_with(&cat(&[
+        checks(failed.is_empty()),
+        vec![gate_prompt(failed)],
+    ]))
 }
 
 fn is_pass(c: &Command) -> bool {
@@ -177,7 +180,10 @@ fn back_to_the_reason_keeps_the_rule() {
 fn global_keys_are_text_inside_the_gate() {
     let mut app = at_gate(&[]);
     assert!(type_keys(&mut app, "qR?h/1]f").is_empty());
-    assert_eq!(app.gate.as_ref().map(|g| g.typed.as_str()), Some("qR?h/1]f"));
+    assert_eq!(
+        app.gate.as_ref().map(|g| g.typed.as_str()),
+        Some("qR?h/1]f")
+    );
     assert!(!app.help && !app.should_exit());
     assert_eq!(app.focus, Pane::Steps);
 }
@@ -242,7 +248,11 @@ fn rollback_key_sends_once() {
             step: GUARD_STEP.into()
         })
     );
-    assert_eq!(app.handle_key(ch('R')), None, "no second request while one is pending");
+    assert_eq!(
+        app.handle_key(ch('R')),
+        None,
+        "no second request while one is pending"
+    );
     assert_eq!(app.handle_key(ch('h')), None);
     app.apply(&rollback_started(RollbackReason::Operator));
     assert!(app.guard_request.is_none());
@@ -285,7 +295,10 @@ fn healthy_is_not_offered_after_a_failed_verification() {
     assert!(!app.can_confirm_healthy());
     assert_eq!(app.handle_key(ch('h')), None);
     assert_eq!(app.mode(), Mode::Normal);
-    assert!(matches!(app.handle_key(ch('R')), Some(Command::Rollback { .. })));
+    assert!(matches!(
+        app.handle_key(ch('R')),
+        Some(Command::Rollback { .. })
+    ));
 }
 
 #[test]
@@ -312,7 +325,10 @@ fn quit_asks_while_the_session_runs() {
     let mut app = armed();
     assert_eq!(app.handle_key(ch('q')), None);
     assert_eq!(app.handle_key(ch('y')), Some(Command::Quit));
-    assert!(!app.should_exit(), "waits for the engine to end the session");
+    assert!(
+        !app.should_exit(),
+        "waits for the engine to end the session"
+    );
     app.apply(&rollback_started(RollbackReason::Operator));
     for e in rollback_done() {
         app.apply(&e);
@@ -484,5 +500,139 @@ fn no_two_bindings_claim_one_key_at_once() {
                 seen.push((name, b.label));
             }
         }
+    }
+}
+
+// ---------------------------------------------------------------- the loop
+
+mod console_loop {
+    use super::*;
+    use crossterm::event::Event as TermEvent;
+    use cutover::ui::run_loop;
+    use futures::channel::mpsc as keys_channel;
+    use ratatui::Terminal;
+    use ratatui::backend::TestBackend;
+    use tokio::sync::mpsc;
+
+    type KeyTx = keys_channel::UnboundedSender<std::io::Result<TermEvent>>;
+
+    /// Lets the console task run until it waits again.
+    async fn settle() {
+        for _ in 0..50 {
+            tokio::task::yield_now().await;
+        }
+    }
+
+    fn press(tx: &KeyTx, ev: KeyEvent) {
+        tx.unbounded_send(Ok(TermEvent::Key(ev)))
+            .expect("console listens");
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn keys_and_events_drive_the_session_to_its_end() {
+        let (key_tx, key_rx) = keys_channel::unbounded();
+        let (ev_tx, ev_rx) = mpsc::channel(64);
+        let (cmd_tx, mut cmd_rx) = mpsc::channel(8);
+        let app = App::new(
+            cutover::engine::state::SessionState::new(classifier()),
+            cutover::ui::Theme::dark(),
+        );
+        let console = tokio::spawn(async move {
+            let mut terminal = Terminal::new(TestBackend::new(120, 40)).expect("terminal");
+            run_loop(&mut terminal, key_rx, app, ev_rx, cmd_tx, now).await
+        });
+
+        for e in cat(&[checks(true), vec![gate_prompt(&[])]]) {
+            ev_tx.send(e).await.expect("console listens");
+        }
+        settle().await;
+        for c in CIRCUIT.chars() {
+            press(&key_tx, ch(c));
+        }
+        press(&key_tx, key(KeyCode::Enter));
+        assert_eq!(
+            cmd_rx.recv().await,
+            Some(Command::GateConfirm {
+                step: GATE_STEP.into(),
+                typed: CIRCUIT.into()
+            })
+        );
+
+        for e in cat(&[
+            gate_decision(GateDecision::Confirmed),
+            action_armed(),
+            verified(),
+        ]) {
+            ev_tx.send(e).await.expect("console listens");
+        }
+        settle().await;
+        press(&key_tx, ch('R'));
+        assert_eq!(
+            cmd_rx.recv().await,
+            Some(Command::Rollback {
+                step: GUARD_STEP.into()
+            })
+        );
+
+        ev_tx
+            .send(rollback_started(RollbackReason::Operator))
+            .await
+            .expect("console listens");
+        for e in rollback_done() {
+            ev_tx.send(e).await.expect("console listens");
+        }
+        settle().await;
+        press(&key_tx, ch('q'));
+        let app = console.await.expect("joins").expect("runs");
+        assert_eq!(app.state.end.as_ref().map(|e| e.exit_code), Some(3));
+        assert!(app.should_exit());
+        assert_eq!(cmd_rx.recv().await, None, "nothing else was sent");
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn quit_waits_for_the_engine_then_leaves() {
+        let (key_tx, key_rx) = keys_channel::unbounded();
+        let (ev_tx, ev_rx) = mpsc::channel(64);
+        let (cmd_tx, mut cmd_rx) = mpsc::channel(8);
+        let app = App::new(
+            cutover::engine::state::SessionState::new(classifier()),
+            cutover::ui::Theme::dark(),
+        );
+        let console = tokio::spawn(async move {
+            let mut terminal = Terminal::new(TestBackend::new(80, 24)).expect("terminal");
+            run_loop(&mut terminal, key_rx, app, ev_rx, cmd_tx, now).await
+        });
+        for e in checks(true) {
+            ev_tx.send(e).await.expect("console listens");
+        }
+        settle().await;
+        press(&key_tx, ch('q'));
+        press(&key_tx, ch('y'));
+        assert_eq!(cmd_rx.recv().await, Some(Command::Quit));
+        settle().await;
+        assert!(!console.is_finished(), "still showing the session");
+        // The engine ends without a session_end: the channel closes.
+        drop(ev_tx);
+        let app = console.await.expect("joins").expect("runs");
+        assert!(app.should_exit() && app.engine_closed);
+        drop(key_tx);
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn the_loop_ends_when_the_terminal_goes_away() {
+        let (key_tx, key_rx) = keys_channel::unbounded();
+        let (_ev_tx, ev_rx) = mpsc::channel::<Event>(4);
+        let (cmd_tx, _cmd_rx) = mpsc::channel(4);
+        let app = App::new(
+            cutover::engine::state::SessionState::new(classifier()),
+            cutover::ui::Theme::dark(),
+        );
+        let console = tokio::spawn(async move {
+            let mut terminal = Terminal::new(TestBackend::new(80, 24)).expect("terminal");
+            run_loop(&mut terminal, key_rx, app, ev_rx, cmd_tx, now).await
+        });
+        drop(key_tx);
+        let app = console.await.expect("joins").expect("runs");
+        assert!(!app.quit_sent, "nothing was asked of the engine");
     }
 }

@@ -98,7 +98,10 @@ fn layout_compact_80x24() {
     app.update(Action::Focus(Pane::Routes));
     let routes = render_to_string(&app, 80, 24);
     assert!(routes.contains("3 Routes") && routes.contains("1 Steps"));
-    assert!(!routes.contains("4 Tunnels"), "compact shows one pane beside the steps");
+    assert!(
+        !routes.contains("4 Tunnels"),
+        "compact shows one pane beside the steps"
+    );
     insta::assert_snapshot!("compact_routes_focus", routes);
     app.update(Action::Focus(Pane::Tunnels));
     insta::assert_snapshot!("compact_tunnels_focus", render_to_string(&app, 80, 24));
@@ -247,8 +250,14 @@ fn gate_prechecks_failed() {
     let mut app = at_gate(&failed);
     insta::assert_snapshot!("gate_failed_reason_empty", render_to_string(&app, 100, 30));
     app.update(Action::Submit);
-    insta::assert_snapshot!("gate_failed_reason_required", render_to_string(&app, 100, 30));
-    type_text(&mut app, "tunnel 2 down for a known ISP fault; tunnel 1 carries");
+    insta::assert_snapshot!(
+        "gate_failed_reason_required",
+        render_to_string(&app, 100, 30)
+    );
+    type_text(
+        &mut app,
+        "tunnel 2 down for a known ISP fault; tunnel 1 carries",
+    );
     insta::assert_snapshot!("gate_failed_reason_typed", render_to_string(&app, 100, 30));
     app.update(Action::Submit);
     type_text(&mut app, CIRCUIT);
@@ -316,12 +325,18 @@ fn countdown_verification_passed() {
 #[test]
 fn countdown_verification_failed_then_rolling_back() {
     let mut app = app_with(&cat(&[failed_over(), verify_failed()]));
-    insta::assert_snapshot!("countdown_verification_failed", render_to_string(&app, 120, 12));
+    insta::assert_snapshot!(
+        "countdown_verification_failed",
+        render_to_string(&app, 120, 12)
+    );
     app.apply(&rollback_started(RollbackReason::VerificationFailed));
     insta::assert_snapshot!("countdown_rolling_back", render_to_string(&app, 120, 12));
     let rb = rollback_done();
     app.apply(&rb[0]);
-    insta::assert_snapshot!("countdown_rolling_back_throttled", render_to_string(&app, 120, 12));
+    insta::assert_snapshot!(
+        "countdown_rolling_back_throttled",
+        render_to_string(&app, 120, 12)
+    );
     for e in &rb[1..] {
         app.apply(e);
     }
@@ -341,7 +356,10 @@ fn countdown_rollback_failed_shows_manual_commands() {
     for cmd in [manual("Enabled").az_cli, manual("Enabled").powershell] {
         let compact: String = cmd.split_whitespace().collect();
         let screen_compact: String = joined.split_whitespace().collect();
-        assert!(screen_compact.contains(&compact), "{cmd} not whole on screen:\n{screen}");
+        assert!(
+            screen_compact.contains(&compact),
+            "{cmd} not whole on screen:\n{screen}"
+        );
     }
     insta::assert_snapshot!(screen);
 }
@@ -353,7 +371,10 @@ fn countdown_confirm_healthy_and_quit_questions() {
     insta::assert_snapshot!("question_healthy", render_to_string(&app, 100, 24));
     app.update(Action::No);
     app.update(Action::RequestQuit);
-    insta::assert_snapshot!("question_quit_during_guard", render_to_string(&app, 100, 24));
+    insta::assert_snapshot!(
+        "question_quit_during_guard",
+        render_to_string(&app, 100, 24)
+    );
 }
 
 #[test]
@@ -470,7 +491,10 @@ fn changed_rows_use_the_changed_style() {
     let (x, y) = find(&buf, "Δ* VPN  10.17.11.0/25");
     assert_eq!(buf[(x, y)].fg, theme.changed.fg.expect("changed colour"));
     let prefix_x = x + 8;
-    assert_eq!(buf[(prefix_x, y)].fg, theme.changed.fg.expect("changed colour"));
+    assert_eq!(
+        buf[(prefix_x, y)].fg,
+        theme.changed.fg.expect("changed colour")
+    );
     let (x, y) = find(&buf, "GUARDED CHANGE");
     assert_eq!(buf[(x, y)].bg, theme.banner.bg.expect("banner colour"));
 }
@@ -479,7 +503,10 @@ fn changed_rows_use_the_changed_style() {
 fn no_color_keeps_text_and_modifiers_only() {
     let events = failed_over();
     let coloured = app_with(&events);
-    let plain = app_themed(&events, Theme::bundled("dark").expect("theme").without_color());
+    let plain = app_themed(
+        &events,
+        Theme::bundled("dark").expect("theme").without_color(),
+    );
     assert_eq!(
         render_to_string(&coloured, 160, 48),
         render_to_string(&plain, 160, 48),
@@ -496,7 +523,10 @@ fn no_color_keeps_text_and_modifiers_only() {
     let (x, y) = find(&buf, "GUARDED CHANGE");
     assert!(buf[(x, y)].modifier.contains(Modifier::REVERSED));
     let (x, y) = find(&buf, "▶ Disable AzurePrivatePeering");
-    assert!(buf[(x, y)].modifier.contains(Modifier::REVERSED), "selected step");
+    assert!(
+        buf[(x, y)].modifier.contains(Modifier::REVERSED),
+        "selected step"
+    );
     insta::assert_snapshot!(render_to_string(&plain, 80, 24));
 }
 
@@ -504,7 +534,10 @@ fn no_color_keeps_text_and_modifiers_only() {
 fn every_bundled_theme_draws_every_state() {
     for (name, _) in cutover::ui::theme::BUNDLED {
         let theme = Theme::bundled(name).expect("theme");
-        for events in [failed_over(), cat(&[checks(false), vec![gate_prompt(&["x"])]])] {
+        for events in [
+            failed_over(),
+            cat(&[checks(false), vec![gate_prompt(&["x"])]]),
+        ] {
             let app = app_themed(&events, theme.clone());
             let coloured = render_to_string(&app, 160, 48);
             let reference = render_to_string(&app_with(&events), 160, 48);

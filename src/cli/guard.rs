@@ -63,6 +63,7 @@ fn run_inner(args: GuardArgs) -> Result<u8, String> {
         .ok_or_else(|| format!("{}: no [azure] section", args.inventory.display()))?;
     let redactor = Redactor::for_inventory(&inv).map_err(|e| e.to_string())?;
     let client = ArmClient::new(az).map_err(|e| e.to_string())?;
+    let (input, output) = std_pipes()?;
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -83,12 +84,32 @@ fn run_inner(args: GuardArgs) -> Result<u8, String> {
         };
         watch_over(
             client,
-            tokio::io::BufReader::new(tokio::io::stdin()),
-            tokio::io::stdout(),
+            tokio::io::BufReader::new(input),
+            output,
             params,
             Arc::new(redactor),
         )
         .await
     });
+    // A read of the console's pipe may still be pending on the blocking
+    // pool; the guard is done, it must not wait for it.
+    rt.shutdown_timeout(Duration::from_millis(100));
     Ok(end.exit_code())
+}
+
+/// The console's pipes (our stdin and stdout) as async files.
+fn std_pipes() -> Result<(tokio::fs::File, tokio::fs::File), String> {
+    use std::os::fd::AsFd;
+    let input = std::io::stdin()
+        .as_fd()
+        .try_clone_to_owned()
+        .map_err(|e| format!("stdin: {e}"))?;
+    let output = std::io::stdout()
+        .as_fd()
+        .try_clone_to_owned()
+        .map_err(|e| format!("stdout: {e}"))?;
+    Ok((
+        tokio::fs::File::from_std(std::fs::File::from(input)),
+        tokio::fs::File::from_std(std::fs::File::from(output)),
+    ))
 }

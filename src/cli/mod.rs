@@ -10,9 +10,13 @@ use clap::{Parser, Subcommand};
 use crate::parse;
 
 mod check;
-pub mod verify;
+pub mod guard;
 pub mod headless;
+pub mod lab;
+pub mod replay;
+pub mod report;
 pub mod validate;
+pub mod verify;
 
 /// Exit statuses of CONTRACT.md.
 pub mod exit {
@@ -24,7 +28,11 @@ pub mod exit {
 }
 
 #[derive(Debug, Parser)]
-#[command(name = "cutover", version, about = "Prove that a site-to-site VPN backs up an ExpressRoute private peering, then fail over to it and back, safely.")]
+#[command(
+    name = "cutover",
+    version,
+    about = "Prove that a site-to-site VPN backs up an ExpressRoute private peering, then fail over to it and back, safely."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -45,20 +53,48 @@ enum Command {
         /// The file to read; standard input when absent or `-`.
         file: Option<PathBuf>,
     },
+    /// The built-in lab: the procedure's network over SSH and the ARM API on 127.0.0.1.
+    Lab {
+        #[command(subcommand)]
+        command: lab::LabCommand,
+    },
+    /// List the lab's scenarios: name, then what it simulates.
+    Scenarios,
+    /// The change-ticket report of a recorded session (Markdown, HTML or JSON).
+    Report(report::ReportArgs),
+    /// Play a recorded session back: in the console, as text, or as an asciicast.
+    Replay(replay::ReplayArgs),
+    /// Check a journal's hash chain: exit 0 intact, 1 broken (naming the
+    /// first bad seq) or incomplete, 2 not a journal.
+    Verify {
+        /// The session journal (JSONL).
+        journal: PathBuf,
+    },
 }
 
 pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
-            let code = if e.use_stderr() { exit::BAD_INPUT } else { exit::OK };
+            let code = if e.use_stderr() {
+                exit::BAD_INPUT
+            } else {
+                exit::OK
+            };
             let _ = e.print();
             return ExitCode::from(code);
         }
     };
     match cli.command {
         Command::Check { runbook } => check::run(&runbook),
+        Command::Report(args) => report::run(&args),
+        Command::Replay(args) => replay::run(&args),
         Command::Parse { kind, file } => run_parse(kind, file),
+        Command::Lab {
+            command: lab::LabCommand::Serve(args),
+        } => lab::serve(args),
+        Command::Scenarios => lab::scenarios(),
+        Command::Verify { journal } => verify::run(&journal),
     }
 }
 

@@ -203,13 +203,14 @@ pub fn report(
                 "command": s.command,
                 "evidence": s.evidence,
                 "error": s.error,
+                "advisory": s.advisory,
             });
             let _ = writeln!(out, "{line}");
         } else {
-            let mark = if s.verdict == Verdict::Passed {
-                "PASS"
-            } else {
-                "FAIL"
+            let mark = match (s.verdict, s.advisory) {
+                (Verdict::Passed, _) => "PASS",
+                (_, true) => "WARN",
+                (_, false) => "FAIL",
             };
             let _ = writeln!(out, "{mark}  {}  {}", s.step, s.title);
             for c in s.evidence.iter().filter(|c| !c.passed) {
@@ -227,7 +228,12 @@ pub fn report(
                         .map(|c| format!("{}: {}", c.clause, c.evidence))
                 })
                 .unwrap_or_else(|| "failed".into());
-            let _ = writeln!(err, "check failed: {}: {why}", s.step);
+            let what = if s.advisory {
+                "warning (advisory check)"
+            } else {
+                "check failed"
+            };
+            let _ = writeln!(err, "{what}: {}: {why}", s.step);
         }
     }
     if outcome.exit_code != exit::OK && outcome.exit_code != exit::CHECK_FAILED {

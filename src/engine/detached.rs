@@ -132,23 +132,20 @@ impl ChildWatchdog {
     /// The guard's arguments for `req`.
     pub fn args(&self, req: &WatchRequest) -> Vec<OsString> {
         let mut a = self.leading_args.clone();
-        a.extend(
-            [
-                "--inventory".into(),
-                self.inventory.clone().into_os_string(),
-                "--journal".into(),
-                self.journal.clone().into_os_string(),
-                "--step".into(),
-                req.step.clone().into(),
-                "--rollback".into(),
-                req.rollback.as_str().into(),
-                "--deadline-at".into(),
-                crate::journal::line::format_ts(req.expires_at).into(),
-                "--grace-ms".into(),
-                self.grace.as_millis().to_string().into(),
-            ]
-            .into_iter(),
-        );
+        a.extend([
+            "--inventory".into(),
+            self.inventory.clone().into_os_string(),
+            "--journal".into(),
+            self.journal.clone().into_os_string(),
+            "--step".into(),
+            req.step.clone().into(),
+            "--rollback".into(),
+            req.rollback.as_str().into(),
+            "--deadline-at".into(),
+            crate::journal::line::format_ts(req.expires_at).into(),
+            "--grace-ms".into(),
+            self.grace.as_millis().to_string().into(),
+        ]);
         a
     }
 }

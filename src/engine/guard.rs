@@ -656,7 +656,7 @@ where
         .max(Duration::from_millis(100));
     let within = v.within.as_std();
     loop {
-        let cap = capture(&ctx.world, &v.probe).await;
+        let cap = capture(ctx.world, &v.probe).await;
         let judged = judge(&cap, &v.expect, &ctx.rules);
         ctx.emit_probe(step, &cap, &judged).await;
         let elapsed_ms = u64::try_from(since.elapsed().as_millis()).unwrap_or(u64::MAX);

@@ -88,6 +88,9 @@ pub struct StepReport {
     pub evidence: Vec<ClauseResult>,
     /// Why the probe gave no usable answer.
     pub error: Option<String>,
+    /// A failure of this check warns; it holds neither the gate nor the
+    /// exit status.
+    pub advisory: bool,
 }
 
 /// How a session ended.
@@ -325,6 +328,7 @@ where
                 command: None,
                 evidence: Vec::new(),
                 error: None,
+                advisory: step.is_advisory(),
             };
             let mut end: Option<(u8, String)> = None;
             match &step.body {
@@ -342,14 +346,29 @@ where
                     verdicts.insert(&step.id, report.verdict);
                 }
                 StepBody::Gate(g) => {
-                    let failed: Vec<String> = rb
+                    let (warned, failed): (Vec<&Step>, Vec<&Step>) = rb
                         .steps
                         .iter()
                         .take(index)
                         .filter(|s| matches!(s.body, StepBody::Check(_)))
                         .filter(|s| verdicts.get(s.id.as_str()) != Some(&Verdict::Passed))
-                        .map(|s| s.id.clone())
-                        .collect();
+                        .partition(|s| s.is_advisory());
+                    let failed: Vec<String> = failed.iter().map(|s| s.id.clone()).collect();
+                    if !warned.is_empty() {
+                        // Said before the prompt, so the operator weighs it
+                        // with the decision (e.g. no BFD: a slow failover).
+                        let list: Vec<&str> = warned.iter().map(|s| s.id.as_str()).collect();
+                        ctx.note(
+                            Some(&step.id),
+                            NoteLevel::Warn,
+                            format!(
+                                "{} advisory check(s) failed, which does not hold this gate: {}",
+                                list.len(),
+                                list.join(", ")
+                            ),
+                        )
+                        .await;
+                    }
                     let prechecks_failed = !failed.is_empty();
                     match run_gate(ctx.sink, &step.id, g, failed.clone(), commands).await {
                         Ok(GateResult::Pass(p)) => {
@@ -459,12 +478,24 @@ where
         }
         let failed: Vec<&str> = reports
             .iter()
-            .filter(|r| r.kind == "check")
+            .filter(|r| r.kind == "check" && !r.advisory)
             .filter(|r| verdicts.get(r.step.as_str()) == Some(&Verdict::Failed))
             .map(|r| r.step.as_str())
             .collect();
-        if failed.is_empty() {
+        let warned: Vec<&str> = reports
+            .iter()
+            .filter(|r| r.advisory && r.verdict == Verdict::Failed)
+            .map(|r| r.step.as_str())
+            .collect();
+        if failed.is_empty() && warned.is_empty() {
             (exit::OK, "completed".into(), reports)
+        } else if failed.is_empty() {
+            let o = format!(
+                "completed; {} advisory check(s) warned: {}",
+                warned.len(),
+                warned.join(", ")
+            );
+            (exit::OK, o, reports)
         } else {
             let o = format!(
                 "completed with {} failed check(s): {}",
@@ -531,6 +562,7 @@ where
                     command: Some(cap.command),
                     evidence: judged.clauses,
                     error: judged.error,
+                    advisory: c.advisory,
                 },
             };
         }

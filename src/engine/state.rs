@@ -22,6 +22,7 @@ use time::format_description::well_known::Rfc3339;
 use crate::engine::event::{
     Event, GateDecision, Mode, NoteLevel, RollbackReason, StepInfo, Verdict,
 };
+use crate::engine::monitor::MONITOR_STEP;
 use crate::model::Prefix;
 use crate::model::azure::{
     BgpPeerStatusListResult, ExpressRouteCircuitPeeringListResult, GatewayRouteListResult,
@@ -446,6 +447,8 @@ pub struct SessionState {
     pub notes: Vec<NoteRecord>,
     pub end: Option<SessionEnd>,
     pub live: Live,
+    /// The live monitor's latest poll of each command (step `monitor`).
+    pub monitor: Vec<ProbeRecord>,
     /// Events applied so far.
     pub applied: u64,
 }
@@ -467,6 +470,7 @@ impl SessionState {
             notes: Vec::new(),
             end: None,
             live: Live::default(),
+            monitor: Vec::new(),
             applied: 0,
         }
     }
@@ -556,30 +560,37 @@ impl SessionState {
             } => {
                 let raw: Option<Arc<str>> = raw.as_deref().map(Arc::from);
                 let parse_error = self.live_probe(device, query, command, raw.as_ref(), error);
-                let i = self.step_mut_index(step);
-                if let Some(s) = self.steps.get_mut(i) {
-                    let rec = ProbeRecord {
-                        device: device.clone(),
-                        query: query.clone(),
-                        command: command.clone(),
-                        raw,
-                        error: error.clone(),
-                        elapsed_ms: *elapsed_ms,
-                        ids: ids.clone(),
-                        runs: 1,
-                        parse_error,
-                    };
-                    match s
-                        .probes
-                        .iter_mut()
-                        .find(|p| p.device == *device && p.command == *command)
-                    {
-                        Some(p) => {
-                            let runs = p.runs.saturating_add(1);
-                            *p = ProbeRecord { runs, ..rec };
-                        }
-                        None => s.probes.push(rec),
+                let rec = ProbeRecord {
+                    device: device.clone(),
+                    query: query.clone(),
+                    command: command.clone(),
+                    raw,
+                    error: error.clone(),
+                    elapsed_ms: *elapsed_ms,
+                    ids: ids.clone(),
+                    runs: 1,
+                    parse_error,
+                };
+                // The monitor's polls feed the live panes; they are not a
+                // step of the runbook.
+                let list = if step == MONITOR_STEP && self.step_index(step).is_none() {
+                    &mut self.monitor
+                } else {
+                    let i = self.step_mut_index(step);
+                    match self.steps.get_mut(i) {
+                        Some(s) => &mut s.probes,
+                        None => return,
                     }
+                };
+                match list
+                    .iter_mut()
+                    .find(|p| p.device == *device && p.command == *command)
+                {
+                    Some(p) => {
+                        let runs = p.runs.saturating_add(1);
+                        *p = ProbeRecord { runs, ..rec };
+                    }
+                    None => list.push(rec),
                 }
             }
             Event::Expectation {
@@ -1917,12 +1928,10 @@ Cust11.inet.0: 12 destinations, 15 routes (12 active, 0 holddown, 0 hidden)
         let fw = s.live.tables.iter().find(|t| t.device == "fw").expect("fw");
         assert_eq!(fw.error.as_deref(), Some("fw: connection lost: reset"));
         assert_eq!(fw.latest.len(), fw.baseline.len());
-        // A monitor step nobody announced is added, not dropped.
-        let mon = s.step("monitor").expect("monitor step");
-        assert_eq!(
-            mon.probes.first().and_then(|p| p.error.as_deref()),
-            Some("fw: connection lost: reset")
-        );
+        // The monitor's polls are kept apart from the runbook's steps.
+        assert!(s.step("monitor").is_none());
+        let mon = s.monitor.first().expect("monitor poll");
+        assert_eq!(mon.error.as_deref(), Some("fw: connection lost: reset"));
 
         s.apply(&probe(
             "monitor",
@@ -1933,10 +1942,7 @@ Cust11.inet.0: 12 destinations, 15 routes (12 active, 0 holddown, 0 hidden)
         ));
         let bgp = s.live.bgp.first().expect("bgp");
         assert!(bgp.value.is_some() && bgp.is_stale());
-        let rec = s
-            .step("monitor")
-            .and_then(|m| m.probes.last())
-            .expect("probe");
+        let rec = s.monitor.last().expect("probe");
         assert!(rec.parse_error.is_some());
 
         s.apply(&probe(

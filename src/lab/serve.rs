@@ -424,7 +424,7 @@ pub async fn start(options: LabOptions) -> Result<LabHandle, LabError> {
         stop,
         tasks,
     };
-    if let Err(e) = probe_all(&handle).await {
+    if let Err(e) = probe_all(&handle, &options.token).await {
         // A server that died while starting says more than the probe.
         let e = match tokio::time::timeout(Duration::from_millis(50), handle.failed()).await {
             Ok(stopped) => stopped,
@@ -617,17 +617,28 @@ fn inventory_toml(p: &InventoryParts<'_>) -> Result<String, LabError> {
 }
 
 /// Proves every listener serves: an SSH server greets with its version
-/// line, the ARM API answers an HTTP request (with 401 or 404: any status
-/// line will do).
-async fn probe_all(h: &LabHandle) -> Result<(), LabError> {
+/// line, the ARM API answers a read of the circuit (an authorized request,
+/// so the API's log shows nothing alarming).
+async fn probe_all(h: &LabHandle, token: &str) -> Result<(), LabError> {
     for (d, dev) in &h.devices {
         let what = format!("the SSH server of {}", d.name());
         probe(&what, dev.addr, None, "SSH-2.0-").await?;
     }
+    let path = h.world.with(|w, _| {
+        let az = &w.topology().azure;
+        format!(
+            "/subscriptions/{}/resourceGroups/{}/providers/Microsoft.Network/expressRouteCircuits/{}?api-version={API_VERSION}",
+            az.subscription, az.resource_group, az.circuit
+        )
+    });
+    let request = format!(
+        "GET {path} HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n",
+        h.arm_addr
+    );
     probe(
         "the ARM API",
         h.arm_addr,
-        Some(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"),
+        Some(request.as_bytes()),
         "HTTP/1.1 ",
     )
     .await

@@ -26,19 +26,33 @@ pub enum PrefixError {
 }
 
 fn mask4(len: u8) -> u32 {
-    if len == 0 { 0 } else { u32::MAX << (32 - u32::from(len)) }
+    if len == 0 {
+        0
+    } else {
+        u32::MAX << (32 - u32::from(len))
+    }
 }
 
 fn mask6(len: u8) -> u128 {
-    if len == 0 { 0 } else { u128::MAX << (128 - u32::from(len)) }
+    if len == 0 {
+        0
+    } else {
+        u128::MAX << (128 - u32::from(len))
+    }
 }
 
 impl Prefix {
     /// A prefix from an address and length, clearing host bits.
     pub fn new(addr: IpAddr, len: u8) -> Result<Self, PrefixError> {
         match addr {
-            IpAddr::V4(a) if len <= 32 => Ok(Prefix::V4 { addr: u32::from(a) & mask4(len), len }),
-            IpAddr::V6(a) if len <= 128 => Ok(Prefix::V6 { addr: u128::from(a) & mask6(len), len }),
+            IpAddr::V4(a) if len <= 32 => Ok(Prefix::V4 {
+                addr: u32::from(a) & mask4(len),
+                len,
+            }),
+            IpAddr::V6(a) if len <= 128 => Ok(Prefix::V6 {
+                addr: u128::from(a) & mask6(len),
+                len,
+            }),
             _ => Err(PrefixError::Length {
                 text: format!("{addr}/{len}"),
                 len: u32::from(len),
@@ -50,8 +64,14 @@ impl Prefix {
     /// The host prefix (/32 or /128) of an address.
     pub fn host(addr: IpAddr) -> Self {
         match addr {
-            IpAddr::V4(a) => Prefix::V4 { addr: u32::from(a), len: 32 },
-            IpAddr::V6(a) => Prefix::V6 { addr: u128::from(a), len: 128 },
+            IpAddr::V4(a) => Prefix::V4 {
+                addr: u32::from(a),
+                len: 32,
+            },
+            IpAddr::V6(a) => Prefix::V6 {
+                addr: u128::from(a),
+                len: 128,
+            },
         }
     }
 
@@ -59,7 +79,11 @@ impl Prefix {
     /// host bits, which in a runbook almost always mean a typo.
     pub fn parse_strict(s: &str) -> Result<Self, PrefixError> {
         let (p, had_bits) = Self::parse_lenient(s)?;
-        if had_bits { Err(PrefixError::HostBits(s.to_string(), p)) } else { Ok(p) }
+        if had_bits {
+            Err(PrefixError::HostBits(s.to_string(), p))
+        } else {
+            Ok(p)
+        }
     }
 
     /// Parses `ADDR/LEN`, clearing host bits; tells whether any were set.
@@ -76,7 +100,11 @@ impl Prefix {
             Some(l) => {
                 let n: u32 = l.parse().map_err(|_| PrefixError::Syntax(s.to_string()))?;
                 if n > u32::from(max) {
-                    return Err(PrefixError::Length { text: s.to_string(), len: n, max });
+                    return Err(PrefixError::Length {
+                        text: s.to_string(),
+                        len: n,
+                        max,
+                    });
                 }
                 n as u8
             }
@@ -193,10 +221,22 @@ mod tests {
 
     #[test]
     fn rejects_bad_input() {
-        assert!(matches!(Prefix::parse_strict("10.1.11.1/25"), Err(PrefixError::HostBits(..))));
-        assert!(matches!(Prefix::parse_strict("10.1.11.0/33"), Err(PrefixError::Length { .. })));
-        assert!(matches!(Prefix::parse_strict("10.1.11/24"), Err(PrefixError::Syntax(_))));
-        assert!(matches!(Prefix::parse_strict("::/129"), Err(PrefixError::Length { .. })));
+        assert!(matches!(
+            Prefix::parse_strict("10.1.11.1/25"),
+            Err(PrefixError::HostBits(..))
+        ));
+        assert!(matches!(
+            Prefix::parse_strict("10.1.11.0/33"),
+            Err(PrefixError::Length { .. })
+        ));
+        assert!(matches!(
+            Prefix::parse_strict("10.1.11/24"),
+            Err(PrefixError::Syntax(_))
+        ));
+        assert!(matches!(
+            Prefix::parse_strict("::/129"),
+            Err(PrefixError::Length { .. })
+        ));
     }
 
     #[test]

@@ -27,7 +27,10 @@ pub struct ParseError {
 
 impl ParseError {
     pub fn new(line: usize, message: impl Into<String>) -> Self {
-        Self { line, message: message.into() }
+        Self {
+            line,
+            message: message.into(),
+        }
     }
 }
 

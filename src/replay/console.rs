@@ -142,7 +142,11 @@ impl<'r> Player<'r> {
     /// How long to wait before the next record, at the current speed.
     pub fn wait_next(&self) -> Option<Duration> {
         let next = self.rec.records.get(self.cursor)?;
-        let Some(prev) = self.cursor.checked_sub(1).and_then(|i| self.rec.records.get(i)) else {
+        let Some(prev) = self
+            .cursor
+            .checked_sub(1)
+            .and_then(|i| self.rec.records.get(i))
+        else {
             return Some(Duration::ZERO);
         };
         Some(schedule::wait(

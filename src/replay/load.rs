@@ -116,7 +116,9 @@ impl Recording {
         });
         let (id, sha) = session.unwrap_or_default();
         let (runbook, paths) = find_runbook(runbook, &id, &sha)?;
-        let mut warnings = integrity_warning(&integrity).into_iter().collect::<Vec<_>>();
+        let mut warnings = integrity_warning(&integrity)
+            .into_iter()
+            .collect::<Vec<_>>();
         match &paths {
             PathsSource::Given { sha256, .. } if !sha.is_empty() && *sha256 != sha => {
                 warnings.push(format!(

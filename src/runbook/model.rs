@@ -352,6 +352,11 @@ impl Step {
         matches!(self.body, StepBody::Check(_) | StepBody::Record(_))
     }
 
+    /// A check whose failure warns instead of failing (`advisory = true`).
+    pub fn is_advisory(&self) -> bool {
+        matches!(&self.body, StepBody::Check(c) if c.advisory)
+    }
+
     /// Every probe this step runs, the verifications of an action included.
     pub fn probes(&self) -> Vec<&Probe> {
         match &self.body {
@@ -372,6 +377,10 @@ pub struct Check {
     /// Pause between probes while waiting (`within`); the engine's default
     /// when `None`.
     pub every: Option<Duration>,
+    /// A failure is a warning, not a failed pre-check: it is shown and
+    /// journaled but does not hold the gate (BFD, for instance, only makes
+    /// the failover faster; without it the procedure still proves the VPN).
+    pub advisory: bool,
 }
 
 /// Who is asked what, and the exact command that asks it.

@@ -49,8 +49,8 @@ const PATH_KEYS: &[&str] = &[
     "trace_fallback",
 ];
 const STEP_KEYS: &[&str] = &[
-    "id", "title", "phase", "why", "probe", "expect", "within", "every", "gate", "action",
-    "verify", "record",
+    "id", "title", "phase", "why", "probe", "expect", "within", "every", "advisory", "gate",
+    "action", "verify", "record",
 ];
 const STEP_BODIES: &[&str] = &["probe", "gate", "action", "record"];
 const GATE_KEYS: &[&str] = &["prompt", "confirm_text", "require"];
@@ -968,6 +968,7 @@ impl<'s> Cx<'s> {
             ("expect", "probe"),
             ("within", "probe"),
             ("every", "probe"),
+            ("advisory", "probe"),
             ("verify", "action"),
         ];
         for (key, owner) in belongs {
@@ -1054,11 +1055,16 @@ impl<'s> Cx<'s> {
         let every = get(t, "every")
             .map(|v| self.duration(v, "every"))
             .transpose_none();
+        let advisory = match get(t, "advisory") {
+            Some(v) => self.bool(v, "advisory"),
+            None => Some(false),
+        };
         Some(StepBody::Check(Check {
             probe: probe?.0?,
             expect: expect?,
             within: within?,
             every: every?,
+            advisory: advisory?,
         }))
     }
 

@@ -19,7 +19,6 @@ use super::routes::{RowSet, filter_rows};
 use super::theme::Theme;
 use crate::engine::state::{GuardPhase, SessionState};
 use crate::engine::{Command, Event};
-use crate::model::table::RouteTable;
 
 /// The panes, in focus order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -209,10 +208,11 @@ pub struct App {
     pub confirm: Option<Confirm>,
     /// The runbook's why-text per step id (events do not carry it).
     pub why: HashMap<String, String>,
-    /// The clock the countdown reads; the loop sets it every second.
+    /// The clock the countdown reads: the loop sets it every second, a
+    /// replay from the journal's timestamps.
     pub now: OffsetDateTime,
-    /// Played back from a journal: no countdown against the wall clock,
-    /// and nothing is sent to an engine.
+    /// Played back from a journal: no gate input, no guard keys, nothing
+    /// sent to an engine.
     pub replay: bool,
     /// One line for the operator (a command that could not be sent, ...).
     pub message: Option<String>,
@@ -475,25 +475,19 @@ impl App {
                 self.trace_pinned = false;
                 self.sync();
             }
-            Action::ConfirmHealthy => {
-                if self.can_confirm_healthy() {
-                    self.confirm = Some(Confirm::Healthy);
-                }
+            Action::ConfirmHealthy if self.can_confirm_healthy() => {
+                self.confirm = Some(Confirm::Healthy);
             }
-            Action::Rollback => {
-                if self.can_rollback() {
-                    let step = self.state.guard().map(|g| g.step.clone())?;
-                    let cmd = Command::Rollback { step: step.clone() };
-                    self.guard_request = Some((step, cmd.clone()));
-                    return Some(cmd);
-                }
+            Action::Rollback if self.can_rollback() => {
+                let step = self.state.guard().map(|g| g.step.clone())?;
+                let cmd = Command::Rollback { step: step.clone() };
+                self.guard_request = Some((step, cmd.clone()));
+                return Some(cmd);
             }
-            Action::Cancel => {
-                if !self.routes.filter.is_empty() {
-                    self.routes.filter.clear();
-                    self.routes.scroll = 0;
-                    self.refresh_rows();
-                }
+            Action::Cancel if !self.routes.filter.is_empty() => {
+                self.routes.filter.clear();
+                self.routes.scroll = 0;
+                self.refresh_rows();
             }
             _ => {}
         }
@@ -759,7 +753,7 @@ impl App {
             return;
         };
         let key = (
-            Arc::as_ptr(&table.latest) as *const RouteTable as usize,
+            Arc::as_ptr(&table.latest) as usize,
             self.routes.filter.clone(),
         );
         if self.routes.rows_for.as_ref() == Some(&key) {

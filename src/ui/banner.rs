@@ -80,18 +80,19 @@ fn lines(app: &App, g: &GuardState) -> Vec<String> {
             out.push(format!("   {detail}"));
         }
         GuardPhase::Armed => {
-            let left = match (&g.deadline, app.replay) {
-                (Some(d), false) => match d.remaining(app.now) {
+            // A replay sets the clock from the journal, so the countdown
+            // reads as it did at the time.
+            let left = match &g.deadline {
+                Some(d) => match d.remaining(app.now) {
                     Some(r) if r.is_zero() => "deadline passed: the rollback is due".to_string(),
                     Some(r) => format!(
-                        "{} left to confirm, then automatic rollback (at {})",
+                        "{} to confirm, then automatic rollback (at {})",
                         countdown(r),
                         deadline_clock(d)
                     ),
                     None => format!("deadline {}", d.expires_at_text),
                 },
-                (Some(d), true) => format!("deadline {}", deadline_clock(d)),
-                (None, _) => String::new(),
+                None => String::new(),
             };
             out.push(format!(" !! GUARDED CHANGE  {left}"));
             out.push(format!("    {what}"));

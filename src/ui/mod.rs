@@ -53,6 +53,8 @@ use crate::engine::{Command, Event};
 pub enum UiError {
     #[error("terminal: {0}")]
     Terminal(#[from] std::io::Error),
+    #[error("drawing the console: {0}")]
+    Draw(String),
 }
 
 /// Columns and rows from which the full layout is drawn.
@@ -229,39 +231,72 @@ const EVENT_BATCH: usize = 256;
 /// of engine events, and once a second for the countdown; it sleeps in
 /// between. Returns the final state.
 pub async fn run_console(
-    mut app: App,
-    mut events: mpsc::Receiver<Event>,
+    app: App,
+    events: mpsc::Receiver<Event>,
     commands: mpsc::Sender<Command>,
 ) -> Result<App, UiError> {
     let mut guard = TerminalGuard::enter()?;
-    let mut keys = EventStream::new();
+    let app = run_loop(
+        &mut guard.terminal,
+        EventStream::new(),
+        app,
+        events,
+        commands,
+        OffsetDateTime::now_utc,
+    )
+    .await?;
+    drop(guard);
+    Ok(app)
+}
+
+/// The console loop on any backend and key source (the terminal in
+/// [`run_console`]; a test backend and a scripted key stream in tests).
+/// `clock` gives the time the countdown reads.
+pub async fn run_loop<B, K>(
+    terminal: &mut Terminal<B>,
+    mut keys: K,
+    mut app: App,
+    mut events: mpsc::Receiver<Event>,
+    commands: mpsc::Sender<Command>,
+    clock: fn() -> OffsetDateTime,
+) -> Result<App, UiError>
+where
+    B: ratatui::backend::Backend,
+    K: futures::Stream<Item = std::io::Result<TermEvent>> + Unpin,
+{
+    let draw = |terminal: &mut Terminal<B>, app: &App| {
+        log::pump();
+        terminal
+            .draw(|f| render(f, app))
+            .map(|_| ())
+            .map_err(|e| UiError::Draw(e.to_string()))
+    };
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut events_open = true;
-    app.set_now(OffsetDateTime::now_utc());
+    app.set_now(clock());
     loop {
-        log::pump();
-        guard.terminal.draw(|f| render(f, &app))?;
+        draw(terminal, &app)?;
         if app.should_exit() {
             break;
         }
         tokio::select! {
             key = keys.next() => match key {
                 Some(Ok(TermEvent::Key(k))) if k.kind != KeyEventKind::Release => {
-                    if let Some(cmd) = app.handle_key(k) {
-                        if app.replay {
-                            continue;
-                        }
-                        if let Err(e) = commands.send(cmd).await {
-                            tracing::error!(command = ?e.0, "the engine is gone; command not delivered");
-                            app.message = Some("the engine is gone: the command was not delivered".into());
-                        }
+                    if let Some(cmd) = app.handle_key(k)
+                        && !app.replay
+                        && let Err(e) = commands.send(cmd).await
+                    {
+                        tracing::error!(command = ?e.0, "the engine is gone; command not delivered");
+                        app.message =
+                            Some("the engine is gone: the command was not delivered".into());
                     }
                 }
                 Some(Ok(_)) => {}
                 Some(Err(e)) => return Err(UiError::Terminal(e)),
-                // The terminal closed: nobody is left to answer; the
-                // engine's guard takes over as when the console dies.
+                // No more keys (the terminal went away): nobody is left to
+                // answer, so the loop ends; the engine's guard takes over
+                // as when the console dies.
                 None => break,
             },
             ev = events.recv(), if events_open => match ev {
@@ -279,9 +314,8 @@ pub async fn run_console(
                     app.engine_closed();
                 }
             },
-            _ = tick.tick() => app.set_now(OffsetDateTime::now_utc()),
+            _ = tick.tick() => app.set_now(clock()),
         }
     }
-    drop(guard);
     Ok(app)
 }

@@ -368,7 +368,7 @@ impl Server {
         enum WorldPut {
             NotTheWorlds,
             Refused(Reply),
-            Done(Result<PutAccepted, ArmError>),
+            Done(Box<Result<PutAccepted, ArmError>>),
         }
         let outcome = self.world.with(|w, now| {
             let Some(current) = w.peering(name) else {
@@ -401,30 +401,40 @@ impl Server {
                     }
                 },
             };
-            WorldPut::Done(w.put_peering_state(now, name, state, put.if_match.as_deref()))
+            WorldPut::Done(Box::new(w.put_peering_state(
+                now,
+                name,
+                state,
+                put.if_match.as_deref(),
+            )))
         });
         match outcome {
             WorldPut::Refused(r) => r,
-            WorldPut::Done(Ok(accepted)) => {
-                let id = accepted.operation_id.clone();
-                lock(self).remember(
-                    Operation {
-                        id: id.clone(),
-                        kind: OpKind::WorldPeering {
-                            peering: accepted.peering.name.clone(),
-                        },
-                    },
-                    self.max_operations,
-                );
-                let p = wire::peering(&self.names, &accepted.peering);
-                // An update answers 200 whatever the world's note on it:
-                // 201 is ARM's answer to a PUT that creates.
-                let reply = Reply::json(StatusCode::OK, &p).etag(p.etag.as_deref());
-                self.long_running(ctx, reply, &id)
-            }
-            WorldPut::Done(Err(e)) => self.world_error(ctx, &e),
+            WorldPut::Done(done) => match *done {
+                Ok(accepted) => self.accepted(ctx, accepted),
+                Err(e) => self.world_error(ctx, &e),
+            },
             WorldPut::NotTheWorlds => self.put_created(ctx, name, put),
         }
+    }
+
+    /// The answer to a PUT the world accepted.
+    fn accepted(&self, ctx: &Ctx, accepted: PutAccepted) -> Reply {
+        let id = accepted.operation_id;
+        lock(self).remember(
+            Operation {
+                id: id.clone(),
+                kind: OpKind::WorldPeering {
+                    peering: accepted.peering.name.clone(),
+                },
+            },
+            self.max_operations,
+        );
+        let p = wire::peering(&self.names, &accepted.peering);
+        // An update answers 200 whatever the world's note on it: 201 is
+        // ARM's answer to a PUT that creates.
+        let reply = Reply::json(StatusCode::OK, &p).etag(p.etag.as_deref());
+        self.long_running(ctx, reply, &id)
     }
 
     /// A PUT of a peering the world does not have: ARM creates it (or

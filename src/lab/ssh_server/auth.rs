@@ -209,7 +209,9 @@ mod tests {
             vec![5, 6, 7]
         );
         assert!(
-            k.skipped()[0].1.contains("not a key type"),
+            k.skipped()[0]
+                .1
+                .contains("not a public key: `not a key line`"),
             "{:?}",
             k.skipped()
         );

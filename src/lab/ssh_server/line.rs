@@ -246,12 +246,12 @@ mod tests {
         let mut e = LineEditor::new(true);
         let a = e.feed(b"shw\x7f\x7fhow ro\x08\x08route\x1b[A\x1bOB extra\x17\r");
         assert_eq!(runs(&a), ["show route "]);
-        let a = e.feed(b"show route extra\x17\x17\r");
-        assert_eq!(runs(&a), ["show "], "each Ctrl-W takes one more word");
         let echo = echoed(&a);
         assert!(echo.starts_with(b"shw\x08 \x08\x08 \x08how"), "{echo:?}");
         assert!(echo.ends_with(b"\r\n"));
         assert!(!echo.contains(&0x1b), "escape sequences are not echoed");
+        let a = e.feed(b"show route extra\x17\x17\r");
+        assert_eq!(runs(&a), ["show "], "each Ctrl-W takes one more word");
 
         let a = e.feed(b"garbage\x15show version\r");
         assert_eq!(runs(&a), ["show version"]);

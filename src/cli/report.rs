@@ -1,0 +1,134 @@
+//! `cutover report JOURNAL --format md|html|json [--output FILE]`: the
+//! change-ticket report of a recorded session (see `crate::report`).
+
+use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use super::exit;
+use crate::inventory::Inventory;
+use crate::journal::Redactor;
+use crate::replay::Recording;
+use crate::report::{self, Format};
+
+const AFTER_HELP: &str = "\
+The report is built from the journal alone: who, when, ticket, outcome, every \
+step with its duration, verdict, exact commands and evidence, gates and \
+overrides with their reasons, the guarded change (attempts, deadline, \
+verification, confirmation or rollback), the failover and failback times, the \
+before/after route and traceroute diffs, and the journal's integrity.
+
+Exit status:
+  0  the report was written (a session that was not closed, or whose last \
+line a crash cut short, is reported with a warning at the top)
+  1  the report was written, but the journal FAILED its integrity check (it \
+was edited or damaged): the report carries a loud warning at the top and \
+says from which seq nothing can be trusted; `cutover verify` gives the detail
+  2  the journal cannot be read or is not a journal (path:line:col), the \
+inventory or runbook is invalid, or the output cannot be written";
+
+/// `cutover report`.
+#[derive(Debug, clap::Args)]
+#[command(after_help = AFTER_HELP)]
+pub struct ReportArgs {
+    /// The session's journal (JSONL).
+    pub journal: PathBuf,
+    /// md: Markdown tables for a ticket; html: one self-contained page with
+    /// a timeline; json: the stable structure.
+    #[arg(long, value_enum, default_value = "md")]
+    pub format: Format,
+    /// Write the report here (mode 0600) instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// The inventory: its `redact` patterns and the values of the
+    /// credential variables it names are scrubbed from the report too.
+    #[arg(long, value_name = "PATH")]
+    pub inventory: Option<PathBuf>,
+    /// The runbook that ran, for telling ExpressRoute from VPN paths
+    /// (default: the bundled runbook that matches the journal).
+    #[arg(long, value_name = "PATH")]
+    pub runbook: Option<PathBuf>,
+}
+
+fn write_output(path: &Path, text: &str) -> std::io::Result<()> {
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)?;
+    f.write_all(text.as_bytes())?;
+    f.flush()
+}
+
+pub fn run(args: &ReportArgs) -> ExitCode {
+    let redactor = match &args.inventory {
+        None => Redactor::new(),
+        Some(p) => {
+            let inv = match Inventory::load(p) {
+                Ok(i) => i,
+                Err(e) => {
+                    eprintln!("{e}");
+                    return ExitCode::from(exit::BAD_INPUT);
+                }
+            };
+            match Redactor::for_inventory(&inv) {
+                Ok(r) => r,
+                Err(e) => {
+                    eprintln!("{}: {e}", p.display());
+                    return ExitCode::from(exit::BAD_INPUT);
+                }
+            }
+        }
+    };
+    let rec = match Recording::open(&args.journal, args.runbook.as_deref()) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(exit::BAD_INPUT);
+        }
+    };
+    let built = report::build(&rec);
+    let text = match report::render(&built, args.format, &redactor) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("{}: {e}", args.journal.display());
+            return ExitCode::from(exit::BAD_INPUT);
+        }
+    };
+    match &args.output {
+        Some(out) => {
+            if let Err(e) = write_output(out, &text) {
+                eprintln!("{}: cannot write the report: {e}", out.display());
+                return ExitCode::from(exit::BAD_INPUT);
+            }
+        }
+        None => {
+            let mut stdout = std::io::stdout().lock();
+            if let Err(e) = stdout
+                .write_all(text.as_bytes())
+                .and_then(|()| stdout.flush())
+            {
+                // A closed pipe (`| head`) is the reader's choice, not a
+                // failure of the report.
+                if e.kind() != std::io::ErrorKind::BrokenPipe {
+                    eprintln!("cannot write the report: {e}");
+                    return ExitCode::from(exit::BAD_INPUT);
+                }
+            }
+        }
+    }
+    for w in &built.warnings {
+        eprintln!(
+            "{}: warning: {}",
+            args.journal.display(),
+            redactor.redact_str(w)
+        );
+    }
+    if rec.is_tampered() {
+        ExitCode::from(exit::CHECK_FAILED)
+    } else {
+        ExitCode::from(exit::OK)
+    }
+}
