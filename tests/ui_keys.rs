@@ -531,7 +531,7 @@ mod console_loop {
     #[tokio::test(flavor = "current_thread")]
     async fn keys_and_events_drive_the_session_to_its_end() {
         let (key_tx, key_rx) = keys_channel::unbounded();
-        let (ev_tx, ev_rx) = mpsc::channel(64);
+        let (ev_tx, ev_rx) = mpsc::unbounded_channel();
         let (cmd_tx, mut cmd_rx) = mpsc::channel(8);
         let app = App::new(
             cutover::engine::state::SessionState::new(classifier()),
@@ -543,7 +543,7 @@ mod console_loop {
         });
 
         for e in cat(&[checks(true), vec![gate_prompt(&[])]]) {
-            ev_tx.send(e).await.expect("console listens");
+            ev_tx.send(e).expect("console listens");
         }
         settle().await;
         for c in CIRCUIT.chars() {
@@ -563,7 +563,7 @@ mod console_loop {
             action_armed(),
             verified(),
         ]) {
-            ev_tx.send(e).await.expect("console listens");
+            ev_tx.send(e).expect("console listens");
         }
         settle().await;
         press(&key_tx, ch('R'));
@@ -576,10 +576,9 @@ mod console_loop {
 
         ev_tx
             .send(rollback_started(RollbackReason::Operator))
-            .await
             .expect("console listens");
         for e in rollback_done() {
-            ev_tx.send(e).await.expect("console listens");
+            ev_tx.send(e).expect("console listens");
         }
         settle().await;
         press(&key_tx, ch('q'));
@@ -592,7 +591,7 @@ mod console_loop {
     #[tokio::test(flavor = "current_thread")]
     async fn quit_waits_for_the_engine_then_leaves() {
         let (key_tx, key_rx) = keys_channel::unbounded();
-        let (ev_tx, ev_rx) = mpsc::channel(64);
+        let (ev_tx, ev_rx) = mpsc::unbounded_channel();
         let (cmd_tx, mut cmd_rx) = mpsc::channel(8);
         let app = App::new(
             cutover::engine::state::SessionState::new(classifier()),
@@ -603,7 +602,7 @@ mod console_loop {
             run_loop(&mut terminal, key_rx, app, ev_rx, cmd_tx, now).await
         });
         for e in checks(true) {
-            ev_tx.send(e).await.expect("console listens");
+            ev_tx.send(e).expect("console listens");
         }
         settle().await;
         press(&key_tx, ch('q'));
@@ -621,7 +620,7 @@ mod console_loop {
     #[tokio::test(flavor = "current_thread")]
     async fn the_loop_ends_when_the_terminal_goes_away() {
         let (key_tx, key_rx) = keys_channel::unbounded();
-        let (_ev_tx, ev_rx) = mpsc::channel::<Event>(4);
+        let (_ev_tx, ev_rx) = mpsc::unbounded_channel::<Event>();
         let (cmd_tx, _cmd_rx) = mpsc::channel(4);
         let app = App::new(
             cutover::engine::state::SessionState::new(classifier()),

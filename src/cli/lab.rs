@@ -75,7 +75,7 @@ pub fn scenarios() -> ExitCode {
     ExitCode::from(exit::OK)
 }
 
-fn load_scenario(name: &str) -> Result<crate::lab::Scenario, LoadError> {
+pub(crate) fn load_scenario(name: &str) -> Result<crate::lab::Scenario, LoadError> {
     let topo = Topology::article();
     let is_file = name.ends_with(".toml") || name.contains(std::path::MAIN_SEPARATOR);
     if is_file {

@@ -14,6 +14,7 @@ pub mod guard;
 pub mod headless;
 pub mod lab;
 pub mod replay;
+pub mod session;
 pub mod report;
 pub mod validate;
 pub mod verify;
@@ -40,6 +41,29 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Run the procedure against the built-in lab (a training drill): the
+    /// lab starts on 127.0.0.1 in this process and is reached through the
+    /// real SSH and ARM clients.
+    Drill(session::DrillArgs),
+    /// Run the procedure against the devices and the Azure subscription of
+    /// an inventory.
+    Run(session::RunArgs),
+    /// Only the read-only checks (no gate, no change): for the quarterly
+    /// check and cron. Exit 0 all passed, 1 a check failed, 2 bad input.
+    Validate {
+        /// Where the devices and the Azure resources are (TOML).
+        #[arg(long, value_name = "PATH")]
+        inventory: PathBuf,
+        /// The runbook (default: the bundled runbooks/er-vpn-validate.toml).
+        #[arg(long, value_name = "PATH")]
+        runbook: Option<PathBuf>,
+        /// One JSON object per check on standard output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The detached guard of one guarded change (started by the console).
+    #[command(hide = true)]
+    Guard(guard::GuardArgs),
     /// Validate a runbook file; exit 2 with file:line:col on the first problems.
     Check {
         /// The runbook (TOML).
@@ -87,6 +111,14 @@ pub fn main() -> ExitCode {
     };
     match cli.command {
         Command::Check { runbook } => check::run(&runbook),
+        Command::Drill(args) => session::drill(args),
+        Command::Run(args) => session::run(args),
+        Command::Validate {
+            inventory,
+            runbook,
+            json,
+        } => validate::run(&inventory, runbook.as_deref(), json),
+        Command::Guard(args) => guard::run(args),
         Command::Report(args) => report::run(&args),
         Command::Replay(args) => replay::run(&args),
         Command::Parse { kind, file } => run_parse(kind, file),

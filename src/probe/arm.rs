@@ -26,7 +26,7 @@ use std::time::Duration;
 use reqwest::Url;
 use tracing::Instrument as _;
 
-pub use credential::{BearerToken, CredentialError, EnvToken, TokenSource};
+pub use credential::{BearerToken, CredentialError, EnvToken, StaticToken, TokenSource};
 pub use retry::{Clock, RetryPolicy, TokioClock};
 
 use self::http::{Http, Req};

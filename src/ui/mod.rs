@@ -232,7 +232,7 @@ const EVENT_BATCH: usize = 256;
 /// between. Returns the final state.
 pub async fn run_console(
     app: App,
-    events: mpsc::Receiver<Event>,
+    events: mpsc::UnboundedReceiver<Event>,
     commands: mpsc::Sender<Command>,
 ) -> Result<App, UiError> {
     let mut guard = TerminalGuard::enter()?;
@@ -256,7 +256,7 @@ pub async fn run_loop<B, K>(
     terminal: &mut Terminal<B>,
     mut keys: K,
     mut app: App,
-    mut events: mpsc::Receiver<Event>,
+    mut events: mpsc::UnboundedReceiver<Event>,
     commands: mpsc::Sender<Command>,
     clock: fn() -> OffsetDateTime,
 ) -> Result<App, UiError>

@@ -109,6 +109,35 @@ impl TokenSource for EnvToken {
     }
 }
 
+/// A token held in memory: the built-in lab's, which `cutover drill` makes
+/// for the run and never writes anywhere.
+#[derive(Clone)]
+pub struct StaticToken {
+    token: String,
+}
+
+impl StaticToken {
+    pub fn new(token: impl Into<String>) -> Self {
+        Self {
+            token: token.into(),
+        }
+    }
+}
+
+impl fmt::Debug for StaticToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StaticToken")
+            .field("token", &"<redacted>")
+            .finish()
+    }
+}
+
+impl TokenSource for StaticToken {
+    fn token<'a>(&'a self, _scope: &'a str) -> BoxFuture<'a, Result<BearerToken, ArmError>> {
+        Box::pin(async move { Ok(BearerToken::new(self.token.clone(), None)) })
+    }
+}
+
 /// An azure_identity credential.
 pub struct IdentityToken {
     kind: &'static str,

@@ -1,0 +1,445 @@
+//! `cutover drill` and `cutover run`: a whole session of the engine, in the
+//! console or headless, recorded in a journal.
+//!
+//! Both go through the same path: inventory + runbook, the real SSH and
+//! ARM clients, the journal (written before anything is shown or changed),
+//! then the console or the headless driver. `drill` only adds the lab: it
+//! starts the built-in network on 127.0.0.1 in this process and uses the
+//! inventory the lab writes, so every byte still crosses a socket.
+
+use std::collections::BTreeMap;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+
+use super::exit;
+use super::validate::{Prepared, prepare};
+use crate::engine::detached::{ChildWatchdog, NoWatchdog, Watchdog};
+use crate::engine::event::Mode;
+use crate::engine::state::SessionState;
+use crate::engine::{Engine, EventSink, NoLocalTracer, SessionConfig, SessionOutcome, World};
+use crate::journal::{JournalWriter, Redactor, SharedJournal};
+use crate::lab::serve::{LabHandle, LabOptions};
+use crate::probe::arm::{ArmClient, ArmOptions, StaticToken};
+use crate::probe::ssh::{SshDevice, SshOptions};
+use crate::probe::trace::Tracer;
+use crate::probe::{AzureApi, DeviceSession};
+use crate::ui::{self, App, Theme};
+
+/// The bundled failover runbook, so the binary stands alone.
+pub const FAILOVER_RUNBOOK: &str = include_str!("../../runbooks/er-vpn-failover.toml");
+const FAILOVER_NAME: &str = "runbooks/er-vpn-failover.toml (bundled)";
+
+fn parse_deadline(s: &str) -> Result<Duration, String> {
+    crate::runbook::Duration::parse(s)
+        .map(|d| d.as_std())
+        .map_err(|e| format!("{e} (for example 90s, 10m, 1h30m)"))
+}
+
+/// What `drill` and `run` share.
+#[derive(Debug, Clone, clap::Args)]
+pub struct SessionArgs {
+    /// The runbook (default: the bundled runbooks/er-vpn-failover.toml).
+    #[arg(long, value_name = "PATH")]
+    pub runbook: Option<PathBuf>,
+    /// Print one timestamped line per event instead of the console; the
+    /// operator answers on standard input.
+    #[arg(long)]
+    pub headless: bool,
+    /// Where to write the session's journal (default: a new file under
+    /// $XDG_STATE_HOME/cutover/sessions/).
+    #[arg(long, value_name = "PATH")]
+    pub journal: Option<PathBuf>,
+    /// The change ticket, recorded in the journal and the report.
+    #[arg(long, value_name = "ID")]
+    pub ticket: Option<String>,
+    /// Colour theme: a bundled name (dark, light, high-contrast) or a file.
+    /// NO_COLOR is honoured.
+    #[arg(long, value_name = "THEME")]
+    pub theme: Option<String>,
+}
+
+/// `cutover drill`.
+#[derive(Debug, Clone, clap::Args)]
+#[command(after_help = EXIT_HELP)]
+pub struct DrillArgs {
+    /// The lab scenario (`cutover scenarios` lists them).
+    #[arg(long, value_name = "NAME", default_value = "baseline")]
+    pub scenario: String,
+    #[command(flatten)]
+    pub session: SessionArgs,
+    /// Answer every gate (by typing its confirmation text; never over a
+    /// failed pre-check) and every "healthy?" question with yes. For CI;
+    /// needs --headless.
+    #[arg(long, requires = "headless")]
+    pub auto_confirm: bool,
+    /// Replace every guarded change's deadline (90s, 10m, 1h30m).
+    #[arg(long, value_name = "DUR", value_parser = parse_deadline)]
+    pub deadline: Option<Duration>,
+}
+
+/// `cutover run`.
+#[derive(Debug, Clone, clap::Args)]
+#[command(after_help = EXIT_HELP)]
+pub struct RunArgs {
+    /// Where the devices and the Azure resources are (TOML).
+    #[arg(long, value_name = "PATH")]
+    pub inventory: PathBuf,
+    #[command(flatten)]
+    pub session: SessionArgs,
+    /// Replace every guarded change's deadline (90s, 10m, 1h30m).
+    #[arg(long, value_name = "DUR", value_parser = parse_deadline)]
+    pub deadline: Option<Duration>,
+}
+
+const EXIT_HELP: &str = "\
+Exit status:
+  0  the procedure completed and was confirmed healthy
+  1  stopped before any change: a pre-check failed or the gate was declined
+  2  bad input: runbook, inventory, theme or journal (path:line:col)
+  3  a guarded change was rolled back, and the rollback succeeded
+  4  a rollback failed or the state is unknown: run the manual command printed last";
+
+fn bad(msg: impl std::fmt::Display) -> ExitCode {
+    eprintln!("{msg}");
+    ExitCode::from(exit::BAD_INPUT)
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, String> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the runtime: {e}"))
+}
+
+/// Everything checked before a session starts: a bad theme or a missing
+/// terminal is found before any lab, device or journal is touched.
+struct Front {
+    theme: Option<Theme>,
+}
+
+fn front(args: &SessionArgs) -> Result<Front, String> {
+    if args.headless {
+        return Ok(Front { theme: None });
+    }
+    let theme = Theme::from_args(args.theme.as_deref()).map_err(|e| e.to_string())?;
+    if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
+        return Err(
+            "the console needs a terminal on standard input and output (use --headless)".into(),
+        );
+    }
+    Ok(Front { theme: Some(theme) })
+}
+
+/// `cutover drill`.
+pub fn drill(args: DrillArgs) -> ExitCode {
+    let front = match front(&args.session) {
+        Ok(f) => f,
+        Err(e) => return bad(e),
+    };
+    let scenario = match super::lab::load_scenario(&args.scenario) {
+        Ok(s) => s,
+        Err(e) => return bad(format!("error: {e}")),
+    };
+    let rt = match runtime() {
+        Ok(rt) => rt,
+        Err(e) => return bad(e),
+    };
+    init_logging(front.theme.is_some());
+    rt.block_on(async move {
+        let dir = match tempfile_dir() {
+            Ok(d) => d,
+            Err(e) => return bad(e),
+        };
+        // The lab's token lives in this process only: it is handed to the
+        // ARM client in memory and registered with the redactor.
+        let token = uuid::Uuid::new_v4().simple().to_string();
+        let name = scenario.name.clone();
+        let lab = match crate::lab::serve::start(LabOptions::new(
+            scenario,
+            dir.join("inventory.toml"),
+            token.clone(),
+        ))
+        .await
+        {
+            Ok(l) => l,
+            Err(e) => return bad(format!("error: the lab did not start: {e}")),
+        };
+        let code = drill_session(&args, front, &lab, &token, &name).await;
+        if let Err(e) = lab.shutdown().await {
+            tracing::warn!(error = %e, "the lab did not stop cleanly");
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+        code
+    })
+}
+
+async fn drill_session(
+    args: &DrillArgs,
+    front: Front,
+    lab: &LabHandle,
+    token: &str,
+    scenario: &str,
+) -> ExitCode {
+    let prepared = match prepare(
+        lab.inventory_path(),
+        args.session.runbook.as_deref(),
+        FAILOVER_RUNBOOK,
+        FAILOVER_NAME,
+    ) {
+        Ok(p) => p,
+        Err(e) => return bad(e),
+    };
+    let Some(azure) = prepared.inventory.azure.clone() else {
+        return bad("the lab's inventory has no [azure] section");
+    };
+    let mut devices = BTreeMap::new();
+    for (role, dev) in &prepared.inventory.devices {
+        // Isolated: the lab's inventory names its own key and known_hosts;
+        // the operator's ssh config and agent have no business here.
+        match SshDevice::new(role, dev, SshOptions::isolated()) {
+            Ok(d) => {
+                devices.insert(role.clone(), d);
+            }
+            Err(e) => return bad(format!("{role}: {e}")),
+        }
+    }
+    let arm = match ArmClient::with_token_source(
+        &azure,
+        ArmOptions::default(),
+        Arc::new(StaticToken::new(token)),
+    ) {
+        Ok(c) => c,
+        Err(e) => return bad(e),
+    };
+    let world = World::new(devices, Some(arm), None::<NoLocalTracer>);
+    let redactor = match Redactor::for_inventory(&prepared.inventory) {
+        Ok(r) => r,
+        Err(e) => return bad(e),
+    };
+    redactor.register_secret(token);
+    let mut config = SessionConfig::new(Mode::Drill);
+    config.scenario = Some(scenario.to_string());
+    config.deadline_override = args.deadline;
+    let session = Session {
+        prepared,
+        config,
+        redactor: Arc::new(redactor),
+        args: args.session.clone(),
+        auto_confirm: args.auto_confirm,
+        theme: front.theme,
+    };
+    // The lab lives in this process: if the console dies, so does the
+    // change it made, and no detached guard could reach the lab anyway.
+    session.run(world, Arc::new(NoWatchdog)).await
+}
+
+/// `cutover run`.
+pub fn run(args: RunArgs) -> ExitCode {
+    let front = match front(&args.session) {
+        Ok(f) => f,
+        Err(e) => return bad(e),
+    };
+    let prepared = match prepare(
+        &args.inventory,
+        args.session.runbook.as_deref(),
+        FAILOVER_RUNBOOK,
+        FAILOVER_NAME,
+    ) {
+        Ok(p) => p,
+        Err(e) => return bad(e),
+    };
+    let redactor = match Redactor::for_inventory(&prepared.inventory) {
+        Ok(r) => r,
+        Err(e) => return bad(e),
+    };
+    let world = match super::validate::real_world(&prepared, &SshOptions::default()) {
+        Ok(w) => w,
+        Err(e) => return bad(e),
+    };
+    let rt = match runtime() {
+        Ok(rt) => rt,
+        Err(e) => return bad(e),
+    };
+    init_logging(front.theme.is_some());
+    let mut config = SessionConfig::new(Mode::Run);
+    config.deadline_override = args.deadline;
+    let inventory = std::fs::canonicalize(&args.inventory).unwrap_or(args.inventory.clone());
+    let session = Session {
+        prepared,
+        config,
+        redactor: Arc::new(redactor),
+        args: args.session.clone(),
+        auto_confirm: false,
+        theme: front.theme,
+    };
+    rt.block_on(async move {
+        let program = match std::env::current_exe() {
+            Ok(p) => p,
+            Err(e) => return bad(format!("cannot find this program for its guard: {e}")),
+        };
+        session
+            .run_with(world, |journal| {
+                Arc::new(ChildWatchdog::new(program, inventory, journal.to_path_buf()))
+                    as Arc<dyn Watchdog>
+            })
+            .await
+    })
+}
+
+fn tempfile_dir() -> Result<PathBuf, String> {
+    let dir = std::env::temp_dir().join(format!(
+        "cutover-drill-{}",
+        &uuid::Uuid::new_v4().simple().to_string()[..12]
+    ));
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    Ok(dir)
+}
+
+/// A session ready to start.
+struct Session {
+    prepared: Prepared,
+    config: SessionConfig,
+    redactor: Arc<Redactor>,
+    args: SessionArgs,
+    auto_confirm: bool,
+    theme: Option<Theme>,
+}
+
+impl Session {
+    async fn run<D, A, L>(self, world: World<D, A, L>, watchdog: Arc<dyn Watchdog>) -> ExitCode
+    where
+        D: DeviceSession + 'static,
+        A: AzureApi + 'static,
+        L: Tracer + 'static,
+    {
+        self.run_with(world, |_| watchdog).await
+    }
+
+    /// `watchdog` is made once the journal's path is known (the detached
+    /// guard writes into the same journal).
+    async fn run_with<D, A, L>(
+        mut self,
+        world: World<D, A, L>,
+        watchdog: impl FnOnce(&Path) -> Arc<dyn Watchdog>,
+    ) -> ExitCode
+    where
+        D: DeviceSession + 'static,
+        A: AzureApi + 'static,
+        L: Tracer + 'static,
+    {
+        let session_id = uuid::Uuid::new_v4();
+        self.config.session_id = session_id.to_string();
+        self.config.runbook_sha256 = self.prepared.runbook_sha256.clone();
+        self.config.ticket = self.args.ticket.clone();
+        let rb = Arc::new(self.prepared.runbook);
+        let writer = match &self.args.journal {
+            Some(p) => JournalWriter::create(p, Arc::clone(&self.redactor)),
+            None => JournalWriter::create_for_session(
+                time::OffsetDateTime::now_utc(),
+                &rb.meta.id,
+                &session_id,
+                Arc::clone(&self.redactor),
+            ),
+        };
+        let writer = match writer {
+            Ok(w) => w,
+            Err(e) => return bad(e),
+        };
+        let journal_path = writer.path().to_path_buf();
+        let journal = SharedJournal::new(writer);
+        let (ev_tx, ev_rx) = mpsc::unbounded_channel();
+        let sink = EventSink::new(Some(Arc::new(journal)), vec![ev_tx]);
+        let engine = Engine::new(Arc::clone(&rb), Arc::new(world), sink, self.config)
+            .with_watchdog(watchdog(&journal_path));
+        tracing::info!(journal = %journal_path.display(), "session started");
+
+        let outcome = match self.theme {
+            None => {
+                let mut out = std::io::stdout();
+                let o = super::headless::drive(engine, ev_rx, self.auto_confirm, &mut out).await;
+                eprintln!("journal: {}", journal_path.display());
+                o
+            }
+            Some(theme) => {
+                let rules = rb.paths.rules();
+                let why = rb
+                    .steps
+                    .iter()
+                    .map(|s| (s.id.clone(), s.why.clone()))
+                    .collect();
+                let app = App::new(SessionState::new(rules.classifier.clone()), theme).with_why(why);
+                match console(engine, app, ev_rx).await {
+                    Ok(o) => {
+                        // Printed after the alternate screen is gone, so it
+                        // stays in the operator's scrollback.
+                        println!("exit {}: {}", o.exit_code, o.outcome);
+                        eprintln!("journal: {}", journal_path.display());
+                        o
+                    }
+                    Err(e) => return bad(e),
+                }
+            }
+        };
+        ExitCode::from(outcome.exit_code)
+    }
+}
+
+/// The engine in a task, the console in front of it. When the console
+/// ends first (the terminal went away), the engine's command channel
+/// closes: an open gate declines, a guarded change rolls back; then the
+/// session is awaited to its end either way.
+async fn console<D, A, L>(
+    engine: Engine<D, A, L>,
+    app: App,
+    events: mpsc::UnboundedReceiver<crate::engine::Event>,
+) -> Result<SessionOutcome, String>
+where
+    D: DeviceSession + 'static,
+    A: AzureApi + 'static,
+    L: Tracer + 'static,
+{
+    let (cmd_tx, cmd_rx) = mpsc::channel(16);
+    let session = tokio::spawn(engine.run(cmd_rx));
+    let ui = ui::run_console(app, events, cmd_tx).await;
+    let outcome = session
+        .await
+        .map_err(|e| format!("the session ended abnormally: {e}"))?;
+    if let Err(e) = ui {
+        eprintln!("the console failed: {e}");
+    }
+    Ok(outcome)
+}
+
+/// The log goes to the console's log pane (tui-logger) or, headless, to
+/// standard error; `CUTOVER_LOG` sets the filter.
+fn init_logging(console: bool) {
+    use tracing_subscriber::EnvFilter;
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    let filter = || {
+        EnvFilter::try_from_env("CUTOVER_LOG").unwrap_or_else(|_| EnvFilter::new("warn,cutover=info"))
+    };
+    if console {
+        let _ = tracing_subscriber::registry()
+            .with(ui::log::tracing_layer())
+            .with(filter())
+            .try_init();
+    } else {
+        // Headless, standard output is the session's record: only what
+        // needs attention goes to standard error.
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(
+                EnvFilter::try_from_env("CUTOVER_LOG").unwrap_or_else(|_| EnvFilter::new("warn")),
+            )
+            .with_writer(std::io::stderr)
+            .with_ansi(std::io::stderr().is_terminal())
+            .try_init();
+    }
+}
