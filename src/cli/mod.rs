@@ -14,8 +14,8 @@ pub mod guard;
 pub mod headless;
 pub mod lab;
 pub mod replay;
-pub mod session;
 pub mod report;
+pub mod session;
 pub mod validate;
 pub mod verify;
 

@@ -285,8 +285,11 @@ pub fn run(args: RunArgs) -> ExitCode {
         };
         session
             .run_with(world, |journal| {
-                Arc::new(ChildWatchdog::new(program, inventory, journal.to_path_buf()))
-                    as Arc<dyn Watchdog>
+                Arc::new(ChildWatchdog::new(
+                    program,
+                    inventory,
+                    journal.to_path_buf(),
+                )) as Arc<dyn Watchdog>
             })
             .await
     })
@@ -297,8 +300,7 @@ fn tempfile_dir() -> Result<PathBuf, String> {
         "cutover-drill-{}",
         &uuid::Uuid::new_v4().simple().to_string()[..12]
     ));
-    std::fs::create_dir_all(&dir)
-        .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     Ok(dir)
 }
 
@@ -374,7 +376,8 @@ impl Session {
                     .iter()
                     .map(|s| (s.id.clone(), s.why.clone()))
                     .collect();
-                let app = App::new(SessionState::new(rules.classifier.clone()), theme).with_why(why);
+                let app =
+                    App::new(SessionState::new(rules.classifier.clone()), theme).with_why(why);
                 match console(engine, app, ev_rx).await {
                     Ok(o) => {
                         // Printed after the alternate screen is gone, so it
@@ -424,7 +427,8 @@ fn init_logging(console: bool) {
     use tracing_subscriber::layer::SubscriberExt;
     use tracing_subscriber::util::SubscriberInitExt;
     let filter = || {
-        EnvFilter::try_from_env("CUTOVER_LOG").unwrap_or_else(|_| EnvFilter::new("warn,cutover=info"))
+        EnvFilter::try_from_env("CUTOVER_LOG")
+            .unwrap_or_else(|_| EnvFilter::new("warn,cutover=info,cutover::lab=warn"))
     };
     if console {
         let _ = tracing_subscriber::registry()

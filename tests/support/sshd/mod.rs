@@ -44,7 +44,12 @@ pub fn unavailable() -> Option<String> {
 
 /// Prints straight to the terminal (past the test harness's capture) so a
 /// skipped interop test is never mistaken for a passing one.
+/// Under `./scripts/test` (which installs the tools and sets
+/// `CUTOVER_REQUIRE_TOOLS=1`) a missing tool fails the test instead.
 pub fn skip_loudly(test: &str, why: &str) {
+    if std::env::var_os("CUTOVER_REQUIRE_TOOLS").is_some_and(|v| v == "1") {
+        panic!("{test} cannot run: {why} (CUTOVER_REQUIRE_TOOLS=1)");
+    }
     let mut err = std::io::stderr();
     let _ = writeln!(err, "\n*** SKIPPED {test}: {why} ***\n");
 }

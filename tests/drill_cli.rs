@@ -1,0 +1,388 @@
+//! The real binary, end to end: `cutover drill` on every scenario (the
+//! table of the console issue), the journal it leaves verified and
+//! reported, and the console itself driven with keys through tmux.
+//!
+//! Each drill starts its own lab on 127.0.0.1 in the cutover process and
+//! talks to it through the real SSH and ARM clients.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+fn bin() -> PathBuf {
+    assert_cmd::cargo::cargo_bin("cutover")
+}
+
+/// A `cutover` command whose journals go under `state` (never the
+/// developer's own state directory).
+fn cutover(state: &Path) -> Command {
+    let mut c = Command::new(bin());
+    c.env("XDG_STATE_HOME", state)
+        .env_remove("NO_COLOR")
+        .env_remove("CUTOVER_LOG");
+    c
+}
+
+fn events(journal: &Path) -> Vec<Value> {
+    std::fs::read_to_string(journal)
+        .unwrap_or_else(|e| panic!("{}: {e}", journal.display()))
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON line"))
+        .collect()
+}
+
+fn count(evs: &[Value], kind: &str) -> usize {
+    evs.iter().filter(|e| e["kind"] == kind).count()
+}
+
+/// Where the peering was left, as the journal tells it: the last change
+/// that completed (a done enable or disable, or a rollback).
+fn peering_left(evs: &[Value]) -> &'static str {
+    let mut state = "Enabled";
+    for e in evs {
+        match (e["kind"].as_str(), e["op"].as_str(), e["ok"].as_bool()) {
+            (Some("action_done"), Some("azure.peering.disable"), Some(true)) => state = "Disabled",
+            (Some("action_done"), Some("azure.peering.enable"), Some(true)) => state = "Enabled",
+            (Some("rollback_done"), _, _) => state = "Enabled",
+            _ => {}
+        }
+    }
+    state
+}
+
+fn drill(state: &Path, scenario: &str) -> (Output, PathBuf) {
+    let journal = state.join(format!("{scenario}.jsonl"));
+    let out = cutover(state)
+        .args(["drill", "--headless", "--auto-confirm", "--deadline", "20s"])
+        .args(["--scenario", scenario, "--journal"])
+        .arg(&journal)
+        .output()
+        .expect("cutover runs");
+    (out, journal)
+}
+
+#[test]
+fn every_scenario_exits_as_the_contract_says_and_leaves_the_peering_enabled() {
+    let table: [(&str, i32); 8] = [
+        ("baseline", 0),
+        ("vpn-bgp-down", 1),
+        ("spoke-not-advertised", 1),
+        ("vpn-more-specific", 1),
+        ("ce2-localpref-missing", 1),
+        ("er-disable-conflict", 0),
+        ("slow-convergence", 3),
+        ("stuck-on-vpn", 3),
+    ];
+    let dir = tempfile::tempdir().expect("dir");
+    let runs: Vec<(Output, PathBuf)> = std::thread::scope(|s| {
+        let handles: Vec<_> = table
+            .iter()
+            .map(|(name, _)| s.spawn(|| drill(dir.path(), name)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("drill thread"))
+            .collect()
+    });
+    let mut wrong = Vec::new();
+    for ((name, want), (out, journal)) in table.iter().zip(&runs) {
+        let code = out.status.code();
+        let evs = events(journal);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        if code != Some(*want) {
+            wrong.push(format!(
+                "{name}: exit {code:?}, want {want}\n{stdout}\n{}",
+                String::from_utf8_lossy(&out.stderr)
+            ));
+            continue;
+        }
+        // Headless prints one line per journaled event, ending with the end.
+        let last = stdout.lines().rev().find(|l| l.contains(" session_end "));
+        assert!(
+            last.is_some_and(|l| l.contains(&format!("exit {want}"))),
+            "{name}: {stdout}"
+        );
+        assert_eq!(count(&evs, "session_end"), 1, "{name}");
+        assert_eq!(
+            peering_left(&evs),
+            "Enabled",
+            "{name}: peering left disabled"
+        );
+        match *name {
+            // A failed pre-check stops before any change goes out.
+            "vpn-bgp-down" | "spoke-not-advertised" | "ce2-localpref-missing" => {
+                assert_eq!(count(&evs, "action_started"), 0, "{name}");
+                assert_eq!(count(&evs, "gate_prompt"), 1, "{name}");
+            }
+            "er-disable-conflict" => {
+                let statuses: Vec<u64> = evs
+                    .iter()
+                    .filter(|e| e["kind"] == "action_attempt")
+                    .filter_map(|e| e["attempt"]["status"].as_u64())
+                    .collect();
+                assert!(
+                    statuses.contains(&409) && statuses.contains(&429),
+                    "{name}: the retries are journaled: {statuses:?}"
+                );
+            }
+            "slow-convergence" | "stuck-on-vpn" => {
+                assert_eq!(count(&evs, "rollback_started"), 1, "{name}");
+                assert_eq!(count(&evs, "rollback_done"), 1, "{name}");
+            }
+            _ => {}
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n\n"));
+
+    // The baseline's journal is evidence: intact, 0600, and it reports.
+    let (_, journal) = &runs[0];
+    let v = cutover(dir.path())
+        .arg("verify")
+        .arg(journal)
+        .output()
+        .expect("verify");
+    assert_eq!(
+        v.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&v.stdout)
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(journal)
+            .expect("meta")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    for format in ["md", "html", "json"] {
+        let r = cutover(dir.path())
+            .args(["report", "--format", format])
+            .arg(journal)
+            .output()
+            .expect("report");
+        assert_eq!(r.status.code(), Some(0), "{format}");
+        let text = String::from_utf8_lossy(&r.stdout);
+        assert!(text.contains("er-vpn-failover"), "{format}: {text}");
+    }
+}
+
+#[test]
+fn bad_input_is_exit_2_before_anything_starts() {
+    let dir = tempfile::tempdir().expect("dir");
+    let out = cutover(dir.path())
+        .args(["drill", "--headless", "--scenario", "no-such-scenario"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no-such-scenario"));
+
+    let out = cutover(dir.path())
+        .args(["drill", "--headless", "--deadline", "ten minutes"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--deadline"));
+
+    let rb = dir.path().join("bad.toml");
+    std::fs::write(&rb, "[runbook]\nid = \"x\"\ntitel = \"y\"\n").expect("write");
+    let out = cutover(dir.path())
+        .args(["drill", "--headless", "--runbook"])
+        .arg(&rb)
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(&format!("{}:3:", rb.display())), "{err}");
+
+    // No terminal and no --headless: said, not crashed.
+    let out = cutover(dir.path())
+        .arg("drill")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--headless"));
+}
+
+// ---------------------------------------------------------------- tmux
+
+/// One tmux server per test (its own socket), killed on drop.
+struct Tmux {
+    socket: PathBuf,
+    session: String,
+}
+
+impl Tmux {
+    fn start(dir: &Path, shell_cmd: &str) -> Self {
+        let tmux = Path::new("/usr/bin/tmux");
+        assert!(
+            tmux.exists(),
+            "tmux is missing: ./scripts/test installs it (apt-get install tmux)"
+        );
+        let t = Tmux {
+            socket: dir.join("tmux.sock"),
+            session: "cutover".into(),
+        };
+        let ok = t
+            .cmd()
+            .args([
+                "new-session",
+                "-d",
+                "-x",
+                "120",
+                "-y",
+                "40",
+                "-s",
+                &t.session,
+            ])
+            .arg(shell_cmd)
+            .status()
+            .expect("tmux starts");
+        assert!(ok.success());
+        t
+    }
+
+    fn cmd(&self) -> Command {
+        let mut c = Command::new("/usr/bin/tmux");
+        c.arg("-S").arg(&self.socket);
+        c
+    }
+
+    fn screen(&self) -> String {
+        let out = self
+            .cmd()
+            .args(["capture-pane", "-p", "-t", &self.session])
+            .output()
+            .expect("capture");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Waits until the screen shows `text`; panics with the screen after
+    /// `limit`. (A wait for a state, not a timing assertion.)
+    fn wait_for(&self, text: &str, limit: Duration) -> String {
+        let start = Instant::now();
+        loop {
+            let s = self.screen();
+            if s.contains(text) {
+                return s;
+            }
+            assert!(
+                start.elapsed() < limit,
+                "the console never showed {text:?}:\n{s}"
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        let ok = self
+            .cmd()
+            .args(["send-keys", "-t", &self.session])
+            .args(keys)
+            .status()
+            .expect("send-keys");
+        assert!(ok.success());
+    }
+
+    fn literal(&self, text: &str) {
+        let ok = self
+            .cmd()
+            .args(["send-keys", "-t", &self.session, "-l", text])
+            .status()
+            .expect("send-keys");
+        assert!(ok.success());
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = self.cmd().arg("kill-server").status();
+    }
+}
+
+fn wait_file(path: &Path, limit: Duration) -> String {
+    let start = Instant::now();
+    loop {
+        if let Ok(s) = std::fs::read_to_string(path)
+            && s.ends_with('\n')
+        {
+            return s;
+        }
+        assert!(start.elapsed() < limit, "{} never came", path.display());
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+fn tui_drill(dir: &Path) -> (Tmux, PathBuf, PathBuf) {
+    let journal = dir.join("tui.jsonl");
+    let status = dir.join("status");
+    let shell = format!(
+        "env XDG_STATE_HOME={state} TERM=xterm-256color {bin} drill --journal {journal}; echo $? > {status}; sleep 60",
+        state = dir.display(),
+        bin = bin().display(),
+        journal = journal.display(),
+        status = status.display(),
+    );
+    (Tmux::start(dir, &shell), journal, status)
+}
+
+const CIRCUIT: &str = "SEA-Cust11-ER";
+const LIMIT: Duration = Duration::from_secs(90);
+
+#[test]
+fn the_console_shows_every_pane_and_a_declined_gate_changes_nothing() {
+    let dir = tempfile::tempdir().expect("dir");
+    let (tmux, journal, status) = tui_drill(dir.path());
+    // Every pane at once, before the gate's popup covers some titles.
+    let screen = tmux.wait_for("5 Traceroute", LIMIT);
+    for pane in [
+        "1 Steps",
+        "2 Step detail",
+        "3 Routes",
+        "4 Tunnels & BGP",
+        "6 Notes & log",
+    ] {
+        assert!(screen.contains(pane), "{pane} missing:\n{screen}");
+    }
+    tmux.wait_for("GATE · confirm-failover", LIMIT);
+    // A wrong text is not a confirmation; Esc then y declines.
+    tmux.literal("SEA-Cust11");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("does not match", LIMIT);
+    tmux.keys(&["Escape"]);
+    tmux.wait_for("Decline?", LIMIT);
+    tmux.keys(&["y"]);
+    tmux.wait_for("ENDED", LIMIT);
+    tmux.keys(&["q"]);
+    assert_eq!(wait_file(&status, LIMIT).trim(), "1");
+    let evs = events(&journal);
+    assert_eq!(count(&evs, "action_started"), 0, "nothing was changed");
+    assert!(
+        evs.iter()
+            .any(|e| e["kind"] == "gate_decision" && e.to_string().contains("declined"))
+    );
+}
+
+#[test]
+fn the_console_goes_through_the_gate_and_rolls_back_on_the_key() {
+    let dir = tempfile::tempdir().expect("dir");
+    let (tmux, journal, status) = tui_drill(dir.path());
+    tmux.wait_for("GATE · confirm-failover", LIMIT);
+    tmux.literal(CIRCUIT);
+    tmux.wait_for("matches", LIMIT);
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("GUARDED CHANGE", LIMIT);
+    tmux.wait_for("verification passed", LIMIT);
+    tmux.keys(&["R"]);
+    tmux.wait_for("ROLLED BACK", LIMIT);
+    tmux.keys(&["q"]);
+    assert_eq!(wait_file(&status, LIMIT).trim(), "3");
+    let evs = events(&journal);
+    assert_eq!(count(&evs, "action_started"), 1);
+    assert_eq!(count(&evs, "rollback_done"), 1);
+    assert_eq!(peering_left(&evs), "Enabled");
+}
