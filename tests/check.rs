@@ -542,3 +542,19 @@ mod article {
         );
     }
 }
+
+#[test]
+fn advisory_is_a_boolean_of_checks_only() {
+    let f = "bad-advisory.toml";
+    assert_eq!(
+        problems(f),
+        [
+            at(f, "15:12", "`advisory` must be true or false, not a string"),
+            at(
+                f,
+                "23:1",
+                "`advisory` goes with `probe`, but step `gate` has `gate`"
+            ),
+        ]
+    );
+}

@@ -54,34 +54,58 @@ fn failover_runbook() -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("runbooks/er-vpn-failover.toml")
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn validate_passes_on_the_baseline_and_names_the_broken_vpn() {
-    for (name, want, failing) in [
-        ("baseline", 0, None),
-        ("vpn-bgp-down", 1, Some("fw-bgp-to-vpn-gateway")),
-    ] {
-        let dir = tempfile::tempdir().expect("dir");
-        let lab = lab(dir.path(), name).await;
-        let p = prepare(lab.inventory_path(), None, DEFAULT_RUNBOOK, "bundled").expect("fits");
-        let world = clients(&p);
-        let outcome = run_checks(p, world).await;
-        let failed: Vec<&str> = outcome
+/// `validate` on one scenario: exit status, failed checks, warned checks.
+async fn validate(name: &'static str) -> (u8, Vec<String>, Vec<String>) {
+    let dir = tempfile::tempdir().expect("dir");
+    let lab = lab(dir.path(), name).await;
+    let p = prepare(lab.inventory_path(), None, DEFAULT_RUNBOOK, "bundled").expect("fits");
+    let world = clients(&p);
+    let outcome = run_checks(p, world).await;
+    lab.shutdown().await.expect("lab stops");
+    let not_passed = |advisory: bool| {
+        outcome
             .steps
             .iter()
             .filter(|s| s.verdict != cutover::engine::event::Verdict::Passed)
-            .map(|s| s.step.as_str())
-            .collect();
-        assert_eq!(
-            outcome.exit_code, want,
-            "{name}: {failed:?} {}",
-            outcome.outcome
-        );
-        if let Some(f) = failing {
-            assert!(failed.contains(&f), "{name}: {failed:?}");
-        } else {
-            assert!(failed.is_empty(), "{name}: {failed:?}");
+            .filter(|s| s.advisory == advisory)
+            .map(|s| s.step.clone())
+            .collect::<Vec<_>>()
+    };
+    (outcome.exit_code, not_passed(false), not_passed(true))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn validate_passes_on_the_baseline_and_names_each_broken_backup() {
+    let table: [(&'static str, u8, Option<&str>); 6] = [
+        ("baseline", 0, None),
+        ("vpn-bgp-down", 1, Some("fw-bgp-to-vpn-gateway")),
+        (
+            "spoke-not-advertised",
+            1,
+            Some("fw-receives-azure-from-vpn1"),
+        ),
+        (
+            "vpn-more-specific",
+            1,
+            Some("no-vpn-more-specific-toward-onprem"),
+        ),
+        ("ce2-localpref-missing", 1, Some("fw-prefers-er-for-hub")),
+        // No BFD: worth a warning, not a failed quarterly check.
+        ("slow-convergence", 0, None),
+    ];
+    let runs = futures::future::join_all(table.iter().map(|(n, _, _)| validate(n))).await;
+    for ((name, want, failing), (code, failed, warned)) in table.iter().zip(runs) {
+        assert_eq!(code, *want, "{name}: failed {failed:?}");
+        match failing {
+            Some(f) => assert!(failed.iter().any(|s| s == f), "{name}: {failed:?}"),
+            None => assert!(failed.is_empty(), "{name}: {failed:?}"),
         }
-        lab.shutdown().await.expect("lab stops");
+        if *name == "slow-convergence" {
+            assert_eq!(warned, ["ce1-bfd-up", "ce2-bfd-up"], "{name}");
+        }
+        if *name == "baseline" {
+            assert!(warned.is_empty(), "{name}: {warned:?}");
+        }
     }
 }
 
