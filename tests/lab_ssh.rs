@@ -4,6 +4,9 @@
 //! its sockets. Without /usr/bin/ssh the tests that drive it say SKIPPED
 //! and return (CI installs openssh-client, see scripts/test).
 
+// Test helpers: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used)]
+
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
@@ -26,6 +29,12 @@ fn have_ssh() -> bool {
     if Path::new("/usr/bin/ssh").exists() {
         return true;
     }
+    // ./scripts/test installs the tools and sets CUTOVER_REQUIRE_TOOLS=1:
+    // there a missing tool is a failure, never a silent pass.
+    assert!(
+        std::env::var_os("CUTOVER_REQUIRE_TOOLS").is_none_or(|v| v != "1"),
+        "a required tool is not installed (CUTOVER_REQUIRE_TOOLS=1)"
+    );
     eprintln!("SKIPPED: /usr/bin/ssh is not installed (apt-get install openssh-client)");
     false
 }

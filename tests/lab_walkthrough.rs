@@ -10,6 +10,9 @@
 //! anything took. Without /usr/bin/ssh or /usr/bin/curl the tests that need
 //! them say SKIPPED and return (CI installs both, see scripts/test).
 
+// Test helpers: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used)]
+
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
@@ -33,6 +36,12 @@ fn have(tool: &str) -> bool {
     if Path::new(tool).exists() {
         return true;
     }
+    // ./scripts/test installs the tools and sets CUTOVER_REQUIRE_TOOLS=1:
+    // there a missing tool is a failure, never a silent pass.
+    assert!(
+        std::env::var_os("CUTOVER_REQUIRE_TOOLS").is_none_or(|v| v != "1"),
+        "a required tool is not installed (CUTOVER_REQUIRE_TOOLS=1)"
+    );
     eprintln!("SKIPPED: {tool} is not installed");
     false
 }

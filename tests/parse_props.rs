@@ -21,10 +21,9 @@ fn fixture_texts() -> Vec<String> {
                 stack.push(p);
             } else if !p.to_string_lossy().ends_with(".expected.json")
                 && !p.extension().is_some_and(|x| x == "md" || x == "tsv")
+                && let Ok(b) = std::fs::read(&p)
             {
-                if let Ok(b) = std::fs::read(&p) {
-                    out.push(String::from_utf8_lossy(&b).into_owned());
-                }
+                out.push(String::from_utf8_lossy(&b).into_owned());
             }
         }
     }

@@ -106,12 +106,12 @@ pub fn run(args: &ReplayArgs) -> ExitCode {
         {
             return bad(format!("cannot write: {e}"));
         }
-    } else if args.asciicast.is_none() {
-        if let Err(e) = console::run(&rec, theme, args.speed.unwrap_or(1.0)) {
-            return bad(format!(
-                "{name}: cannot play in the terminal: {e} (use --headless or --asciicast OUT)"
-            ));
-        }
+    } else if args.asciicast.is_none()
+        && let Err(e) = console::run(&rec, theme, args.speed.unwrap_or(1.0))
+    {
+        return bad(format!(
+            "{name}: cannot play in the terminal: {e} (use --headless or --asciicast OUT)"
+        ));
     }
     if rec.is_tampered() {
         ExitCode::from(exit::CHECK_FAILED)

@@ -662,10 +662,10 @@ fn unflatten(mut top: Map<String, Value>) -> Value {
         };
         if let (true, Value::Array(items)) = (k == "peerings", &mut v) {
             for item in items.iter_mut() {
-                if let Value::Object(m) = item {
-                    if !m.contains_key("properties") {
-                        *item = unflatten(std::mem::take(m));
-                    }
+                if let Value::Object(m) = item
+                    && !m.contains_key("properties")
+                {
+                    *item = unflatten(std::mem::take(m));
                 }
             }
         }

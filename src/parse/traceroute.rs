@@ -236,16 +236,16 @@ impl Builder {
     }
 
     fn push(&mut self, hop: Hop, line: usize) -> Result<(), ParseError> {
-        if let Some(last) = self.hops.last() {
-            if hop.ttl <= last.ttl {
-                return Err(ParseError::new(
-                    line,
-                    format!(
-                        "TTL {} after TTL {}: hop TTLs must increase",
-                        hop.ttl, last.ttl
-                    ),
-                ));
-            }
+        if let Some(last) = self.hops.last()
+            && hop.ttl <= last.ttl
+        {
+            return Err(ParseError::new(
+                line,
+                format!(
+                    "TTL {} after TTL {}: hop TTLs must increase",
+                    hop.ttl, last.ttl
+                ),
+            ));
         }
         self.hops.push(hop);
         Ok(())

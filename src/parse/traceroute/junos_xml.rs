@@ -175,27 +175,28 @@ impl State {
     }
 
     fn end(&mut self, name: &[u8], depth: usize) -> Result<(), ParseError> {
-        if let Some((field, d, line)) = self.field {
-            if d == depth {
-                self.field = None;
-                self.commit(field, line)?;
-            }
+        if let Some((field, d, line)) = self.field
+            && d == depth
+        {
+            self.field = None;
+            self.commit(field, line)?;
         }
-        if self.probe.as_ref().is_some_and(|p| p.depth == depth) {
-            if let (Some(p), Some(h)) = (self.probe.take(), self.hop.as_mut()) {
-                if let Some(addr) = p.ip.as_deref().or(p.name.as_deref()) {
-                    add_address(&mut h.hop, addr);
-                }
-                h.hop.rtts_ms.extend(p.rtt_ms);
+        if self.probe.as_ref().is_some_and(|p| p.depth == depth)
+            && let (Some(p), Some(h)) = (self.probe.take(), self.hop.as_mut())
+        {
+            if let Some(addr) = p.ip.as_deref().or(p.name.as_deref()) {
+                add_address(&mut h.hop, addr);
             }
+            h.hop.rtts_ms.extend(p.rtt_ms);
         }
-        if name == b"hop" && self.hop.as_ref().is_some_and(|h| h.depth == depth) {
-            if let Some(open) = self.hop.take() {
-                let Some(ttl) = open.ttl else {
-                    return Err(ParseError::new(open.line, "<hop> without <ttl-value>"));
-                };
-                self.trace.merge(Hop { ttl, ..open.hop }, open.line)?;
-            }
+        if name == b"hop"
+            && self.hop.as_ref().is_some_and(|h| h.depth == depth)
+            && let Some(open) = self.hop.take()
+        {
+            let Some(ttl) = open.ttl else {
+                return Err(ParseError::new(open.line, "<hop> without <ttl-value>"));
+            };
+            self.trace.merge(Hop { ttl, ..open.hop }, open.line)?;
         }
         Ok(())
     }
