@@ -252,15 +252,7 @@ where
         .unwrap_or(action.deadline.as_std());
     let deadline_at = done_at + deadline;
     let expires_at = OffsetDateTime::now_utc() + deadline;
-    let armed = ctx
-        .sink
-        .emit(Event::DeadlineArmed {
-            step: step.to_string(),
-            seconds: deadline.as_secs(),
-            expires_at: rfc3339_ms(expires_at),
-        })
-        .await
-        .is_ok();
+    // The guard starts before the deadline is announced (see below).
     let mut watch: Option<Box<dyn Watch>> = match ctx
         .watchdog
         .arm(WatchRequest {
@@ -284,6 +276,17 @@ where
             None
         }
     };
+    // Announced only once the detached guard is watching: a console that
+    // dies after `deadline_armed` is always rolled back by it.
+    let armed = ctx
+        .sink
+        .emit(Event::DeadlineArmed {
+            step: step.to_string(),
+            seconds: deadline.as_secs(),
+            expires_at: rfc3339_ms(expires_at),
+        })
+        .await
+        .is_ok();
     if !(journal_ok && armed) {
         // No record, no confirmation: the only safe end is the rollback.
         ctx.note(
