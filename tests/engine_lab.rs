@@ -8,26 +8,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use cutover::cli::headless::drive;
-use cutover::cli::validate::{DEFAULT_RUNBOOK, Prepared, prepare, run_checks};
+use cutover::cli::validate::{DEFAULT_RUNBOOK, Prepared, prepare, real_world, run_checks};
 use cutover::engine::event::{Event, Mode};
 use cutover::engine::{Engine, EventSink, MemoryLog, NoLocalTracer, SessionConfig, World};
 use cutover::lab::serve::{LabHandle, LabOptions, start};
 use cutover::lab::{Topology, scenario};
-use cutover::probe::ArmError;
-use cutover::probe::arm::{ArmClient, ArmOptions, BearerToken, TokenSource};
+use cutover::probe::arm::{ArmClient, StaticToken};
 use cutover::probe::ssh::{SshDevice, SshOptions};
-use futures::future::BoxFuture;
 
 const TOKEN: &str = "engine-lab-test-token";
-
-#[derive(Debug)]
-struct FixedToken;
-
-impl TokenSource for FixedToken {
-    fn token<'a>(&'a self, _scope: &'a str) -> BoxFuture<'a, Result<BearerToken, ArmError>> {
-        Box::pin(async { Ok(BearerToken::new(TOKEN, None)) })
-    }
-}
 
 async fn lab(dir: &Path, name: &str) -> LabHandle {
     let s = scenario::load_builtin(name, &Topology::article()).expect("scenario");
@@ -36,18 +25,15 @@ async fn lab(dir: &Path, name: &str) -> LabHandle {
         .expect("the lab starts")
 }
 
+/// The production clients, as `drill` builds them: isolated SSH options
+/// and the lab's token in memory.
 fn clients(p: &Prepared) -> World<SshDevice, ArmClient, NoLocalTracer> {
-    let mut devices = std::collections::BTreeMap::new();
-    for (role, dev) in &p.inventory.devices {
-        devices.insert(
-            role.clone(),
-            SshDevice::new(role, dev, SshOptions::isolated()).expect("ssh client"),
-        );
-    }
-    let az = p.inventory.azure.as_ref().expect("azure");
-    let arm = ArmClient::with_token_source(az, ArmOptions::default(), Arc::new(FixedToken))
-        .expect("arm client");
-    World::new(devices, Some(arm), None)
+    real_world(
+        p,
+        &SshOptions::isolated(),
+        Some(Arc::new(StaticToken::new(TOKEN))),
+    )
+    .expect("clients")
 }
 
 fn failover_runbook() -> std::path::PathBuf {

@@ -85,6 +85,15 @@ pub(crate) fn load_scenario(name: &str) -> Result<crate::lab::Scenario, LoadErro
     }
 }
 
+/// A new folder name under the system's temporary directory for a lab's
+/// inventory, key and known_hosts (the lab creates it when it starts).
+pub(crate) fn temp_lab_dir(prefix: &str) -> PathBuf {
+    std::env::temp_dir().join(format!(
+        "{prefix}-{}",
+        &uuid::Uuid::new_v4().simple().to_string()[..12]
+    ))
+}
+
 /// `cutover lab serve`.
 pub fn serve(args: ServeArgs) -> ExitCode {
     let scenario = match load_scenario(&args.scenario) {
@@ -94,7 +103,7 @@ pub fn serve(args: ServeArgs) -> ExitCode {
             return ExitCode::from(exit::BAD_INPUT);
         }
     };
-    init_logging();
+    super::init_stderr_logging("warn,cutover::lab=info");
     let token = match std::env::var(TOKEN_ENV) {
         Ok(t) if !t.trim().is_empty() => t,
         _ => {
@@ -110,10 +119,7 @@ pub fn serve(args: ServeArgs) -> ExitCode {
     let (inventory, temp_dir) = match &args.inventory_out {
         Some(p) => (p.clone(), None),
         None => {
-            let dir = std::env::temp_dir().join(format!(
-                "cutover-lab-{}",
-                &uuid::Uuid::new_v4().simple().to_string()[..12]
-            ));
+            let dir = temp_lab_dir("cutover-lab");
             (dir.join("inventory.toml"), Some(dir))
         }
     };
@@ -140,18 +146,6 @@ pub fn serve(args: ServeArgs) -> ExitCode {
         eprintln!("warning: cannot remove {}: {e}", dir.display());
     }
     code
-}
-
-fn init_logging() {
-    use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_env("CUTOVER_LOG")
-        .unwrap_or_else(|_| EnvFilter::new("warn,cutover::lab=info"));
-    // Another subscriber may already be set (tests, an embedding program).
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .try_init();
 }
 
 async fn run(options: LabOptions) -> ExitCode {

@@ -96,6 +96,24 @@ enum Command {
     },
 }
 
+/// Bad input: the message on stderr, exit 2.
+pub(crate) fn bad(msg: impl std::fmt::Display) -> ExitCode {
+    eprintln!("{msg}");
+    ExitCode::from(exit::BAD_INPUT)
+}
+
+/// Log records to standard error; `CUTOVER_LOG` overrides `default`.
+/// Another subscriber may already be set (tests, an embedding program).
+pub(crate) fn init_stderr_logging(default: &str) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_env("CUTOVER_LOG").unwrap_or_else(|_| EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .try_init();
+}
+
 pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(c) => c,

@@ -5,7 +5,7 @@ use std::io::{BufWriter, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use super::exit;
+use super::{bad, exit};
 use crate::replay::asciicast::{self, CastOptions};
 use crate::replay::{Recording, console, headless};
 use crate::ui::Theme;
@@ -52,11 +52,6 @@ pub struct ReplayArgs {
     /// Colour theme: a bundled name (dark, light, high-contrast) or a file.
     #[arg(long, value_name = "THEME")]
     pub theme: Option<String>,
-}
-
-fn bad(msg: impl std::fmt::Display) -> ExitCode {
-    eprintln!("{msg}");
-    ExitCode::from(exit::BAD_INPUT)
 }
 
 pub fn run(args: &ReplayArgs) -> ExitCode {

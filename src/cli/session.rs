@@ -7,7 +7,6 @@
 //! starts the built-in network on 127.0.0.1 in this process and uses the
 //! inventory the lab writes, so every byte still crosses a socket.
 
-use std::collections::BTreeMap;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -16,16 +15,16 @@ use std::time::Duration;
 
 use tokio::sync::mpsc;
 
-use super::exit;
-use super::validate::{Prepared, prepare};
+use super::validate::{Prepared, prepare, real_world};
+use super::{bad, init_stderr_logging};
 use crate::engine::detached::{ChildWatchdog, NoWatchdog, Watchdog};
 use crate::engine::event::Mode;
 use crate::engine::state::SessionState;
-use crate::engine::{Engine, EventSink, NoLocalTracer, SessionConfig, SessionOutcome, World};
+use crate::engine::{Engine, EventSink, SessionConfig, SessionOutcome, World};
 use crate::journal::{JournalWriter, Redactor, SharedJournal};
 use crate::lab::serve::{LabHandle, LabOptions};
-use crate::probe::arm::{ArmClient, ArmOptions, StaticToken};
-use crate::probe::ssh::{SshDevice, SshOptions};
+use crate::probe::arm::StaticToken;
+use crate::probe::ssh::SshOptions;
 use crate::probe::trace::Tracer;
 use crate::probe::{AzureApi, DeviceSession};
 use crate::ui::{self, App, Theme};
@@ -104,11 +103,6 @@ Exit status:
   3  a guarded change was rolled back, and the rollback succeeded
   4  a rollback failed or the state is unknown: run the manual command printed last";
 
-fn bad(msg: impl std::fmt::Display) -> ExitCode {
-    eprintln!("{msg}");
-    ExitCode::from(exit::BAD_INPUT)
-}
-
 fn runtime() -> Result<tokio::runtime::Runtime, String> {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -152,10 +146,7 @@ pub fn drill(args: DrillArgs) -> ExitCode {
     };
     init_logging(front.theme.is_some());
     rt.block_on(async move {
-        let dir = match tempfile_dir() {
-            Ok(d) => d,
-            Err(e) => return bad(e),
-        };
+        let dir = super::lab::temp_lab_dir("cutover-drill");
         // The lab's token lives in this process only: it is handed to the
         // ARM client in memory and registered with the redactor.
         let token = uuid::Uuid::new_v4().simple().to_string();
@@ -195,29 +186,16 @@ async fn drill_session(
         Ok(p) => p,
         Err(e) => return bad(e),
     };
-    let Some(azure) = prepared.inventory.azure.clone() else {
-        return bad("the lab's inventory has no [azure] section");
-    };
-    let mut devices = BTreeMap::new();
-    for (role, dev) in &prepared.inventory.devices {
-        // Isolated: the lab's inventory names its own key and known_hosts;
-        // the operator's ssh config and agent have no business here.
-        match SshDevice::new(role, dev, SshOptions::isolated()) {
-            Ok(d) => {
-                devices.insert(role.clone(), d);
-            }
-            Err(e) => return bad(format!("{role}: {e}")),
-        }
-    }
-    let arm = match ArmClient::with_token_source(
-        &azure,
-        ArmOptions::default(),
-        Arc::new(StaticToken::new(token)),
+    // Isolated: the lab's inventory names its own key and known_hosts; the
+    // operator's ssh config and agent have no business here.
+    let world = match real_world(
+        &prepared,
+        &SshOptions::isolated(),
+        Some(Arc::new(StaticToken::new(token))),
     ) {
-        Ok(c) => c,
+        Ok(w) => w,
         Err(e) => return bad(e),
     };
-    let world = World::new(devices, Some(arm), None::<NoLocalTracer>);
     let redactor = match Redactor::for_inventory(&prepared.inventory) {
         Ok(r) => r,
         Err(e) => return bad(e),
@@ -236,7 +214,9 @@ async fn drill_session(
     };
     // The lab lives in this process: if the console dies, so does the
     // change it made, and no detached guard could reach the lab anyway.
-    session.run(world, Arc::new(NoWatchdog)).await
+    session
+        .run(world, |_| Arc::new(NoWatchdog) as Arc<dyn Watchdog>)
+        .await
 }
 
 /// `cutover run`.
@@ -258,7 +238,7 @@ pub fn run(args: RunArgs) -> ExitCode {
         Ok(r) => r,
         Err(e) => return bad(e),
     };
-    let world = match super::validate::real_world(&prepared, &SshOptions::default()) {
+    let world = match real_world(&prepared, &SshOptions::default(), None) {
         Ok(w) => w,
         Err(e) => return bad(e),
     };
@@ -284,7 +264,7 @@ pub fn run(args: RunArgs) -> ExitCode {
             Err(e) => return bad(format!("cannot find this program for its guard: {e}")),
         };
         session
-            .run_with(world, |journal| {
+            .run(world, |journal| {
                 Arc::new(ChildWatchdog::new(
                     program,
                     inventory,
@@ -293,15 +273,6 @@ pub fn run(args: RunArgs) -> ExitCode {
             })
             .await
     })
-}
-
-fn tempfile_dir() -> Result<PathBuf, String> {
-    let dir = std::env::temp_dir().join(format!(
-        "cutover-drill-{}",
-        &uuid::Uuid::new_v4().simple().to_string()[..12]
-    ));
-    std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-    Ok(dir)
 }
 
 /// A session ready to start.
@@ -315,18 +286,9 @@ struct Session {
 }
 
 impl Session {
-    async fn run<D, A, L>(self, world: World<D, A, L>, watchdog: Arc<dyn Watchdog>) -> ExitCode
-    where
-        D: DeviceSession + 'static,
-        A: AzureApi + 'static,
-        L: Tracer + 'static,
-    {
-        self.run_with(world, |_| watchdog).await
-    }
-
     /// `watchdog` is made once the journal's path is known (the detached
     /// guard writes into the same journal).
-    async fn run_with<D, A, L>(
+    async fn run<D, A, L>(
         mut self,
         world: World<D, A, L>,
         watchdog: impl FnOnce(&Path) -> Arc<dyn Watchdog>,
@@ -426,24 +388,16 @@ fn init_logging(console: bool) {
     use tracing_subscriber::EnvFilter;
     use tracing_subscriber::layer::SubscriberExt;
     use tracing_subscriber::util::SubscriberInitExt;
-    let filter = || {
-        EnvFilter::try_from_env("CUTOVER_LOG")
-            .unwrap_or_else(|_| EnvFilter::new("warn,cutover=info,cutover::lab=warn"))
-    };
     if console {
+        let filter = EnvFilter::try_from_env("CUTOVER_LOG")
+            .unwrap_or_else(|_| EnvFilter::new("warn,cutover=info,cutover::lab=warn"));
         let _ = tracing_subscriber::registry()
             .with(ui::log::tracing_layer())
-            .with(filter())
+            .with(filter)
             .try_init();
     } else {
         // Headless, standard output is the session's record: only what
         // needs attention goes to standard error.
-        let _ = tracing_subscriber::fmt()
-            .with_env_filter(
-                EnvFilter::try_from_env("CUTOVER_LOG").unwrap_or_else(|_| EnvFilter::new("warn")),
-            )
-            .with_writer(std::io::stderr)
-            .with_ansi(std::io::stderr().is_terminal())
-            .try_init();
+        init_stderr_logging("warn");
     }
 }

@@ -19,7 +19,7 @@ use crate::engine::{
     Engine, EventSink, NoLocalTracer, SessionConfig, SessionOutcome, World, preflight,
 };
 use crate::inventory::Inventory;
-use crate::probe::arm::ArmClient;
+use crate::probe::arm::{ArmClient, ArmOptions, TokenSource};
 use crate::probe::ssh::{SshDevice, SshOptions};
 use crate::runbook::Runbook;
 
@@ -76,10 +76,13 @@ pub fn prepare(
     })
 }
 
-/// The real clients for the roles the runbook uses. `Err`: message (exit 2).
+/// The real clients for the roles the runbook uses. `tokens` replaces the
+/// inventory's credential (the drill's in-memory lab token). `Err`: message
+/// (exit 2).
 pub fn real_world(
     p: &Prepared,
     ssh: &SshOptions,
+    tokens: Option<Arc<dyn TokenSource>>,
 ) -> Result<World<SshDevice, ArmClient, NoLocalTracer>, String> {
     let mut devices = BTreeMap::new();
     let mut needs_azure = false;
@@ -102,7 +105,13 @@ pub fn real_world(
         needs_azure |= step.action().is_some();
     }
     let azure = match (&p.inventory.azure, needs_azure) {
-        (Some(az), true) => Some(ArmClient::new(az).map_err(|e| e.to_string())?),
+        (Some(az), true) => Some(
+            match tokens {
+                Some(t) => ArmClient::with_token_source(az, ArmOptions::default(), t),
+                None => ArmClient::new(az),
+            }
+            .map_err(|e| e.to_string())?,
+        ),
         _ => None,
     };
     Ok(World::new(devices, azure, None))
@@ -121,7 +130,7 @@ pub fn run(inventory: &Path, runbook: Option<&Path>, json: bool) -> ExitCode {
         eprintln!("{e}");
         return ExitCode::from(exit::BAD_INPUT);
     }
-    let world = match real_world(&prepared, &SshOptions::default()) {
+    let world = match real_world(&prepared, &SshOptions::default(), None) {
         Ok(w) => w,
         Err(e) => {
             eprintln!("{}: {e}", inventory.display());
