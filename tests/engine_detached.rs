@@ -76,6 +76,7 @@ fn params(journal: PathBuf, deadline_in: Duration) -> GuardParams {
         step: STEP.into(),
         rollback: ActionOp::AzurePeeringEnable,
         deadline_at: Instant::now() + deadline_in,
+        deadline: deadline_in,
         grace: Duration::from_secs(30),
         policy: RollbackPolicy {
             attempts: 3,
@@ -390,7 +391,7 @@ async fn the_console_side_speaks_the_protocol_to_a_child_process() {
     );
     assert_eq!(
         std::fs::read_to_string(&args).expect("args"),
-        "guard\n--inventory\ninv.toml\n--journal\nj.jsonl\n--step\ndisable-private-peering\n--rollback\nazure.peering.enable\n--deadline-at\n2025-11-25T19:46:40.000Z\n--grace-ms\n30000\n"
+        "guard\n--inventory\ninv.toml\n--journal\nj.jsonl\n--step\ndisable-private-peering\n--rollback\nazure.peering.enable\n--deadline-at\n2025-11-25T19:46:40.000Z\n--deadline-ms\n600000\n--grace-ms\n30000\n"
     );
 }
 
@@ -406,4 +407,32 @@ async fn a_guard_that_does_not_start_is_reported() {
         err.starts_with("cannot start `/nonexistent/cutover`"),
         "{err}"
     );
+}
+
+/// The guard is armed before the change goes out; `applied` tells it when
+/// the change did, and its deadline counts from then (a slow call must not
+/// make it overrule a console that is still within its own deadline).
+#[tokio::test(start_paused = true)]
+async fn applied_restarts_the_guards_clock() {
+    let dir = tempfile::tempdir().expect("dir");
+    let journal = journal_until_armed(dir.path(), &[]);
+    let net = Net::new();
+    disabled(&net);
+    let mut p = params(journal, Duration::from_secs(10));
+    p.deadline = Duration::from_secs(60);
+    let (mut console, guard) = start(&net, p);
+    assert_eq!(console.hear().await, "ready");
+    console.say("applied").await;
+    assert_eq!(console.hear().await, "ack");
+    // Past the provisional deadline plus grace (40 s), within the real one.
+    tokio::time::sleep(Duration::from_secs(50)).await;
+    assert_eq!(puts(&net), 0, "the guard waited for the console's deadline");
+    // Past 60 s + 30 s grace from `applied`: a silent console is overruled.
+    tokio::time::sleep(Duration::from_secs(45)).await;
+    assert_eq!(net.with(|n| n.peering.clone()), PeeringState::Enabled);
+    console.die();
+    assert!(matches!(
+        guard.await.expect("guard"),
+        GuardEnd::RolledBack { ok: true, .. }
+    ));
 }

@@ -7,6 +7,7 @@
 
 mod engine_support;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use cutover::engine::Command;
@@ -574,4 +575,70 @@ async fn a_change_that_went_through_despite_an_error_is_rolled_back() {
     assert_eq!(run.outcome.exit_code, 3, "{}", run.outcome.outcome);
     assert_eq!(rollback_reasons(&run), [RollbackReason::VerificationFailed]);
     assert_eq!(peering(&run), PeeringState::Enabled);
+}
+
+/// Invariant 2 from the first byte: the detached guard is watching before
+/// the change goes out, and learns when it went out.
+#[tokio::test(start_paused = true)]
+async fn the_guard_is_armed_before_the_change_goes_out() {
+    let net = Net::new();
+    let watchdog = Arc::new(RecordingWatchdog { net: net.clone() });
+    let run = run_session_guarded(
+        failover_runbook(),
+        net,
+        config(),
+        operator_confirming(),
+        watchdog,
+    )
+    .await;
+    assert_eq!(run.outcome.exit_code, 0, "{}", run.outcome.outcome);
+    let order = run.net.order();
+    let pos = |s: &str| {
+        order
+            .iter()
+            .position(|o| o == s)
+            .unwrap_or_else(|| panic!("{s} in {order:?}"))
+    };
+    assert!(pos("journal:action_started") < pos("guard:arm disable-private-peering"));
+    assert!(pos("guard:arm disable-private-peering") < pos("azure:PUT Disabled"));
+    assert!(pos("azure:PUT Disabled") < pos("guard:applied"));
+    assert!(pos("guard:applied") < pos("journal:deadline_armed"));
+    assert!(pos("guard:arm enable-private-peering") < pos("azure:PUT Enabled"));
+}
+
+/// A change that failed without changing anything releases its guard
+/// (which would otherwise roll back a change that never happened).
+#[tokio::test(start_paused = true)]
+async fn a_change_that_did_not_happen_releases_its_guard() {
+    let net = Net::new();
+    net.with(|n| {
+        n.script.push_back(SetScript::Err(
+            vec![400],
+            ArmError::Api {
+                status: 400,
+                code: "InvalidRequestFormat".into(),
+                message: "bad".into(),
+            },
+        ))
+    });
+    let watchdog = Arc::new(RecordingWatchdog { net: net.clone() });
+    let run = run_session_guarded(
+        failover_runbook(),
+        net,
+        config(),
+        operator_confirming(),
+        watchdog,
+    )
+    .await;
+    assert_eq!(run.outcome.exit_code, 1, "{}", run.outcome.outcome);
+    let guard: Vec<String> = run
+        .net
+        .order()
+        .into_iter()
+        .filter(|o| o.starts_with("guard:"))
+        .collect();
+    assert_eq!(
+        guard,
+        ["guard:arm disable-private-peering", "guard:resolved"]
+    );
 }

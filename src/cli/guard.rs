@@ -33,9 +33,12 @@ pub struct GuardArgs {
     /// The op that undoes the change.
     #[arg(long)]
     pub rollback: String,
-    /// RFC 3339.
+    /// RFC 3339; provisional until the console says `applied`.
     #[arg(long)]
     pub deadline_at: String,
+    /// The deadline, counted from `applied`.
+    #[arg(long)]
+    pub deadline_ms: u64,
     #[arg(long, default_value_t = 30_000)]
     pub grace_ms: u64,
 }
@@ -78,6 +81,7 @@ fn run_inner(args: GuardArgs) -> Result<u8, String> {
             step: args.step,
             rollback,
             deadline_at: tokio::time::Instant::now() + left,
+            deadline: Duration::from_millis(args.deadline_ms),
             grace: Duration::from_millis(args.grace_ms),
             policy: RollbackPolicy::default(),
             journal: args.journal,

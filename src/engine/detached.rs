@@ -50,6 +50,10 @@ pub trait Watchdog: Send + Sync {
 /// guard is the arbiter once the deadline has passed: it may already be
 /// rolling back, and then the console must not confirm.
 pub trait Watch: Send {
+    /// The change went out: the deadline counts from now (the guard is
+    /// armed before the call, so that a console dying during it is
+    /// covered).
+    fn applied(&mut self) -> BoxFuture<'_, Result<(), String>>;
     /// Asks to confirm. `Ok(false)`: the guard already started the
     /// rollback, the change must not be called healthy.
     fn confirm(&mut self) -> BoxFuture<'_, Result<bool, String>>;
@@ -77,6 +81,8 @@ impl Watchdog for NoWatchdog {
 // stdout (guard -> console):
 //
 //   guard:   `ready`                  armed, watching
+//   console: `applied`   guard: `ack`      (the change went out: the
+//                                           deadline counts from now)
 //   console: `confirm`   guard: `granted` | `denied`
 //   console: `rollback`  guard: `ack`      (the console undoes it itself)
 //   console: `resolved`                    (the guard exits)
@@ -94,6 +100,7 @@ impl Watchdog for NoWatchdog {
 // line) is left untouched and the events go to `JOURNAL.guard.jsonl`.
 
 const READY: &str = "ready";
+const APPLIED: &str = "applied";
 const CONFIRM: &str = "confirm";
 const GRANTED: &str = "granted";
 const DENIED: &str = "denied";
@@ -143,6 +150,8 @@ impl ChildWatchdog {
             req.rollback.as_str().into(),
             "--deadline-at".into(),
             crate::journal::line::format_ts(req.expires_at).into(),
+            "--deadline-ms".into(),
+            req.deadline.as_millis().to_string().into(),
             "--grace-ms".into(),
             self.grace.as_millis().to_string().into(),
         ]);
@@ -219,6 +228,16 @@ impl ChildWatch {
 }
 
 impl Watch for ChildWatch {
+    fn applied(&mut self) -> BoxFuture<'_, Result<(), String>> {
+        Box::pin(async move {
+            self.say(APPLIED).await?;
+            match self.hear().await?.as_str() {
+                ACK => Ok(()),
+                other => Err(format!("the guard said `{other}`")),
+            }
+        })
+    }
+
     fn confirm(&mut self) -> BoxFuture<'_, Result<bool, String>> {
         Box::pin(async move {
             self.say(CONFIRM).await?;
@@ -259,7 +278,10 @@ impl Watch for ChildWatch {
 pub struct GuardParams {
     pub step: String,
     pub rollback: ActionOp,
+    /// Provisional until the console says `applied`; then `deadline`
+    /// from that moment.
     pub deadline_at: Instant,
+    pub deadline: Duration,
     pub grace: Duration,
     pub policy: RollbackPolicy,
     pub journal: PathBuf,
@@ -353,6 +375,14 @@ where
             }
             line = lines.next_line() => match line {
                 Ok(Some(l)) => match l.trim() {
+                    APPLIED => {
+                        if st == St::Armed {
+                            silent_until
+                                .as_mut()
+                                .reset(Instant::now() + params.deadline + params.grace);
+                        }
+                        say(&mut output, ACK).await;
+                    }
                     CONFIRM => {
                         if matches!(st, St::Armed | St::Confirmed) {
                             st = St::Confirmed;

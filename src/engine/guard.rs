@@ -195,7 +195,6 @@ where
         };
     };
     let new_state = PeeringState::from(action.op.peering_state());
-    let safe_state = PeeringState::from(action.rollback.peering_state());
 
     // Write-ahead: nothing goes out unless this is durable.
     let announced = ctx
@@ -218,6 +217,38 @@ where
             detail: e.to_string(),
         };
     }
+
+    let deadline = ctx
+        .config
+        .deadline_override
+        .unwrap_or(action.deadline.as_std());
+    // The detached guard watches before the change goes out: a console
+    // that dies during the call (a long run of 429s, say) is rolled back
+    // too. Rolling back a change that never went out changes nothing.
+    let mut watch: Option<Box<dyn Watch>> = match ctx
+        .watchdog
+        .arm(WatchRequest {
+            step: step.to_string(),
+            rollback: action.rollback,
+            // Provisional: `applied` below restarts the guard's clock.
+            expires_at: OffsetDateTime::now_utc() + deadline,
+            deadline,
+        })
+        .await
+    {
+        Ok(w) => w,
+        Err(e) => {
+            ctx.note(
+                Some(step),
+                NoteLevel::Warn,
+                format!(
+                    "the detached guard did not start ({e}): if this console dies now, nothing undoes the change; stay with it until it is confirmed or rolled back"
+                ),
+            )
+            .await;
+            None
+        }
+    };
 
     let applied = set_state(ctx, step, az, new_state.clone()).await;
     let done_at = Instant::now();
@@ -242,42 +273,26 @@ where
                     detail: e.to_string(),
                 })
                 .await;
-            return after_failed_action(ctx, step, a, az, &new_state, &safe_state, e).await;
+            return after_failed_action(ctx, step, a, az, e, &mut watch).await;
         }
     };
 
-    let deadline = ctx
-        .config
-        .deadline_override
-        .unwrap_or(action.deadline.as_std());
+    // The deadline counts from the change, for the guard as for us.
+    if let Some(w) = watch.as_mut()
+        && let Err(e) = w.applied().await
+    {
+        ctx.note(
+            Some(step),
+            NoteLevel::Warn,
+            format!(
+                "the detached guard is not answering ({e}): if this console dies now, nothing undoes the change; stay with it until it is confirmed or rolled back"
+            ),
+        )
+        .await;
+        watch = None;
+    }
     let deadline_at = done_at + deadline;
     let expires_at = OffsetDateTime::now_utc() + deadline;
-    // The guard starts before the deadline is announced (see below).
-    let mut watch: Option<Box<dyn Watch>> = match ctx
-        .watchdog
-        .arm(WatchRequest {
-            step: step.to_string(),
-            rollback: action.rollback,
-            expires_at,
-            deadline,
-        })
-        .await
-    {
-        Ok(w) => w,
-        Err(e) => {
-            ctx.note(
-                Some(step),
-                NoteLevel::Warn,
-                format!(
-                    "the detached guard did not start ({e}): if this console dies now, nothing undoes the change; stay with it until it is confirmed or rolled back"
-                ),
-            )
-            .await;
-            None
-        }
-    };
-    // Announced only once the detached guard is watching: a console that
-    // dies after `deadline_armed` is always rolled back by it.
     let armed = ctx
         .sink
         .emit(Event::DeadlineArmed {
@@ -421,15 +436,16 @@ async fn after_failed_action<D, A, L>(
     step: &str,
     a: &ActionStep,
     az: &A,
-    new_state: &PeeringState,
-    safe_state: &PeeringState,
     error: &ArmError,
+    watch: &mut Option<Box<dyn Watch>>,
 ) -> GuardOutcome
 where
     D: DeviceSession,
     A: AzureApi,
     L: Tracer,
 {
+    let new_state = PeeringState::from(a.action.op.peering_state());
+    let safe_state = PeeringState::from(a.action.rollback.peering_state());
     let now = az.get_peering().await;
     let state = now.as_ref().ok().and_then(|r| r.value.state().cloned());
     let settled = now.as_ref().ok().is_some_and(|r| {
@@ -438,7 +454,7 @@ where
             .is_some_and(|p| p.is_terminal())
     });
     match state {
-        Some(s) if settled && s == *safe_state && s != *new_state => {
+        Some(s) if settled && s == safe_state && s != new_state => {
             ctx.note(
                 Some(step),
                 NoteLevel::Warn,
@@ -447,6 +463,11 @@ where
                 ),
             )
             .await;
+            if let Some(w) = watch.as_mut()
+                && let Err(e) = w.resolved().await
+            {
+                tracing::warn!(error = %e, "could not release the detached guard");
+            }
             GuardOutcome::NotApplied {
                 detail: error.to_string(),
             }
@@ -463,14 +484,13 @@ where
                 format!("the change failed ({error}) and {seen}: rolling back to be sure"),
             )
             .await;
-            let mut none = None;
             roll_back(
                 ctx,
                 step,
                 a.action.rollback,
                 az,
                 RollbackReason::VerificationFailed,
-                &mut none,
+                watch,
             )
             .await
         }

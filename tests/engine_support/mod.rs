@@ -17,6 +17,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use cutover::engine::detached::{NoWatchdog, Watch, WatchRequest, Watchdog};
 use cutover::engine::event::{Event, Mode};
 use cutover::engine::guard::{RollbackPolicy, VERIFIED_NOTE};
 use cutover::engine::sink::EventLog;
@@ -484,12 +485,72 @@ impl Run {
     }
 }
 
+/// A detached guard that only writes down what the engine tells it, in
+/// the network's shared order: `guard:arm <step>`, `guard:applied`,
+/// `guard:confirm`, `guard:rolling_back`, `guard:resolved`.
+#[derive(Debug, Clone)]
+pub struct RecordingWatchdog {
+    pub net: Net,
+}
+
+struct RecordingWatch {
+    net: Net,
+}
+
+impl RecordingWatch {
+    fn say(&self, what: &str) {
+        self.net.with(|n| n.order.push(format!("guard:{what}")));
+    }
+}
+
+impl Watchdog for RecordingWatchdog {
+    fn arm(&self, req: WatchRequest) -> BoxFuture<'_, Result<Option<Box<dyn Watch>>, String>> {
+        Box::pin(async move {
+            self.net
+                .with(|n| n.order.push(format!("guard:arm {}", req.step)));
+            Ok(Some(Box::new(RecordingWatch {
+                net: self.net.clone(),
+            }) as Box<dyn Watch>))
+        })
+    }
+}
+
+impl Watch for RecordingWatch {
+    fn applied(&mut self) -> BoxFuture<'_, Result<(), String>> {
+        self.say("applied");
+        Box::pin(async { Ok(()) })
+    }
+    fn confirm(&mut self) -> BoxFuture<'_, Result<bool, String>> {
+        self.say("confirm");
+        Box::pin(async { Ok(true) })
+    }
+    fn rolling_back(&mut self) -> BoxFuture<'_, Result<(), String>> {
+        self.say("rolling_back");
+        Box::pin(async { Ok(()) })
+    }
+    fn resolved(&mut self) -> BoxFuture<'_, Result<(), String>> {
+        self.say("resolved");
+        Box::pin(async { Ok(()) })
+    }
+}
+
 /// Runs `rb` against the simulated network with a scripted operator.
 pub async fn run_session(
     rb: Runbook,
     net: Net,
     config: SessionConfig,
+    operator: impl FnMut(&Event) -> Reply + Send + 'static,
+) -> Run {
+    run_session_guarded(rb, net, config, operator, Arc::new(NoWatchdog)).await
+}
+
+/// [`run_session`] with a detached guard.
+pub async fn run_session_guarded(
+    rb: Runbook,
+    net: Net,
+    config: SessionConfig,
     mut operator: impl FnMut(&Event) -> Reply + Send + 'static,
+    watchdog: Arc<dyn Watchdog>,
 ) -> Run {
     let events = Arc::new(Mutex::new(Vec::new()));
     let log = OrderedLog {
@@ -499,7 +560,8 @@ pub async fn run_session(
     let (shown_tx, mut shown_rx) = mpsc::unbounded_channel();
     let sink = EventSink::new(Some(Arc::new(log)), vec![shown_tx]);
     let (cmd_tx, cmd_rx) = mpsc::channel::<Command>(64);
-    let engine = Engine::new(Arc::new(rb), Arc::new(world(&net)), sink, config);
+    let engine =
+        Engine::new(Arc::new(rb), Arc::new(world(&net)), sink, config).with_watchdog(watchdog);
     let session = tokio::spawn(engine.run(cmd_rx));
     let console = tokio::spawn(async move {
         let mut shown = Vec::new();
