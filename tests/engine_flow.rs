@@ -516,17 +516,10 @@ async fn the_change_is_journaled_before_it_goes_out() {
     let net = Net::new();
     let operator = operator_then(|ev| after_disable(ev).then_some(Reply::Hangup));
     let run = run_session(failover_runbook(), net, config(), operator).await;
-    let order = run.net.order();
-    let pos = |s: &str| {
-        order
-            .iter()
-            .position(|o| o == s)
-            .unwrap_or_else(|| panic!("{s} in {order:?}"))
-    };
-    assert!(pos("journal:action_started") < pos("azure:PUT Disabled"));
-    assert!(pos("azure:PUT Disabled") < pos("journal:action_done"));
-    assert!(pos("journal:rollback_started") < pos("azure:PUT Enabled"));
-    assert!(pos("azure:PUT Enabled") < pos("journal:rollback_done"));
+    assert!(run.at("journal:action_started") < run.at("azure:PUT Disabled"));
+    assert!(run.at("azure:PUT Disabled") < run.at("journal:action_done"));
+    assert!(run.at("journal:rollback_started") < run.at("azure:PUT Enabled"));
+    assert!(run.at("azure:PUT Enabled") < run.at("journal:rollback_done"));
 }
 
 #[tokio::test(start_paused = true)]
@@ -592,18 +585,11 @@ async fn the_guard_is_armed_before_the_change_goes_out() {
     )
     .await;
     assert_eq!(run.outcome.exit_code, 0, "{}", run.outcome.outcome);
-    let order = run.net.order();
-    let pos = |s: &str| {
-        order
-            .iter()
-            .position(|o| o == s)
-            .unwrap_or_else(|| panic!("{s} in {order:?}"))
-    };
-    assert!(pos("journal:action_started") < pos("guard:arm disable-private-peering"));
-    assert!(pos("guard:arm disable-private-peering") < pos("azure:PUT Disabled"));
-    assert!(pos("azure:PUT Disabled") < pos("guard:applied"));
-    assert!(pos("guard:applied") < pos("journal:deadline_armed"));
-    assert!(pos("guard:arm enable-private-peering") < pos("azure:PUT Enabled"));
+    assert!(run.at("journal:action_started") < run.at("guard:arm disable-private-peering"));
+    assert!(run.at("guard:arm disable-private-peering") < run.at("azure:PUT Disabled"));
+    assert!(run.at("azure:PUT Disabled") < run.at("guard:applied"));
+    assert!(run.at("guard:applied") < run.at("journal:deadline_armed"));
+    assert!(run.at("guard:arm enable-private-peering") < run.at("azure:PUT Enabled"));
 }
 
 /// A change that failed without changing anything releases its guard

@@ -470,6 +470,16 @@ impl Run {
         self.events.iter().map(Event::kind).collect()
     }
 
+    /// Where `what` first stands in the network's shared order (panics
+    /// with the whole order when it is missing).
+    pub fn at(&self, what: &str) -> usize {
+        let order = self.net.order();
+        order
+            .iter()
+            .position(|o| o == what)
+            .unwrap_or_else(|| panic!("{what} in {order:?}"))
+    }
+
     pub fn count(&self, kind: &str) -> usize {
         self.events.iter().filter(|e| e.kind() == kind).count()
     }
