@@ -6,9 +6,9 @@ use std::hint::black_box;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use cutover::engine::Event;
-use cutover::engine::event::{Mode, NoteLevel, StepInfo, Verdict};
-use cutover::journal::{JournalReader, JournalWriter, Redactor, ZERO_HASH, line, verify};
+use cutover_core::session::Event;
+use cutover_core::session::event::{Mode, NoteLevel, StepInfo, Verdict};
+use cutover_journal::{JournalReader, JournalWriter, Redactor, ZERO_HASH, line, verify};
 use divan::Bencher;
 use divan::counter::{BytesCount, ItemsCount};
 

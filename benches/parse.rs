@@ -5,7 +5,7 @@
 use std::fmt::Write as _;
 use std::hint::black_box;
 
-use cutover::parse::junos_route;
+use cutover_core::parse::junos_route;
 use divan::Bencher;
 use divan::counter::BytesCount;
 

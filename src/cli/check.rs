@@ -4,7 +4,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use super::exit;
-use crate::runbook::Runbook;
+use cutover_core::runbook::Runbook;
 
 pub fn run(path: &Path) -> ExitCode {
     match Runbook::load(path) {

@@ -13,12 +13,12 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use super::exit;
-use crate::engine::detached::{GuardParams, watch_over};
-use crate::engine::guard::RollbackPolicy;
-use crate::inventory::Inventory;
-use crate::journal::Redactor;
-use crate::probe::arm::ArmClient;
-use crate::runbook::ActionOp;
+use cutover_engine::detached::{GuardParams, watch_over};
+use cutover_engine::guard::RollbackPolicy;
+use cutover_core::inventory::Inventory;
+use cutover_journal::Redactor;
+use cutover_clients::arm::ArmClient;
+use cutover_core::runbook::ActionOp;
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct GuardArgs {

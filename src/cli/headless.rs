@@ -18,16 +18,16 @@ use std::io::{BufRead, Write};
 use time::OffsetDateTime;
 use tokio::sync::mpsc::{self, UnboundedReceiver};
 
-use crate::engine::event::{Event, GateDecision, NoteLevel};
-use crate::engine::guard::VERIFIED_NOTE;
-use crate::engine::{Command, Engine, SessionOutcome};
-use crate::probe::trace::Tracer;
-use crate::probe::{AzureApi, DeviceSession, ManualCommands};
+use cutover_core::session::event::{Event, GateDecision, NoteLevel};
+use cutover_engine::guard::VERIFIED_NOTE;
+use cutover_engine::{Command, Engine, SessionOutcome};
+use cutover_engine::port::trace::Tracer;
+use cutover_engine::port::{AzureApi, DeviceSession, ManualCommands};
 
 /// One line for one event: `TS KIND STEP TEXT` (the text may continue on
 /// indented lines for multi-line notes).
 pub fn format_line(ts: OffsetDateTime, event: &Event) -> String {
-    let ts = crate::journal::line::format_ts(ts);
+    let ts = cutover_journal::line::format_ts(ts);
     let (step, text) = describe(event);
     let step = if step.is_empty() { "-" } else { step };
     let text = text.replace('\n', "\n    ");
@@ -292,14 +292,14 @@ where
                     }
                 }
                 break r.unwrap_or_else(|e| SessionOutcome {
-                    exit_code: crate::cli::exit::OPERATOR_MUST_ACT,
+                    status: cutover_core::session::Outcome::OperatorMustAct,
                     outcome: format!("the engine failed ({e}): the state of the peering is unknown"),
                     steps: Vec::new(),
                 });
             }
         }
     };
-    if outcome.exit_code == crate::cli::exit::OPERATOR_MUST_ACT
+    if outcome.exit_code() == crate::cli::exit::OPERATOR_MUST_ACT
         && let Some(m) = last_manual
     {
         let _ = writeln!(
@@ -441,8 +441,8 @@ fn answer(line: &str, asking: &mut Asking, out: &mut (dyn Write + Send)) -> Opti
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::event::{RollbackReason, Verdict};
-    use crate::probe::{ArmAttempt, RequestIds};
+    use cutover_core::session::event::{RollbackReason, Verdict};
+    use cutover_engine::port::{ArmAttempt, RequestIds};
 
     fn ts() -> OffsetDateTime {
         OffsetDateTime::from_unix_timestamp_nanos(1_764_095_400_123_456_789).expect("ts")

@@ -7,10 +7,10 @@ use std::process::ExitCode;
 use clap::{Args, Subcommand};
 
 use super::exit;
-use crate::lab::Topology;
-use crate::lab::scenario::{self, LoadError};
-use crate::lab::serve::{self, LabHandle, LabOptions, PASSWORD_ENV, TOKEN_ENV};
-use crate::lab::ssh_server::Password;
+use cutover_lab::Topology;
+use cutover_lab::scenario::{self, LoadError};
+use cutover_lab::serve::{self, LabHandle, LabOptions, PASSWORD_ENV, TOKEN_ENV};
+use cutover_lab::ssh_server::Password;
 
 #[derive(Debug, Subcommand)]
 pub enum LabCommand {
@@ -75,7 +75,7 @@ pub fn scenarios() -> ExitCode {
     ExitCode::from(exit::OK)
 }
 
-pub(crate) fn load_scenario(name: &str) -> Result<crate::lab::Scenario, LoadError> {
+pub(crate) fn load_scenario(name: &str) -> Result<cutover_lab::Scenario, LoadError> {
     let topo = Topology::article();
     let is_file = name.ends_with(".toml") || name.contains(std::path::MAIN_SEPARATOR);
     if is_file {

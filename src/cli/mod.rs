@@ -7,25 +7,29 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use crate::parse;
+use cutover_core::parse;
 
 mod check;
 pub mod guard;
 pub mod headless;
 pub mod lab;
 pub mod replay;
+mod replay_headless;
 pub mod report;
 pub mod session;
 pub mod validate;
 pub mod verify;
 
 /// Exit statuses of CONTRACT.md.
+/// Commands that are not sessions (verify, check, parse) use the same
+/// statuses; they are named once, by [`Outcome`].
 pub mod exit {
-    pub const OK: u8 = 0;
-    pub const CHECK_FAILED: u8 = 1;
-    pub const BAD_INPUT: u8 = 2;
-    pub const ROLLED_BACK: u8 = 3;
-    pub const OPERATOR_MUST_ACT: u8 = 4;
+    use cutover_core::session::Outcome;
+
+    pub const OK: u8 = Outcome::Completed.exit_code();
+    pub const CHECK_FAILED: u8 = Outcome::CheckFailed.exit_code();
+    pub const BAD_INPUT: u8 = Outcome::BadInput.exit_code();
+    pub const OPERATOR_MUST_ACT: u8 = Outcome::OperatorMustAct.exit_code();
 }
 
 #[derive(Debug, Parser)]

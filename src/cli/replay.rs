@@ -1,14 +1,14 @@
 //! `cutover replay JOURNAL [--speed N] [--headless] [--asciicast OUT]`:
-//! a recorded session played back (see `crate::replay`).
+//! a recorded session played back (see `cutover_tui::replay`).
 
 use std::io::{BufWriter, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use super::{bad, exit};
-use crate::replay::asciicast::{self, CastOptions};
-use crate::replay::{Recording, console, headless};
-use crate::ui::Theme;
+use cutover_tui::replay::asciicast::{self, CastOptions};
+use cutover_tui::replay::{Recording, console};
+use cutover_tui::Theme;
 
 const AFTER_HELP: &str = "\
 In the console: Space pause/play, \u{2192}/\u{2190} one record forward/back, \
@@ -96,7 +96,7 @@ pub fn run(args: &ReplayArgs) -> ExitCode {
     }
     if args.headless {
         let mut stdout = std::io::stdout().lock();
-        if let Err(e) = headless::write(&rec, &mut stdout, args.speed)
+        if let Err(e) = super::replay_headless::write(&rec, &mut stdout, args.speed)
             && e.kind() != std::io::ErrorKind::BrokenPipe
         {
             return bad(format!("cannot write: {e}"));

@@ -7,10 +7,10 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use super::exit;
-use crate::inventory::Inventory;
-use crate::journal::Redactor;
-use crate::replay::Recording;
-use crate::report::{self, Format};
+use cutover_core::inventory::Inventory;
+use cutover_journal::Redactor;
+use cutover_journal::recording::Recording;
+use cutover_report::{self as report, Format};
 
 const AFTER_HELP: &str = "\
 The report is built from the journal alone: who, when, ticket, outcome, every \

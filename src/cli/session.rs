@@ -17,24 +17,24 @@ use tokio::sync::mpsc;
 
 use super::validate::{Prepared, prepare, real_world};
 use super::{bad, init_stderr_logging};
-use crate::engine::detached::{ChildWatchdog, NoWatchdog, Watchdog};
-use crate::engine::event::Mode;
-use crate::engine::state::SessionState;
-use crate::engine::{Engine, EventSink, SessionConfig, SessionOutcome, World};
-use crate::journal::{JournalWriter, Redactor, SharedJournal};
-use crate::lab::serve::{LabHandle, LabOptions};
-use crate::probe::arm::StaticToken;
-use crate::probe::ssh::SshOptions;
-use crate::probe::trace::Tracer;
-use crate::probe::{AzureApi, DeviceSession};
-use crate::ui::{self, App, Theme};
+use cutover_engine::detached::{ChildWatchdog, NoWatchdog, Watchdog};
+use cutover_core::session::event::Mode;
+use cutover_core::session::state::SessionState;
+use cutover_engine::{Engine, EventSink, SessionConfig, SessionOutcome, World};
+use cutover_journal::{JournalWriter, Redactor, SharedJournal};
+use cutover_lab::serve::{LabHandle, LabOptions};
+use cutover_clients::arm::StaticToken;
+use cutover_clients::ssh::SshOptions;
+use cutover_engine::port::trace::Tracer;
+use cutover_engine::port::{AzureApi, DeviceSession};
+use cutover_tui::{self as ui, App, Theme};
 
 /// The bundled failover runbook, so the binary stands alone.
 pub const FAILOVER_RUNBOOK: &str = include_str!("../../runbooks/er-vpn-failover.toml");
 const FAILOVER_NAME: &str = "runbooks/er-vpn-failover.toml (bundled)";
 
 fn parse_deadline(s: &str) -> Result<Duration, String> {
-    crate::runbook::Duration::parse(s)
+    cutover_core::runbook::Duration::parse(s)
         .map(|d| d.as_std())
         .map_err(|e| format!("{e} (for example 90s, 10m, 1h30m)"))
 }
@@ -151,7 +151,7 @@ pub fn drill(args: DrillArgs) -> ExitCode {
         // ARM client in memory and registered with the redactor.
         let token = uuid::Uuid::new_v4().simple().to_string();
         let name = scenario.name.clone();
-        let lab = match crate::lab::serve::start(LabOptions::new(
+        let lab = match cutover_lab::serve::start(LabOptions::new(
             scenario,
             dir.join("inventory.toml"),
             token.clone(),
@@ -344,7 +344,7 @@ impl Session {
                     Ok(o) => {
                         // Printed after the alternate screen is gone, so it
                         // stays in the operator's scrollback.
-                        println!("exit {}: {}", o.exit_code, o.outcome);
+                        println!("exit {}: {}", o.exit_code(), o.outcome);
                         eprintln!("journal: {}", journal_path.display());
                         o
                     }
@@ -352,7 +352,7 @@ impl Session {
                 }
             }
         };
-        ExitCode::from(outcome.exit_code)
+        ExitCode::from(outcome.exit_code())
     }
 }
 
@@ -363,7 +363,7 @@ impl Session {
 async fn console<D, A, L>(
     engine: Engine<D, A, L>,
     app: App,
-    events: mpsc::UnboundedReceiver<crate::engine::Event>,
+    events: mpsc::UnboundedReceiver<cutover_core::session::Event>,
 ) -> Result<SessionOutcome, String>
 where
     D: DeviceSession + 'static,

@@ -14,14 +14,14 @@ use sha2::{Digest, Sha256};
 use tokio::sync::mpsc;
 
 use super::exit;
-use crate::engine::event::{Mode, Verdict};
-use crate::engine::{
+use cutover_core::session::event::{Mode, Verdict};
+use cutover_engine::{
     Engine, EventSink, NoLocalTracer, SessionConfig, SessionOutcome, World, preflight,
 };
-use crate::inventory::Inventory;
-use crate::probe::arm::{ArmClient, ArmOptions, TokenSource};
-use crate::probe::ssh::{SshDevice, SshOptions};
-use crate::runbook::Runbook;
+use cutover_core::inventory::Inventory;
+use cutover_clients::arm::{ArmClient, ArmOptions, TokenSource};
+use cutover_clients::ssh::{SshDevice, SshOptions};
+use cutover_core::runbook::Runbook;
 
 /// The bundled read-only runbook, so the binary stands alone.
 pub const DEFAULT_RUNBOOK: &str = include_str!("../../runbooks/er-vpn-validate.toml");
@@ -88,7 +88,7 @@ pub fn real_world(
     let mut needs_azure = false;
     for step in &p.runbook.steps {
         for probe in step.probes() {
-            if probe.platform == crate::runbook::Platform::Azure {
+            if probe.platform == cutover_core::runbook::Platform::Azure {
                 needs_azure = true;
                 continue;
             }
@@ -177,9 +177,9 @@ pub fn refuse_changes(rb: &Runbook) -> Result<(), String> {
 /// check, its report is its record).
 pub async fn run_checks<D, A, L>(p: Prepared, world: World<D, A, L>) -> SessionOutcome
 where
-    D: crate::probe::DeviceSession + 'static,
-    A: crate::probe::AzureApi + 'static,
-    L: crate::probe::trace::Tracer + 'static,
+    D: cutover_engine::port::DeviceSession + 'static,
+    A: cutover_engine::port::AzureApi + 'static,
+    L: cutover_engine::port::trace::Tracer + 'static,
 {
     let mut config = SessionConfig::new(Mode::Validate);
     config.runbook_sha256 = p.runbook_sha256;
@@ -245,10 +245,10 @@ pub fn report(
             let _ = writeln!(err, "{what}: {}: {why}", s.step);
         }
     }
-    if outcome.exit_code != exit::OK && outcome.exit_code != exit::CHECK_FAILED {
+    if outcome.exit_code() != exit::OK && outcome.exit_code() != exit::CHECK_FAILED {
         let _ = writeln!(err, "{}", outcome.outcome);
     }
-    outcome.exit_code
+    outcome.exit_code()
 }
 
 #[cfg(test)]

@@ -12,7 +12,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use super::exit;
-use crate::journal::{self, Status, VerifyReport};
+use cutover_journal::{self as journal, Status, VerifyReport};
 
 /// What `cutover verify` prints and exits with.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,0 +1,558 @@
+//! One ARM request, retried while the answer is transient: the bearer
+//! token, `api-version`, a fresh `x-ms-client-request-id` per attempt,
+//! Azure's request ids captured, every exchange reported as an
+//! [`ArmAttempt`] and logged in a span.
+
+use std::fmt::Write as _;
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_LENGTH, HeaderMap, HeaderValue, IF_MATCH};
+use reqwest::{Method, Url};
+use serde_json::Value;
+use time::OffsetDateTime;
+use tracing::Instrument as _;
+use tracing::field::Empty;
+
+use super::credential::TokenSource;
+use super::retry::{Clock, Deadline, RetryPolicy, is_retryable, parse_retry_after};
+use cutover_core::model::azure::CloudError;
+use cutover_engine::port::{ArmAttempt, ArmError, RequestIds};
+
+/// Where every exchange is reported as it happens.
+pub(crate) type Sink<'a> = &'a (dyn Fn(&ArmAttempt) + Send + Sync);
+
+/// Given a 2xx answer, how long to wait before polling again (`None` when
+/// the answer is final). Decides `retry_after_ms` of the reported attempt.
+pub(crate) type NextPoll<'a> = &'a (dyn Fn(&Reply) -> Option<Duration> + Send + Sync);
+
+/// ARM bodies are small; a larger one is not ARM.
+const MAX_BODY: usize = 64 << 20;
+
+/// Query parameters shown in logs and the journal. Operation URLs carry
+/// signature parameters (`t`, `c`, `s`, `h`) that are nobody's business.
+const SHOWN_QUERY: &[&str] = &["api-version", "peer"];
+
+/// One HTTP answer.
+#[derive(Debug, Clone)]
+pub(crate) struct Reply {
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub body: String,
+    pub ids: RequestIds,
+}
+
+impl Reply {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+    }
+
+    pub fn retry_after(&self) -> Option<Duration> {
+        self.header("retry-after")
+            .and_then(|v| parse_retry_after(v, OffsetDateTime::now_utc()))
+    }
+}
+
+/// One request to send (and resend).
+#[derive(Debug, Clone)]
+pub(crate) struct Req<'a> {
+    pub method: Method,
+    pub url: Url,
+    pub body: Option<&'a Value>,
+    pub if_match: Option<&'a str>,
+}
+
+impl<'a> Req<'a> {
+    pub fn get(url: Url) -> Self {
+        Self {
+            method: Method::GET,
+            url,
+            body: None,
+            if_match: None,
+        }
+    }
+
+    pub fn post(url: Url) -> Self {
+        Self {
+            method: Method::POST,
+            ..Self::get(url)
+        }
+    }
+
+    pub fn put(url: Url, body: &'a Value, if_match: &'a str) -> Self {
+        Self {
+            method: Method::PUT,
+            url,
+            body: Some(body),
+            if_match: Some(if_match),
+        }
+    }
+}
+
+/// The HTTP side of the ARM client.
+#[derive(Debug)]
+pub(crate) struct Http {
+    pub client: reqwest::Client,
+    pub base: Url,
+    pub api_version: String,
+    pub scope: String,
+    pub tokens: Arc<dyn TokenSource>,
+    pub clock: Arc<dyn Clock>,
+    pub policy: RetryPolicy,
+}
+
+/// Why one attempt produced no HTTP answer.
+enum SendFailure {
+    /// Not worth retrying: the same request would fail the same way.
+    Fatal(ArmError),
+    /// The network: retried.
+    Network { code: &'static str, reason: String },
+}
+
+impl Http {
+    /// `{endpoint}/{segments...}?api-version=...&{query}`, every segment
+    /// percent-encoded.
+    pub fn resource_url(&self, segments: &[&str], query: &[(&str, &str)]) -> Url {
+        let mut url = self.base.clone();
+        if let Ok(mut path) = url.path_segments_mut() {
+            path.pop_if_empty().extend(segments);
+        }
+        {
+            let mut q = url.query_pairs_mut();
+            q.append_pair("api-version", &self.api_version);
+            for (k, v) in query {
+                q.append_pair(k, v);
+            }
+        }
+        url
+    }
+
+    /// A URL ARM handed us (`Azure-AsyncOperation`, `Location`,
+    /// `resourceLocation`). The bearer token goes only to the endpoint the
+    /// inventory names: a link to any other origin is refused, never
+    /// followed.
+    pub fn follow(&self, link: &str) -> Result<Url, ArmError> {
+        let mut url = self
+            .base
+            .join(link)
+            .map_err(|e| ArmError::Protocol(format!("ARM gave a link that is not a URL ({e})")))?;
+        if !same_origin(&url, &self.base) {
+            return Err(ArmError::Protocol(format!(
+                "ARM gave a link to {}, not to the endpoint {}: not sending the token there",
+                origin_text(&url),
+                origin_text(&self.base)
+            )));
+        }
+        if !url.query_pairs().any(|(k, _)| k == "api-version") {
+            url.query_pairs_mut()
+                .append_pair("api-version", &self.api_version);
+        }
+        Ok(url)
+    }
+
+    /// Sends `req` until ARM gives a non-transient answer or `deadline`
+    /// would pass. A 2xx answer is returned with the wait `next_poll`
+    /// chose for it; any other answer becomes a classified [`ArmError`].
+    pub async fn call(
+        &self,
+        req: &Req<'_>,
+        deadline: Deadline,
+        sink: Sink<'_>,
+        next_poll: NextPoll<'_>,
+    ) -> Result<(Reply, Option<Duration>), ArmError> {
+        let path = shown_path(&req.url);
+        let mut retries = 0u32;
+        let mut reauthenticated = false;
+        loop {
+            let client_request_id = uuid::Uuid::new_v4().to_string();
+            let span = tracing::info_span!(
+                "arm_request",
+                method = %req.method,
+                path = %path,
+                client_request_id = %client_request_id,
+                status = Empty,
+                request_id = Empty,
+                correlation_id = Empty,
+            );
+            let sent = self
+                .send_once(req, &client_request_id)
+                .instrument(span.clone())
+                .await;
+            let mut attempt = ArmAttempt {
+                method: req.method.to_string(),
+                path: path.clone(),
+                status: 0,
+                error_code: None,
+                retry_after_ms: None,
+                ids: RequestIds {
+                    client_request_id: Some(client_request_id),
+                    ..RequestIds::default()
+                },
+            };
+            let reply = match sent {
+                Err(SendFailure::Fatal(e)) => return Err(e),
+                Err(SendFailure::Network { code, reason }) => {
+                    attempt.error_code = Some(code.to_owned());
+                    let wait = self.policy.backoff(retries);
+                    let last = ArmError::Transport(reason);
+                    self.wait_or_give_up(&mut attempt, wait, deadline, sink, &span, &last)
+                        .await?;
+                    retries = retries.saturating_add(1);
+                    continue;
+                }
+                Ok(reply) => reply,
+            };
+            span.record("status", reply.status);
+            if let Some(id) = &reply.ids.request_id {
+                span.record("request_id", id.as_str());
+            }
+            if let Some(id) = &reply.ids.correlation_id {
+                span.record("correlation_id", id.as_str());
+            }
+            attempt.status = reply.status;
+            attempt.ids = reply.ids.clone();
+
+            if (200..300).contains(&reply.status) {
+                let wait = next_poll(&reply);
+                attempt.retry_after_ms = wait.map(millis);
+                span.in_scope(|| tracing::debug!(status = reply.status, "ARM answered"));
+                sink(&attempt);
+                return Ok((reply, wait));
+            }
+
+            let cloud = serde_json::from_str::<CloudError>(&reply.body).ok();
+            attempt.error_code = cloud.as_ref().and_then(|c| c.code()).map(str::to_owned);
+            let error = classify(reply.status, cloud.as_ref(), &reply.body, &reply.ids);
+
+            if reply.status == 401 && !reauthenticated {
+                // A cached token can be revoked or expire early (clock
+                // skew): fetch a new one once before calling it a failure.
+                reauthenticated = true;
+                self.tokens.invalidate();
+                attempt.retry_after_ms = Some(0);
+                span.in_scope(|| tracing::warn!(%error, "token refused; fetching a new one"));
+                sink(&attempt);
+                continue;
+            }
+            if is_retryable(reply.status, cloud.as_ref()) {
+                let wait = reply
+                    .retry_after()
+                    .map(|d| self.policy.honour(d))
+                    .unwrap_or_else(|| self.policy.backoff(retries));
+                self.wait_or_give_up(&mut attempt, wait, deadline, sink, &span, &error)
+                    .await?;
+                retries = retries.saturating_add(1);
+                continue;
+            }
+            span.in_scope(|| tracing::warn!(%error, "ARM refused the request"));
+            sink(&attempt);
+            return Err(error);
+        }
+    }
+
+    /// Reports `attempt` and sleeps `wait`, or, when the wait would pass
+    /// the deadline, reports it as the last one and fails.
+    async fn wait_or_give_up(
+        &self,
+        attempt: &mut ArmAttempt,
+        wait: Duration,
+        deadline: Deadline,
+        sink: Sink<'_>,
+        span: &tracing::Span,
+        last: &ArmError,
+    ) -> Result<(), ArmError> {
+        let wait = wait.max(self.policy.min_wait);
+        if !deadline.allows(self.clock.as_ref(), wait) {
+            sink(attempt);
+            span.in_scope(|| tracing::warn!(%last, "ARM budget spent; giving up"));
+            return Err(ArmError::Timeout(format!(
+                "{} {} still failing when its {} s budget ran out; last answer: {last}",
+                attempt.method,
+                attempt.path,
+                deadline.budget.as_secs()
+            )));
+        }
+        attempt.retry_after_ms = Some(millis(wait));
+        span.in_scope(|| {
+            tracing::warn!(
+                status = attempt.status,
+                code = attempt.error_code.as_deref().unwrap_or(""),
+                wait_ms = millis(wait),
+                "transient ARM answer; retrying"
+            )
+        });
+        sink(attempt);
+        self.clock.sleep(wait).await;
+        Ok(())
+    }
+
+    async fn send_once(
+        &self,
+        req: &Req<'_>,
+        client_request_id: &str,
+    ) -> Result<Reply, SendFailure> {
+        let token = self
+            .tokens
+            .token(&self.scope)
+            .await
+            .map_err(SendFailure::Fatal)?;
+        let mut auth =
+            HeaderValue::from_str(&format!("Bearer {}", token.secret())).map_err(|_| {
+                SendFailure::Fatal(ArmError::Auth(
+                    "the token holds characters an HTTP header cannot carry".into(),
+                ))
+            })?;
+        // Sensitive: HPACK never indexes it and `Debug` of the header map
+        // prints `Sensitive` instead of the value.
+        auth.set_sensitive(true);
+        let mut rb = self
+            .client
+            .request(req.method.clone(), req.url.clone())
+            .header(AUTHORIZATION, auth)
+            .header(ACCEPT, "application/json")
+            .header("x-ms-client-request-id", client_request_id);
+        if let Some(etag) = req.if_match {
+            let v = HeaderValue::from_str(etag).map_err(|_| {
+                SendFailure::Fatal(ArmError::Protocol(
+                    "the etag holds characters an HTTP header cannot carry".into(),
+                ))
+            })?;
+            rb = rb.header(IF_MATCH, v);
+        }
+        rb = match req.body {
+            Some(body) => rb.json(body),
+            // ARM answers 411 to a bodiless POST without Content-Length.
+            None if req.method != Method::GET => rb.header(CONTENT_LENGTH, "0").body(Vec::new()),
+            None => rb,
+        };
+        let mut resp = rb.send().await.map_err(network)?;
+        let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
+        let mut bytes = Vec::new();
+        while let Some(chunk) = resp.chunk().await.map_err(network)? {
+            if bytes.len() + chunk.len() > MAX_BODY {
+                return Err(SendFailure::Fatal(ArmError::Protocol(format!(
+                    "answer body larger than {} MiB",
+                    MAX_BODY >> 20
+                ))));
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        let body = String::from_utf8_lossy(&bytes).into_owned();
+        let header = |name: &str| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        let ids = RequestIds {
+            client_request_id: Some(client_request_id.to_owned()),
+            request_id: header("x-ms-request-id"),
+            correlation_id: header("x-ms-correlation-request-id"),
+        };
+        Ok(Reply {
+            status,
+            headers,
+            body,
+            ids,
+        })
+    }
+}
+
+fn network(e: reqwest::Error) -> SendFailure {
+    let code = if e.is_connect() {
+        "ConnectionFailed"
+    } else if e.is_timeout() {
+        "Timeout"
+    } else {
+        "TransportError"
+    };
+    SendFailure::Network {
+        code,
+        reason: describe(e),
+    }
+}
+
+/// The error and its causes, without the URL (its query may carry
+/// operation signatures).
+fn describe(e: reqwest::Error) -> String {
+    let e = e.without_url();
+    let mut text = e.to_string();
+    let mut source = std::error::Error::source(&e);
+    while let Some(s) = source {
+        let _ = write!(text, ": {s}");
+        source = s.source();
+    }
+    text
+}
+
+fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+/// Path and the query parameters worth showing; others keep their name
+/// with the value replaced.
+pub(crate) fn shown_path(url: &Url) -> String {
+    let mut out = url.path().to_owned();
+    let mut first = true;
+    for (k, v) in url.query_pairs() {
+        out.push(if first { '?' } else { '&' });
+        first = false;
+        let v = if SHOWN_QUERY.contains(&k.as_ref()) {
+            v
+        } else {
+            "REDACTED".into()
+        };
+        let _ = write!(out, "{k}={v}");
+    }
+    out
+}
+
+fn same_origin(a: &Url, b: &Url) -> bool {
+    a.scheme() == b.scheme()
+        && a.host_str().map(str::to_ascii_lowercase) == b.host_str().map(str::to_ascii_lowercase)
+        && a.port_or_known_default() == b.port_or_known_default()
+}
+
+fn origin_text(u: &Url) -> String {
+    match (u.host_str(), u.port()) {
+        (Some(h), Some(p)) => format!("{}://{h}:{p}", u.scheme()),
+        (Some(h), None) => format!("{}://{h}", u.scheme()),
+        _ => u.scheme().to_owned(),
+    }
+}
+
+/// An error answer as an [`ArmError`]: the class by HTTP status, the text
+/// from the CloudError (or the start of a body that is not one) and the
+/// ids a support case needs.
+pub(crate) fn classify(
+    status: u16,
+    cloud: Option<&CloudError>,
+    body: &str,
+    ids: &RequestIds,
+) -> ArmError {
+    let described = cloud.filter(|c| c.code().is_some() || c.message().is_some());
+    let mut message = match described {
+        Some(c) => c.to_string(),
+        None if body.trim().is_empty() => format!("HTTP {status} with an empty body"),
+        None => format!("HTTP {status}: {}", snippet(body)),
+    };
+    let mut extra = Vec::new();
+    if let Some(id) = &ids.correlation_id {
+        extra.push(format!("correlation id {id}"));
+    }
+    if let Some(id) = &ids.request_id {
+        extra.push(format!("request id {id}"));
+    }
+    if !extra.is_empty() {
+        let _ = write!(message, " [{}]", extra.join(", "));
+    }
+    match status {
+        401 | 403 => ArmError::Auth(message),
+        404 => ArmError::NotFound(message),
+        412 => ArmError::PreconditionFailed(message),
+        409 => ArmError::Conflict(message),
+        429 => ArmError::Throttled(message),
+        400 => ArmError::Refused(message),
+        _ => ArmError::Api {
+            status,
+            code: described
+                .and_then(CloudError::code)
+                .unwrap_or_default()
+                .to_owned(),
+            message,
+        },
+    }
+}
+
+/// At most 300 characters of a body, on one line.
+fn snippet(body: &str) -> String {
+    let one_line: String = body
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .chars()
+        .take(300)
+        .collect();
+    one_line
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ids() -> RequestIds {
+        RequestIds {
+            client_request_id: Some("c".into()),
+            request_id: Some("r-1".into()),
+            correlation_id: Some("k-1".into()),
+        }
+    }
+
+    #[test]
+    fn classes_by_status_with_code_message_and_ids() {
+        let c = CloudError::new("PreconditionFailed", "etag mismatch");
+        let e = classify(412, Some(&c), "", &ids());
+        assert_eq!(
+            e,
+            ArmError::PreconditionFailed(
+                "PreconditionFailed: etag mismatch [correlation id k-1, request id r-1]".into()
+            )
+        );
+        let cases = [
+            (401, "Auth"),
+            (403, "Auth"),
+            (404, "NotFound"),
+            (409, "Conflict"),
+            (429, "Throttled"),
+            (400, "Refused"),
+        ];
+        for (status, class) in cases {
+            let e = classify(status, Some(&c), "", &RequestIds::default());
+            assert!(format!("{e:?}").starts_with(class), "{status}: {e:?}");
+        }
+        let e = classify(503, None, "<html>\n  busy  </html>", &RequestIds::default());
+        assert_eq!(
+            e,
+            ArmError::Api {
+                status: 503,
+                code: String::new(),
+                message: "HTTP 503: <html> busy </html>".into()
+            }
+        );
+        let e = classify(
+            500,
+            Some(&CloudError::default()),
+            " ",
+            &RequestIds::default(),
+        );
+        assert!(e.to_string().contains("HTTP 500 with an empty body"), "{e}");
+    }
+
+    #[test]
+    fn shown_path_hides_signature_parameters() {
+        let u = Url::parse(
+            "https://management.azure.com/subscriptions/s/operations/o?api-version=2024-05-01&t=1&s=sig%2Bx",
+        )
+        .expect("url");
+        assert_eq!(
+            shown_path(&u),
+            "/subscriptions/s/operations/o?api-version=2024-05-01&t=REDACTED&s=REDACTED"
+        );
+    }
+
+    #[test]
+    fn origins_compare_scheme_host_and_port() {
+        let a = Url::parse("https://Management.azure.com/x").expect("url");
+        let b = Url::parse("https://management.azure.com:443/y").expect("url");
+        let c = Url::parse("http://management.azure.com/y").expect("url");
+        let d = Url::parse("https://management.azure.com.evil.example/y").expect("url");
+        assert!(same_origin(&a, &b));
+        assert!(!same_origin(&a, &c));
+        assert!(!same_origin(&a, &d));
+    }
+}

@@ -1,0 +1,151 @@
+//! I/O that reads or changes the world, behind small async traits so the
+//! engine runs the same code against real devices, the lab, and test
+//! doubles. Implementations: `ssh` (russh client), `arm` (reqwest +
+//! azure_identity), `trace` (traceroute over SSH or locally).
+
+pub mod trace;
+
+pub use cutover_core::azure_call::{ArmAttempt, ManualCommands, RequestIds};
+
+use std::future::Future;
+use std::net::IpAddr;
+use std::time::Duration;
+
+use cutover_core::model::azure::{
+    BgpPeerStatusListResult, ExpressRouteCircuit, ExpressRouteCircuitPeering,
+    GatewayRouteListResult, PeeringState, VirtualNetworkGatewayConnection,
+};
+
+/// What a device printed for one command.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommandOutput {
+    pub stdout: String,
+    pub stderr: String,
+    /// The remote exit status, when the server sent one.
+    pub exit_status: Option<u32>,
+    pub elapsed: Duration,
+}
+
+/// Why a device command did not produce output.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DeviceError {
+    #[error("{device}: cannot connect to {addr}: {reason}")]
+    Connect {
+        device: String,
+        addr: String,
+        reason: String,
+    },
+    #[error("{device}: host key refused: {reason}")]
+    HostKey { device: String, reason: String },
+    #[error("{device}: authentication failed ({tried})")]
+    Auth { device: String, tried: String },
+    #[error("{device}: `{command}` timed out after {secs} s")]
+    Timeout {
+        device: String,
+        command: String,
+        secs: u64,
+    },
+    #[error("{device}: connection lost: {reason}")]
+    Disconnected { device: String, reason: String },
+    #[error("{device}: {reason}")]
+    Other { device: String, reason: String },
+}
+
+/// One device reachable by command line (an SSH session in production and
+/// in drills).
+pub trait DeviceSession: Send + Sync {
+    /// The inventory role (`ce1`, `fw`, ...).
+    fn role(&self) -> &str;
+    /// Runs one command and returns what it printed. Implementations
+    /// reconnect when the session dropped.
+    fn run(&self, command: &str)
+    -> impl Future<Output = Result<CommandOutput, DeviceError>> + Send;
+}
+
+
+
+/// A read from ARM: the typed value and the raw body (the evidence kept in
+/// the journal).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ArmRead<T> {
+    pub value: T,
+    pub raw: String,
+    pub ids: RequestIds,
+}
+
+/// The outcome of a peering state change that settled.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PeeringChange {
+    pub before: ExpressRouteCircuitPeering,
+    pub after: ExpressRouteCircuitPeering,
+    pub attempts: Vec<ArmAttempt>,
+}
+
+/// Classified ARM failures; the class decides retry and what the operator
+/// is told.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ArmError {
+    #[error("authentication: {0}")]
+    Auth(String),
+    #[error("not found: {0}")]
+    NotFound(String),
+    #[error("refused: {0}")]
+    Refused(String),
+    #[error("precondition failed (the peering changed since it was read): {0}")]
+    PreconditionFailed(String),
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error("throttled: {0}")]
+    Throttled(String),
+    #[error("Azure error {status} {code}: {message}")]
+    Api {
+        status: u16,
+        code: String,
+        message: String,
+    },
+    #[error("operation failed: {0}")]
+    OperationFailed(String),
+    #[error("timed out: {0}")]
+    Timeout(String),
+    #[error("transport: {0}")]
+    Transport(String),
+    #[error("unexpected answer: {0}")]
+    Protocol(String),
+}
+
+/// The Azure calls the procedure makes. The peering is always the one the
+/// inventory names, addressed by name.
+pub trait AzureApi: Send + Sync {
+    fn get_peering(
+        &self,
+    ) -> impl Future<Output = Result<ArmRead<ExpressRouteCircuitPeering>, ArmError>> + Send;
+    fn get_circuit(
+        &self,
+    ) -> impl Future<Output = Result<ArmRead<ExpressRouteCircuit>, ArmError>> + Send;
+    /// GET, refuse unless it is an AzurePrivatePeering, PUT the full object
+    /// with only `state` changed under `If-Match`, poll to a terminal state,
+    /// GET until `state` and `provisioningState` settle. `on_attempt` sees
+    /// every HTTP exchange as it happens.
+    fn set_peering_state(
+        &self,
+        state: PeeringState,
+        on_attempt: &(dyn Fn(&ArmAttempt) + Send + Sync),
+    ) -> impl Future<Output = Result<PeeringChange, ArmError>> + Send;
+    fn learned_routes(
+        &self,
+    ) -> impl Future<Output = Result<ArmRead<GatewayRouteListResult>, ArmError>> + Send;
+    fn advertised_routes(
+        &self,
+        peer: IpAddr,
+    ) -> impl Future<Output = Result<ArmRead<GatewayRouteListResult>, ArmError>> + Send;
+    fn bgp_peer_status(
+        &self,
+    ) -> impl Future<Output = Result<ArmRead<BgpPeerStatusListResult>, ArmError>> + Send;
+    fn get_connection(
+        &self,
+    ) -> impl Future<Output = Result<ArmRead<VirtualNetworkGatewayConnection>, ArmError>> + Send;
+    /// The az CLI and PowerShell commands that make the same change by hand
+    /// (shown to the operator as the manual fallback).
+    fn manual_commands(&self, state: PeeringState) -> ManualCommands;
+}
+

@@ -1,0 +1,214 @@
+//! Where events go: the journal first (durable before anything else sees
+//! the event, and before the change it announces goes out), then the
+//! console's channel or the headless printer.
+//!
+//! Listeners receive the event *as recorded*: the journal redacts at the
+//! source, and the console must never show what the journal refused to
+//! keep.
+
+use std::fmt;
+use std::sync::{Arc, Mutex};
+
+use futures::future::BoxFuture;
+use tokio::sync::mpsc::UnboundedSender;
+
+use cutover_core::session::event::Event;
+use cutover_journal::SharedJournal;
+
+/// A durable record of events.
+pub trait EventLog: Send + Sync {
+    /// Returns once `event` is durable, with the event as recorded (which
+    /// is what the console shows).
+    fn append(&self, event: Event) -> BoxFuture<'_, Result<Event, String>>;
+}
+
+impl EventLog for SharedJournal {
+    fn append(&self, event: Event) -> BoxFuture<'_, Result<Event, String>> {
+        Box::pin(async move {
+            let record = SharedJournal::append(self, event)
+                .await
+                .map_err(|e| e.to_string())?;
+            match record.event() {
+                Some(e) => Ok(e.clone()),
+                // Redaction left a record that no longer reads as its
+                // event: it is on disk, but showing the unredacted original
+                // would leak what was scrubbed.
+                None => Err(format!(
+                    "journal record {} ({}) no longer reads as an event after redaction",
+                    record.seq,
+                    record.kind()
+                )),
+            }
+        })
+    }
+}
+
+/// An in-memory log: for `cutover validate` runs that keep no journal
+/// file, and for tests that look at what was recorded and in which order.
+#[derive(Debug, Clone, Default)]
+pub struct MemoryLog {
+    events: Arc<Mutex<Vec<Event>>>,
+    fail_from: Arc<Mutex<Option<String>>>,
+}
+
+impl MemoryLog {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn events(&self) -> Vec<Event> {
+        match self.events.lock() {
+            Ok(v) => v.clone(),
+            Err(p) => p.into_inner().clone(),
+        }
+    }
+
+    /// Every later append fails with `why` (a full disk, for tests).
+    pub fn fail_from_now(&self, why: &str) {
+        if let Ok(mut f) = self.fail_from.lock() {
+            *f = Some(why.to_string());
+        }
+    }
+}
+
+impl EventLog for MemoryLog {
+    fn append(&self, event: Event) -> BoxFuture<'_, Result<Event, String>> {
+        Box::pin(async move {
+            if let Ok(f) = self.fail_from.lock()
+                && let Some(why) = f.as_ref()
+            {
+                return Err(why.clone());
+            }
+            match self.events.lock() {
+                Ok(mut v) => v.push(event.clone()),
+                Err(p) => p.into_inner().push(event.clone()),
+            }
+            Ok(event)
+        })
+    }
+}
+
+/// The journal could not record an event.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the journal cannot record events: {0}")]
+pub struct SinkError(pub String);
+
+struct Inner {
+    log: Option<Arc<dyn EventLog>>,
+    listeners: Vec<UnboundedSender<Event>>,
+    /// Serializes emits so listeners see the journal's order.
+    order: tokio::sync::Mutex<()>,
+    broken: Mutex<Option<String>>,
+}
+
+/// The one way events leave the engine. Cheap to clone.
+#[derive(Clone)]
+pub struct EventSink {
+    inner: Arc<Inner>,
+}
+
+impl fmt::Debug for EventSink {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EventSink")
+            .field("journal", &self.inner.log.is_some())
+            .field("listeners", &self.inner.listeners.len())
+            .finish()
+    }
+}
+
+impl EventSink {
+    /// `log`: `None` keeps no record (read-only validation without a
+    /// journal). `listeners` get every event after it is recorded.
+    pub fn new(log: Option<Arc<dyn EventLog>>, listeners: Vec<UnboundedSender<Event>>) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                log,
+                listeners,
+                order: tokio::sync::Mutex::new(()),
+                broken: Mutex::new(None),
+            }),
+        }
+    }
+
+    /// Records `event`, then hands it to the listeners. Returns `Err` when
+    /// the journal could not record it (the listeners still get it, so the
+    /// operator sees what happened, with a warning from the engine).
+    ///
+    /// The work runs in its own task: a caller that stops waiting (a
+    /// verification abandoned for a rollback) cannot leave an event in the
+    /// journal that the console never received.
+    pub async fn emit(&self, event: Event) -> Result<(), SinkError> {
+        let inner = Arc::clone(&self.inner);
+        match tokio::spawn(async move { emit_now(&inner, event).await }).await {
+            Ok(r) => r,
+            Err(e) => Err(SinkError(format!("the event task failed: {e}"))),
+        }
+    }
+
+    /// The first journal failure, if the journal has failed.
+    pub fn journal_error(&self) -> Option<String> {
+        match self.inner.broken.lock() {
+            Ok(b) => b.clone(),
+            Err(p) => p.into_inner().clone(),
+        }
+    }
+}
+
+async fn emit_now(inner: &Inner, event: Event) -> Result<(), SinkError> {
+    let _order = inner.order.lock().await;
+    let (shown, result) = match &inner.log {
+        None => (event, Ok(())),
+        Some(log) => match log.append(event.clone()).await {
+            Ok(recorded) => (recorded, Ok(())),
+            Err(why) => {
+                tracing::error!(error = %why, kind = event.kind(), "journal write failed");
+                if let Ok(mut b) = inner.broken.lock()
+                    && b.is_none()
+                {
+                    *b = Some(why.clone());
+                }
+                (event, Err(SinkError(why)))
+            }
+        },
+    };
+    for l in &inner.listeners {
+        // A listener that went away (the console closed) is the engine's
+        // business through the command channel, not an error here.
+        let _ = l.send(shown.clone());
+    }
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn the_journal_records_before_the_listener_sees_it() {
+        let log = MemoryLog::new();
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let sink = EventSink::new(Some(Arc::new(log.clone())), vec![tx]);
+        sink.emit(Event::StepStart { step: "a".into() })
+            .await
+            .expect("recorded");
+        let seen = rx.recv().await.expect("forwarded");
+        assert_eq!(log.events(), vec![seen]);
+        assert_eq!(sink.journal_error(), None);
+    }
+
+    #[tokio::test]
+    async fn a_failed_journal_is_reported_and_the_console_still_told() {
+        let log = MemoryLog::new();
+        log.fail_from_now("disk full");
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let sink = EventSink::new(Some(Arc::new(log.clone())), vec![tx]);
+        let err = sink
+            .emit(Event::StepStart { step: "a".into() })
+            .await
+            .expect_err("not recorded");
+        assert_eq!(err, SinkError("disk full".into()));
+        assert_eq!(sink.journal_error().as_deref(), Some("disk full"));
+        assert_eq!(rx.recv().await, Some(Event::StepStart { step: "a".into() }));
+        assert!(log.events().is_empty());
+    }
+}

@@ -1,0 +1,687 @@
+//! A whole lab on loopback: one SSH server per device and the ARM API, each
+//! on its own 127.0.0.1 port, all over one shared world; plus the files a
+//! client needs to reach them as it would reach production (an inventory,
+//! a known_hosts file with the lab's host keys, and a client key unless the
+//! operator brought an `authorized_keys` file). `cutover lab serve` runs one
+//! in the foreground; `cutover drill` starts one in-process and still talks
+//! to it only through these sockets.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::io::Write as _;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use russh::keys::ssh_key::LineEnding;
+use russh::keys::{HashAlg, PrivateKey};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+
+use super::arm_server::{ArmConfig, serve_arm_with};
+use super::ssh_server::{
+    AuthorizedKeys, AuthorizedKeysError, KeyGenError, LoginPolicy, Password, SshServerOptions,
+    generate_ed25519, serve_ssh,
+};
+use super::topology::Platform;
+use super::world::API_VERSION;
+use super::{Clock, DeviceId, RealClock, Scenario, SharedWorld, World};
+use cutover_core::inventory::{Inventory, InventoryError};
+
+/// The variable the lab's inventory names for the ARM token.
+pub const TOKEN_ENV: &str = "CUTOVER_ARM_TOKEN";
+/// The variable the lab's inventory names for the SSH password, when the
+/// lab accepts one.
+pub const PASSWORD_ENV: &str = "CUTOVER_LAB_PASSWORD";
+/// The user name the inventory logs in as (the servers accept any).
+pub const DEFAULT_USER: &str = "netops";
+
+/// How long a freshly started listener gets to answer the readiness probe.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long the servers get to stop before their tasks are aborted.
+const STOP_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// What to start.
+#[derive(Clone)]
+pub struct LabOptions {
+    pub scenario: Scenario,
+    /// Where the inventory goes. The lab's other files go beside it,
+    /// named after it: `NAME.known_hosts`, `NAME.id_ed25519[.pub]`.
+    pub inventory: PathBuf,
+    /// Keys allowed to log in; `None` generates a key pair beside the
+    /// inventory and allows only it.
+    pub authorized_keys: Option<PathBuf>,
+    /// Also accept this password (the inventory then names
+    /// [`PASSWORD_ENV`]).
+    pub password: Option<Password>,
+    /// The bearer token the ARM API requires.
+    pub token: String,
+    pub user: String,
+    /// `None`: ephemeral ports. `Some(p)`: ce1, ce2, fw and server on
+    /// p..p+3, the ARM API on p+4, for addresses that survive a restart.
+    pub base_port: Option<u16>,
+    pub clock: Arc<dyn Clock>,
+    pub ssh: SshServerOptions,
+    pub arm: ArmConfig,
+}
+
+impl LabOptions {
+    pub fn new(
+        scenario: Scenario,
+        inventory: impl Into<PathBuf>,
+        token: impl Into<String>,
+    ) -> Self {
+        LabOptions {
+            scenario,
+            inventory: inventory.into(),
+            authorized_keys: None,
+            password: None,
+            token: token.into(),
+            user: DEFAULT_USER.to_string(),
+            base_port: None,
+            clock: Arc::new(RealClock::new()),
+            ssh: SshServerOptions::default(),
+            arm: ArmConfig::default(),
+        }
+    }
+}
+
+impl fmt::Debug for LabOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LabOptions")
+            .field("scenario", &self.scenario.name)
+            .field("inventory", &self.inventory)
+            .field("authorized_keys", &self.authorized_keys)
+            .field("password", &self.password)
+            .field("token", &"***")
+            .field("user", &self.user)
+            .field("base_port", &self.base_port)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why a lab did not start or stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum LabError {
+    #[error(transparent)]
+    AuthorizedKeys(#[from] AuthorizedKeysError),
+    #[error(transparent)]
+    KeyGen(#[from] KeyGenError),
+    #[error("cannot listen on {addr} for {what}: {reason}")]
+    Bind {
+        what: String,
+        addr: String,
+        reason: String,
+    },
+    #[error("--base-port {0} leaves no room for the lab's five ports (the last would pass 65535)")]
+    PortRange(u16),
+    #[error("cannot write {}: {reason}", path.display())]
+    Write { path: PathBuf, reason: String },
+    #[error("{} is not valid UTF-8; the inventory cannot name it", path.display())]
+    NotUtf8 { path: PathBuf },
+    #[error("the lab's inventory does not read back: {0}")]
+    Inventory(#[from] InventoryError),
+    #[error("{what} on {addr} does not answer: {reason}")]
+    NotReady {
+        what: String,
+        addr: SocketAddr,
+        reason: String,
+    },
+    #[error("{what} stopped: {reason}")]
+    Stopped { what: String, reason: String },
+}
+
+/// One device's SSH server.
+#[derive(Debug, Clone)]
+pub struct LabDevice {
+    pub addr: SocketAddr,
+    /// `SHA256:...` of its host key, as `ssh` shows it.
+    pub fingerprint: String,
+}
+
+/// A running lab. Dropping it without [`LabHandle::shutdown`] stops the
+/// servers too (their tasks are aborted with the runtime's join set).
+pub struct LabHandle {
+    world: SharedWorld,
+    devices: BTreeMap<DeviceId, LabDevice>,
+    arm_addr: SocketAddr,
+    inventory_path: PathBuf,
+    inventory_text: String,
+    inventory: Inventory,
+    known_hosts: PathBuf,
+    identity: Option<PathBuf>,
+    scenario: String,
+    stop: watch::Sender<bool>,
+    tasks: JoinSet<(String, std::io::Result<()>)>,
+}
+
+impl fmt::Debug for LabHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LabHandle")
+            .field("scenario", &self.scenario)
+            .field("devices", &self.devices)
+            .field("arm_addr", &self.arm_addr)
+            .field("inventory_path", &self.inventory_path)
+            .finish_non_exhaustive()
+    }
+}
+
+impl LabHandle {
+    pub fn world(&self) -> &SharedWorld {
+        &self.world
+    }
+
+    pub fn scenario(&self) -> &str {
+        &self.scenario
+    }
+
+    pub fn devices(&self) -> impl Iterator<Item = (DeviceId, &LabDevice)> {
+        self.devices.iter().map(|(d, l)| (*d, l))
+    }
+
+    pub fn ssh_addr(&self, device: DeviceId) -> Option<SocketAddr> {
+        self.devices.get(&device).map(|d| d.addr)
+    }
+
+    pub fn arm_addr(&self) -> SocketAddr {
+        self.arm_addr
+    }
+
+    /// `http://127.0.0.1:PORT`, the inventory's `azure.endpoint`.
+    pub fn arm_endpoint(&self) -> String {
+        format!("http://{}", self.arm_addr)
+    }
+
+    pub fn inventory(&self) -> &Inventory {
+        &self.inventory
+    }
+
+    pub fn inventory_text(&self) -> &str {
+        &self.inventory_text
+    }
+
+    pub fn inventory_path(&self) -> &Path {
+        &self.inventory_path
+    }
+
+    pub fn known_hosts(&self) -> &Path {
+        &self.known_hosts
+    }
+
+    /// The generated client key, when the lab made one.
+    pub fn identity(&self) -> Option<&Path> {
+        self.identity.as_deref()
+    }
+
+    /// Resolves when a server stops by itself (they run until
+    /// [`LabHandle::shutdown`]), with what it said.
+    pub async fn failed(&mut self) -> LabError {
+        match self.tasks.join_next().await {
+            Some(Ok((what, Ok(())))) => LabError::Stopped {
+                what,
+                reason: "it returned without being asked to".into(),
+            },
+            Some(Ok((what, Err(e)))) => LabError::Stopped {
+                what,
+                reason: e.to_string(),
+            },
+            Some(Err(e)) => LabError::Stopped {
+                what: "a lab server".into(),
+                reason: e.to_string(),
+            },
+            None => std::future::pending().await,
+        }
+    }
+
+    /// Stops every server: listeners close, sessions are told and given a
+    /// moment, requests in flight finish.
+    pub async fn shutdown(mut self) -> Result<(), LabError> {
+        let _ = self.stop.send(true);
+        let mut first_error = None;
+        let joined = tokio::time::timeout(STOP_TIMEOUT, async {
+            while let Some(r) = self.tasks.join_next().await {
+                let err = match r {
+                    Ok((_, Ok(()))) => None,
+                    Ok((what, Err(e))) => Some(LabError::Stopped {
+                        what,
+                        reason: e.to_string(),
+                    }),
+                    Err(e) if e.is_cancelled() => None,
+                    Err(e) => Some(LabError::Stopped {
+                        what: "a lab server".into(),
+                        reason: e.to_string(),
+                    }),
+                };
+                if first_error.is_none() {
+                    first_error = err;
+                }
+            }
+        })
+        .await;
+        if joined.is_err() {
+            self.tasks.abort_all();
+            while self.tasks.join_next().await.is_some() {}
+        }
+        match first_error {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+}
+
+/// What the servers listen on, bound before anything is written so that a
+/// port problem is reported before files change.
+struct Listeners {
+    ssh: Vec<(DeviceId, TcpListener, SocketAddr)>,
+    arm: (TcpListener, SocketAddr),
+}
+
+async fn bind(what: &str, port: u16) -> Result<(TcpListener, SocketAddr), LabError> {
+    let want = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+    let bind_err = |e: std::io::Error| LabError::Bind {
+        what: what.to_string(),
+        addr: want.to_string(),
+        reason: e.to_string(),
+    };
+    let l = TcpListener::bind(want).await.map_err(bind_err)?;
+    let addr = l.local_addr().map_err(bind_err)?;
+    Ok((l, addr))
+}
+
+async fn bind_all(base_port: Option<u16>) -> Result<Listeners, LabError> {
+    let port = |i: u16| -> Result<u16, LabError> {
+        match base_port {
+            None => Ok(0),
+            Some(b) => b.checked_add(i).ok_or(LabError::PortRange(b)),
+        }
+    };
+    if let Some(b) = base_port {
+        port(4).map_err(|_| LabError::PortRange(b))?;
+    }
+    let mut ssh = Vec::new();
+    for (i, d) in (0u16..).zip(DeviceId::ALL) {
+        let (l, a) = bind(&format!("{} (ssh)", d.name()), port(i)?).await?;
+        ssh.push((d, l, a));
+    }
+    let arm = bind("the ARM API", port(4)?).await?;
+    Ok(Listeners { ssh, arm })
+}
+
+/// Starts a lab: binds every listener, writes the inventory and its
+/// companions, starts the servers, and returns once each answers.
+pub async fn start(options: LabOptions) -> Result<LabHandle, LabError> {
+    let policy_keys = match &options.authorized_keys {
+        Some(path) => Some(AuthorizedKeys::load(path)?),
+        None => None,
+    };
+    if let Some(keys) = &policy_keys {
+        for (line, why) in keys.skipped() {
+            tracing::warn!(line, why = %why, "authorized_keys line skipped");
+        }
+    }
+    let listeners = bind_all(options.base_port).await?;
+
+    let files = LabFiles::beside(&options.inventory)?;
+    let (keys, identity) = match policy_keys {
+        Some(k) => (k, None),
+        None => {
+            let key = generate_ed25519(&format!("cutover-lab-{}", options.user))?;
+            files.write_client_key(&key)?;
+            let public = key.public_key().clone();
+            (
+                AuthorizedKeys::from_keys([public]),
+                Some(files.identity.clone()),
+            )
+        }
+    };
+    let policy = Arc::new(LoginPolicy {
+        keys,
+        password: options.password.clone(),
+    });
+
+    let mut host_keys = Vec::new();
+    let mut known_hosts = String::new();
+    let mut devices = BTreeMap::new();
+    for (d, _, addr) in &listeners.ssh {
+        let key = generate_ed25519(&format!("cutover-lab-{}", d.name()))?;
+        let public = key
+            .public_key()
+            .to_openssh()
+            .map_err(|e| KeyGenError::new(e.to_string()))?;
+        known_hosts.push_str(&format!("[{}]:{} {public}\n", addr.ip(), addr.port()));
+        devices.insert(
+            *d,
+            LabDevice {
+                addr: *addr,
+                fingerprint: key.public_key().fingerprint(HashAlg::Sha256).to_string(),
+            },
+        );
+        host_keys.push(key);
+    }
+    files.write(&files.known_hosts, known_hosts.as_bytes(), false)?;
+
+    let mut world = World::new(options.scenario.clone());
+    world.set_wall_clock(time::OffsetDateTime::now_utc().unix_timestamp());
+    let world = SharedWorld::new(world, Arc::clone(&options.clock));
+
+    let inventory_text = inventory_toml(&InventoryParts {
+        world: &world,
+        scenario: &options.scenario.name,
+        devices: &devices,
+        arm: listeners.arm.1,
+        user: &options.user,
+        identity: identity.as_deref(),
+        known_hosts: &files.known_hosts,
+        password: options.password.is_some(),
+    })?;
+    let inventory = Inventory::from_str(&inventory_text, &files.inventory)?;
+    files.write(&files.inventory, inventory_text.as_bytes(), false)?;
+
+    let (stop, stop_rx) = watch::channel(false);
+    let stopped = |rx: &watch::Receiver<bool>| {
+        let mut rx = rx.clone();
+        async move {
+            let _ = rx.wait_for(|s| *s).await;
+        }
+    };
+    let mut tasks = JoinSet::new();
+    for ((d, listener, _), key) in listeners.ssh.into_iter().zip(host_keys) {
+        let what = format!("the SSH server of {}", d.name());
+        let fut = serve_ssh(
+            world.clone(),
+            d,
+            key,
+            Arc::clone(&policy),
+            options.ssh,
+            listener,
+            stopped(&stop_rx),
+        );
+        tasks.spawn(async move { (what, fut.await) });
+    }
+    let (arm_listener, arm_addr) = listeners.arm;
+    let arm = serve_arm_with(
+        world.clone(),
+        options.token.clone(),
+        options.arm.clone(),
+        arm_listener,
+        stopped(&stop_rx),
+    );
+    tasks.spawn(async move { ("the ARM API".to_string(), arm.await) });
+
+    let mut handle = LabHandle {
+        world,
+        devices,
+        arm_addr,
+        inventory_path: files.inventory.clone(),
+        inventory_text,
+        inventory,
+        known_hosts: files.known_hosts.clone(),
+        identity,
+        scenario: options.scenario.name.clone(),
+        stop,
+        tasks,
+    };
+    if let Err(e) = probe_all(&handle, &options.token).await {
+        // A server that died while starting says more than the probe.
+        let e = match tokio::time::timeout(Duration::from_millis(50), handle.failed()).await {
+            Ok(stopped) => stopped,
+            Err(_) => e,
+        };
+        let _ = handle.shutdown().await;
+        return Err(e);
+    }
+    Ok(handle)
+}
+
+/// Where the lab's files go: beside the inventory, named after it.
+struct LabFiles {
+    inventory: PathBuf,
+    known_hosts: PathBuf,
+    identity: PathBuf,
+}
+
+impl LabFiles {
+    fn beside(inventory: &Path) -> Result<Self, LabError> {
+        let write_err = |path: &Path, e: std::io::Error| LabError::Write {
+            path: path.to_path_buf(),
+            reason: e.to_string(),
+        };
+        let parent = match inventory.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        std::fs::create_dir_all(&parent).map_err(|e| write_err(&parent, e))?;
+        let dir = parent.canonicalize().map_err(|e| write_err(&parent, e))?;
+        let name = inventory
+            .file_name()
+            .ok_or_else(|| LabError::Write {
+                path: inventory.to_path_buf(),
+                reason: "not a file name".into(),
+            })?
+            .to_owned();
+        let stem = Path::new(&name)
+            .file_stem()
+            .map(|s| s.to_owned())
+            .unwrap_or_else(|| name.clone());
+        let sibling = |suffix: &str| {
+            let mut n = stem.clone();
+            n.push(suffix);
+            dir.join(n)
+        };
+        Ok(LabFiles {
+            inventory: dir.join(&name),
+            known_hosts: sibling(".known_hosts"),
+            identity: sibling(".id_ed25519"),
+        })
+    }
+
+    fn write(&self, path: &Path, bytes: &[u8], secret: bool) -> Result<(), LabError> {
+        let err = |e: std::io::Error| LabError::Write {
+            path: path.to_path_buf(),
+            reason: e.to_string(),
+        };
+        // A file left by an earlier run may have looser permissions than
+        // a key needs, and `create` keeps a file's mode: start afresh.
+        match std::fs::remove_file(path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(err(e)),
+        }
+        let mut opts = std::fs::OpenOptions::new();
+        opts.write(true).create_new(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt as _;
+            opts.mode(if secret { 0o600 } else { 0o644 });
+        }
+        #[cfg(not(unix))]
+        let _ = secret;
+        let mut f = opts.open(path).map_err(err)?;
+        f.write_all(bytes).map_err(err)?;
+        f.sync_all().map_err(err)
+    }
+
+    fn write_client_key(&self, key: &PrivateKey) -> Result<(), LabError> {
+        let private = key
+            .to_openssh(LineEnding::LF)
+            .map_err(|e| KeyGenError::new(e.to_string()))?;
+        self.write(&self.identity, private.as_bytes(), true)?;
+        let public = key
+            .public_key()
+            .to_openssh()
+            .map_err(|e| KeyGenError::new(e.to_string()))?;
+        let mut pub_path = self.identity.clone().into_os_string();
+        pub_path.push(".pub");
+        self.write(
+            Path::new(&pub_path),
+            format!("{public}\n").as_bytes(),
+            false,
+        )
+    }
+}
+
+struct InventoryParts<'a> {
+    world: &'a SharedWorld,
+    scenario: &'a str,
+    devices: &'a BTreeMap<DeviceId, LabDevice>,
+    arm: SocketAddr,
+    user: &'a str,
+    identity: Option<&'a Path>,
+    known_hosts: &'a Path,
+    password: bool,
+}
+
+/// A TOML string literal.
+fn q(s: &str) -> String {
+    toml::Value::String(s.to_string()).to_string()
+}
+
+fn path_str(p: &Path) -> Result<&str, LabError> {
+    p.to_str().ok_or_else(|| LabError::NotUtf8 {
+        path: p.to_path_buf(),
+    })
+}
+
+fn inventory_toml(p: &InventoryParts<'_>) -> Result<String, LabError> {
+    let known_hosts = path_str(p.known_hosts)?;
+    let identity = p.identity.map(path_str).transpose()?;
+    let mut s = format!(
+        "# The cutover lab (scenario `{}`), written by `cutover lab serve`.\n\
+         # Valid while that lab runs: the ports and host keys change with every start.\n\
+         # The ARM API wants the token in ${TOKEN_ENV}.\n",
+        p.scenario
+    );
+    let (platforms, azure) = p.world.with(|w, _| {
+        let t = w.topology();
+        let platforms: Vec<(DeviceId, Platform)> = p
+            .devices
+            .keys()
+            .filter_map(|d| t.device(*d).map(|spec| (*d, spec.platform)))
+            .collect();
+        let peering = t
+            .private_peering()
+            .map_or("AzurePrivatePeering", |pp| pp.name);
+        let az = &t.azure;
+        (
+            platforms,
+            [
+                ("subscription", az.subscription),
+                ("resource_group", az.resource_group),
+                ("circuit", az.circuit),
+                ("peering", peering),
+                ("gateway", az.vpn_gateway),
+                ("connection", az.connection),
+            ],
+        )
+    });
+    for (d, platform) in platforms {
+        let Some(dev) = p.devices.get(&d) else {
+            continue;
+        };
+        let platform = match platform {
+            Platform::JunosMx | Platform::JunosSrxCluster => "junos",
+            Platform::Linux => "linux",
+        };
+        s.push_str(&format!(
+            "\n[devices.{}]\nplatform = {}\nhost = {}\nport = {}\nuser = {}\n",
+            d.name(),
+            q(platform),
+            q(&dev.addr.ip().to_string()),
+            dev.addr.port(),
+            q(p.user),
+        ));
+        if let Some(id) = identity {
+            s.push_str(&format!("identity = {}\n", q(id)));
+        }
+        if p.password {
+            s.push_str(&format!("password_env = {}\n", q(PASSWORD_ENV)));
+        }
+        s.push_str(&format!("known_hosts = {}\n", q(known_hosts)));
+    }
+    s.push_str(&format!(
+        "\n[azure]\nendpoint = {}\n",
+        q(&format!("http://{}", p.arm))
+    ));
+    for (k, v) in azure {
+        s.push_str(&format!("{k} = {}\n", q(v)));
+    }
+    s.push_str(&format!(
+        "credential = \"token-env\"\ntoken_env = {}\napi_version = {}\n",
+        q(TOKEN_ENV),
+        q(API_VERSION)
+    ));
+    Ok(s)
+}
+
+/// Proves every listener serves: an SSH server greets with its version
+/// line, the ARM API answers a read of the circuit (an authorized request,
+/// so the API's log shows nothing alarming).
+async fn probe_all(h: &LabHandle, token: &str) -> Result<(), LabError> {
+    for (d, dev) in &h.devices {
+        let what = format!("the SSH server of {}", d.name());
+        probe(&what, dev.addr, None, "SSH-2.0-").await?;
+    }
+    let path = h.world.with(|w, _| {
+        let az = &w.topology().azure;
+        format!(
+            "/subscriptions/{}/resourceGroups/{}/providers/Microsoft.Network/expressRouteCircuits/{}?api-version={API_VERSION}",
+            az.subscription, az.resource_group, az.circuit
+        )
+    });
+    let request = format!(
+        "GET {path} HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n",
+        h.arm_addr
+    );
+    probe(
+        "the ARM API",
+        h.arm_addr,
+        Some(request.as_bytes()),
+        "HTTP/1.1 ",
+    )
+    .await
+}
+
+async fn probe(
+    what: &str,
+    addr: SocketAddr,
+    send: Option<&[u8]>,
+    expect: &str,
+) -> Result<(), LabError> {
+    let not_ready = |reason: String| LabError::NotReady {
+        what: what.to_string(),
+        addr,
+        reason,
+    };
+    let attempt = async {
+        let mut stream = TcpStream::connect(addr)
+            .await
+            .map_err(|e| not_ready(e.to_string()))?;
+        if let Some(bytes) = send {
+            stream
+                .write_all(bytes)
+                .await
+                .map_err(|e| not_ready(e.to_string()))?;
+        }
+        // One line, and not an endless one.
+        let mut line = Vec::new();
+        BufReader::new((&mut stream).take(1024))
+            .read_until(b'\n', &mut line)
+            .await
+            .map_err(|e| not_ready(e.to_string()))?;
+        let first = String::from_utf8_lossy(&line);
+        if first.starts_with(expect) {
+            Ok(())
+        } else {
+            Err(not_ready(format!(
+                "it answered {:?} where {expect:?} was due",
+                first.trim_end()
+            )))
+        }
+    };
+    tokio::time::timeout(PROBE_TIMEOUT, attempt)
+        .await
+        .map_err(|_| not_ready(format!("no answer within {PROBE_TIMEOUT:?}")))?
+}

@@ -1,0 +1,776 @@
+//! The console's state: the session as folded from events, plus what only
+//! the screen cares about (focus, selection, scroll offsets, what the
+//! operator is typing). Keys become [`Action`]s through the keymap;
+//! [`App::update`] turns an action into at most one engine [`Command`].
+//!
+//! Nothing here waits for anything: the loop in `ui::run_console` feeds
+//! keys, events and clock ticks in, and sends the commands out.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::Arc;
+
+use crossterm::event::KeyEvent;
+use time::OffsetDateTime;
+use tui_logger::{TuiWidgetEvent, TuiWidgetState};
+
+use super::keymap;
+use super::routes::{RowSet, filter_rows};
+use super::theme::Theme;
+use cutover_core::session::state::{GuardPhase, SessionState};
+use cutover_core::session::{Command, Event};
+
+/// The panes, in focus order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Pane {
+    Steps,
+    Detail,
+    Routes,
+    Tunnels,
+    Trace,
+    Log,
+}
+
+impl Pane {
+    pub const ALL: [Pane; 6] = [
+        Pane::Steps,
+        Pane::Detail,
+        Pane::Routes,
+        Pane::Tunnels,
+        Pane::Trace,
+        Pane::Log,
+    ];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Pane::Steps => "Steps",
+            Pane::Detail => "Step detail",
+            Pane::Routes => "Routes",
+            Pane::Tunnels => "Tunnels & BGP",
+            Pane::Trace => "Traceroute",
+            Pane::Log => "Notes & log",
+        }
+    }
+
+    /// The digit that focuses it.
+    pub fn number(self) -> usize {
+        Pane::ALL.iter().position(|p| *p == self).unwrap_or(0) + 1
+    }
+
+    fn next(self, delta: isize) -> Pane {
+        let n = Pane::ALL.len() as isize;
+        let i = (self.number() as isize - 1 + delta).rem_euclid(n);
+        Pane::ALL.get(i as usize).copied().unwrap_or(Pane::Steps)
+    }
+}
+
+/// What a key asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// Leave (asks first while the session is open).
+    RequestQuit,
+    ToggleHelp,
+    FocusNext,
+    FocusPrev,
+    Focus(Pane),
+    Up,
+    Down,
+    PageUp,
+    PageDown,
+    Top,
+    Bottom,
+    /// Show the selected step's raw outputs instead of its summary.
+    ToggleRaw,
+    /// Start typing a route filter.
+    StartFilter,
+    /// Drop the route filter.
+    ClearFilter,
+    /// The next/previous table (routes pane) or trace (trace pane).
+    NextSource,
+    PrevSource,
+    /// Let the step selection follow the running step again.
+    Follow,
+    /// Ask to confirm the guarded change healthy (asks first).
+    ConfirmHealthy,
+    /// Roll the guarded change back now.
+    Rollback,
+    /// A character typed into the field being edited.
+    Char(char),
+    Backspace,
+    ClearInput,
+    Submit,
+    Cancel,
+    /// Back from the confirmation field to the override reason.
+    BackToReason,
+    Yes,
+    No,
+}
+
+/// The stages of the gate popup.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GateStage {
+    /// Pre-checks failed: the operator types why they go on anyway.
+    Reason,
+    /// The operator types the confirmation text.
+    Confirm,
+    /// Esc was pressed: asks once more before declining.
+    Decline { from_confirm: bool },
+    /// The answer went to the engine; waiting for its `gate_decision`.
+    Sent,
+}
+
+/// What the operator is typing at the open gate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GateInput {
+    pub step: String,
+    pub stage: GateStage,
+    pub reason: String,
+    pub typed: String,
+    /// Why the last Enter did not pass.
+    pub error: Option<String>,
+    /// What was sent to the engine, once sent.
+    pub sent: Option<&'static str>,
+}
+
+/// A question that needs a `y` before anything is sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Confirm {
+    Quit,
+    Healthy,
+}
+
+/// Which key set applies now (the keymap's `when`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Normal,
+    Filter,
+    Help,
+    Gate(GateStage),
+    Confirm(Confirm),
+}
+
+impl Mode {
+    /// Whether printable keys are text for a field.
+    pub fn is_text_input(self) -> bool {
+        matches!(
+            self,
+            Mode::Filter | Mode::Gate(GateStage::Reason) | Mode::Gate(GateStage::Confirm)
+        )
+    }
+}
+
+/// Routes pane state.
+#[derive(Debug, Clone, Default)]
+pub struct RoutesUi {
+    /// Index into `live.tables`.
+    pub table: usize,
+    /// The operator chose the table; otherwise the freshest one shows.
+    pub pinned: bool,
+    pub scroll: usize,
+    pub filter: String,
+    pub editing: bool,
+    /// The rows the filter leaves, computed when the filter or the table
+    /// changes (never while drawing).
+    pub rows: RowSet,
+    rows_for: Option<(usize, String)>,
+}
+
+/// The tui-logger widget state has no `Debug`.
+pub struct LogState(pub TuiWidgetState);
+
+impl fmt::Debug for LogState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("LogState")
+    }
+}
+
+/// The whole console.
+#[derive(Debug)]
+pub struct App {
+    pub state: SessionState,
+    pub theme: Theme,
+    pub focus: Pane,
+    /// `None`: follow the running step.
+    pub selected_step: Option<usize>,
+    pub show_raw: bool,
+    pub detail_scroll: usize,
+    pub routes: RoutesUi,
+    pub tunnels_scroll: usize,
+    pub trace: usize,
+    /// The operator chose the trace; otherwise the freshest one shows.
+    pub trace_pinned: bool,
+    pub trace_scroll: usize,
+    pub notes_scroll: usize,
+    pub log: LogState,
+    pub help: bool,
+    pub help_scroll: usize,
+    pub gate: Option<GateInput>,
+    pub confirm: Option<Confirm>,
+    /// The runbook's why-text per step id (events do not carry it).
+    pub why: HashMap<String, String>,
+    /// The clock the countdown reads: the loop sets it every second, a
+    /// replay from the journal's timestamps.
+    pub now: OffsetDateTime,
+    /// Played back from a journal: no gate input, no guard keys, nothing
+    /// sent to an engine.
+    pub replay: bool,
+    /// One line for the operator (a command that could not be sent, ...).
+    pub message: Option<String>,
+    /// A guard command sent and not yet answered by an event, per step.
+    pub guard_request: Option<(String, Command)>,
+    pub quit_sent: bool,
+    pub engine_closed: bool,
+    exit: bool,
+}
+
+impl App {
+    pub fn new(state: SessionState, theme: Theme) -> Self {
+        let mut app = Self {
+            state,
+            theme,
+            focus: Pane::Steps,
+            selected_step: None,
+            show_raw: false,
+            detail_scroll: 0,
+            routes: RoutesUi::default(),
+            tunnels_scroll: 0,
+            trace: 0,
+            trace_pinned: false,
+            trace_scroll: 0,
+            notes_scroll: 0,
+            log: LogState(TuiWidgetState::new()),
+            help: false,
+            help_scroll: 0,
+            gate: None,
+            confirm: None,
+            why: HashMap::new(),
+            now: OffsetDateTime::UNIX_EPOCH,
+            replay: false,
+            message: None,
+            guard_request: None,
+            quit_sent: false,
+            engine_closed: false,
+            exit: false,
+        };
+        app.sync();
+        app
+    }
+
+    /// The runbook's why-text for each step.
+    pub fn with_why(mut self, why: HashMap<String, String>) -> Self {
+        self.why = why;
+        self
+    }
+
+    pub fn with_replay(mut self, replay: bool) -> Self {
+        self.replay = replay;
+        self
+    }
+
+    pub fn set_now(&mut self, now: OffsetDateTime) {
+        self.now = now;
+    }
+
+    /// Whether the loop should end.
+    pub fn should_exit(&self) -> bool {
+        self.exit
+    }
+
+    /// Folds an engine event in.
+    pub fn apply(&mut self, event: &Event) {
+        self.state.apply(event);
+        if let Some((step, _)) = &self.guard_request {
+            let answered = match event {
+                Event::ConfirmHealthy { step: s }
+                | Event::RollbackStarted { step: s, .. }
+                | Event::StepEnd { step: s, .. } => s == step,
+                Event::SessionEnd { .. } => true,
+                _ => false,
+            };
+            if answered {
+                self.guard_request = None;
+            }
+        }
+        self.sync();
+        if self.quit_sent && self.state.is_ended() {
+            self.exit = true;
+        }
+    }
+
+    /// The engine's event channel closed.
+    pub fn engine_closed(&mut self) {
+        self.engine_closed = true;
+        // After a quit request there is nothing left to wait for; a replay
+        // stays on its last frame until the operator leaves.
+        if self.quit_sent && !self.replay {
+            self.exit = true;
+        }
+        if !self.state.is_ended() && !self.replay {
+            self.message = Some("the engine stopped without ending the session".into());
+        }
+    }
+
+    /// Which key set applies now.
+    pub fn mode(&self) -> Mode {
+        if let Some(c) = self.confirm {
+            return Mode::Confirm(c);
+        }
+        if let Some(g) = &self.gate {
+            return Mode::Gate(g.stage);
+        }
+        if self.help {
+            return Mode::Help;
+        }
+        if self.routes.editing {
+            return Mode::Filter;
+        }
+        Mode::Normal
+    }
+
+    /// The step the detail pane shows.
+    pub fn selected_step(&self) -> Option<usize> {
+        let n = self.state.steps.len();
+        if n == 0 {
+            return None;
+        }
+        let i = self
+            .selected_step
+            .or(self.state.current)
+            .or_else(|| {
+                self.state
+                    .steps
+                    .iter()
+                    .rposition(|s| s.status != cutover_core::session::state::StepStatus::Pending)
+            })
+            .unwrap_or(0);
+        Some(i.min(n - 1))
+    }
+
+    pub fn table(&self) -> Option<&cutover_core::session::state::TableView> {
+        self.state.live.tables.get(self.routes.table)
+    }
+
+    pub fn trace_view(&self) -> Option<&cutover_core::session::state::TraceView> {
+        self.state.live.traces.get(self.trace)
+    }
+
+    /// Whether `h` (confirm healthy) can be used now.
+    /// Not once a verification failed: the engine rolls back then, and a
+    /// key must not race it into keeping a change that proved wrong.
+    pub fn can_confirm_healthy(&self) -> bool {
+        !self.replay
+            && self.guard_request.is_none()
+            && self
+                .state
+                .armed_guard()
+                .is_some_and(|g| g.verify_status() != cutover_core::session::state::VerifyStatus::Failed)
+    }
+
+    /// Whether `R` (roll back now) can be used now.
+    pub fn can_rollback(&self) -> bool {
+        if self.replay || self.state.is_ended() || self.guard_request.is_some() {
+            return false;
+        }
+        self.state
+            .guard()
+            .is_some_and(|g| matches!(g.phase(), GuardPhase::Armed | GuardPhase::Applying))
+    }
+
+    /// A key from the terminal.
+    pub fn handle_key(&mut self, key: KeyEvent) -> Option<Command> {
+        self.message = None;
+        let action = keymap::action_for(self, &key)?;
+        self.update(action)
+    }
+
+    /// Applies one action; returns the command for the engine, if any.
+    pub fn update(&mut self, action: Action) -> Option<Command> {
+        match self.mode() {
+            Mode::Confirm(c) => self.update_confirm(c, action),
+            Mode::Gate(_) => self.update_gate(action),
+            Mode::Help => {
+                match action {
+                    Action::ToggleHelp | Action::Cancel | Action::RequestQuit => self.help = false,
+                    Action::Up => self.help_scroll = self.help_scroll.saturating_sub(1),
+                    Action::Down => self.help_scroll = self.help_scroll.saturating_add(1),
+                    _ => {}
+                }
+                None
+            }
+            Mode::Filter => {
+                match action {
+                    Action::Char(c) => self.routes.filter.push(c),
+                    Action::Backspace => {
+                        self.routes.filter.pop();
+                    }
+                    Action::ClearInput => self.routes.filter.clear(),
+                    Action::Submit => self.routes.editing = false,
+                    Action::Cancel => {
+                        self.routes.filter.clear();
+                        self.routes.editing = false;
+                    }
+                    _ => {}
+                }
+                self.routes.scroll = 0;
+                self.refresh_rows();
+                None
+            }
+            Mode::Normal => self.update_normal(action),
+        }
+    }
+
+    fn update_normal(&mut self, action: Action) -> Option<Command> {
+        match action {
+            Action::RequestQuit => {
+                if self.state.is_ended() || self.replay || self.engine_closed {
+                    self.exit = true;
+                } else {
+                    self.confirm = Some(Confirm::Quit);
+                }
+            }
+            Action::ToggleHelp => {
+                self.help = true;
+                self.help_scroll = 0;
+            }
+            Action::FocusNext => self.focus = self.focus.next(1),
+            Action::FocusPrev => self.focus = self.focus.next(-1),
+            Action::Focus(p) => self.focus = p,
+            Action::Up => self.scroll(-1),
+            Action::Down => self.scroll(1),
+            Action::PageUp => self.scroll(-10),
+            Action::PageDown => self.scroll(10),
+            Action::Top => self.scroll(isize::MIN / 2),
+            Action::Bottom => self.scroll(isize::MAX / 2),
+            Action::ToggleRaw => {
+                self.show_raw = !self.show_raw;
+                self.detail_scroll = 0;
+            }
+            Action::StartFilter => {
+                self.focus = Pane::Routes;
+                self.routes.editing = true;
+            }
+            Action::ClearFilter => {
+                self.routes.filter.clear();
+                self.routes.scroll = 0;
+                self.refresh_rows();
+            }
+            Action::NextSource | Action::PrevSource => {
+                let delta = if action == Action::NextSource { 1 } else { -1 };
+                if self.focus == Pane::Trace {
+                    self.trace = cycle(self.trace, self.state.live.traces.len(), delta);
+                    self.trace_pinned = true;
+                    self.trace_scroll = 0;
+                } else {
+                    self.routes.table =
+                        cycle(self.routes.table, self.state.live.tables.len(), delta);
+                    self.routes.pinned = true;
+                    self.routes.scroll = 0;
+                    self.refresh_rows();
+                }
+            }
+            Action::Follow => {
+                self.selected_step = None;
+                self.detail_scroll = 0;
+                self.routes.pinned = false;
+                self.trace_pinned = false;
+                self.sync();
+            }
+            Action::ConfirmHealthy if self.can_confirm_healthy() => {
+                self.confirm = Some(Confirm::Healthy);
+            }
+            Action::Rollback if self.can_rollback() => {
+                let step = self.state.guard().map(|g| g.step.clone())?;
+                let cmd = Command::Rollback { step: step.clone() };
+                self.guard_request = Some((step, cmd.clone()));
+                return Some(cmd);
+            }
+            Action::Cancel if !self.routes.filter.is_empty() => {
+                self.routes.filter.clear();
+                self.routes.scroll = 0;
+                self.refresh_rows();
+            }
+            _ => {}
+        }
+        None
+    }
+
+    fn scroll(&mut self, delta: isize) {
+        let bump = |v: usize| v.saturating_add_signed(delta);
+        match self.focus {
+            Pane::Steps => {
+                let n = self.state.steps.len();
+                if n > 0 {
+                    let cur = self.selected_step().unwrap_or(0);
+                    self.selected_step = Some(bump(cur).min(n - 1));
+                    self.detail_scroll = 0;
+                }
+            }
+            Pane::Detail => self.detail_scroll = bump(self.detail_scroll),
+            Pane::Routes => {
+                let max = self.routes.rows.len().saturating_sub(1);
+                self.routes.scroll = bump(self.routes.scroll).min(max);
+            }
+            Pane::Tunnels => self.tunnels_scroll = bump(self.tunnels_scroll),
+            Pane::Trace => self.trace_scroll = bump(self.trace_scroll),
+            Pane::Log => {
+                let ev = if delta < 0 {
+                    TuiWidgetEvent::PrevPageKey
+                } else {
+                    TuiWidgetEvent::NextPageKey
+                };
+                self.log.0.transition(ev);
+                // Notes count back from the newest.
+                self.notes_scroll = self.notes_scroll.saturating_add_signed(-delta);
+            }
+        }
+    }
+
+    fn update_confirm(&mut self, c: Confirm, action: Action) -> Option<Command> {
+        match action {
+            Action::Yes => {
+                self.confirm = None;
+                match c {
+                    Confirm::Quit => {
+                        if self.state.is_ended() || self.engine_closed || self.replay {
+                            self.exit = true;
+                            return None;
+                        }
+                        self.quit_sent = true;
+                        Some(Command::Quit)
+                    }
+                    Confirm::Healthy => {
+                        if !self.can_confirm_healthy() {
+                            self.message =
+                                Some("the guarded window closed before the confirmation".into());
+                            return None;
+                        }
+                        let step = self.state.armed_guard().map(|g| g.step.clone())?;
+                        let cmd = Command::ConfirmHealthy { step: step.clone() };
+                        self.guard_request = Some((step, cmd.clone()));
+                        Some(cmd)
+                    }
+                }
+            }
+            Action::No | Action::Cancel => {
+                self.confirm = None;
+                None
+            }
+            _ => None,
+        }
+    }
+
+    fn update_gate(&mut self, action: Action) -> Option<Command> {
+        if action == Action::RequestQuit {
+            self.confirm = Some(Confirm::Quit);
+            return None;
+        }
+        let gate = self.state.open_gate()?.clone();
+        let input = self.gate.as_mut()?;
+        match input.stage {
+            GateStage::Sent => None,
+            GateStage::Decline { from_confirm } => match action {
+                Action::Yes => {
+                    input.stage = GateStage::Sent;
+                    input.sent = Some("decline");
+                    Some(Command::GateDecline { step: gate.step })
+                }
+                Action::No | Action::Cancel => {
+                    input.stage = if from_confirm || !gate.needs_reason() {
+                        GateStage::Confirm
+                    } else {
+                        GateStage::Reason
+                    };
+                    None
+                }
+                _ => None,
+            },
+            GateStage::Reason => {
+                if matches!(
+                    action,
+                    Action::Char(_) | Action::Backspace | Action::ClearInput
+                ) {
+                    input.error = None;
+                }
+                match action {
+                    Action::Char(c) => input.reason.push(c),
+                    Action::Backspace => {
+                        input.reason.pop();
+                    }
+                    Action::ClearInput => input.reason.clear(),
+                    Action::Submit => {
+                        if input.reason.trim().is_empty() {
+                            input.error = Some(
+                                "type why you go on although pre-checks failed (it is journaled)"
+                                    .into(),
+                            );
+                        } else {
+                            input.error = None;
+                            input.stage = GateStage::Confirm;
+                        }
+                    }
+                    Action::Cancel => {
+                        input.stage = GateStage::Decline {
+                            from_confirm: false,
+                        }
+                    }
+                    _ => {}
+                }
+                None
+            }
+            GateStage::Confirm => match action {
+                Action::Char(c) => {
+                    input.typed.push(c);
+                    input.error = None;
+                    None
+                }
+                Action::Backspace => {
+                    input.typed.pop();
+                    input.error = None;
+                    None
+                }
+                Action::ClearInput => {
+                    input.typed.clear();
+                    input.error = None;
+                    None
+                }
+                Action::BackToReason => {
+                    if gate.needs_reason() {
+                        input.stage = GateStage::Reason;
+                    }
+                    None
+                }
+                Action::Cancel => {
+                    input.stage = GateStage::Decline { from_confirm: true };
+                    None
+                }
+                Action::Submit => {
+                    if gate.confirm_text.is_empty() {
+                        input.error = Some(
+                            "this gate has no confirmation text: it cannot be passed, only declined"
+                                .into(),
+                        );
+                        return None;
+                    }
+                    if input.typed != gate.confirm_text {
+                        input.error = Some(format!(
+                            "does not match: type exactly `{}`",
+                            gate.confirm_text
+                        ));
+                        return None;
+                    }
+                    if gate.needs_reason() {
+                        let reason = input.reason.trim().to_string();
+                        if reason.is_empty() {
+                            input.stage = GateStage::Reason;
+                            input.error = Some("an override reason is required".into());
+                            return None;
+                        }
+                        input.stage = GateStage::Sent;
+                        input.error = None;
+                        input.sent = Some("override");
+                        Some(Command::GateOverride {
+                            step: gate.step,
+                            reason,
+                            typed: input.typed.clone(),
+                        })
+                    } else {
+                        input.stage = GateStage::Sent;
+                        input.error = None;
+                        input.sent = Some("confirmation");
+                        Some(Command::GateConfirm {
+                            step: gate.step,
+                            typed: input.typed.clone(),
+                        })
+                    }
+                }
+                _ => None,
+            },
+        }
+    }
+
+    /// Brings the UI-only state in line with the session after a change.
+    fn sync(&mut self) {
+        match self.state.open_gate() {
+            Some(g) if !self.replay => {
+                if self.gate.as_ref().is_none_or(|i| i.step != g.step) {
+                    self.gate = Some(GateInput {
+                        step: g.step.clone(),
+                        stage: if g.needs_reason() {
+                            GateStage::Reason
+                        } else {
+                            GateStage::Confirm
+                        },
+                        reason: String::new(),
+                        typed: String::new(),
+                        error: None,
+                        sent: None,
+                    });
+                    self.help = false;
+                    self.routes.editing = false;
+                }
+            }
+            _ => self.gate = None,
+        }
+        if self.confirm == Some(Confirm::Healthy) && !self.can_confirm_healthy() {
+            self.confirm = None;
+        }
+        let live = &self.state.live;
+        let freshest_table =
+            (0..live.tables.len()).max_by_key(|&i| live.tables.get(i).map_or(0, |t| t.updated_at));
+        let freshest_trace =
+            (0..live.traces.len()).max_by_key(|&i| live.traces.get(i).map_or(0, |t| t.updated_at));
+        let tables = live.tables.len();
+        let traces = live.traces.len();
+        if !self.routes.pinned
+            && let Some(i) = freshest_table
+            && i != self.routes.table
+        {
+            self.routes.table = i;
+            self.routes.scroll = 0;
+        }
+        if self.routes.table >= tables {
+            self.routes.table = tables.saturating_sub(1);
+        }
+        if !self.trace_pinned
+            && let Some(i) = freshest_trace
+            && i != self.trace
+        {
+            self.trace = i;
+            self.trace_scroll = 0;
+        }
+        if self.trace >= traces {
+            self.trace = traces.saturating_sub(1);
+        }
+        self.refresh_rows();
+    }
+
+    /// Recomputes the routes pane's rows when the table or the filter
+    /// changed since the last time.
+    fn refresh_rows(&mut self) {
+        let Some(table) = self.state.live.tables.get(self.routes.table) else {
+            self.routes.rows = RowSet::default();
+            self.routes.rows_for = None;
+            return;
+        };
+        let key = (
+            Arc::as_ptr(&table.latest) as usize,
+            self.routes.filter.clone(),
+        );
+        if self.routes.rows_for.as_ref() == Some(&key) {
+            return;
+        }
+        self.routes.rows = filter_rows(&table.latest, &self.routes.filter);
+        self.routes.scroll = self
+            .routes
+            .scroll
+            .min(self.routes.rows.len().saturating_sub(1));
+        self.routes.rows_for = Some(key);
+    }
+}
+
+fn cycle(i: usize, n: usize, delta: isize) -> usize {
+    if n == 0 {
+        return 0;
+    }
+    (i as isize + delta).rem_euclid(n as isize) as usize
+}

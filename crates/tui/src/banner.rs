@@ -1,0 +1,228 @@
+//! The guarded-change banner, on top of everything while a disruptive
+//! change is out: the countdown to the automatic rollback, how the
+//! verifications stand, and the two keys that end the wait (`h` healthy,
+//! `R` roll back). After a rollback it says how that went; when a
+//! rollback failed it prints the exact manual commands, wrapped, never cut.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::{Modifier, Style};
+use ratatui::text::Line;
+use ratatui::widgets::Paragraph;
+
+use super::app::App;
+use super::detail::{attempt_text, reason_text};
+use super::pane::text_width;
+use cutover_core::session::state::{GuardPhase, GuardState, RollbackOutcome, VerifyStatus};
+
+/// `mm:ss`, or `h:mm:ss` from an hour on.
+pub fn countdown(d: std::time::Duration) -> String {
+    let s = d.as_secs();
+    if s >= 3600 {
+        format!("{}:{:02}:{:02}", s / 3600, (s % 3600) / 60, s % 60)
+    } else {
+        format!("{:02}:{:02}", s / 60, s % 60)
+    }
+}
+
+/// The deadline as a UTC wall-clock time, or as the engine wrote it.
+fn deadline_clock(d: &cutover_core::session::state::Deadline) -> String {
+    match d.expires_at {
+        Some(t) => {
+            let t = t.to_offset(time::UtcOffset::UTC);
+            format!("{:02}:{:02}:{:02} UTC", t.hour(), t.minute(), t.second())
+        }
+        None => d.expires_at_text.clone(),
+    }
+}
+
+/// Whether the banner shows, and its style.
+fn shown(app: &App) -> Option<(&GuardState, Style)> {
+    let g = app.state.guard()?;
+    let t = &app.theme;
+    let style = match g.phase() {
+        GuardPhase::Confirmed => return None,
+        GuardPhase::Applying | GuardPhase::Armed => t.banner,
+        GuardPhase::RollingBack => t.warn.add_modifier(Modifier::REVERSED),
+        GuardPhase::RolledBack => t.ok.add_modifier(Modifier::REVERSED),
+        GuardPhase::ApplyFailed | GuardPhase::RollbackFailed => {
+            t.danger.add_modifier(Modifier::REVERSED | Modifier::BOLD)
+        }
+    };
+    Some((g, style))
+}
+
+fn lines(app: &App, g: &GuardState) -> Vec<String> {
+    let what = if g.target.is_empty() {
+        g.op.clone()
+    } else {
+        format!("{} on {}", g.op, g.target)
+    };
+    let mut out: Vec<String> = Vec::new();
+    match g.phase() {
+        GuardPhase::Confirmed => {}
+        GuardPhase::Applying => {
+            out.push(format!(" !! APPLYING {what}…"));
+            let last = g
+                .attempts
+                .last()
+                .map_or_else(|| "waiting for the answer".to_string(), attempt_text);
+            let keys = if app.can_rollback() {
+                "  ·  R roll back"
+            } else {
+                ""
+            };
+            out.push(format!("   {last}{keys}"));
+        }
+        GuardPhase::ApplyFailed => {
+            let detail = g.applied.as_ref().map_or("", |a| a.detail.as_str());
+            out.push(format!(" ✗ THE CHANGE FAILED: {what}"));
+            out.push(format!("   {detail}"));
+        }
+        GuardPhase::Armed => {
+            // A replay sets the clock from the journal, so the countdown
+            // reads as it did at the time.
+            let left = match &g.deadline {
+                Some(d) => match d.remaining(app.now) {
+                    Some(r) if r.is_zero() => "deadline passed: the rollback is due".to_string(),
+                    Some(r) => format!(
+                        "{} to confirm, then automatic rollback (at {})",
+                        countdown(r),
+                        deadline_clock(d)
+                    ),
+                    None => format!("deadline {}", d.expires_at_text),
+                },
+                None => String::new(),
+            };
+            out.push(format!(" !! GUARDED CHANGE  {left}"));
+            out.push(format!("    {what}"));
+            let verify = match g.verify_status() {
+                VerifyStatus::Pending => "verification running".to_string(),
+                VerifyStatus::Passed => format!(
+                    "verification passed ({}/{})",
+                    g.verifications.len(),
+                    g.verifications.len()
+                ),
+                VerifyStatus::Failed => {
+                    let failed: Vec<&str> = g
+                        .verifications
+                        .iter()
+                        .filter(|v| !v.passed)
+                        .map(|v| v.clause.as_str())
+                        .collect();
+                    format!("VERIFICATION FAILED: {} → rolling back", failed.join("; "))
+                }
+            };
+            let keys = match &app.guard_request {
+                Some(_) => "  ·  request sent, waiting for the engine".to_string(),
+                None if app.replay || app.state.is_ended() => String::new(),
+                None if app.can_confirm_healthy() => {
+                    "  ·  h healthy…  ·  R roll back now".to_string()
+                }
+                None => "  ·  R roll back now".to_string(),
+            };
+            out.push(format!("    {verify}{keys}"));
+        }
+        GuardPhase::RollingBack => {
+            let Some(rb) = &g.rollback else {
+                return out;
+            };
+            out.push(format!(
+                " ↺ ROLLING BACK ({}): {}",
+                reason_text(rb.reason),
+                rb.op
+            ));
+            let last = rb
+                .attempts
+                .last()
+                .map_or_else(|| "waiting for the answer".to_string(), attempt_text);
+            out.push(format!("   {last}"));
+        }
+        GuardPhase::RolledBack => {
+            let Some(rb) = &g.rollback else {
+                return out;
+            };
+            let detail = match &rb.outcome {
+                RollbackOutcome::Done { detail } => detail.clone(),
+                _ => String::new(),
+            };
+            out.push(format!(
+                " ✓ ROLLED BACK ({}): {what} undone",
+                reason_text(rb.reason)
+            ));
+            out.push(format!("   {detail}"));
+        }
+        GuardPhase::RollbackFailed => {
+            let Some(rb) = &g.rollback else {
+                return out;
+            };
+            let RollbackOutcome::Failed { error, manual } = &rb.outcome else {
+                return out;
+            };
+            out.push(format!(
+                " ✗ ROLLBACK FAILED ({}): {error}",
+                reason_text(rb.reason)
+            ));
+            out.push("   ACT NOW: the change is still out. Run one of these by hand:".to_string());
+            out.push(format!("   az CLI:     {}", manual.az_cli));
+            out.push(format!("   PowerShell: {}", manual.powershell));
+        }
+    }
+    out
+}
+
+/// The banner's rows at `width`: long lines are cut into rows by
+/// character, so that a manual command is shown whole and the height is
+/// known before drawing.
+fn rows(app: &App, g: &GuardState, width: u16) -> Vec<String> {
+    let w = usize::from(width.max(1));
+    let mut out = Vec::new();
+    for line in lines(app, g) {
+        let mut row = String::new();
+        let mut used = 0;
+        for c in line.chars() {
+            let mut buf = [0u8; 4];
+            let cw = text_width(c.encode_utf8(&mut buf));
+            if used + cw > w {
+                out.push(std::mem::take(&mut row));
+                used = 0;
+            }
+            row.push(c);
+            used += cw;
+        }
+        out.push(row);
+    }
+    out
+}
+
+/// Rows the banner takes at `width` (0 when hidden).
+pub fn height(app: &App, width: u16) -> u16 {
+    match shown(app) {
+        Some((g, _)) => u16::try_from(rows(app, g, width).len()).unwrap_or(u16::MAX),
+        None => 0,
+    }
+}
+
+pub fn render(f: &mut Frame<'_>, area: Rect, app: &App) {
+    let Some((g, style)) = shown(app) else {
+        return;
+    };
+    let lines: Vec<Line<'_>> = rows(app, g, area.width)
+        .into_iter()
+        .map(Line::raw)
+        .collect();
+    f.render_widget(Paragraph::new(lines).style(style), area);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn countdown_format() {
+        use std::time::Duration;
+        assert_eq!(countdown(Duration::from_secs(571)), "09:31");
+        assert_eq!(countdown(Duration::from_secs(3_725)), "1:02:05");
+        assert_eq!(countdown(Duration::ZERO), "00:00");
+    }
+}
