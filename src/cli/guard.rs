@@ -13,12 +13,12 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use super::exit;
+use cutover_clients::arm::ArmClient;
+use cutover_core::inventory::Inventory;
+use cutover_core::runbook::ActionOp;
 use cutover_engine::detached::{GuardParams, watch_over};
 use cutover_engine::guard::RollbackPolicy;
-use cutover_core::inventory::Inventory;
 use cutover_journal::Redactor;
-use cutover_clients::arm::ArmClient;
-use cutover_core::runbook::ActionOp;
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct GuardArgs {

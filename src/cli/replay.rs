@@ -6,9 +6,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use super::{bad, exit};
+use cutover_tui::Theme;
 use cutover_tui::replay::asciicast::{self, CastOptions};
 use cutover_tui::replay::{Recording, console};
-use cutover_tui::Theme;
 
 const AFTER_HELP: &str = "\
 In the console: Space pause/play, \u{2192}/\u{2190} one record forward/back, \

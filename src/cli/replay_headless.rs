@@ -4,10 +4,10 @@
 
 use std::io::{self, Write};
 
-use cutover_journal::recording::Recording;
-use cutover_tui::replay::schedule::{self, MAX_GAP};
 use crate::cli::headless::format_line;
+use cutover_journal::recording::Recording;
 use cutover_journal::{Record, line::format_ts};
+use cutover_tui::replay::schedule::{self, MAX_GAP};
 
 /// The line for one record. A kind this version does not know is still
 /// listed, so a reader sees that something happened there.

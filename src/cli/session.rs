@@ -17,16 +17,16 @@ use tokio::sync::mpsc;
 
 use super::validate::{Prepared, prepare, real_world};
 use super::{bad, init_stderr_logging};
-use cutover_engine::detached::{ChildWatchdog, NoWatchdog, Watchdog};
+use cutover_clients::arm::StaticToken;
+use cutover_clients::ssh::SshOptions;
 use cutover_core::session::event::Mode;
 use cutover_core::session::state::SessionState;
+use cutover_engine::detached::{ChildWatchdog, NoWatchdog, Watchdog};
+use cutover_engine::port::trace::Tracer;
+use cutover_engine::port::{AzureApi, DeviceSession};
 use cutover_engine::{Engine, EventSink, SessionConfig, SessionOutcome, World};
 use cutover_journal::{JournalWriter, Redactor, SharedJournal};
 use cutover_lab::serve::{LabHandle, LabOptions};
-use cutover_clients::arm::StaticToken;
-use cutover_clients::ssh::SshOptions;
-use cutover_engine::port::trace::Tracer;
-use cutover_engine::port::{AzureApi, DeviceSession};
 use cutover_tui::{self as ui, App, Theme};
 
 /// The bundled failover runbook, so the binary stands alone.

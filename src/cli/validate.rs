@@ -14,14 +14,14 @@ use sha2::{Digest, Sha256};
 use tokio::sync::mpsc;
 
 use super::exit;
+use cutover_clients::arm::{ArmClient, ArmOptions, TokenSource};
+use cutover_clients::ssh::{SshDevice, SshOptions};
+use cutover_core::inventory::Inventory;
+use cutover_core::runbook::Runbook;
 use cutover_core::session::event::{Mode, Verdict};
 use cutover_engine::{
     Engine, EventSink, NoLocalTracer, SessionConfig, SessionOutcome, World, preflight,
 };
-use cutover_core::inventory::Inventory;
-use cutover_clients::arm::{ArmClient, ArmOptions, TokenSource};
-use cutover_clients::ssh::{SshDevice, SshOptions};
-use cutover_core::runbook::Runbook;
 
 /// The bundled read-only runbook, so the binary stands alone.
 pub const DEFAULT_RUNBOOK: &str = include_str!("../../runbooks/er-vpn-validate.toml");

@@ -17,9 +17,9 @@ use axum::response::Response;
 use futures::future::BoxFuture;
 use serde_json::{Value, json};
 
+use cutover_clients::arm::{ArmClient, ArmOptions, BearerToken, Clock, RetryPolicy, TokenSource};
 use cutover_core::inventory::{Azure, Credential};
 use cutover_core::model::azure::{PeeringState, ProvisioningState};
-use cutover_clients::arm::{ArmClient, ArmOptions, BearerToken, Clock, RetryPolicy, TokenSource};
 use cutover_engine::port::{ArmAttempt, ArmError, AzureApi};
 
 const SUB: &str = "00000000-0000-0000-0000-000000000000";
@@ -1048,7 +1048,11 @@ async fn token_env_credential_reads_the_variable() {
     })
     .await;
     let out = tokio::process::Command::new(std::env::current_exe().expect("test binary"))
-        .args(["token_env_child", "--exact", "--test-threads=1"])
+        .args([
+            test_name("token_env_child").as_str(),
+            "--exact",
+            "--test-threads=1",
+        ])
         .env(&var, &token)
         .env("CUTOVER_ARM_CHILD_ENDPOINT", &d.base)
         .env("CUTOVER_ARM_CHILD_VAR", &var)
@@ -1093,12 +1097,20 @@ impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Captured {
     }
 }
 
+/// The full name the test harness knows `test` by: its module path
+/// inside the one integration test binary, without the crate name.
+fn test_name(test: &str) -> String {
+    let module = module_path!();
+    let module = module.split_once("::").map_or(module, |(_, m)| m);
+    format!("{module}::{test}")
+}
+
 /// Runs `helper` (an ignored test of this binary) alone in a child
 /// process and checks that it ran and passed.
 async fn run_alone(helper: &str) {
     let out = tokio::process::Command::new(std::env::current_exe().expect("test binary"))
         .args([
-            helper,
+            test_name(helper).as_str(),
             "--exact",
             "--ignored",
             "--test-threads=1",

@@ -3,21 +3,20 @@
 //! standing in for the console process. The console dying is its end of
 //! the pipe closing, as it is when the process is killed.
 
-
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::engine_support::*;
+use cutover_core::model::azure::PeeringState;
+use cutover_core::runbook::ActionOp;
+use cutover_core::session::event::{Event, Mode, RollbackReason};
 use cutover_engine::detached::{
     ChildWatchdog, GuardEnd, GuardParams, WatchRequest, Watchdog, watch_over,
 };
-use cutover_core::session::event::{Event, Mode, RollbackReason};
 use cutover_engine::guard::RollbackPolicy;
-use cutover_journal::{JournalReader, JournalWriter, Redactor, Status, verify};
-use cutover_core::model::azure::PeeringState;
 use cutover_engine::port::ManualCommands;
-use cutover_core::runbook::ActionOp;
-use crate::engine_support::*;
+use cutover_journal::{JournalReader, JournalWriter, Redactor, Status, verify};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, DuplexStream};
 use tokio::time::Instant;
 

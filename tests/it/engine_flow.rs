@@ -5,15 +5,14 @@
 //!
 //! Deadlines run on tokio's paused clock: virtual time, no waiting.
 
-
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::engine_support::*;
+use cutover_core::model::azure::PeeringState;
 use cutover_core::session::Command;
 use cutover_core::session::event::{Event, GateDecision, RollbackReason};
-use cutover_core::model::azure::PeeringState;
 use cutover_engine::port::ArmError;
-use crate::engine_support::*;
 
 fn gate_step(ev: &Event) -> Option<&str> {
     match ev {
@@ -61,7 +60,7 @@ fn operator_then(
             return r;
         }
         match ev {
-            Event::Note { step: Some(s), .. } if s == "disable-private-peering" => Reply::Nothing,
+            Event::Verified { step: s } if s == "disable-private-peering" => Reply::Nothing,
             _ => careful(ev),
         }
     }
@@ -316,11 +315,7 @@ async fn a_failed_verification_rolls_back() {
 async fn the_rollback_command_rolls_back() {
     let net = Net::new();
     let operator = operator_then(|ev| match ev {
-        Event::Note {
-            step: Some(s),
-            text,
-            ..
-        } if s == "disable-private-peering" && text.starts_with("verified:") => {
+        Event::Verified { step: s } if s == "disable-private-peering" => {
             Some(Reply::Send(Command::Rollback { step: s.clone() }))
         }
         _ => None,

@@ -2,14 +2,13 @@
 //! `--auto-confirm` answering gates and the healthy question, but never
 //! overriding a failed pre-check.
 
-
 use std::sync::{Arc, Mutex};
 
+use crate::engine_support::*;
 use cutover::cli::headless::drive;
 use cutover_core::session::event::Event;
-use cutover_engine::{Engine, EventSink};
 use cutover_engine::port::ArmError;
-use crate::engine_support::*;
+use cutover_engine::{Engine, EventSink};
 
 struct Run {
     code: u8,

@@ -9,12 +9,12 @@ use std::time::Duration;
 
 use cutover::cli::headless::drive;
 use cutover::cli::validate::{DEFAULT_RUNBOOK, Prepared, prepare, real_world, run_checks};
+use cutover_clients::arm::{ArmClient, StaticToken};
+use cutover_clients::ssh::{SshDevice, SshOptions};
 use cutover_core::session::event::{Event, Mode};
 use cutover_engine::{Engine, EventSink, MemoryLog, NoLocalTracer, SessionConfig, World};
 use cutover_lab::serve::{LabHandle, LabOptions, start};
 use cutover_lab::{Topology, scenario};
-use cutover_clients::arm::{ArmClient, StaticToken};
-use cutover_clients::ssh::{SshDevice, SshOptions};
 
 const TOKEN: &str = "engine-lab-test-token";
 

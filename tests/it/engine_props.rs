@@ -6,14 +6,13 @@
 //!
 //! Every case runs on tokio's paused clock: minutes of virtual time per case.
 
-
 use std::time::Duration;
 
-use cutover_core::session::Command;
-use cutover_core::session::event::{Event, RollbackReason};
+use crate::engine_support::*;
 use cutover_core::model::azure::PeeringState;
 use cutover_core::runbook::Runbook;
-use crate::engine_support::*;
+use cutover_core::session::Command;
+use cutover_core::session::event::{Event, RollbackReason};
 use proptest::prelude::*;
 
 const RUNBOOK: &str = r#"

@@ -17,22 +17,22 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use cutover_engine::detached::{NoWatchdog, Watch, WatchRequest, Watchdog};
-use cutover_core::session::event::{Event, Mode};
-use cutover_engine::guard::{RollbackPolicy, VERIFIED_NOTE};
-use cutover_engine::sink::EventLog;
-use cutover_engine::{
-    Command, Engine, EventSink, NoLocalTracer, SessionConfig, SessionOutcome, World,
-};
 use cutover_core::model::azure::{
     BgpPeerStatusListResult, ExpressRouteCircuit, ExpressRouteCircuitPeering,
     GatewayRouteListResult, PeeringState, VirtualNetworkGatewayConnection,
 };
+use cutover_core::runbook::Runbook;
+use cutover_core::session::event::{Event, Mode};
+use cutover_engine::detached::{NoWatchdog, Watch, WatchRequest, Watchdog};
+use cutover_engine::guard::RollbackPolicy;
 use cutover_engine::port::{
     ArmAttempt, ArmError, ArmRead, AzureApi, CommandOutput, DeviceError, DeviceSession,
     ManualCommands, PeeringChange, RequestIds,
 };
-use cutover_core::runbook::Runbook;
+use cutover_engine::sink::EventLog;
+use cutover_engine::{
+    Command, Engine, EventSink, NoLocalTracer, SessionConfig, SessionOutcome, World,
+};
 use futures::future::BoxFuture;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
@@ -636,13 +636,7 @@ pub fn operator_confirming() -> impl FnMut(&Event) -> Reply + Send + 'static {
             typed: confirm_text.clone(),
         }),
         Event::GatePrompt { step, .. } => Reply::Send(Command::GateDecline { step: step.clone() }),
-        Event::Note {
-            step: Some(step),
-            text,
-            ..
-        } if text.starts_with(VERIFIED_NOTE) => {
-            Reply::Send(Command::ConfirmHealthy { step: step.clone() })
-        }
+        Event::Verified { step } => Reply::Send(Command::ConfirmHealthy { step: step.clone() }),
         _ => Reply::Nothing,
     }
 }

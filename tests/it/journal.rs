@@ -8,13 +8,13 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use cutover_core::azure_call::{ArmAttempt, ManualCommands, RequestIds};
 use cutover_core::session::Event;
 use cutover_core::session::event::{GateDecision, Mode, NoteLevel, StepInfo, Verdict};
 use cutover_journal::{
-    self as journal, JournalError, JournalReader, JournalWriter, Problem, Record, RecordBody, Redactor,
-    SharedJournal, Status, ZERO_HASH, line,
+    self as journal, JournalError, JournalReader, JournalWriter, Problem, Record, RecordBody,
+    Redactor, SharedJournal, Status, ZERO_HASH, line,
 };
-use cutover_core::azure_call::{ArmAttempt, ManualCommands, RequestIds};
 use proptest::prelude::*;
 use serde_json::{Value, json};
 

@@ -15,11 +15,8 @@ use reqwest::header::HeaderMap;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
+use cutover_clients::arm::{ArmClient, ArmOptions, BearerToken, TokenSource};
 use cutover_core::inventory::{Azure, Credential};
-use cutover_lab::arm_server::{ArmConfig, serve_arm_with};
-use cutover_lab::scenario::{self, Scenario};
-use cutover_lab::topology::{DeviceId, Topology};
-use cutover_lab::{Clock as LabClock, SharedWorld, VirtualClock, World, run_command};
 use cutover_core::model::azure::{
     AsyncOperationStatus, AsyncStatus, BgpPeerStatusListResult, CloudError, ConnectionStatus,
     ExpressRouteCircuit, ExpressRouteCircuitPeering, ExpressRouteCircuitPeeringListResult,
@@ -27,7 +24,10 @@ use cutover_core::model::azure::{
     VirtualNetworkGatewayConnection,
 };
 use cutover_engine::port::AzureApi;
-use cutover_clients::arm::{ArmClient, ArmOptions, BearerToken, TokenSource};
+use cutover_lab::arm_server::{ArmConfig, serve_arm_with};
+use cutover_lab::scenario::{self, Scenario};
+use cutover_lab::topology::{DeviceId, Topology};
+use cutover_lab::{Clock as LabClock, SharedWorld, VirtualClock, World, run_command};
 
 const TOKEN: &str = "lab-token-7d1c9e";
 const API: &str = "2024-05-01";

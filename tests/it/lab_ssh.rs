@@ -11,14 +11,14 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
 
+use cutover_clients::ssh::{SecretEnv, SshDevice, SshOptions};
 use cutover_core::inventory::{Device, Inventory, Platform};
+use cutover_engine::port::DeviceSession;
 use cutover_lab::render::run_command_as;
 use cutover_lab::scenario::load_builtin;
 use cutover_lab::serve::{LabHandle, LabOptions, PASSWORD_ENV, start};
 use cutover_lab::ssh_server::{Password, generate_ed25519};
 use cutover_lab::{DeviceId, Topology};
-use cutover_engine::port::DeviceSession;
-use cutover_clients::ssh::{SecretEnv, SshDevice, SshOptions};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::process::Command;
 
@@ -164,7 +164,8 @@ async fn exec_prints_what_the_parsers_read() {
     assert_eq!(r.status, Some(0), "{}", r.stderr);
     let json: serde_json::Value = serde_json::from_str(&r.stdout).expect("the JSON is JSON");
     assert!(json.get("route-information").is_some(), "{}", r.stdout);
-    let v = cutover_core::parse::to_json(cutover_core::parse::Kind::JunosRoute, &r.stdout).expect("parses");
+    let v = cutover_core::parse::to_json(cutover_core::parse::Kind::JunosRoute, &r.stdout)
+        .expect("parses");
     let active: Vec<(&str, i64)> = v["routes"]
         .as_array()
         .unwrap()

@@ -245,7 +245,8 @@ fn on(as_path: u64) -> Vec<(String, Vec<u64>)> {
 /// Every address of every hop of `traceroute -n` to the spoke VM.
 fn trace(inv: &Inventory) -> Vec<Vec<String>> {
     let text = ssh(inv, "server", "traceroute -n 10.17.11.132");
-    let t = cutover_core::parse::traceroute::parse(&text).unwrap_or_else(|e| panic!("{e:?}: {text}"));
+    let t =
+        cutover_core::parse::traceroute::parse(&text).unwrap_or_else(|e| panic!("{e:?}: {text}"));
     let v = serde_json::to_value(&t).unwrap();
     v["hops"]
         .as_array()
@@ -413,7 +414,9 @@ impl Arm {
 
     fn learned(&self) -> Vec<cutover_core::parse::arm::RouteSummary> {
         let body = self.gateway_query("getLearnedRoutes", "");
-        cutover_core::parse::arm::parse_routes(&body).unwrap().routes
+        cutover_core::parse::arm::parse_routes(&body)
+            .unwrap()
+            .routes
     }
 
     /// GET the peering, PUT it back with `state`, follow the operation.
@@ -549,7 +552,9 @@ fn the_article_by_hand_over_ssh_and_curl() {
     );
     assert!(has_er_route(&learned), "and over ExpressRoute: {learned:?}");
     let body = arm.gateway_query("getAdvertisedRoutes", "&peer=192.168.11.88");
-    let advertised = cutover_core::parse::arm::parse_routes(&body).unwrap().routes;
+    let advertised = cutover_core::parse::arm::parse_routes(&body)
+        .unwrap()
+        .routes;
     for local in ["10.17.11.76", "10.17.11.77"] {
         let nets: BTreeSet<String> = advertised
             .iter()
@@ -560,7 +565,8 @@ fn the_article_by_hand_over_ssh_and_curl() {
         assert!(nets.is_superset(&azure), "{local} advertises {nets:?}");
     }
     let body = arm.gateway_query("getBgpPeerStatus", "");
-    let peers = cutover_core::parse::to_json(cutover_core::parse::Kind::ArmBgpPeers, &body).unwrap();
+    let peers =
+        cutover_core::parse::to_json(cutover_core::parse::Kind::ArmBgpPeers, &body).unwrap();
     let onprem_peers: Vec<&Value> = peers["peers"]
         .as_array()
         .unwrap()

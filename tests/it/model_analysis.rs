@@ -313,7 +313,8 @@ fn article_traces_show_expressroute_then_vpn() {
     let back = diff_traces(&after, &before, &c);
     assert!(back.gained_address("192.168.11.18"));
     let json = serde_json::to_string(&d).expect("serialize");
-    let round: cutover_core::model::diff::TraceDiff = serde_json::from_str(&json).expect("deserialize");
+    let round: cutover_core::model::diff::TraceDiff =
+        serde_json::from_str(&json).expect("deserialize");
     assert_eq!(round, d);
 }
 
@@ -354,7 +355,8 @@ fn table_diff_shows_the_failover() {
     }
     assert!(diff_tables(&before, &before, &c).is_empty());
     let json = serde_json::to_string(&d).expect("serialize");
-    let round: cutover_core::model::diff::TableDiff = serde_json::from_str(&json).expect("deserialize");
+    let round: cutover_core::model::diff::TableDiff =
+        serde_json::from_str(&json).expect("deserialize");
     assert_eq!(round, d);
 }
 

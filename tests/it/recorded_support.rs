@@ -12,11 +12,13 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use cutover_core::azure_call::{ArmAttempt, ManualCommands, RequestIds};
 use cutover_core::session::Event;
-use cutover_core::session::event::{GateDecision, Mode, NoteLevel, RollbackReason, StepInfo, Verdict};
+use cutover_core::session::event::{
+    GateDecision, Mode, NoteLevel, RollbackReason, StepInfo, Verdict,
+};
 use cutover_journal::line::{ZERO_HASH, encode_event};
 use cutover_journal::{JournalWriter, Redactor};
-use cutover_core::azure_call::{ArmAttempt, ManualCommands, RequestIds};
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;

@@ -2,21 +2,22 @@
 //! interactive player without a terminal, the headless text, and the
 //! asciicast export, through the library and the real binary.
 
-
 use std::path::Path;
 
+use crate::recorded_support::*;
 use assert_cmd::Command;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use cutover_core::azure_call::{ArmAttempt, ManualCommands, RequestIds};
 use cutover_core::session::Event;
-use cutover_core::session::event::{GateDecision, Mode, NoteLevel, RollbackReason, StepInfo, Verdict};
+use cutover_core::session::event::{
+    GateDecision, Mode, NoteLevel, RollbackReason, StepInfo, Verdict,
+};
 use cutover_core::session::state::SessionState;
 use cutover_journal::JournalReader;
-use cutover_core::azure_call::{ArmAttempt, ManualCommands, RequestIds};
 use cutover_tui::replay::console::{Flow, Player};
 use cutover_tui::replay::{self, Recording};
 use cutover_tui::{Theme, render_to_string};
 use proptest::prelude::*;
-use crate::recorded_support::*;
 use serde_json::Value;
 
 fn cutover() -> Command {
@@ -572,7 +573,10 @@ fn asciicast_is_a_valid_v2_recording_of_the_console() {
     assert_eq!(header["version"], 2);
     assert_eq!(header["width"], 120);
     assert_eq!(header["height"], 36);
-    assert_eq!(header["timestamp"], crate::recorded_support::t0().unix_timestamp());
+    assert_eq!(
+        header["timestamp"],
+        crate::recorded_support::t0().unix_timestamp()
+    );
     assert!(header["env"].is_object());
     assert!(
         header["title"]

@@ -3,16 +3,15 @@
 //! depends on time, from hash-chained journals with fixed timestamps),
 //! through the real binary and through the library.
 
-
 use std::path::Path;
 
+use crate::recorded_support::*;
 use assert_cmd::Command;
 use cutover_core::session::Event;
 use cutover_core::session::event::NoteLevel;
 use cutover_journal::Redactor;
 use cutover_journal::recording::Recording;
 use cutover_report::{self as report, Format};
-use crate::recorded_support::*;
 use serde_json::Value;
 
 fn cutover() -> Command {

@@ -4,14 +4,13 @@
 //! ssh config, ProxyJump, connection reuse and reconnection. Without
 //! /usr/sbin/sshd each test says SKIPPED on the terminal and returns.
 
-
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use cutover_core::inventory::{Device, Platform};
-use cutover_clients::ssh::{SecretEnv, SshDevice, SshOptions};
-use cutover_engine::port::{DeviceError, DeviceSession};
 use crate::sshd::{Agent, KeyPair, Sshd, SshdSpec, keygen};
+use cutover_clients::ssh::{SecretEnv, SshDevice, SshOptions};
+use cutover_core::inventory::{Device, Platform};
+use cutover_engine::port::{DeviceError, DeviceSession};
 
 fn device(port: u16, user: &str, identity: Option<&Path>, known_hosts: &Path) -> Device {
     Device {
@@ -135,7 +134,12 @@ async fn encrypted_key_reads_its_passphrase_from_the_named_variable() {
     );
     let kh = tmp.path().join("known_hosts");
     std::fs::write(&kh, sshd.known_hosts_lines().join("\n")).expect("known_hosts");
-    let mut d = device(sshd.port, &crate::sshd::current_user(), Some(&key.private), &kh);
+    let mut d = device(
+        sshd.port,
+        &crate::sshd::current_user(),
+        Some(&key.private),
+        &kh,
+    );
     d.passphrase_env = Some("CE1_KEY_PASSPHRASE".into());
     let with = |value: Option<&str>| {
         let mut secrets = SecretEnv::isolated();

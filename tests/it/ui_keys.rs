@@ -2,7 +2,7 @@
 //! all what they can never send. Keys go through the real keymap
 //! (`App::handle_key` with crossterm key events), as in the console.
 
-
+use crate::ui_support::*;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use cutover_core::session::Command;
 use cutover_core::session::Event;
@@ -10,7 +10,6 @@ use cutover_core::session::event::{GateDecision, RollbackReason};
 use cutover_tui::app::{Action, App, GateStage, Mode, Pane};
 use cutover_tui::keymap::{BINDINGS, action_for, footer_bindings};
 use proptest::prelude::*;
-use crate::ui_support::*;
 
 fn key(code: KeyCode) -> KeyEvent {
     KeyEvent::new(code, KeyModifiers::NONE)

@@ -3,7 +3,7 @@
 //! and compared with reviewed snapshots; a few cells are checked for their
 //! theme style as well.
 
-
+use crate::ui_support::*;
 use cutover_core::session::Event;
 use cutover_core::session::event::{GateDecision, RollbackReason, Verdict};
 use cutover_tui::app::{Action, App, Pane};
@@ -13,7 +13,6 @@ use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
 use ratatui::style::{Color, Modifier};
 use time::Duration;
-use crate::ui_support::*;
 
 /// One pane alone on a `w` x `h` terminal.
 fn pane(app: &App, pane: Pane, w: u16, h: u16) -> String {

@@ -5,11 +5,13 @@
 
 use std::net::IpAddr;
 
-use cutover_core::session::Event;
-use cutover_core::session::event::{GateDecision, Mode, NoteLevel, RollbackReason, StepInfo, Verdict};
-use cutover_core::session::state::SessionState;
-use cutover_core::model::path::PathClassifier;
 use cutover_core::azure_call::{ArmAttempt, ManualCommands, RequestIds};
+use cutover_core::model::path::PathClassifier;
+use cutover_core::session::Event;
+use cutover_core::session::event::{
+    GateDecision, Mode, NoteLevel, RollbackReason, StepInfo, Verdict,
+};
+use cutover_core::session::state::SessionState;
 use cutover_tui::{App, Theme};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;

@@ -10,12 +10,14 @@
 //! - `retry`: which answers are transient, backoff, budgets, the clock.
 //! - `lro`: Azure-AsyncOperation / Location polling.
 //! - `peering`: the guarded peering state change.
-//! - `manual`: the same change as az CLI and PowerShell commands.
+//!
+//! The peering's path and the same change as az CLI and PowerShell
+//! commands come from [`PeeringTarget`], which the runbook's rendering
+//! uses too.
 
 pub mod credential;
 mod http;
 mod lro;
-pub mod manual;
 mod peering;
 pub mod retry;
 
@@ -32,12 +34,15 @@ pub use retry::{Clock, RetryPolicy, TokioClock};
 use self::http::{Http, Req};
 use self::peering::parse_read;
 use self::retry::Deadline;
+use cutover_core::azure_call::{PeeringTarget, network_segments};
 use cutover_core::inventory::Azure;
 use cutover_core::model::azure::{
     BgpPeerStatusListResult, ExpressRouteCircuit, ExpressRouteCircuitPeering,
     GatewayRouteListResult, PeeringState, VirtualNetworkGatewayConnection,
 };
-use cutover_engine::port::{ArmAttempt, ArmError, ArmRead, AzureApi, ManualCommands, PeeringChange};
+use cutover_engine::port::{
+    ArmAttempt, ArmError, ArmRead, AzureApi, ManualCommands, PeeringChange,
+};
 
 /// Timeouts and retry behaviour of an [`ArmClient`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -76,6 +81,8 @@ pub enum ArmConfigError {
 #[derive(Debug)]
 pub struct ArmClient {
     azure: Azure,
+    /// The inventory's peering, named once for its URL and its commands.
+    peering: PeeringTarget,
     http: Http,
 }
 
@@ -123,6 +130,7 @@ impl ArmClient {
         let scope = format!("{}/.default", azure.endpoint.trim_end_matches('/'));
         Self {
             azure: azure.clone(),
+            peering: PeeringTarget::from_inventory(azure),
             http: Http {
                 client,
                 base,
@@ -147,16 +155,8 @@ impl ArmClient {
         query: &[(&str, &str)],
     ) -> Url {
         let a = &self.azure;
-        let mut segments = vec![
-            "subscriptions",
-            a.subscription.as_str(),
-            "resourceGroups",
-            a.resource_group.as_str(),
-            "providers",
-            "Microsoft.Network",
-            kind,
-            name,
-        ];
+        let mut segments =
+            network_segments(&a.subscription, &a.resource_group, kind, name).to_vec();
         segments.extend(action);
         self.http.resource_url(&segments, query)
     }
@@ -287,7 +287,9 @@ impl AzureApi for ArmClient {
     }
 
     async fn get_circuit(&self) -> Result<ArmRead<ExpressRouteCircuit>, ArmError> {
-        let url = self.network_url("expressRouteCircuits", &self.azure.circuit, None, &[]);
+        let url = self
+            .http
+            .resource_url(&self.peering.circuit_segments(), &[]);
         self.get(url, "the circuit").await
     }
 
@@ -324,13 +326,46 @@ impl AzureApi for ArmClient {
     }
 
     fn manual_commands(&self, state: PeeringState) -> ManualCommands {
-        manual::manual_commands(&self.azure, &state)
+        self.peering.manual_commands(&state)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use cutover_core::azure_call::API_VERSION;
+    use cutover_core::inventory::Credential;
+
+    #[test]
+    fn the_peering_is_called_where_its_commands_name_it() {
+        let azure = Azure {
+            endpoint: "https://management.azure.com".into(),
+            subscription: "00000000-0000-0000-0000-000000000000".into(),
+            resource_group: "SEA-Cust11".into(),
+            circuit: "er-circuit-11".into(),
+            peering: "AzurePrivatePeering".into(),
+            gateway: "vpngw-hub-11".into(),
+            connection: "cn-onprem-11".into(),
+            credential: Credential::AzureCli,
+            token_env: None,
+            tenant_id: None,
+            client_id: None,
+            client_secret_env: None,
+            api_version: API_VERSION.into(),
+        };
+        let c = ArmClient::with_token_source(
+            &azure,
+            ArmOptions::default(),
+            Arc::new(StaticToken::new("t")),
+        )
+        .expect("client");
+        assert_eq!(http::shown_path(&c.peering_url()), c.peering.path());
+        let m = c.manual_commands(PeeringState::Disabled);
+        assert!(
+            m.az_cli
+                .contains("--name AzurePrivatePeering --set state=Disabled")
+        );
+    }
 
     #[test]
     fn endpoints_https_or_loopback_http_only() {

@@ -11,7 +11,8 @@ use serde_json::Value;
 use super::probes::Capture;
 use cutover_core::model::azure::{GatewayRouteListResult, Origin};
 use cutover_core::model::{ParsedRoute, Trace};
-use cutover_core::parse::{self, ParseError};
+use cutover_core::parse::ParseError;
+use cutover_core::parse::query::{self, Answer};
 use cutover_core::runbook::eval::{self, StateItem};
 use cutover_core::runbook::model::PathRules;
 use cutover_core::runbook::{Clause, Expect, QueryName};
@@ -55,7 +56,8 @@ struct Item {
     state: Option<String>,
 }
 
-enum Answer<'a> {
+/// What the clauses are evaluated on.
+enum Subject<'a> {
     Routes(Vec<ParsedRoute<'a>>),
     States(Vec<Item>),
     Trace(Trace),
@@ -81,18 +83,18 @@ pub fn judge(cap: &Capture, expects: &[Expect], rules: &PathRules) -> Judged {
     let Some(raw) = cap.raw.as_deref() else {
         return unanswered("no answer".into());
     };
-    let (answer, parsed) = match read(cap, raw) {
+    let (subject, parsed) = match read(cap, raw) {
         Ok(x) => x,
         Err(e) => return unanswered(format!("the output could not be read: {e}")),
     };
     let clauses = expects
         .iter()
         .map(|e| {
-            let v = match (&e.clause, &answer) {
-                (Clause::Route(r), Answer::Routes(routes)) => {
+            let v = match (&e.clause, &subject) {
+                (Clause::Route(r), Subject::Routes(routes)) => {
                     eval::eval_routes_with(r, routes, rules)
                 }
-                (Clause::State(s), Answer::States(items)) => {
+                (Clause::State(s), Subject::States(items)) => {
                     let items: Vec<StateItem<'_>> = items
                         .iter()
                         .map(|i| StateItem {
@@ -102,7 +104,7 @@ pub fn judge(cap: &Capture, expects: &[Expect], rules: &PathRules) -> Judged {
                         .collect();
                     eval::eval_states(s, &items)
                 }
-                (Clause::Trace(t), Answer::Trace(trace)) => eval::eval_trace_with(t, trace, rules),
+                (Clause::Trace(t), Subject::Trace(trace)) => eval::eval_trace_with(t, trace, rules),
                 _ => eval::Verdict {
                     passed: false,
                     detail: format!("this clause does not apply to `{}`", cap.query),
@@ -122,142 +124,94 @@ pub fn judge(cap: &Capture, expects: &[Expect], rules: &PathRules) -> Judged {
     }
 }
 
-fn json<T: serde::Serialize>(v: &T) -> Value {
-    serde_json::to_value(v).unwrap_or_else(|e| Value::String(format!("cannot serialize: {e}")))
-}
-
 fn summarized(raw: &str, what: &str, n: usize) -> Option<Value> {
     (raw.len() > PARSED_INLINE_MAX).then(|| serde_json::json!({ "summarized": true, what: n }))
 }
 
-fn read<'a>(cap: &'a Capture, raw: &'a str) -> Result<(Answer<'a>, Value), ParseError> {
-    let q = cap.query;
-    Ok(match q {
-        QueryName::BgpAdvertised | QueryName::BgpReceived | QueryName::RouteTable => {
-            let list = parse::junos_route::parse(raw)?;
-            let parsed =
-                summarized(raw, "routes", list.routes.len()).unwrap_or_else(|| json(&list));
-            (Answer::Routes(list.routes), parsed)
-        }
-        QueryName::AzureLearnedRoutes | QueryName::AzureAdvertisedRoutes => {
-            let list = parse::arm::read_route_list(raw)?;
-            let parsed = summarized(raw, "routes", list.value.len())
-                .unwrap_or_else(|| json(&parse::arm::parse_routes(raw).ok()));
-            (Answer::Routes(azure_routes(&list)), parsed)
-        }
-        QueryName::Trace => {
-            let trace = match &cap.trace {
-                Some(t) => t.clone(),
-                None => parse::traceroute::parse(raw)?,
-            };
-            let parsed = json(&trace);
-            (Answer::Trace(trace), parsed)
-        }
-        QueryName::BgpSummary => {
-            let s = parse::junos_bgp_summary::parse(raw)?;
-            let items = s
-                .peers
+/// Reads the capture with its query's parser; returns what the clauses
+/// read and the normalized form for the journal.
+fn read<'a>(cap: &'a Capture, raw: &'a str) -> Result<(Subject<'a>, Value), ParseError> {
+    let answer = match (cap.query, &cap.trace) {
+        // The prober already read the trace (it may have run it itself).
+        (QueryName::Trace, Some(t)) => Answer::Trace(t.clone()),
+        (q, _) => query::read(q, raw)?,
+    };
+    let parsed = match &answer {
+        Answer::JunosRoutes(list) => summarized(raw, "routes", list.routes.len()),
+        Answer::AzureRoutes(list) => summarized(raw, "routes", list.value.len()),
+        _ => None,
+    }
+    .unwrap_or_else(|| {
+        answer
+            .normalized(raw)
+            .unwrap_or_else(|e| Value::String(e.to_string()))
+    });
+    Ok((subject(answer), parsed))
+}
+
+/// The typed answer in the forms `runbook::eval` reads.
+fn subject(answer: Answer<'_>) -> Subject<'_> {
+    let item = |peer: Option<&str>, state: Option<&str>| Item {
+        peer: peer.map(str::to_string),
+        state: state.map(str::to_string),
+    };
+    match answer {
+        Answer::JunosRoutes(list) => Subject::Routes(list.routes),
+        Answer::AzureRoutes(list) => Subject::Routes(azure_routes(&list)),
+        Answer::Trace(trace) => Subject::Trace(trace),
+        Answer::BgpSummary(s) => Subject::States(
+            s.peers
                 .iter()
-                .map(|p| Item {
-                    peer: Some(p.address.clone()),
-                    // `Establ` reads as `established`.
-                    state: Some(p.state.as_str().to_string()),
-                })
-                .collect();
-            (Answer::States(items), json(&s))
-        }
-        QueryName::BfdSessions => {
-            let s = parse::junos_bfd::parse(raw)?;
-            let items = s
-                .sessions
+                // `Establ` reads as `established`.
+                .map(|p| item(Some(&p.address), Some(p.state.as_str())))
+                .collect(),
+        ),
+        Answer::Bfd(s) => Subject::States(
+            s.sessions
                 .iter()
-                .map(|b| Item {
-                    peer: Some(b.address.clone()),
-                    state: Some(b.state.as_str().to_string()),
-                })
-                .collect();
-            (Answer::States(items), json(&s))
-        }
-        QueryName::IkeSas => {
-            let s = parse::junos_ike_sa::parse(raw)?;
-            let items = s
-                .sas
+                .map(|b| item(Some(&b.address), Some(b.state.as_str())))
+                .collect(),
+        ),
+        Answer::IkeSas(s) => Subject::States(
+            s.sas
                 .iter()
-                .map(|sa| Item {
-                    peer: Some(sa.remote_address.clone()),
-                    state: Some(sa.state.as_str().to_string()),
-                })
-                .collect();
-            (Answer::States(items), json(&s))
-        }
-        QueryName::IpsecSas => {
-            let s = parse::junos_ipsec_sa::parse(raw)?;
+                .map(|sa| item(Some(&sa.remote_address), Some(sa.state.as_str())))
+                .collect(),
+        ),
+        Answer::IpsecSas(s) => {
             // One item per tunnel, not per SA: a tunnel has an inbound and
             // an outbound SA, and a cluster may list it under a node each.
             // A listed SA is an active one; VPN monitoring, when shown,
             // says more.
             let mut seen = BTreeSet::new();
-            let items = s
-                .sas
-                .iter()
-                .filter(|sa| seen.insert(sa.tunnel_id))
-                .map(|sa| Item {
-                    peer: sa.gateway.clone(),
-                    state: Some(
-                        sa.monitoring
-                            .as_ref()
-                            .map_or_else(|| "active".to_string(), |m| m.as_str().to_string()),
-                    ),
-                })
-                .collect();
-            (Answer::States(items), json(&s))
-        }
-        QueryName::AzureBgpPeers => {
-            let s = parse::arm::read_bgp_peer_list(raw)?;
-            let items = s
-                .value
-                .iter()
-                .map(|p| Item {
-                    peer: p.neighbor.clone(),
-                    state: p.state.as_ref().map(|s| s.as_str().to_string()),
-                })
-                .collect();
-            (
-                Answer::States(items),
-                json(&parse::arm::parse_bgp_peers(raw).ok()),
+            Subject::States(
+                s.sas
+                    .iter()
+                    .filter(|sa| seen.insert(sa.tunnel_id))
+                    .map(|sa| {
+                        let state = sa.monitoring.as_ref().map_or("active", |m| m.as_str());
+                        item(sa.gateway.as_deref(), Some(state))
+                    })
+                    .collect(),
             )
         }
-        QueryName::AzurePeering => {
-            let s = parse::arm::read_peerings(raw)?;
-            let items = s
-                .value
+        Answer::AzureBgpPeers(s) => Subject::States(
+            s.value
                 .iter()
-                .map(|p| Item {
-                    peer: p.name.clone(),
-                    state: p.state().map(|s| s.as_str().to_string()),
-                })
-                .collect();
-            (
-                Answer::States(items),
-                json(&parse::arm::parse_peerings(raw).ok()),
-            )
+                .map(|p| item(p.neighbor.as_deref(), p.state.as_ref().map(|s| s.as_str())))
+                .collect(),
+        ),
+        Answer::AzurePeerings(s) => Subject::States(
+            s.value
+                .iter()
+                .map(|p| item(p.name.as_deref(), p.state().map(|s| s.as_str())))
+                .collect(),
+        ),
+        Answer::AzureConnection(c) => {
+            let state = c.properties.connection_status.as_ref().map(|s| s.as_str());
+            Subject::States(vec![item(c.name.as_deref(), state)])
         }
-        QueryName::AzureConnection => {
-            let c = parse::arm::read_connection(raw)?;
-            let items = vec![Item {
-                peer: c.name.clone(),
-                state: c
-                    .properties
-                    .connection_status
-                    .as_ref()
-                    .map(|s| s.as_str().to_string()),
-            }];
-            (
-                Answer::States(items),
-                json(&parse::arm::parse_connection(raw).ok()),
-            )
-        }
-    })
+    }
 }
 
 /// Azure's gateway routes in the route-path form the clauses read.
@@ -300,6 +254,7 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
+    use cutover_core::parse;
     use cutover_core::runbook::{Runbook, StepBody};
 
     fn fixture(rel: &str) -> String {
@@ -312,8 +267,11 @@ mod tests {
     }
 
     fn runbook() -> Runbook {
-        Runbook::load(&Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../..")).join("runbooks/er-vpn-failover.toml"))
-            .expect("valid")
+        Runbook::load(
+            &Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
+                .join("runbooks/er-vpn-failover.toml"),
+        )
+        .expect("valid")
     }
 
     fn judge_step(rb: &Runbook, id: &str, raw: &str) -> Judged {

@@ -9,10 +9,10 @@
 
 use tokio::sync::mpsc::Receiver;
 
-use cutover_core::session::command::Command;
-use cutover_core::session::event::{Event, GateDecision, NoteLevel};
 use super::sink::{EventSink, SinkError};
 use cutover_core::runbook::Gate;
+use cutover_core::session::command::Command;
+use cutover_core::session::event::{Event, GateDecision, NoteLevel};
 
 /// Proof that a gate was passed, by the rules above. Its fields are private
 /// and it has no public constructor: only [`run_gate`] makes one, and a

@@ -5,33 +5,34 @@
 //! confirms in time, or the rollback runs (deadline passed, verification
 //! failed, the operator asked, the console went away). The window is one
 //! `select!` loop whose every exit is either `ConfirmHealthy` or a call to
-//! the rollback, never both. A detached guard ([`super::detached`]) covers
-//! the case where this process itself dies.
+//! the rollback, never both (`window`). A detached guard
+//! ([`super::detached`]) covers the case where this process itself dies.
 //!
 //! Invariant 3: the rollback retries through throttling, conflicts and
-//! transient errors (the ARM client retries each call; here the whole
-//! rollback is retried a bounded number of times), and otherwise tells the
-//! operator loudly, with the exact manual commands.
+//! transient errors, and otherwise tells the operator loudly, with the
+//! exact manual commands (`rollback`).
 
-use std::time::Duration;
+mod rollback;
+mod verify;
+mod window;
 
-use futures::StreamExt;
-use futures::stream::FuturesUnordered;
 use time::OffsetDateTime;
 use tokio::sync::mpsc::{Receiver, unbounded_channel};
-use tokio::time::{Instant, sleep, sleep_until};
+use tokio::time::Instant;
 
-use cutover_core::session::command::Command;
-use super::detached::{Watch, WatchRequest};
-use cutover_core::session::event::{Event, NoteLevel, RollbackReason};
-use super::expect::judge;
-use super::gate::{GatePass, describe};
-use super::probes::capture;
-use super::runner::Ctx;
-use cutover_core::model::azure::PeeringState;
+use crate::detached::{Watch, WatchRequest};
+use crate::gate::GatePass;
 use crate::port::trace::Tracer;
 use crate::port::{ArmAttempt, ArmError, AzureApi, DeviceSession, PeeringChange};
-use cutover_core::runbook::{ActionOp, ActionStep, Verify};
+use crate::runner::Ctx;
+use cutover_core::model::azure::PeeringState;
+use cutover_core::runbook::{ActionOp, ActionStep};
+use cutover_core::session::command::Command;
+use cutover_core::session::event::{Event, NoteLevel, RollbackReason};
+
+pub(crate) use rollback::roll_back;
+pub use rollback::{RollbackPolicy, retryable};
+pub use verify::verify_clause;
 
 /// Permission to run a guarded action. A disruptive op needs a
 /// [`GatePass`] (consumed: one confirmation, one change); an op that
@@ -61,26 +62,6 @@ impl Authorization {
     }
 }
 
-/// How many times, and how patiently, the engine repeats a rollback that
-/// the ARM client gave up on with a retryable error.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RollbackPolicy {
-    /// Whole rollbacks, the first included (at least 1).
-    pub attempts: u32,
-    pub first_backoff: Duration,
-    pub max_backoff: Duration,
-}
-
-impl Default for RollbackPolicy {
-    fn default() -> Self {
-        Self {
-            attempts: 5,
-            first_backoff: Duration::from_secs(5),
-            max_backoff: Duration::from_secs(60),
-        }
-    }
-}
-
 /// How a guarded action ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum GuardOutcome {
@@ -96,26 +77,6 @@ pub enum GuardOutcome {
     RollbackFailed {
         reason: RollbackReason,
     },
-}
-
-/// Whether repeating the whole rollback (a fresh GET, a new PUT) can help.
-/// A 412 means the peering changed since it was read: a fresh read fixes
-/// that. Authentication, a missing or refused resource, or an answer the
-/// client could not understand will not change by waiting.
-pub fn retryable(e: &ArmError) -> bool {
-    match e {
-        ArmError::Throttled(_)
-        | ArmError::Conflict(_)
-        | ArmError::PreconditionFailed(_)
-        | ArmError::OperationFailed(_)
-        | ArmError::Timeout(_)
-        | ArmError::Transport(_) => true,
-        ArmError::Api { status, .. } => *status >= 500 || *status == 429 || *status == 409,
-        ArmError::Auth(_)
-        | ArmError::NotFound(_)
-        | ArmError::Refused(_)
-        | ArmError::Protocol(_) => false,
-    }
 }
 
 fn target_of(a: &cutover_core::runbook::Action) -> String {
@@ -139,21 +100,6 @@ fn describe_change(c: &PeeringChange) -> String {
         st(&c.before),
         st(&c.after)
     )
-}
-
-/// How the note that announces a passed verification begins: from then on
-/// the engine takes `ConfirmHealthy` (headless `--auto-confirm` answers it).
-pub const VERIFIED_NOTE: &str = "verified:";
-
-/// What the window loop is waiting for.
-enum Phase {
-    Verifying,
-    AwaitingConfirm,
-}
-
-struct ItemResult {
-    passed: bool,
-    at: Instant,
 }
 
 /// Runs `step`'s action under guard. `auth` is consumed.
@@ -321,112 +267,11 @@ where
         .await;
     }
 
-    let deadline_sleep = sleep_until(deadline_at);
-    tokio::pin!(deadline_sleep);
-    let verification = verify_all(ctx, step, &a.verify, done_at);
-    tokio::pin!(verification);
-    let mut phase = Phase::Verifying;
-    let reason = loop {
-        tokio::select! {
-            biased;
-            () = &mut deadline_sleep => break RollbackReason::DeadlinePassed,
-            v = &mut verification, if matches!(phase, Phase::Verifying) => match v {
-                Some(passed_at) => {
-                    if !a.verify.is_empty() {
-                        let millis = passed_at.saturating_duration_since(done_at).as_millis();
-                        let _ = ctx
-                            .sink
-                            .emit(Event::Measurement {
-                                step: step.to_string(),
-                                name: if action.op.is_disruptive() { "failover" } else { "failback" }
-                                    .to_string(),
-                                millis: u64::try_from(millis).unwrap_or(u64::MAX),
-                            })
-                            .await;
-                    }
-                    ctx.note(
-                        Some(step),
-                        NoteLevel::Info,
-                        format!("{VERIFIED_NOTE} confirm the new state is healthy before the deadline, or roll back"),
-                    )
-                    .await;
-                    phase = Phase::AwaitingConfirm;
-                }
-                None => break RollbackReason::VerificationFailed,
-            },
-            cmd = commands.recv() => match cmd {
-                // The console is gone: nobody can confirm any more.
-                None => break RollbackReason::ConsoleLost,
-                Some(Command::ConfirmHealthy { step: s }) if s == step => {
-                    if matches!(phase, Phase::Verifying) {
-                        ctx.note(
-                            Some(step),
-                            NoteLevel::Warn,
-                            "not confirmed: the verification has not passed yet".into(),
-                        )
-                        .await;
-                        continue;
-                    }
-                    let granted = match watch.as_mut() {
-                        None => true,
-                        Some(w) => match w.confirm().await {
-                            Ok(g) => g,
-                            Err(e) => {
-                                ctx.note(
-                                    Some(step),
-                                    NoteLevel::Warn,
-                                    format!("the detached guard did not answer ({e}); confirming without it"),
-                                )
-                                .await;
-                                true
-                            }
-                        },
-                    };
-                    if !granted {
-                        ctx.note(
-                            Some(step),
-                            NoteLevel::Error,
-                            "too late: the detached guard already started the rollback (this console did not act at the deadline)".into(),
-                        )
-                        .await;
-                        break RollbackReason::DeadlinePassed;
-                    }
-                    if let Err(e) = ctx
-                        .sink
-                        .emit(Event::ConfirmHealthy {
-                            step: step.to_string(),
-                        })
-                        .await
-                    {
-                        ctx.note(
-                            Some(step),
-                            NoteLevel::Error,
-                            format!("the confirmation could not be journaled ({e}): rolling back"),
-                        )
-                        .await;
-                        break RollbackReason::VerificationFailed;
-                    }
-                    if let Some(w) = watch.as_mut()
-                        && let Err(e) = w.resolved().await
-                    {
-                        tracing::warn!(error = %e, "could not tell the detached guard the change was confirmed");
-                    }
-                    return GuardOutcome::Confirmed;
-                }
-                Some(Command::Rollback { step: s }) if s == step => break RollbackReason::Operator,
-                Some(Command::Quit) => break RollbackReason::Operator,
-                Some(other) => {
-                    ctx.note(
-                        Some(step),
-                        NoteLevel::Info,
-                        format!("ignored while the change is guarded: {}", describe(&other)),
-                    )
-                    .await;
-                }
-            },
-        }
-    };
-    roll_back(ctx, step, action.rollback, az, reason, &mut watch).await
+    match window::await_confirmation(ctx, step, a, done_at, deadline_at, &mut watch, commands).await
+    {
+        Ok(()) => GuardOutcome::Confirmed,
+        Err(reason) => roll_back(ctx, step, action.rollback, az, reason, &mut watch).await,
+    }
 }
 
 /// The action call failed: find out whether anything changed before
@@ -534,195 +379,6 @@ where
             .await;
     }
     result
-}
-
-/// Undoes a change with `rollback`, retrying per the session's policy;
-/// every step is an event. Also what the detached guard runs.
-pub(crate) async fn roll_back<D, A, L>(
-    ctx: &Ctx<'_, D, A, L>,
-    step: &str,
-    rollback: ActionOp,
-    az: &A,
-    reason: RollbackReason,
-    watch: &mut Option<Box<dyn Watch>>,
-) -> GuardOutcome
-where
-    D: DeviceSession,
-    A: AzureApi,
-    L: Tracer,
-{
-    if let Some(w) = watch.as_mut()
-        && let Err(e) = w.rolling_back().await
-    {
-        tracing::warn!(error = %e, "could not tell the detached guard a rollback is under way");
-    }
-    // The rollback goes out even when the journal has failed: the world
-    // matters more than its record.
-    let _ = ctx
-        .sink
-        .emit(Event::RollbackStarted {
-            step: step.to_string(),
-            reason,
-            op: rollback.as_str().to_string(),
-        })
-        .await;
-    let state = PeeringState::from(rollback.peering_state());
-    let policy = ctx.config.rollback;
-    let attempts = policy.attempts.max(1);
-    let mut backoff = policy.first_backoff;
-    let mut outcome = GuardOutcome::RollbackFailed { reason };
-    for attempt in 1..=attempts {
-        match set_state(ctx, step, az, state.clone()).await {
-            Ok(change) => {
-                let _ = ctx
-                    .sink
-                    .emit(Event::RollbackDone {
-                        step: step.to_string(),
-                        detail: describe_change(&change),
-                    })
-                    .await;
-                outcome = GuardOutcome::RolledBack { reason };
-                break;
-            }
-            Err(e) if retryable(&e) && attempt < attempts => {
-                ctx.note(
-                    Some(step),
-                    NoteLevel::Warn,
-                    format!(
-                        "rollback attempt {attempt} of {attempts} failed ({e}); trying again in {} s",
-                        backoff.as_secs()
-                    ),
-                )
-                .await;
-                sleep(backoff).await;
-                backoff = (backoff * 2).min(policy.max_backoff);
-            }
-            Err(e) => {
-                let manual = az.manual_commands(state.clone());
-                let _ = ctx
-                    .sink
-                    .emit(Event::RollbackFailed {
-                        step: step.to_string(),
-                        error: format!("{e} (after {attempt} attempt(s))"),
-                        manual: manual.clone(),
-                    })
-                    .await;
-                ctx.note(
-                    Some(step),
-                    NoteLevel::Error,
-                    format!(
-                        "ROLLBACK FAILED: set the peering back to {state} by hand, now.\n  az CLI:     {}\n  PowerShell: {}",
-                        manual.az_cli, manual.powershell
-                    ),
-                )
-                .await;
-                break;
-            }
-        }
-    }
-    if let Some(w) = watch.as_mut()
-        && let Err(e) = w.resolved().await
-    {
-        tracing::warn!(error = %e, "could not tell the detached guard the rollback ended");
-    }
-    outcome
-}
-
-/// Runs every verification until all passed (`Some` with the moment the
-/// last one passed) or one gave up (`None`, at once: there is no point in
-/// waiting for the others).
-async fn verify_all<D, A, L>(
-    ctx: &Ctx<'_, D, A, L>,
-    step: &str,
-    items: &[Verify],
-    since: Instant,
-) -> Option<Instant>
-where
-    D: DeviceSession,
-    A: AzureApi,
-    L: Tracer,
-{
-    let mut running: FuturesUnordered<_> = items
-        .iter()
-        .map(|v| verify_one(ctx, step, v, since))
-        .collect();
-    let mut last = since;
-    while let Some(r) = running.next().await {
-        if !r.passed {
-            return None;
-        }
-        last = last.max(r.at);
-    }
-    Some(last)
-}
-
-/// The clause name a verification reports under: the role makes two
-/// verifications with the same clause text distinct.
-pub fn verify_clause(v: &Verify, clause: &str) -> String {
-    format!("{}: {clause}", v.probe.role)
-}
-
-async fn verify_one<D, A, L>(
-    ctx: &Ctx<'_, D, A, L>,
-    step: &str,
-    v: &Verify,
-    since: Instant,
-) -> ItemResult
-where
-    D: DeviceSession,
-    A: AzureApi,
-    L: Tracer,
-{
-    let every = v
-        .every
-        .map_or(ctx.config.default_every, |d| d.as_std())
-        .max(Duration::from_millis(100));
-    let within = v.within.as_std();
-    loop {
-        let cap = capture(ctx.world, &v.probe).await;
-        let judged = judge(&cap, &v.expect, &ctx.rules);
-        ctx.emit_probe(step, &cap, &judged).await;
-        let elapsed_ms = u64::try_from(since.elapsed().as_millis()).unwrap_or(u64::MAX);
-        if judged.clauses.is_empty() {
-            let _ = ctx
-                .sink
-                .emit(Event::VerifyResult {
-                    step: step.to_string(),
-                    clause: verify_clause(v, &v.probe.query.to_string()),
-                    passed: judged.passed(),
-                    evidence: judged.error.clone().unwrap_or_else(|| "answered".into()),
-                    elapsed_ms,
-                })
-                .await;
-        }
-        for c in &judged.clauses {
-            let _ = ctx
-                .sink
-                .emit(Event::VerifyResult {
-                    step: step.to_string(),
-                    clause: verify_clause(v, &c.clause),
-                    passed: c.passed,
-                    evidence: c.evidence.clone(),
-                    elapsed_ms,
-                })
-                .await;
-        }
-        let now = Instant::now();
-        if judged.passed() {
-            return ItemResult {
-                passed: true,
-                at: now,
-            };
-        }
-        let spent = now.saturating_duration_since(since);
-        if spent >= within {
-            return ItemResult {
-                passed: false,
-                at: now,
-            };
-        }
-        sleep(every.min(within - spent)).await;
-    }
 }
 
 /// RFC 3339, UTC, milliseconds (the journal's timestamp form).

@@ -117,7 +117,8 @@ mod tests {
     #[test]
     fn the_failover_runbooks_live_probes() {
         let rb = Runbook::load(
-            &Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../..")).join("runbooks/er-vpn-failover.toml"),
+            &Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
+                .join("runbooks/er-vpn-failover.toml"),
         )
         .expect("valid");
         let got: Vec<(String, &str)> = live_probes(&rb)

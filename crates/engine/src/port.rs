@@ -62,8 +62,6 @@ pub trait DeviceSession: Send + Sync {
     -> impl Future<Output = Result<CommandOutput, DeviceError>> + Send;
 }
 
-
-
 /// A read from ARM: the typed value and the raw body (the evidence kept in
 /// the journal).
 #[derive(Debug, Clone, PartialEq)]
@@ -148,4 +146,3 @@ pub trait AzureApi: Send + Sync {
     /// (shown to the operator as the manual fallback).
     fn manual_commands(&self, state: PeeringState) -> ManualCommands;
 }
-

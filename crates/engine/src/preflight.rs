@@ -159,7 +159,8 @@ token_env = "CUTOVER_ARM_TOKEN"
 
     fn runbook(inv: &Inventory) -> Runbook {
         let text = std::fs::read_to_string(
-            Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../..")).join("runbooks/er-vpn-failover.toml"),
+            Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
+                .join("runbooks/er-vpn-failover.toml"),
         )
         .expect("runbook");
         let vars = inv.azure.as_ref().map(azure_overrides).unwrap_or_default();

@@ -7,10 +7,10 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use cutover_core::model::Trace;
-use cutover_core::runbook::query::junos_command;
 use crate::port::trace::{self as trace_probe, TraceError, Tracer};
 use crate::port::{ArmError, ArmRead, AzureApi, DeviceSession, RequestIds};
+use cutover_core::model::Trace;
+use cutover_core::runbook::query::junos_command;
 use cutover_core::runbook::{Platform, Probe, Query, QueryName};
 
 /// Everything the engine can talk to: devices by runbook role, Azure, and

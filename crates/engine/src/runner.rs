@@ -8,30 +8,29 @@
 //! is declined, a change is rolled back or not applied, or the journal
 //! fails before any change.
 
-use std::collections::BTreeMap;
+mod check;
+mod steps;
+
 use std::sync::Arc;
 use std::time::Duration;
 
 use serde::Serialize;
-use time::OffsetDateTime;
 use tokio::sync::mpsc::Receiver;
 use tokio::sync::watch;
-use tokio::time::{Instant, sleep};
 
-use cutover_core::session::command::Command;
-use super::detached::{NoWatchdog, Watchdog};
-use cutover_core::session::event::{Event, Mode, NoteLevel, RollbackReason, StepInfo, Verdict};
-use super::expect::{ClauseResult, Judged, judge};
-use super::gate::{GatePass, GateResult, run_gate};
-use super::guard::{Authorization, GuardOutcome, RollbackPolicy, rfc3339_ms, run_guarded_action};
-use super::monitor;
-use super::probes::{Capture, World, capture};
-use super::sink::{EventSink, SinkError};
-use cutover_core::session::Outcome;
+use crate::detached::{NoWatchdog, Watchdog};
+use crate::expect::{ClauseResult, Judged};
+use crate::guard::RollbackPolicy;
+use crate::monitor;
 use crate::port::trace::Tracer;
 use crate::port::{AzureApi, DeviceSession};
+use crate::probes::{Capture, World};
+use crate::sink::EventSink;
 use cutover_core::runbook::model::PathRules;
-use cutover_core::runbook::{Check, Record, Runbook, Step, StepBody};
+use cutover_core::runbook::{Runbook, Step, StepBody};
+use cutover_core::session::Outcome;
+use cutover_core::session::command::Command;
+use cutover_core::session::event::{Event, Mode, NoteLevel, StepInfo, Verdict};
 
 /// How a session runs, besides the runbook.
 #[derive(Debug, Clone)]
@@ -185,12 +184,6 @@ fn millis(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
 
-/// What a check step found.
-struct CheckResult {
-    passed: bool,
-    report: StepReport,
-}
-
 impl<D, A, L> Engine<D, A, L>
 where
     D: DeviceSession + 'static,
@@ -296,311 +289,5 @@ where
             outcome,
             steps: reports,
         }
-    }
-
-    async fn steps(
-        &self,
-        ctx: &Ctx<'_, D, A, L>,
-        rb: &Runbook,
-        commands: &mut Receiver<Command>,
-    ) -> (Outcome, String, Vec<StepReport>) {
-        let mut reports: Vec<StepReport> = Vec::new();
-        // Check verdicts by step id: what the next gate looks at.
-        let mut verdicts: BTreeMap<&str, Verdict> = BTreeMap::new();
-        let mut pass: Option<GatePass> = None;
-        let journal_failed =
-            |e: SinkError| (Outcome::BadInput, format!("stopped before any change: {e}"));
-        for (index, step) in rb.steps.iter().enumerate() {
-            if self.config.mode == Mode::Validate && !step.is_read_only() {
-                continue;
-            }
-            if let Err(e) = ctx
-                .sink
-                .emit(Event::StepStart {
-                    step: step.id.clone(),
-                })
-                .await
-            {
-                let (c, o) = journal_failed(e);
-                return (c, o, reports);
-            }
-            let started = Instant::now();
-            let mut report = StepReport {
-                step: step.id.clone(),
-                title: step.title.clone(),
-                kind: step_kind(step),
-                verdict: Verdict::Passed,
-                device: None,
-                command: None,
-                evidence: Vec::new(),
-                error: None,
-                advisory: step.is_advisory(),
-            };
-            let mut end: Option<(Outcome, String)> = None;
-            match &step.body {
-                StepBody::Check(c) => {
-                    let r = run_check(ctx, &step.id, c).await;
-                    report = StepReport {
-                        verdict: if r.passed {
-                            Verdict::Passed
-                        } else {
-                            Verdict::Failed
-                        },
-                        ..r.report
-                    };
-                    report.title = step.title.clone();
-                    verdicts.insert(&step.id, report.verdict);
-                }
-                StepBody::Gate(g) => {
-                    let (warned, failed): (Vec<&Step>, Vec<&Step>) = rb
-                        .steps
-                        .iter()
-                        .take(index)
-                        .filter(|s| matches!(s.body, StepBody::Check(_)))
-                        .filter(|s| verdicts.get(s.id.as_str()) != Some(&Verdict::Passed))
-                        .partition(|s| s.is_advisory());
-                    let failed: Vec<String> = failed.iter().map(|s| s.id.clone()).collect();
-                    if !warned.is_empty() {
-                        // Said before the prompt, so the operator weighs it
-                        // with the decision (e.g. no BFD: a slow failover).
-                        let list: Vec<&str> = warned.iter().map(|s| s.id.as_str()).collect();
-                        ctx.note(
-                            Some(&step.id),
-                            NoteLevel::Warn,
-                            format!(
-                                "{} advisory check(s) failed, which does not hold this gate: {}",
-                                list.len(),
-                                list.join(", ")
-                            ),
-                        )
-                        .await;
-                    }
-                    let prechecks_failed = !failed.is_empty();
-                    match run_gate(ctx.sink, &step.id, g, failed.clone(), commands).await {
-                        Ok(GateResult::Pass(p)) => {
-                            if prechecks_failed {
-                                report.verdict = Verdict::Overridden;
-                                for f in &failed {
-                                    if let Some(s) = rb.step(f) {
-                                        verdicts.insert(&s.id, Verdict::Overridden);
-                                    }
-                                }
-                            }
-                            pass = Some(p);
-                        }
-                        Ok(GateResult::Declined { console_lost }) => {
-                            report.verdict = Verdict::Failed;
-                            let why = if console_lost {
-                                "the console went away"
-                            } else {
-                                "declined"
-                            };
-                            end = Some((
-                                Outcome::CheckFailed,
-                                if prechecks_failed {
-                                    format!(
-                                        "stopped at `{}` ({why}) with {} failed pre-check(s): {}; nothing was changed",
-                                        step.id,
-                                        failed.len(),
-                                        failed.join(", ")
-                                    )
-                                } else {
-                                    format!("stopped at `{}` ({why}); nothing was changed", step.id)
-                                },
-                            ));
-                        }
-                        Err(e) => end = Some(journal_failed(e)),
-                    }
-                }
-                StepBody::Action(a) => {
-                    let auth = match pass.take() {
-                        Some(p) => Some(Authorization::from_gate(p)),
-                        None => Authorization::harmless(a.action.op),
-                    };
-                    report.command = Some(a.action.command.clone());
-                    report.device = Some(a.action.role.clone());
-                    let outcome = match auth {
-                        Some(auth) => run_guarded_action(ctx, &step.id, a, auth, commands).await,
-                        None => {
-                            ctx.note(
-                                Some(&step.id),
-                                NoteLevel::Error,
-                                format!("refused: `{}` needs a passed gate first", a.action.op),
-                            )
-                            .await;
-                            GuardOutcome::NotApplied {
-                                detail: "no gate before a disruptive change".into(),
-                            }
-                        }
-                    };
-                    match outcome {
-                        GuardOutcome::Confirmed => {}
-                        GuardOutcome::NotApplied { detail } => {
-                            report.verdict = Verdict::Failed;
-                            report.error = Some(detail.clone());
-                            // Refused because the journal failed: the
-                            // record, not the network, is what is broken.
-                            let code = if ctx.sink.journal_error().is_some() {
-                                Outcome::BadInput
-                            } else {
-                                Outcome::CheckFailed
-                            };
-                            end = Some((code, format!("`{}` was not applied: {detail}", step.id)));
-                        }
-                        GuardOutcome::RolledBack { reason } => {
-                            report.verdict = Verdict::Failed;
-                            end = Some((
-                                Outcome::RolledBack,
-                                format!("`{}` rolled back ({})", step.id, reason_text(reason)),
-                            ));
-                        }
-                        GuardOutcome::RollbackFailed { reason } => {
-                            report.verdict = Verdict::Failed;
-                            end = Some((
-                                Outcome::OperatorMustAct,
-                                format!(
-                                    "`{}`: the rollback ({}) FAILED; the operator must restore the peering by hand",
-                                    step.id,
-                                    reason_text(reason)
-                                ),
-                            ));
-                        }
-                    }
-                }
-                StepBody::Record(r) => record(ctx, &step.id, r).await,
-            }
-            let _ = ctx
-                .sink
-                .emit(Event::StepEnd {
-                    step: step.id.clone(),
-                    verdict: report.verdict,
-                    elapsed_ms: millis(started.elapsed()),
-                })
-                .await;
-            reports.push(report);
-            if let Some((code, outcome)) = end {
-                return (code, outcome, reports);
-            }
-        }
-        let failed: Vec<&str> = reports
-            .iter()
-            .filter(|r| r.kind == "check" && !r.advisory)
-            .filter(|r| verdicts.get(r.step.as_str()) == Some(&Verdict::Failed))
-            .map(|r| r.step.as_str())
-            .collect();
-        let warned: Vec<&str> = reports
-            .iter()
-            .filter(|r| r.advisory && r.verdict == Verdict::Failed)
-            .map(|r| r.step.as_str())
-            .collect();
-        if failed.is_empty() && warned.is_empty() {
-            (Outcome::Completed, "completed".into(), reports)
-        } else if failed.is_empty() {
-            let o = format!(
-                "completed; {} advisory check(s) warned: {}",
-                warned.len(),
-                warned.join(", ")
-            );
-            (Outcome::Completed, o, reports)
-        } else {
-            let o = format!(
-                "completed with {} failed check(s): {}",
-                failed.len(),
-                failed.join(", ")
-            );
-            (Outcome::CheckFailed, o, reports)
-        }
-    }
-}
-
-fn reason_text(r: RollbackReason) -> &'static str {
-    match r {
-        RollbackReason::DeadlinePassed => "the deadline passed without a confirmation",
-        RollbackReason::VerificationFailed => "the verification failed",
-        RollbackReason::Operator => "the operator asked",
-        RollbackReason::ConsoleLost => "the console went away",
-    }
-}
-
-/// Probes once, or until the expectations hold while `within` allows.
-async fn run_check<D, A, L>(ctx: &Ctx<'_, D, A, L>, step: &str, c: &Check) -> CheckResult
-where
-    D: DeviceSession,
-    A: AzureApi,
-    L: Tracer,
-{
-    let started = Instant::now();
-    let every = c
-        .every
-        .map_or(ctx.config.default_every, |d| d.as_std())
-        .max(Duration::from_millis(100));
-    loop {
-        let cap = capture(ctx.world, &c.probe).await;
-        let judged = judge(&cap, &c.expect, &ctx.rules);
-        ctx.emit_probe(step, &cap, &judged).await;
-        for cl in &judged.clauses {
-            let _ = ctx
-                .sink
-                .emit(Event::Expectation {
-                    step: step.to_string(),
-                    clause: cl.clause.clone(),
-                    passed: cl.passed,
-                    evidence: cl.evidence.clone(),
-                })
-                .await;
-        }
-        let passed = judged.passed();
-        let spent = started.elapsed();
-        let within = c.within.map_or(Duration::ZERO, |w| w.as_std());
-        if passed || spent >= within {
-            return CheckResult {
-                passed,
-                report: StepReport {
-                    step: step.to_string(),
-                    title: String::new(),
-                    kind: "check",
-                    verdict: if passed {
-                        Verdict::Passed
-                    } else {
-                        Verdict::Failed
-                    },
-                    device: Some(cap.device),
-                    command: Some(cap.command),
-                    evidence: judged.clauses,
-                    error: judged.error,
-                    advisory: c.advisory,
-                },
-            };
-        }
-        sleep(every.min(within - spent)).await;
-    }
-}
-
-/// Writes down when the next test is due, and what to keep in place until
-/// then.
-async fn record<D, A, L>(ctx: &Ctx<'_, D, A, L>, step: &str, r: &Record) {
-    let next_in = r.next_test_in.as_std();
-    let due = OffsetDateTime::now_utc() + next_in;
-    ctx.note(
-        Some(step),
-        NoteLevel::Info,
-        format!(
-            "next test due {} (in {}): repeat this procedure in a maintenance window",
-            rfc3339_ms(due),
-            r.next_test_in
-        ),
-    )
-    .await;
-    let _ = ctx
-        .sink
-        .emit(Event::Measurement {
-            step: step.to_string(),
-            name: "next_test_in".into(),
-            millis: millis(next_in),
-        })
-        .await;
-    for reminder in &r.reminders {
-        ctx.note(Some(step), NoteLevel::Info, reminder.clone())
-            .await;
     }
 }

@@ -17,10 +17,10 @@ use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 
-use cutover_core::session::Event;
 use crate::{JournalError, JournalReader, Record, Status, VerifyReport};
 use cutover_core::model::path::PathClassifier;
 use cutover_core::runbook::{Diagnostics, Runbook};
+use cutover_core::session::Event;
 
 /// The runbooks shipped with cutover, by the name a drill records.
 const BUNDLED: [(&str, &str); 2] = [

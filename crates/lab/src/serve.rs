@@ -6,28 +6,28 @@
 //! in the foreground; `cutover drill` starts one in-process and still talks
 //! to it only through these sockets.
 
+mod files;
+mod probe;
+
 use std::collections::BTreeMap;
 use std::fmt;
-use std::io::Write as _;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use russh::keys::ssh_key::LineEnding;
-use russh::keys::{HashAlg, PrivateKey};
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
-use tokio::net::{TcpListener, TcpStream};
+use russh::keys::HashAlg;
+use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
+use self::files::{InventoryParts, LabFiles, inventory_toml};
+use self::probe::probe_all;
 use super::arm_server::{ArmConfig, serve_arm_with};
 use super::ssh_server::{
     AuthorizedKeys, AuthorizedKeysError, KeyGenError, LoginPolicy, Password, SshServerOptions,
     generate_ed25519, serve_ssh,
 };
-use super::topology::Platform;
-use super::world::API_VERSION;
 use super::{Clock, DeviceId, RealClock, Scenario, SharedWorld, World};
 use cutover_core::inventory::{Inventory, InventoryError};
 
@@ -39,8 +39,6 @@ pub const PASSWORD_ENV: &str = "CUTOVER_LAB_PASSWORD";
 /// The user name the inventory logs in as (the servers accept any).
 pub const DEFAULT_USER: &str = "netops";
 
-/// How long a freshly started listener gets to answer the readiness probe.
-const PROBE_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long the servers get to stop before their tasks are aborted.
 const STOP_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -434,254 +432,4 @@ pub async fn start(options: LabOptions) -> Result<LabHandle, LabError> {
         return Err(e);
     }
     Ok(handle)
-}
-
-/// Where the lab's files go: beside the inventory, named after it.
-struct LabFiles {
-    inventory: PathBuf,
-    known_hosts: PathBuf,
-    identity: PathBuf,
-}
-
-impl LabFiles {
-    fn beside(inventory: &Path) -> Result<Self, LabError> {
-        let write_err = |path: &Path, e: std::io::Error| LabError::Write {
-            path: path.to_path_buf(),
-            reason: e.to_string(),
-        };
-        let parent = match inventory.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
-        std::fs::create_dir_all(&parent).map_err(|e| write_err(&parent, e))?;
-        let dir = parent.canonicalize().map_err(|e| write_err(&parent, e))?;
-        let name = inventory
-            .file_name()
-            .ok_or_else(|| LabError::Write {
-                path: inventory.to_path_buf(),
-                reason: "not a file name".into(),
-            })?
-            .to_owned();
-        let stem = Path::new(&name)
-            .file_stem()
-            .map(|s| s.to_owned())
-            .unwrap_or_else(|| name.clone());
-        let sibling = |suffix: &str| {
-            let mut n = stem.clone();
-            n.push(suffix);
-            dir.join(n)
-        };
-        Ok(LabFiles {
-            inventory: dir.join(&name),
-            known_hosts: sibling(".known_hosts"),
-            identity: sibling(".id_ed25519"),
-        })
-    }
-
-    fn write(&self, path: &Path, bytes: &[u8], secret: bool) -> Result<(), LabError> {
-        let err = |e: std::io::Error| LabError::Write {
-            path: path.to_path_buf(),
-            reason: e.to_string(),
-        };
-        // A file left by an earlier run may have looser permissions than
-        // a key needs, and `create` keeps a file's mode: start afresh.
-        match std::fs::remove_file(path) {
-            Ok(()) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(err(e)),
-        }
-        let mut opts = std::fs::OpenOptions::new();
-        opts.write(true).create_new(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt as _;
-            opts.mode(if secret { 0o600 } else { 0o644 });
-        }
-        #[cfg(not(unix))]
-        let _ = secret;
-        let mut f = opts.open(path).map_err(err)?;
-        f.write_all(bytes).map_err(err)?;
-        f.sync_all().map_err(err)
-    }
-
-    fn write_client_key(&self, key: &PrivateKey) -> Result<(), LabError> {
-        let private = key
-            .to_openssh(LineEnding::LF)
-            .map_err(|e| KeyGenError::new(e.to_string()))?;
-        self.write(&self.identity, private.as_bytes(), true)?;
-        let public = key
-            .public_key()
-            .to_openssh()
-            .map_err(|e| KeyGenError::new(e.to_string()))?;
-        let mut pub_path = self.identity.clone().into_os_string();
-        pub_path.push(".pub");
-        self.write(
-            Path::new(&pub_path),
-            format!("{public}\n").as_bytes(),
-            false,
-        )
-    }
-}
-
-struct InventoryParts<'a> {
-    world: &'a SharedWorld,
-    scenario: &'a str,
-    devices: &'a BTreeMap<DeviceId, LabDevice>,
-    arm: SocketAddr,
-    user: &'a str,
-    identity: Option<&'a Path>,
-    known_hosts: &'a Path,
-    password: bool,
-}
-
-/// A TOML string literal.
-fn q(s: &str) -> String {
-    toml::Value::String(s.to_string()).to_string()
-}
-
-fn path_str(p: &Path) -> Result<&str, LabError> {
-    p.to_str().ok_or_else(|| LabError::NotUtf8 {
-        path: p.to_path_buf(),
-    })
-}
-
-fn inventory_toml(p: &InventoryParts<'_>) -> Result<String, LabError> {
-    let known_hosts = path_str(p.known_hosts)?;
-    let identity = p.identity.map(path_str).transpose()?;
-    let mut s = format!(
-        "# The cutover lab (scenario `{}`), written by `cutover lab serve`.\n\
-         # Valid while that lab runs: the ports and host keys change with every start.\n\
-         # The ARM API wants the token in ${TOKEN_ENV}.\n",
-        p.scenario
-    );
-    let (platforms, azure) = p.world.with(|w, _| {
-        let t = w.topology();
-        let platforms: Vec<(DeviceId, Platform)> = p
-            .devices
-            .keys()
-            .filter_map(|d| t.device(*d).map(|spec| (*d, spec.platform)))
-            .collect();
-        let peering = t
-            .private_peering()
-            .map_or("AzurePrivatePeering", |pp| pp.name);
-        let az = &t.azure;
-        (
-            platforms,
-            [
-                ("subscription", az.subscription),
-                ("resource_group", az.resource_group),
-                ("circuit", az.circuit),
-                ("peering", peering),
-                ("gateway", az.vpn_gateway),
-                ("connection", az.connection),
-            ],
-        )
-    });
-    for (d, platform) in platforms {
-        let Some(dev) = p.devices.get(&d) else {
-            continue;
-        };
-        let platform = match platform {
-            Platform::JunosMx | Platform::JunosSrxCluster => "junos",
-            Platform::Linux => "linux",
-        };
-        s.push_str(&format!(
-            "\n[devices.{}]\nplatform = {}\nhost = {}\nport = {}\nuser = {}\n",
-            d.name(),
-            q(platform),
-            q(&dev.addr.ip().to_string()),
-            dev.addr.port(),
-            q(p.user),
-        ));
-        if let Some(id) = identity {
-            s.push_str(&format!("identity = {}\n", q(id)));
-        }
-        if p.password {
-            s.push_str(&format!("password_env = {}\n", q(PASSWORD_ENV)));
-        }
-        s.push_str(&format!("known_hosts = {}\n", q(known_hosts)));
-    }
-    s.push_str(&format!(
-        "\n[azure]\nendpoint = {}\n",
-        q(&format!("http://{}", p.arm))
-    ));
-    for (k, v) in azure {
-        s.push_str(&format!("{k} = {}\n", q(v)));
-    }
-    s.push_str(&format!(
-        "credential = \"token-env\"\ntoken_env = {}\napi_version = {}\n",
-        q(TOKEN_ENV),
-        q(API_VERSION)
-    ));
-    Ok(s)
-}
-
-/// Proves every listener serves: an SSH server greets with its version
-/// line, the ARM API answers a read of the circuit (an authorized request,
-/// so the API's log shows nothing alarming).
-async fn probe_all(h: &LabHandle, token: &str) -> Result<(), LabError> {
-    for (d, dev) in &h.devices {
-        let what = format!("the SSH server of {}", d.name());
-        probe(&what, dev.addr, None, "SSH-2.0-").await?;
-    }
-    let path = h.world.with(|w, _| {
-        let az = &w.topology().azure;
-        format!(
-            "/subscriptions/{}/resourceGroups/{}/providers/Microsoft.Network/expressRouteCircuits/{}?api-version={API_VERSION}",
-            az.subscription, az.resource_group, az.circuit
-        )
-    });
-    let request = format!(
-        "GET {path} HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n",
-        h.arm_addr
-    );
-    probe(
-        "the ARM API",
-        h.arm_addr,
-        Some(request.as_bytes()),
-        "HTTP/1.1 ",
-    )
-    .await
-}
-
-async fn probe(
-    what: &str,
-    addr: SocketAddr,
-    send: Option<&[u8]>,
-    expect: &str,
-) -> Result<(), LabError> {
-    let not_ready = |reason: String| LabError::NotReady {
-        what: what.to_string(),
-        addr,
-        reason,
-    };
-    let attempt = async {
-        let mut stream = TcpStream::connect(addr)
-            .await
-            .map_err(|e| not_ready(e.to_string()))?;
-        if let Some(bytes) = send {
-            stream
-                .write_all(bytes)
-                .await
-                .map_err(|e| not_ready(e.to_string()))?;
-        }
-        // One line, and not an endless one.
-        let mut line = Vec::new();
-        BufReader::new((&mut stream).take(1024))
-            .read_until(b'\n', &mut line)
-            .await
-            .map_err(|e| not_ready(e.to_string()))?;
-        let first = String::from_utf8_lossy(&line);
-        if first.starts_with(expect) {
-            Ok(())
-        } else {
-            Err(not_ready(format!(
-                "it answered {:?} where {expect:?} was due",
-                first.trim_end()
-            )))
-        }
-    };
-    tokio::time::timeout(PROBE_TIMEOUT, attempt)
-        .await
-        .map_err(|_| not_ready(format!("no answer within {PROBE_TIMEOUT:?}")))?
 }

@@ -759,8 +759,8 @@ fn text_json_and_xml_parse_back_to_the_worlds_table() {
         ),
     ] {
         let out = run_command(&w, DeviceId::Fw, cmd).stdout;
-        let got =
-            cutover_core::parse::junos_route::parse(&out).unwrap_or_else(|e| panic!("{cmd}: {e}\n{out}"));
+        let got = cutover_core::parse::junos_route::parse(&out)
+            .unwrap_or_else(|e| panic!("{cmd}: {e}\n{out}"));
         assert_eq!(got.table.as_deref(), Some("Cust11.inet.0"), "{cmd}");
         assert_eq!(&got.routes, want, "{cmd}\n{out}");
     }
@@ -783,7 +783,9 @@ fn text_json_and_xml_parse_back_to_the_worlds_table() {
     let want = render::route::parsed(&w, DeviceId::Ce1, &q);
     let out = run_command(&w, DeviceId::Ce1, "show route 10.17.11.0/24 | display json").stdout;
     assert_eq!(
-        cutover_core::parse::junos_route::parse(&out).expect("json").routes,
+        cutover_core::parse::junos_route::parse(&out)
+            .expect("json")
+            .routes,
         want
     );
 }
@@ -798,8 +800,8 @@ fn neighbor_outputs_parse_back() {
         "show route advertising-protocol bgp 10.17.11.76 detail",
     ] {
         let out = run_command(&w, DeviceId::Fw, cmd).stdout;
-        let got =
-            cutover_core::parse::junos_route::parse(&out).unwrap_or_else(|e| panic!("{cmd}: {e}\n{out}"));
+        let got = cutover_core::parse::junos_route::parse(&out)
+            .unwrap_or_else(|e| panic!("{cmd}: {e}\n{out}"));
         let prefixes: Vec<_> = got.routes.iter().map(|r| r.prefix.to_string()).collect();
         if cmd.contains("receive") {
             assert_eq!(prefixes, ["10.17.11.0/25", "10.17.11.128/26"], "{cmd}");
@@ -956,8 +958,8 @@ fn summaries_and_security_associations_parse_back() {
     );
     let rows = w.bgp_peers(DeviceId::Fw);
     for out in [&text, &xml] {
-        let s =
-            cutover_core::parse::junos_bgp_summary::parse(out).unwrap_or_else(|e| panic!("{e}\n{out}"));
+        let s = cutover_core::parse::junos_bgp_summary::parse(out)
+            .unwrap_or_else(|e| panic!("{e}\n{out}"));
         assert_eq!(
             (s.peer_count, s.down_peer_count),
             (Some(4), Some(2)),
@@ -973,8 +975,9 @@ fn summaries_and_security_associations_parse_back() {
             assert_eq!(p.last_up_down_secs, r.last_change.as_secs(), "{out}");
         }
     }
-    let v = serde_json::to_value(cutover_core::parse::junos_bgp_summary::parse(&text).expect("text"))
-        .expect("json");
+    let v =
+        serde_json::to_value(cutover_core::parse::junos_bgp_summary::parse(&text).expect("text"))
+            .expect("json");
     assert_eq!(v["peers"][0]["state"], "active", "{v}");
     assert_eq!(v["peers"][2]["state"], "established");
 
@@ -1013,7 +1016,8 @@ fn summaries_and_security_associations_parse_back() {
         "show security ipsec security-associations",
     )
     .stdout;
-    let s = cutover_core::parse::junos_ipsec_sa::parse(&ipsec).unwrap_or_else(|e| panic!("{e}\n{ipsec}"));
+    let s = cutover_core::parse::junos_ipsec_sa::parse(&ipsec)
+        .unwrap_or_else(|e| panic!("{e}\n{ipsec}"));
     assert_eq!(s.total_active_tunnels, Some(2));
 }
 

@@ -19,25 +19,17 @@
 use std::sync::Arc;
 
 use super::model::{CaptureRef, RouteChange, RouteSource, TraceChange, TracePoint, TraceSource};
-use cutover_core::session::Event;
-use cutover_core::session::state::SessionState;
-use cutover_journal::Record;
-use cutover_journal::line::format_ts;
 use cutover_core::model::diff::{diff_tables, diff_traces};
 use cutover_core::model::path::PathClassifier;
 use cutover_core::model::table::RouteTable;
 use cutover_core::model::trace::Trace;
-use cutover_core::parse;
+use cutover_core::parse::query::{self, Answer, Parser};
+use cutover_core::runbook::QueryName;
+use cutover_core::session::Event;
+use cutover_core::session::state::SessionState;
+use cutover_journal::Record;
+use cutover_journal::line::format_ts;
 use cutover_journal::recording::Recording;
-
-/// Queries whose output is a route table or route list.
-const TABLE_QUERIES: [&str; 5] = [
-    "route.table",
-    "bgp.advertised",
-    "bgp.received",
-    "azure.learned_routes",
-    "azure.advertised_routes",
-];
 
 /// One probe output in the journal.
 struct Capture<'a> {
@@ -48,14 +40,17 @@ struct Capture<'a> {
 /// The probes of one device and command, in journal order.
 struct Group<'a> {
     device: &'a str,
+    /// The query as journaled.
     query: &'a str,
+    name: QueryName,
     command: &'a str,
     captures: Vec<Capture<'a>>,
     /// Probes that gave no output.
     failures: Vec<String>,
 }
 
-fn groups<'a>(records: &'a [Record], wanted: impl Fn(&str) -> bool) -> Vec<Group<'a>> {
+/// The probes whose query is read with a parser `wanted` accepts.
+fn groups<'a>(records: &'a [Record], wanted: impl Fn(Parser) -> bool) -> Vec<Group<'a>> {
     let mut out: Vec<Group<'a>> = Vec::new();
     for r in records {
         let Some(Event::Probe {
@@ -70,7 +65,12 @@ fn groups<'a>(records: &'a [Record], wanted: impl Fn(&str) -> bool) -> Vec<Group
         else {
             continue;
         };
-        if !wanted(query) {
+        // A query this version does not know has no history here; its raw
+        // output is still in the journal.
+        let Some(name) = QueryName::parse(query) else {
+            continue;
+        };
+        if !wanted(Parser::of(name)) {
             continue;
         }
         let i = match out
@@ -82,6 +82,7 @@ fn groups<'a>(records: &'a [Record], wanted: impl Fn(&str) -> bool) -> Vec<Group
                 out.push(Group {
                     device,
                     query,
+                    name,
                     command,
                     captures: Vec::new(),
                     failures: Vec::new(),
@@ -202,8 +203,12 @@ fn trace_source(rec: &Recording, g: &Group<'_>) -> Option<TraceSource> {
             continue;
         }
         prev_raw = Some(cap.raw);
-        match parse::traceroute::parse(cap.raw) {
-            Ok(t) => read.push((&cap.at, t)),
+        match query::read(g.name, cap.raw) {
+            Ok(Answer::Trace(t)) => read.push((&cap.at, t)),
+            Ok(_) => errors.push(format!(
+                "seq {}: the output does not read as a traceroute",
+                cap.at.seq
+            )),
             Err(e) => errors.push(format!("seq {}: {e}", cap.at.seq)),
         }
     }
@@ -247,11 +252,11 @@ fn trace_source(rec: &Recording, g: &Group<'_>) -> Option<TraceSource> {
 
 /// Route and trace histories of the session.
 pub fn collect(rec: &Recording) -> (Vec<RouteSource>, Vec<TraceSource>) {
-    let routes = groups(&rec.records, |q| TABLE_QUERIES.contains(&q))
+    let routes = groups(&rec.records, Parser::reads_routes)
         .iter()
         .filter_map(|g| route_source(rec, g))
         .collect();
-    let traces = groups(&rec.records, |q| q == "trace")
+    let traces = groups(&rec.records, |p| p == Parser::Trace)
         .iter()
         .filter_map(|g| trace_source(rec, g))
         .collect();

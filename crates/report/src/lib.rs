@@ -10,17 +10,21 @@
 //!
 //! Three renderings of one [`Report`]: JSON (the stable, documented
 //! structure of [`model`]), Markdown for a ticket system, and one
-//! self-contained HTML file with an SVG timeline. The journal is redacted
+//! self-contained HTML file with an SVG timeline. Markdown and HTML are
+//! written from one walk over the report (`walk`, into a neutral
+//! `document`), so what they show and in which order cannot drift apart. The journal is redacted
 //! when written; every string of the report passes through the
 //! [`Redactor`] once more on the way out, so patterns the inventory adds
 //! later (or a journal written by an older version) still cannot leak.
 
 pub mod build;
 pub mod changes;
+mod document;
 pub mod html;
 pub mod markdown;
 pub mod model;
 pub mod text;
+mod walk;
 
 use serde_json::Value;
 

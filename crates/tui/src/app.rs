@@ -6,19 +6,25 @@
 //! Nothing here waits for anything: the loop in `ui::run_console` feeds
 //! keys, events and clock ticks in, and sends the commands out.
 
+mod action;
+mod gate;
+mod routes;
+
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::Arc;
 
 use crossterm::event::KeyEvent;
 use time::OffsetDateTime;
 use tui_logger::{TuiWidgetEvent, TuiWidgetState};
 
 use super::keymap;
-use super::routes::{RowSet, filter_rows};
 use super::theme::Theme;
 use cutover_core::session::state::{GuardPhase, SessionState};
 use cutover_core::session::{Command, Event};
+
+pub use action::Action;
+pub use gate::{Confirm, GateInput, GateStage};
+pub use routes::RoutesUi;
 
 /// The panes, in focus order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -64,81 +70,6 @@ impl Pane {
     }
 }
 
-/// What a key asks for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Action {
-    /// Leave (asks first while the session is open).
-    RequestQuit,
-    ToggleHelp,
-    FocusNext,
-    FocusPrev,
-    Focus(Pane),
-    Up,
-    Down,
-    PageUp,
-    PageDown,
-    Top,
-    Bottom,
-    /// Show the selected step's raw outputs instead of its summary.
-    ToggleRaw,
-    /// Start typing a route filter.
-    StartFilter,
-    /// Drop the route filter.
-    ClearFilter,
-    /// The next/previous table (routes pane) or trace (trace pane).
-    NextSource,
-    PrevSource,
-    /// Let the step selection follow the running step again.
-    Follow,
-    /// Ask to confirm the guarded change healthy (asks first).
-    ConfirmHealthy,
-    /// Roll the guarded change back now.
-    Rollback,
-    /// A character typed into the field being edited.
-    Char(char),
-    Backspace,
-    ClearInput,
-    Submit,
-    Cancel,
-    /// Back from the confirmation field to the override reason.
-    BackToReason,
-    Yes,
-    No,
-}
-
-/// The stages of the gate popup.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum GateStage {
-    /// Pre-checks failed: the operator types why they go on anyway.
-    Reason,
-    /// The operator types the confirmation text.
-    Confirm,
-    /// Esc was pressed: asks once more before declining.
-    Decline { from_confirm: bool },
-    /// The answer went to the engine; waiting for its `gate_decision`.
-    Sent,
-}
-
-/// What the operator is typing at the open gate.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct GateInput {
-    pub step: String,
-    pub stage: GateStage,
-    pub reason: String,
-    pub typed: String,
-    /// Why the last Enter did not pass.
-    pub error: Option<String>,
-    /// What was sent to the engine, once sent.
-    pub sent: Option<&'static str>,
-}
-
-/// A question that needs a `y` before anything is sent.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Confirm {
-    Quit,
-    Healthy,
-}
-
 /// Which key set applies now (the keymap's `when`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
@@ -157,22 +88,6 @@ impl Mode {
             Mode::Filter | Mode::Gate(GateStage::Reason) | Mode::Gate(GateStage::Confirm)
         )
     }
-}
-
-/// Routes pane state.
-#[derive(Debug, Clone, Default)]
-pub struct RoutesUi {
-    /// Index into `live.tables`.
-    pub table: usize,
-    /// The operator chose the table; otherwise the freshest one shows.
-    pub pinned: bool,
-    pub scroll: usize,
-    pub filter: String,
-    pub editing: bool,
-    /// The rows the filter leaves, computed when the filter or the table
-    /// changes (never while drawing).
-    pub rows: RowSet,
-    rows_for: Option<(usize, String)>,
 }
 
 /// The tui-logger widget state has no `Debug`.
@@ -333,16 +248,15 @@ impl App {
         if n == 0 {
             return None;
         }
-        let i = self
-            .selected_step
-            .or(self.state.current)
-            .or_else(|| {
-                self.state
-                    .steps
-                    .iter()
-                    .rposition(|s| s.status != cutover_core::session::state::StepStatus::Pending)
-            })
-            .unwrap_or(0);
+        let i =
+            self.selected_step
+                .or(self.state.current)
+                .or_else(|| {
+                    self.state.steps.iter().rposition(|s| {
+                        s.status != cutover_core::session::state::StepStatus::Pending
+                    })
+                })
+                .unwrap_or(0);
         Some(i.min(n - 1))
     }
 
@@ -360,10 +274,9 @@ impl App {
     pub fn can_confirm_healthy(&self) -> bool {
         !self.replay
             && self.guard_request.is_none()
-            && self
-                .state
-                .armed_guard()
-                .is_some_and(|g| g.verify_status() != cutover_core::session::state::VerifyStatus::Failed)
+            && self.state.armed_guard().is_some_and(|g| {
+                g.verify_status() != cutover_core::session::state::VerifyStatus::Failed
+            })
     }
 
     /// Whether `R` (roll back now) can be used now.
@@ -397,24 +310,7 @@ impl App {
                 }
                 None
             }
-            Mode::Filter => {
-                match action {
-                    Action::Char(c) => self.routes.filter.push(c),
-                    Action::Backspace => {
-                        self.routes.filter.pop();
-                    }
-                    Action::ClearInput => self.routes.filter.clear(),
-                    Action::Submit => self.routes.editing = false,
-                    Action::Cancel => {
-                        self.routes.filter.clear();
-                        self.routes.editing = false;
-                    }
-                    _ => {}
-                }
-                self.routes.scroll = 0;
-                self.refresh_rows();
-                None
-            }
+            Mode::Filter => self.update_filter(action),
             Mode::Normal => self.update_normal(action),
         }
     }
@@ -525,195 +421,9 @@ impl App {
         }
     }
 
-    fn update_confirm(&mut self, c: Confirm, action: Action) -> Option<Command> {
-        match action {
-            Action::Yes => {
-                self.confirm = None;
-                match c {
-                    Confirm::Quit => {
-                        if self.state.is_ended() || self.engine_closed || self.replay {
-                            self.exit = true;
-                            return None;
-                        }
-                        self.quit_sent = true;
-                        Some(Command::Quit)
-                    }
-                    Confirm::Healthy => {
-                        if !self.can_confirm_healthy() {
-                            self.message =
-                                Some("the guarded window closed before the confirmation".into());
-                            return None;
-                        }
-                        let step = self.state.armed_guard().map(|g| g.step.clone())?;
-                        let cmd = Command::ConfirmHealthy { step: step.clone() };
-                        self.guard_request = Some((step, cmd.clone()));
-                        Some(cmd)
-                    }
-                }
-            }
-            Action::No | Action::Cancel => {
-                self.confirm = None;
-                None
-            }
-            _ => None,
-        }
-    }
-
-    fn update_gate(&mut self, action: Action) -> Option<Command> {
-        if action == Action::RequestQuit {
-            self.confirm = Some(Confirm::Quit);
-            return None;
-        }
-        let gate = self.state.open_gate()?.clone();
-        let input = self.gate.as_mut()?;
-        match input.stage {
-            GateStage::Sent => None,
-            GateStage::Decline { from_confirm } => match action {
-                Action::Yes => {
-                    input.stage = GateStage::Sent;
-                    input.sent = Some("decline");
-                    Some(Command::GateDecline { step: gate.step })
-                }
-                Action::No | Action::Cancel => {
-                    input.stage = if from_confirm || !gate.needs_reason() {
-                        GateStage::Confirm
-                    } else {
-                        GateStage::Reason
-                    };
-                    None
-                }
-                _ => None,
-            },
-            GateStage::Reason => {
-                if matches!(
-                    action,
-                    Action::Char(_) | Action::Backspace | Action::ClearInput
-                ) {
-                    input.error = None;
-                }
-                match action {
-                    Action::Char(c) => input.reason.push(c),
-                    Action::Backspace => {
-                        input.reason.pop();
-                    }
-                    Action::ClearInput => input.reason.clear(),
-                    Action::Submit => {
-                        if input.reason.trim().is_empty() {
-                            input.error = Some(
-                                "type why you go on although pre-checks failed (it is journaled)"
-                                    .into(),
-                            );
-                        } else {
-                            input.error = None;
-                            input.stage = GateStage::Confirm;
-                        }
-                    }
-                    Action::Cancel => {
-                        input.stage = GateStage::Decline {
-                            from_confirm: false,
-                        }
-                    }
-                    _ => {}
-                }
-                None
-            }
-            GateStage::Confirm => match action {
-                Action::Char(c) => {
-                    input.typed.push(c);
-                    input.error = None;
-                    None
-                }
-                Action::Backspace => {
-                    input.typed.pop();
-                    input.error = None;
-                    None
-                }
-                Action::ClearInput => {
-                    input.typed.clear();
-                    input.error = None;
-                    None
-                }
-                Action::BackToReason => {
-                    if gate.needs_reason() {
-                        input.stage = GateStage::Reason;
-                    }
-                    None
-                }
-                Action::Cancel => {
-                    input.stage = GateStage::Decline { from_confirm: true };
-                    None
-                }
-                Action::Submit => {
-                    if gate.confirm_text.is_empty() {
-                        input.error = Some(
-                            "this gate has no confirmation text: it cannot be passed, only declined"
-                                .into(),
-                        );
-                        return None;
-                    }
-                    if input.typed != gate.confirm_text {
-                        input.error = Some(format!(
-                            "does not match: type exactly `{}`",
-                            gate.confirm_text
-                        ));
-                        return None;
-                    }
-                    if gate.needs_reason() {
-                        let reason = input.reason.trim().to_string();
-                        if reason.is_empty() {
-                            input.stage = GateStage::Reason;
-                            input.error = Some("an override reason is required".into());
-                            return None;
-                        }
-                        input.stage = GateStage::Sent;
-                        input.error = None;
-                        input.sent = Some("override");
-                        Some(Command::GateOverride {
-                            step: gate.step,
-                            reason,
-                            typed: input.typed.clone(),
-                        })
-                    } else {
-                        input.stage = GateStage::Sent;
-                        input.error = None;
-                        input.sent = Some("confirmation");
-                        Some(Command::GateConfirm {
-                            step: gate.step,
-                            typed: input.typed.clone(),
-                        })
-                    }
-                }
-                _ => None,
-            },
-        }
-    }
-
     /// Brings the UI-only state in line with the session after a change.
     fn sync(&mut self) {
-        match self.state.open_gate() {
-            Some(g) if !self.replay => {
-                if self.gate.as_ref().is_none_or(|i| i.step != g.step) {
-                    self.gate = Some(GateInput {
-                        step: g.step.clone(),
-                        stage: if g.needs_reason() {
-                            GateStage::Reason
-                        } else {
-                            GateStage::Confirm
-                        },
-                        reason: String::new(),
-                        typed: String::new(),
-                        error: None,
-                        sent: None,
-                    });
-                    self.help = false;
-                    self.routes.editing = false;
-                }
-            }
-            _ => self.gate = None,
-        }
-        if self.confirm == Some(Confirm::Healthy) && !self.can_confirm_healthy() {
-            self.confirm = None;
-        }
+        self.sync_gate();
         let live = &self.state.live;
         let freshest_table =
             (0..live.tables.len()).max_by_key(|&i| live.tables.get(i).map_or(0, |t| t.updated_at));
@@ -742,29 +452,6 @@ impl App {
             self.trace = traces.saturating_sub(1);
         }
         self.refresh_rows();
-    }
-
-    /// Recomputes the routes pane's rows when the table or the filter
-    /// changed since the last time.
-    fn refresh_rows(&mut self) {
-        let Some(table) = self.state.live.tables.get(self.routes.table) else {
-            self.routes.rows = RowSet::default();
-            self.routes.rows_for = None;
-            return;
-        };
-        let key = (
-            Arc::as_ptr(&table.latest) as usize,
-            self.routes.filter.clone(),
-        );
-        if self.routes.rows_for.as_ref() == Some(&key) {
-            return;
-        }
-        self.routes.rows = filter_rows(&table.latest, &self.routes.filter);
-        self.routes.scroll = self
-            .routes
-            .scroll
-            .min(self.routes.rows.len().saturating_sub(1));
-        self.routes.rows_for = Some(key);
     }
 }
 

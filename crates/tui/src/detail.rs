@@ -12,9 +12,9 @@ use ratatui::widgets::{Paragraph, Wrap};
 use super::app::{App, Pane};
 use super::pane::{block, fit};
 use super::steps::{mark, status_style};
+use cutover_core::azure_call::ArmAttempt;
 use cutover_core::session::event::{GateDecision, RollbackReason};
 use cutover_core::session::state::{GuardPhase, GuardState, RollbackOutcome, StepState};
-use cutover_core::azure_call::ArmAttempt;
 
 pub fn render(f: &mut Frame<'_>, area: Rect, app: &App) {
     let Some(index) = app.selected_step() else {

@@ -177,10 +177,9 @@ pub fn render_confirm(f: &mut Frame<'_>, area: Rect, app: &App) {
             let mut body = vec![Line::styled("Leave the console?", t.text)];
             match app.state.guard().map(|g| g.phase()) {
                 Some(cutover_core::session::state::GuardPhase::Armed)
-                | Some(cutover_core::session::state::GuardPhase::Applying) => body.push(Line::styled(
-                    "The guarded change will be ROLLED BACK first.",
-                    t.warn,
-                )),
+                | Some(cutover_core::session::state::GuardPhase::Applying) => body.push(
+                    Line::styled("The guarded change will be ROLLED BACK first.", t.warn),
+                ),
                 _ => body.push(Line::styled(
                     "The session ends here; nothing more is changed.",
                     t.muted,

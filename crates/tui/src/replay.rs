@@ -19,7 +19,9 @@ pub mod schedule;
 use cutover_core::session::state::SessionState;
 use cutover_journal::Record;
 
-pub use cutover_journal::recording::{LoadError, PathsSource, Recording, integrity_summary, integrity_warning};
+pub use cutover_journal::recording::{
+    LoadError, PathsSource, Recording, integrity_summary, integrity_warning,
+};
 
 /// The session as folded from the first `n` records (all of them when `n`
 /// is past the end). Records of kinds this version does not know are

@@ -12,9 +12,9 @@ use ratatui::widgets::Paragraph;
 
 use super::app::{App, Pane};
 use super::pane::{block, bytes, duration, fit};
-use cutover_core::session::state::Latest;
 use cutover_core::model::azure::{BgpPeerState, ConnectionStatus, PeeringState};
 use cutover_core::model::tunnel::{BfdState, Direction, IkeState, VpnMonitor};
+use cutover_core::session::state::Latest;
 
 pub fn render(f: &mut Frame<'_>, area: Rect, app: &App) {
     let outer = block(app, Pane::Tunnels, None);

@@ -423,7 +423,7 @@ mod tests {
             tenant_id: None,
             client_id: None,
             client_secret_env: None,
-            api_version: "2024-05-01".into(),
+            api_version: cutover_core::azure_call::API_VERSION.into(),
         };
         let e = from_inventory(&azure, &reqwest::Client::new()).expect_err("no var");
         assert_eq!(e.kind, "token-env");

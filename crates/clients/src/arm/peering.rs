@@ -23,22 +23,7 @@ const STALE_READS: u32 = 3;
 
 impl ArmClient {
     pub(crate) fn peering_url(&self) -> reqwest::Url {
-        let a = &self.azure;
-        self.http.resource_url(
-            &[
-                "subscriptions",
-                &a.subscription,
-                "resourceGroups",
-                &a.resource_group,
-                "providers",
-                "Microsoft.Network",
-                "expressRouteCircuits",
-                &a.circuit,
-                "peerings",
-                &a.peering,
-            ],
-            &[],
-        )
+        self.http.resource_url(&self.peering.segments(), &[])
     }
 
     pub(crate) async fn read_peering(
@@ -289,8 +274,10 @@ fn shown_state(p: &ExpressRouteCircuitPeering) -> &str {
 }
 
 fn shown_provisioning(p: &ExpressRouteCircuitPeering) -> &str {
-    p.provisioning_state()
-        .map_or("(none)", cutover_core::model::azure::ProvisioningState::as_str)
+    p.provisioning_state().map_or(
+        "(none)",
+        cutover_core::model::azure::ProvisioningState::as_str,
+    )
 }
 
 fn take(attempts: Mutex<Vec<ArmAttempt>>) -> Vec<ArmAttempt> {

@@ -65,7 +65,7 @@ fn default_peering() -> String {
 }
 
 fn default_api_version() -> String {
-    "2024-05-01".to_string()
+    crate::azure_call::API_VERSION.to_string()
 }
 
 /// The Azure side of the procedure.

@@ -287,13 +287,17 @@ mod tests {
 
     const FIXTURES: &[&str] = &[
         include_str!("../../../../tests/fixtures/traceroute/linux/jc-freebsd12-traceroute6.txt"),
-        include_str!("../../../../tests/fixtures/traceroute/linux/jc-generic-traceroute-n-ipv4.txt"),
+        include_str!(
+            "../../../../tests/fixtures/traceroute/linux/jc-generic-traceroute-n-ipv4.txt"
+        ),
         include_str!("../../../../tests/fixtures/traceroute/linux/jc-generic-traceroute2.txt"),
         include_str!("../../../../tests/fixtures/traceroute/linux/jc-generic-traceroute7.txt"),
         include_str!("../../../../tests/fixtures/traceroute/linux/jc-generic-traceroute8.txt"),
-        include_str!("../../../../tests/fixtures/traceroute/junos/genie-TracerouteNoResolve-golden_output_2.txt"
+        include_str!(
+            "../../../../tests/fixtures/traceroute/junos/genie-TracerouteNoResolve-golden_output_2.txt"
         ),
-        include_str!("../../../../tests/fixtures/traceroute/junos/napalm-traceroute-8.8.8.8-rpc-reply.xml"
+        include_str!(
+            "../../../../tests/fixtures/traceroute/junos/napalm-traceroute-8.8.8.8-rpc-reply.xml"
         ),
         include_str!("../../../../tests/fixtures/traceroute/windows/article-before-failover.txt"),
         include_str!("../../../../tests/fixtures/traceroute/windows/article-after-failover.txt"),

@@ -9,9 +9,10 @@ use std::fmt;
 
 use super::model::ActionOp;
 use super::query::{ConnectionRef, GatewayRef, PeeringRef, Platform, Query};
-
-/// The ARM api-version the rendered calls use (tests/fixtures/arm/NOTES.md).
-pub const ARM_API_VERSION: &str = "2024-05-01";
+use crate::azure_call::{
+    API_VERSION, PeeringTarget, SUBSCRIPTION_PLACEHOLDER, network_segments, shown_path,
+};
+use crate::model::azure::PeeringState;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("query `{query}` is not available on platform `{platform}`")]
@@ -83,35 +84,30 @@ fn with_table(cmd: String, table: &Option<String>) -> String {
     }
 }
 
-fn provider(resource_group: &str) -> String {
-    format!(
-        "/subscriptions/{{subscriptionId}}/resourceGroups/{resource_group}/providers/Microsoft.Network"
-    )
-}
-
 fn gateway_url(g: &GatewayRef, op: &str, query: &str) -> String {
-    format!(
-        "{}/virtualNetworkGateways/{}/{op}?{query}api-version={ARM_API_VERSION}",
-        provider(&g.resource_group),
-        g.gateway
+    let mut segments = network_segments(
+        SUBSCRIPTION_PLACEHOLDER,
+        &g.resource_group,
+        "virtualNetworkGateways",
+        &g.gateway,
     )
+    .to_vec();
+    segments.push(op);
+    shown_path(&segments, query, API_VERSION)
 }
 
-fn peering_url(p: &PeeringRef) -> String {
-    format!(
-        "{}/expressRouteCircuits/{}/peerings/{}?api-version={ARM_API_VERSION}",
-        provider(&p.resource_group),
-        p.circuit,
-        p.peering
-    )
+fn peering(p: &PeeringRef) -> PeeringTarget {
+    PeeringTarget::sketch(&p.resource_group, &p.circuit, &p.peering)
 }
 
 fn connection_url(c: &ConnectionRef) -> String {
-    format!(
-        "{}/connections/{}?api-version={ARM_API_VERSION}",
-        provider(&c.resource_group),
-        c.connection
-    )
+    let segments = network_segments(
+        SUBSCRIPTION_PLACEHOLDER,
+        &c.resource_group,
+        "connections",
+        &c.connection,
+    );
+    shown_path(&segments, "", API_VERSION)
 }
 
 /// The Azure call behind an Azure query; `None` for device queries.
@@ -156,19 +152,16 @@ pub fn azure_call(query: &Query) -> Option<AzureCall> {
                 g.resource_group, g.gateway
             ),
         },
-        Query::AzurePeering { peering: p } => AzureCall {
-            method: "GET",
-            url: peering_url(p),
-            body: None,
-            az: format!(
-                "az network express-route peering show --resource-group {} --circuit-name {} --name {}",
-                p.resource_group, p.circuit, p.peering
-            ),
-            powershell: format!(
-                "Get-AzExpressRouteCircuitPeeringConfig -Name {} -ExpressRouteCircuit (Get-AzExpressRouteCircuit -Name {} -ResourceGroupName {})",
-                p.peering, p.circuit, p.resource_group
-            ),
-        },
+        Query::AzurePeering { peering: p } => {
+            let target = peering(p);
+            AzureCall {
+                method: "GET",
+                url: target.path(),
+                body: None,
+                az: target.az_show(),
+                powershell: target.powershell_show(),
+            }
+        }
         Query::AzureConnection { connection: c } => AzureCall {
             method: "GET",
             url: connection_url(c),
@@ -190,21 +183,16 @@ pub fn azure_call(query: &Query) -> Option<AzureCall> {
 /// article's `Peerings[0]` would change whichever peering happens to be
 /// listed first).
 pub fn action_call(op: ActionOp, p: &PeeringRef) -> AzureCall {
-    let state = op.peering_state();
+    let state = PeeringState::from(op.peering_state());
+    let target = peering(p);
     AzureCall {
         method: "PUT",
-        url: peering_url(p),
+        url: target.path(),
         body: Some(format!(
             "the peering as last read, with properties.state = \"{state}\"; If-Match: its etag"
         )),
-        az: format!(
-            "az network express-route peering update --resource-group {} --circuit-name {} --name {} --set state={state}",
-            p.resource_group, p.circuit, p.peering
-        ),
-        powershell: format!(
-            "$ckt = Get-AzExpressRouteCircuit -Name {} -ResourceGroupName {}; ($ckt.Peerings | Where-Object Name -eq '{}').State = '{state}'; Set-AzExpressRouteCircuit -ExpressRouteCircuit $ckt",
-            p.circuit, p.resource_group, p.peering
-        ),
+        az: target.az_set_state(&state),
+        powershell: target.powershell_set_state(&state),
     }
 }
 
@@ -349,6 +337,38 @@ mod tests {
             action_call(ActionOp::AzurePeeringEnable, &p)
                 .to_string()
                 .contains("state=Enabled")
+        );
+    }
+
+    #[test]
+    fn peering_calls_render_in_full() {
+        let p = PeeringRef {
+            resource_group: "SEA-Cust11".into(),
+            circuit: "SEA-Cust11-er-circuit".into(),
+            peering: "AzurePrivatePeering".into(),
+        };
+        assert_eq!(
+            action_call(ActionOp::AzurePeeringDisable, &p).to_string(),
+            "ARM: PUT /subscriptions/{subscriptionId}/resourceGroups/SEA-Cust11/providers/Microsoft.Network/expressRouteCircuits/SEA-Cust11-er-circuit/peerings/AzurePrivatePeering?api-version=2024-05-01 \
+             (the peering as last read, with properties.state = \"Disabled\"; If-Match: its etag)\n\
+             az: az network express-route peering update --resource-group SEA-Cust11 --circuit-name SEA-Cust11-er-circuit --name AzurePrivatePeering --set state=Disabled\n\
+             PowerShell: $ckt = Get-AzExpressRouteCircuit -Name SEA-Cust11-er-circuit -ResourceGroupName SEA-Cust11; ($ckt.Peerings | Where-Object Name -eq 'AzurePrivatePeering').State = 'Disabled'; Set-AzExpressRouteCircuit -ExpressRouteCircuit $ckt"
+        );
+        assert_eq!(
+            render(&Query::AzurePeering { peering: p }, Platform::Azure).as_deref(),
+            Ok(
+                "ARM: GET /subscriptions/{subscriptionId}/resourceGroups/SEA-Cust11/providers/Microsoft.Network/expressRouteCircuits/SEA-Cust11-er-circuit/peerings/AzurePrivatePeering?api-version=2024-05-01\n\
+                az: az network express-route peering show --resource-group SEA-Cust11 --circuit-name SEA-Cust11-er-circuit --name AzurePrivatePeering\n\
+                PowerShell: Get-AzExpressRouteCircuitPeeringConfig -Name AzurePrivatePeering -ExpressRouteCircuit (Get-AzExpressRouteCircuit -Name SEA-Cust11-er-circuit -ResourceGroupName SEA-Cust11)"
+            )
+        );
+        let c = ConnectionRef {
+            resource_group: "SEA-Cust11".into(),
+            connection: "SEA-Cust11-cn".into(),
+        };
+        assert_eq!(
+            azure_call(&Query::AzureConnection { connection: c }).map(|c| c.url),
+            Some("/subscriptions/{subscriptionId}/resourceGroups/SEA-Cust11/providers/Microsoft.Network/connections/SEA-Cust11-cn?api-version=2024-05-01".to_string())
         );
     }
 }

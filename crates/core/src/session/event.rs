@@ -153,6 +153,12 @@ pub enum Event {
         evidence: String,
         elapsed_ms: u64,
     },
+    /// Every verification of a guarded change passed: from now on the
+    /// engine takes `ConfirmHealthy`, and an automatic operator (headless
+    /// `--auto-confirm`) gives it.
+    Verified {
+        step: String,
+    },
     ConfirmHealthy {
         step: String,
     },
@@ -227,6 +233,7 @@ impl Event {
             Event::ActionDone { .. } => "action_done",
             Event::DeadlineArmed { .. } => "deadline_armed",
             Event::VerifyResult { .. } => "verify_result",
+            Event::Verified { .. } => "verified",
             Event::ConfirmHealthy { .. } => "confirm_healthy",
             Event::RollbackStarted { .. } => "rollback_started",
             Event::RollbackDone { .. } => "rollback_done",
@@ -247,6 +254,7 @@ mod tests {
     fn serialized_kind_matches_kind() {
         let events = [
             Event::StepStart { step: "a".into() },
+            Event::Verified { step: "a".into() },
             Event::GateDecision {
                 step: "g".into(),
                 decision: GateDecision::Override {

@@ -26,11 +26,11 @@ use ratatui::layout::Rect;
 use ratatui::{Terminal, TerminalOptions, Viewport};
 use serde_json::json;
 
-use cutover_journal::recording::Recording;
 use super::schedule::{self, MAX_GAP};
 use super::state_at;
-use cutover_core::session::Event;
 use crate::{App, FULL_HEIGHT, FULL_WIDTH, Theme};
+use cutover_core::session::Event;
+use cutover_journal::recording::Recording;
 
 /// Frame spacing at speed 0.
 pub const INSTANT_STEP: f64 = 0.1;

@@ -19,12 +19,12 @@ use std::time::{Duration, Instant};
 
 use crossterm::event::{self, Event as TermEvent, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
-use cutover_journal::recording::Recording;
 use super::schedule::{self, MAX_GAP};
-use cutover_core::session::state::SessionState;
-use cutover_journal::{Record, line::format_ts};
 use crate::app::Mode;
 use crate::{App, Theme};
+use cutover_core::session::state::SessionState;
+use cutover_journal::recording::Recording;
+use cutover_journal::{Record, line::format_ts};
 
 /// The fastest and slowest speeds `+` and `-` reach.
 const MAX_SPEED: f64 = 1024.0;

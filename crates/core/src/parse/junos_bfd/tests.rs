@@ -5,17 +5,23 @@ use crate::model::tunnel::{BfdSessions, BfdState};
 use crate::parse::Kind;
 use crate::parse::junos_bgp_summary::junos_cli::{assert_fixtures, line_soup};
 
-const BRIEF_MISALIGNED: &str = include_str!("../../../../../tests/fixtures/junos/bfd-session/genie-ShowBFDSession-golden_output.txt"
+const BRIEF_MISALIGNED: &str = include_str!(
+    "../../../../../tests/fixtures/junos/bfd-session/genie-ShowBFDSession-golden_output.txt"
 );
-const EXTENSIVE: &str = include_str!("../../../../../tests/fixtures/junos/bfd-session/genie-ShowBFDSessionAddressExtensive-golden_output.txt"
+const EXTENSIVE: &str = include_str!(
+    "../../../../../tests/fixtures/junos/bfd-session/genie-ShowBFDSessionAddressExtensive-golden_output.txt"
 );
-const DETAIL: &str = include_str!("../../../../../tests/fixtures/junos/bfd-session/genie-ShowBFDSessionDetail-golden_output.txt"
+const DETAIL: &str = include_str!(
+    "../../../../../tests/fixtures/junos/bfd-session/genie-ShowBFDSessionDetail-golden_output.txt"
 );
-const EMPTY: &str = include_str!("../../../../../tests/fixtures/junos/bfd-session/genie-ShowBFDSessionDetail-golden_output2.txt"
+const EMPTY: &str = include_str!(
+    "../../../../../tests/fixtures/junos/bfd-session/genie-ShowBFDSessionDetail-golden_output2.txt"
 );
-const VSRX: &str = include_str!("../../../../../tests/fixtures/junos/bfd-session/vbernat-networklab-vsrx-bfd-3sessions.txt"
+const VSRX: &str = include_str!(
+    "../../../../../tests/fixtures/junos/bfd-session/vbernat-networklab-vsrx-bfd-3sessions.txt"
 );
-const PYEZ: &str = include_str!("../../../../../tests/fixtures/junos/bfd-session/pyez-get-bfd-session-information-extensive.xml"
+const PYEZ: &str = include_str!(
+    "../../../../../tests/fixtures/junos/bfd-session/pyez-get-bfd-session-information-extensive.xml"
 );
 const CE1_EXTENSIVE: &str =
     include_str!("../../../../../tests/fixtures/article/sessions/bfd-session-ce1-extensive.txt");

@@ -5,17 +5,23 @@ use super::parse;
 use crate::model::bgp::{BgpSummary, PeerState};
 use crate::parse::Kind;
 
-const GENIE: &str = include_str!("../../../../../tests/fixtures/junos/bgp-summary/genie-ShowBgpSummary-golden_output.txt"
+const GENIE: &str = include_str!(
+    "../../../../../tests/fixtures/junos/bgp-summary/genie-ShowBgpSummary-golden_output.txt"
 );
-const GENIE_2: &str = include_str!("../../../../../tests/fixtures/junos/bgp-summary/genie-ShowBgpSummary-golden_output_2.txt"
+const GENIE_2: &str = include_str!(
+    "../../../../../tests/fixtures/junos/bgp-summary/genie-ShowBgpSummary-golden_output_2.txt"
 );
-const INSTANCE: &str = include_str!("../../../../../tests/fixtures/junos/bgp-summary/genie-ShowBgpSummaryInstance-golden_output.txt"
+const INSTANCE: &str = include_str!(
+    "../../../../../tests/fixtures/junos/bgp-summary/genie-ShowBgpSummaryInstance-golden_output.txt"
 );
-const LLGR_ACTIVE: &str = include_str!("../../../../../tests/fixtures/junos/bgp-summary/vbernat-networklab-bgp-llgr-one-active.txt"
+const LLGR_ACTIVE: &str = include_str!(
+    "../../../../../tests/fixtures/junos/bgp-summary/vbernat-networklab-bgp-llgr-one-active.txt"
 );
-const NAPALM: &str = include_str!("../../../../../tests/fixtures/junos/bgp-summary/napalm-get-bgp-summary-information-pr_581-master.xml"
+const NAPALM: &str = include_str!(
+    "../../../../../tests/fixtures/junos/bgp-summary/napalm-get-bgp-summary-information-pr_581-master.xml"
 );
-const SRX: &str = include_str!("../../../../../tests/fixtures/article/sessions/bgp-summary-srx.txt");
+const SRX: &str =
+    include_str!("../../../../../tests/fixtures/article/sessions/bgp-summary-srx.txt");
 const SRX_XML: &str =
     include_str!("../../../../../tests/fixtures/article/sessions/bgp-summary-srx-xml.xml");
 

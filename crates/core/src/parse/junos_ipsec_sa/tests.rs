@@ -5,9 +5,11 @@ use crate::model::tunnel::{Direction, IpsecSas, VpnMonitor};
 use crate::parse::Kind;
 use crate::parse::junos_bgp_summary::junos_cli::{assert_fixtures, line_soup};
 
-const GCP: &str =
-    include_str!("../../../../../tests/fixtures/junos/ipsec-sa/gcp-community-srx-ipsec-2tunnels.txt");
-const CLUSTER: &str = include_str!("../../../../../tests/fixtures/article/sessions/ipsec-sa-srx.txt");
+const GCP: &str = include_str!(
+    "../../../../../tests/fixtures/junos/ipsec-sa/gcp-community-srx-ipsec-2tunnels.txt"
+);
+const CLUSTER: &str =
+    include_str!("../../../../../tests/fixtures/article/sessions/ipsec-sa-srx.txt");
 
 const OLD_LAYOUT: &str = "user@srx> show security ipsec security-associations
   Total active tunnels: 1

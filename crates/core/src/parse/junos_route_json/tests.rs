@@ -277,11 +277,14 @@ fn as_path_forms() {
 
 fn json_fixtures() -> [&'static str; 5] {
     [
-        include_str!("../../../../../tests/fixtures/junos/route-json/labval-juniper_resolution-r1-show_route.json"
+        include_str!(
+            "../../../../../tests/fixtures/junos/route-json/labval-juniper_resolution-r1-show_route.json"
         ),
-        include_str!("../../../../../tests/fixtures/junos/route-json/labval-junos_community_delete-dut-show_route_protocol_bgp_detail.json"
+        include_str!(
+            "../../../../../tests/fixtures/junos/route-json/labval-junos_community_delete-dut-show_route_protocol_bgp_detail.json"
         ),
-        include_str!("../../../../../tests/fixtures/junos/route-json/labval-junos_evpn_type5-edge1-show_route.json"
+        include_str!(
+            "../../../../../tests/fixtures/junos/route-json/labval-junos_evpn_type5-edge1-show_route.json"
         ),
         include_str!("../../../../../tests/fixtures/article/route/fw-cust11-json.json"),
         MULTI_TABLE_DETAIL,

@@ -67,7 +67,8 @@ fn err(input: &str) -> ParseError {
 
 // ---------------------------------------------------------------- brief form
 
-const ARTICLE_TABLE: &str = include_str!("../../../../../tests/fixtures/article/route/srx42-01-route-table-cust11-10.17.11.0-24.txt"
+const ARTICLE_TABLE: &str = include_str!(
+    "../../../../../tests/fixtures/article/route/srx42-01-route-table-cust11-10.17.11.0-24.txt"
 );
 
 #[test]
@@ -344,7 +345,8 @@ fn routes_before_any_table_header_have_no_table() {
 
 #[test]
 fn summary_advertising_with_blank_columns() {
-    let input = include_str!("../../../../../tests/fixtures/article/route/mx03-01-advertising-protocol-bgp-192.168.11.18.txt"
+    let input = include_str!(
+        "../../../../../tests/fixtures/article/route/mx03-01-advertising-protocol-bgp-192.168.11.18.txt"
     );
     assert_eq!(
         rows(input),
@@ -363,7 +365,8 @@ fn summary_advertising_with_blank_columns() {
 
 #[test]
 fn summary_receive_two_commands_in_one_capture() {
-    let input = include_str!("../../../../../tests/fixtures/article/route/srx42-01-receive-protocol-bgp-10.17.11.76-and-77-table-cust11.txt"
+    let input = include_str!(
+        "../../../../../tests/fixtures/article/route/srx42-01-receive-protocol-bgp-10.17.11.76-and-77-table-cust11.txt"
     );
     let got = rows(input);
     assert_eq!(got.len(), 4);
@@ -628,7 +631,8 @@ inet6.0: 1 destinations, 1 routes (1 active, 0 holddown, 0 hidden)
 
 #[test]
 fn every_text_fixture_parses_to_its_expected_json() {
-    let root = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../..")).join("tests/fixtures");
+    let root =
+        std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../..")).join("tests/fixtures");
     let mut checked = 0;
     for dir in ["junos/show-route", "junos/route-detail", "article/route"] {
         let Ok(entries) = std::fs::read_dir(root.join(dir)) else {

@@ -242,8 +242,11 @@ fn other_documents_are_errors() {
 
 fn xml_fixtures() -> [&'static str; 4] {
     [
-        include_str!("../../../../../tests/fixtures/junos/route-xml/hyperglass-juniper_route_direct.xml"),
-        include_str!("../../../../../tests/fixtures/junos/route-xml/hyperglass-juniper_route_indirect.xml"
+        include_str!(
+            "../../../../../tests/fixtures/junos/route-xml/hyperglass-juniper_route_direct.xml"
+        ),
+        include_str!(
+            "../../../../../tests/fixtures/junos/route-xml/hyperglass-juniper_route_indirect.xml"
         ),
         include_str!("../../../../../tests/fixtures/article/route/fw-cust11-xml.xml"),
         ONE_ROUTE,

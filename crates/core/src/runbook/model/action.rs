@@ -1,0 +1,103 @@
+//! Steps that change the world and what guards them: the gate before, the
+//! deadline and rollback during, the verifications after.
+
+use std::fmt;
+
+use serde::Serialize;
+
+use super::{Expect, Probe};
+use crate::runbook::duration::Duration;
+use crate::runbook::query::PeeringRef;
+
+/// Stop until the operator types `confirm_text`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Gate {
+    pub prompt: String,
+    pub confirm_text: String,
+    pub require: Option<GateRequire>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GateRequire {
+    /// Every check step before the gate passed, or its failure was
+    /// overridden with a typed (journaled) reason.
+    Prechecks,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ActionStep {
+    pub action: Action,
+    /// Proof that the change had the intended effect; a failure (or the
+    /// deadline) triggers the rollback.
+    pub verify: Vec<Verify>,
+}
+
+/// A change to the world.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+pub enum ActionOp {
+    #[serde(rename = "azure.peering.disable")]
+    AzurePeeringDisable,
+    #[serde(rename = "azure.peering.enable")]
+    AzurePeeringEnable,
+}
+
+impl ActionOp {
+    pub const ALL: [ActionOp; 2] = [ActionOp::AzurePeeringDisable, ActionOp::AzurePeeringEnable];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ActionOp::AzurePeeringDisable => "azure.peering.disable",
+            ActionOp::AzurePeeringEnable => "azure.peering.enable",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|o| o.as_str() == s)
+    }
+
+    /// True when the op can interrupt service, which is why it needs a gate.
+    pub fn is_disruptive(self) -> bool {
+        matches!(self, ActionOp::AzurePeeringDisable)
+    }
+
+    /// The peering state the op sets.
+    pub fn peering_state(self) -> &'static str {
+        match self {
+            ActionOp::AzurePeeringDisable => "Disabled",
+            ActionOp::AzurePeeringEnable => "Enabled",
+        }
+    }
+}
+
+impl fmt::Display for ActionOp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Action {
+    pub op: ActionOp,
+    pub role: String,
+    pub target: PeeringRef,
+    /// What undoes it; run when the deadline passes without the operator's
+    /// confirmation, when a verification fails, or on request.
+    pub rollback: ActionOp,
+    pub deadline: Duration,
+    /// The change, rendered (ARM call, az CLI, PowerShell).
+    pub command: String,
+    /// The rollback, rendered: what an operator runs by hand if the
+    /// automatic rollback cannot.
+    pub rollback_command: String,
+}
+
+/// One verification after an action: probe until the expectations hold, at
+/// most `within`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Verify {
+    pub probe: Probe,
+    pub expect: Vec<Expect>,
+    pub within: Duration,
+    pub every: Option<Duration>,
+}

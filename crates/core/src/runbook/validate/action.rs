@@ -1,0 +1,251 @@
+//! Gates and the actions they guard: a gate's confirmation, an action's
+//! target, rollback and deadline, and the verifications that follow it.
+
+use std::collections::BTreeMap;
+
+use toml::de::DeTable;
+
+use super::{Cx, Span, StepInfo, TransposeNone, Val, get};
+use crate::runbook::diag::suggest;
+use crate::runbook::model::{
+    Action, ActionOp, ActionStep, Gate, GateRequire, Paths, Role, StepBody, Verify,
+};
+use crate::runbook::query::{self, PeeringRef, Platform};
+use crate::runbook::render;
+
+const GATE_KEYS: &[&str] = &["prompt", "confirm_text", "require"];
+const ACTION_KEYS: &[&str] = &[
+    "op",
+    "role",
+    "resource_group",
+    "circuit",
+    "peering",
+    "rollback",
+    "deadline",
+];
+const VERIFY_KEYS: &[&str] = &["probe", "expect", "within", "every"];
+
+impl Cx<'_> {
+    pub(super) fn gate(&mut self, t: &DeTable<'_>, info: &mut StepInfo) -> Option<StepBody> {
+        let v = get(t, "gate")?;
+        let gt = self.table(v, "gate")?;
+        let span = v.span();
+        self.unknown_keys(gt, GATE_KEYS, "gate");
+        let prompt = self.req_string(gt, &span, "prompt", "gate");
+        let confirm = self.req_string(gt, &span, "confirm_text", "gate");
+        let confirm = confirm.and_then(|(c, at)| {
+            if c.trim().is_empty() {
+                self.err(
+                    at.start,
+                    "gate `confirm_text` is empty: the operator must type something specific (e.g. the circuit name) to go on",
+                );
+                None
+            } else {
+                Some(c)
+            }
+        });
+        let require = match self.opt_string(gt, "require") {
+            Some((r, at)) if r == "prechecks" => {
+                info.gate_require = Some(at);
+                Some(Some(GateRequire::Prechecks))
+            }
+            Some((r, at)) => {
+                self.err(
+                    at.start,
+                    format!("unknown gate requirement `{r}`; expected `prechecks`"),
+                );
+                None
+            }
+            None if get(gt, "require").is_some() => None,
+            None => Some(None),
+        };
+        Some(StepBody::Gate(Gate {
+            prompt: prompt?.0,
+            confirm_text: confirm?,
+            require: require?,
+        }))
+    }
+
+    fn op(&mut self, v: &Val<'_>, what: &str) -> Option<(ActionOp, Span)> {
+        let s = self.string(v, what)?;
+        match ActionOp::parse(&s) {
+            Some(op) => Some((op, v.span())),
+            None => {
+                let names = ActionOp::ALL.map(ActionOp::as_str);
+                let msg = match suggest(&s, names) {
+                    Some(g) => format!("unknown action `{s}` (did you mean `{g}`?)"),
+                    None => format!(
+                        "unknown action `{s}`; expected one of: {}",
+                        names.join(", ")
+                    ),
+                };
+                self.err(v.span().start, msg);
+                None
+            }
+        }
+    }
+
+    pub(super) fn action_body(
+        &mut self,
+        t: &DeTable<'_>,
+        roles: &BTreeMap<String, Role>,
+        paths: &Paths,
+        info: &mut StepInfo,
+    ) -> Option<StepBody> {
+        let v = get(t, "action")?;
+        let at = self.table(v, "action")?;
+        let span = v.span();
+        self.unknown_keys(at, ACTION_KEYS, "action");
+        let op = match get(at, "op") {
+            Some(ov) => self.op(ov, "op"),
+            None => {
+                self.err(span.start, "missing `op` in action");
+                None
+            }
+        };
+        info.action = op.clone();
+        let op_name = op
+            .as_ref()
+            .map_or("the action".to_string(), |(o, _)| format!("action `{o}`"));
+        let role = match self.req_string(at, &span, "role", "action") {
+            Some((name, rat)) => match roles.get(&name) {
+                Some(r) if r.platform == Platform::Azure => Some(r),
+                Some(r) => {
+                    self.err(
+                        rat.start,
+                        format!(
+                            "{op_name} needs a role on platform `azure`; `{}` is `{}`",
+                            r.name, r.platform
+                        ),
+                    );
+                    None
+                }
+                None => {
+                    self.undeclared_role(&name, rat.start, roles);
+                    None
+                }
+            },
+            None => None,
+        };
+        let mut names = Vec::new();
+        for key in ["resource_group", "circuit", "peering"] {
+            let name = match get(at, key) {
+                Some(nv) => self.checked(nv, key, query::is_azure_name, "an Azure resource name"),
+                None => {
+                    match role.and_then(|r| r.azure.get(key)) {
+                        Some(n) => Some(n.to_string()),
+                        None => {
+                            if let Some(r) = role {
+                                self.err(span.start, format!("{op_name} needs `{key}` (on the action or on its role `{}`)", r.name));
+                            }
+                            None
+                        }
+                    }
+                }
+            };
+            names.push(name);
+        }
+        let rollback = match get(at, "rollback") {
+            Some(rv) => self.op(rv, "rollback").map(|(o, _)| o),
+            None => {
+                let msg = format!(
+                    "{op_name} has no `rollback`: name the op that returns to a safe state (e.g. rollback = \"azure.peering.enable\")"
+                );
+                self.missing(at, &span, "rollback", &msg);
+                None
+            }
+        };
+        let deadline = match get(at, "deadline") {
+            Some(dv) => self.duration(dv, "deadline"),
+            None => {
+                let msg = format!(
+                    "{op_name} has no `deadline`: say how long the change may stand unconfirmed before it is rolled back (e.g. deadline = \"10m\")"
+                );
+                self.missing(at, &span, "deadline", &msg);
+                None
+            }
+        };
+        let verify = match get(t, "verify") {
+            Some(vv) => self.verifies(vv, roles, paths),
+            None => Some(Vec::new()),
+        };
+        let [rg, circuit, peering]: [Option<String>; 3] = names.try_into().ok()?;
+        let (op, _) = op?;
+        let target = PeeringRef {
+            resource_group: rg?,
+            circuit: circuit?,
+            peering: peering?,
+        };
+        let rollback = rollback?;
+        let action = Action {
+            op,
+            role: role?.name.clone(),
+            command: render::action_call(op, &target).to_string(),
+            rollback_command: render::action_call(rollback, &target).to_string(),
+            target,
+            rollback,
+            deadline: deadline?,
+        };
+        Some(StepBody::Action(ActionStep {
+            action,
+            verify: verify?,
+        }))
+    }
+
+    fn verifies(
+        &mut self,
+        v: &Val<'_>,
+        roles: &BTreeMap<String, Role>,
+        paths: &Paths,
+    ) -> Option<Vec<Verify>> {
+        let items = self.array(v, "verify")?;
+        let mut out = Vec::new();
+        let mut ok = true;
+        for item in items {
+            let Some(t) = self.table(item, "verify") else {
+                ok = false;
+                continue;
+            };
+            let span = item.span();
+            self.unknown_keys(t, VERIFY_KEYS, "verify");
+            let probe = match get(t, "probe") {
+                Some(pv) => self.probe(pv, roles),
+                None => {
+                    self.err(span.start, "missing `probe` in verify");
+                    None
+                }
+            };
+            let expect = match (get(t, "expect"), &probe) {
+                (Some(ev), Some((_, q))) => self.expects(ev, *q, paths),
+                (Some(_), None) => None,
+                (None, _) => {
+                    self.err(span.start, "missing `expect` in verify");
+                    None
+                }
+            };
+            let within = match get(t, "within") {
+                Some(wv) => self.duration(wv, "within"),
+                None => {
+                    self.err(
+                        span.start,
+                        "missing `within` in verify: how long may the change take to show?",
+                    );
+                    None
+                }
+            };
+            let every = get(t, "every")
+                .map(|e| self.duration(e, "every"))
+                .transpose_none();
+            match (probe.and_then(|p| p.0), expect, within, every) {
+                (Some(probe), Some(expect), Some(within), Some(every)) => out.push(Verify {
+                    probe,
+                    expect,
+                    within,
+                    every,
+                }),
+                _ => ok = false,
+            }
+        }
+        ok.then_some(out)
+    }
+}

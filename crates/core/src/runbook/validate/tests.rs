@@ -1,0 +1,448 @@
+use std::collections::BTreeMap;
+
+use super::build;
+use crate::runbook::{
+    ActionOp, Clause, Diagnostics, GateRequire, PathKind, Phase, Query, Runbook, Step, StepBody,
+};
+use proptest::prelude::*;
+
+const FAILOVER: &str = include_str!("../../../../../runbooks/er-vpn-failover.toml");
+const VALIDATE: &str = include_str!("../../../../../runbooks/er-vpn-validate.toml");
+
+const BASE: &str = r#"
+[runbook]
+id = "t"
+title = "t"
+
+[vars]
+msee = "192.168.11.18"
+onprem = "10.1.11.0/25"
+
+[roles.ce1]
+platform = "junos"
+
+[roles.azure]
+platform = "azure"
+resource_group = "rg"
+gateway = "gw"
+circuit = "ckt"
+peering = "AzurePrivatePeering"
+connection = "cn"
+
+[paths.expressroute]
+first_as = [12076]
+trace_hops = ["192.168.11.18"]
+
+[paths.vpn]
+first_as = [65515]
+trace_fallback = true
+"#;
+
+fn load(extra: &str) -> Result<Runbook, Diagnostics> {
+    build(&format!("{BASE}\n{extra}"), "t.toml", &BTreeMap::new())
+}
+
+fn messages(extra: &str) -> Vec<String> {
+    match load(extra) {
+        Ok(_) => Vec::new(),
+        Err(d) => d.items.into_iter().map(|i| i.message).collect(),
+    }
+}
+
+const CHECK: &str = r#"
+[[step]]
+id = "c"
+title = "c"
+phase = 1
+why = "w"
+probe = { role = "ce1", query = "bgp.advertised", peer = "${msee}" }
+expect = [{ prefix = "${onprem}" }]
+"#;
+
+const GATE: &str = r#"
+[[step]]
+id = "g"
+title = "g"
+phase = 3
+why = "w"
+gate = { prompt = "p", confirm_text = "ckt", require = "prechecks" }
+"#;
+
+fn disable(id: &str) -> String {
+    format!(
+        r#"
+[[step]]
+id = "{id}"
+title = "d"
+phase = 3
+why = "w"
+action = {{ op = "azure.peering.disable", role = "azure", rollback = "azure.peering.enable", deadline = "10m" }}
+"#
+    )
+}
+
+#[test]
+fn the_failover_runbook_covers_the_whole_procedure() {
+    let rb = build(FAILOVER, "f.toml", &BTreeMap::new()).expect("bundled runbook is valid");
+    let s = rb.summary();
+    assert_eq!((s.phases, s.gates, s.actions), (5, 1, 2));
+    let cmd = |id: &str| {
+        rb.step(id)
+            .and_then(Step::rendered_command)
+            .map(str::to_string)
+    };
+    assert_eq!(
+        cmd("ce1-advertises-onprem").as_deref(),
+        Some("show route advertising-protocol bgp 192.168.11.18")
+    );
+    assert_eq!(
+        cmd("ce2-advertises-onprem").as_deref(),
+        Some("show route advertising-protocol bgp 192.168.11.22")
+    );
+    assert_eq!(
+        cmd("fw-prefers-er-for-hub").as_deref(),
+        Some("show route table Cust11.inet.0 10.17.11.0/24")
+    );
+    assert_eq!(
+        cmd("fw-receives-azure-from-vpn2").as_deref(),
+        Some("show route receive-protocol bgp 10.17.11.77 table Cust11.inet.0")
+    );
+    assert_eq!(
+        cmd("trace-before-failover").as_deref(),
+        Some("traceroute -n 10.17.11.132")
+    );
+
+    let gate = rb
+        .step("confirm-failover")
+        .and_then(Step::gate)
+        .expect("gate");
+    assert_eq!(gate.confirm_text, rb.vars["circuit"]);
+    assert_eq!(gate.require, Some(GateRequire::Prechecks));
+
+    let off = rb
+        .step("disable-private-peering")
+        .and_then(Step::action)
+        .expect("action");
+    assert_eq!(off.op, ActionOp::AzurePeeringDisable);
+    assert_eq!(off.rollback, ActionOp::AzurePeeringEnable);
+    assert_eq!(off.target.peering, "AzurePrivatePeering");
+    assert_eq!(off.deadline.to_string(), "10m");
+    assert!(off.rollback_command.contains("state=Enabled"));
+    let StepBody::Action(a) = &rb
+        .steps
+        .iter()
+        .find(|s| s.id == "disable-private-peering")
+        .expect("step")
+        .body
+    else {
+        panic!("not an action");
+    };
+    let Clause::Trace(t) = &a.verify[0].expect[0].clause else {
+        panic!("not a trace clause")
+    };
+    assert_eq!(t.path, Some(PathKind::Vpn));
+    assert_eq!(a.verify[0].within.to_string(), "1m");
+
+    let last = rb.steps.last().expect("steps");
+    assert_eq!(last.phase, Phase::Maintain);
+    let StepBody::Record(r) = &last.body else {
+        panic!("last step records the next test")
+    };
+    assert_eq!(r.next_test_in.to_string(), "90d");
+    assert!(r.reminders.iter().any(|m| m.contains("BFD")));
+    assert!(r.reminders.iter().any(|m| m.contains("alerts")));
+    // Every disruptive action comes after a gate.
+    let gate_at = rb
+        .steps
+        .iter()
+        .position(|s| s.gate().is_some())
+        .expect("gate");
+    let off_at = rb
+        .steps
+        .iter()
+        .position(|s| s.id == "disable-private-peering")
+        .expect("action");
+    assert!(gate_at < off_at);
+    assert!(rb.steps.iter().all(|s| !s.why.trim().is_empty()));
+}
+
+#[test]
+fn the_validate_runbook_is_the_read_only_subset() {
+    let rb = build(VALIDATE, "v.toml", &BTreeMap::new()).expect("bundled runbook is valid");
+    let full = build(FAILOVER, "f.toml", &BTreeMap::new()).expect("bundled runbook is valid");
+    assert!(rb.meta.read_only && rb.is_read_only());
+    for step in &rb.steps {
+        let twin = full
+            .step(&step.id)
+            .or_else(|| {
+                full.step("trace-before-failover")
+                    .filter(|_| step.id == "trace-crosses-er")
+            })
+            .expect("every validate step exists in the failover runbook");
+        assert_eq!(step.probe(), twin.probe(), "{}", step.id);
+    }
+    let phase_1_2 = full
+        .steps
+        .iter()
+        .filter(|s| s.phase <= Phase::ValidateVpn)
+        .count();
+    assert_eq!(
+        rb.steps
+            .iter()
+            .filter(|s| s.phase <= Phase::ValidateVpn)
+            .count(),
+        phase_1_2
+    );
+}
+
+#[test]
+fn azure_names_come_from_the_role_unless_the_probe_names_them() {
+    let rb = load(
+        r#"
+[[step]]
+id = "a"
+title = "a"
+phase = 2
+why = "w"
+probe = { role = "azure", query = "azure.learned_routes" }
+expect = [{ prefix = "${onprem}", path = "vpn" }]
+
+[[step]]
+id = "b"
+title = "b"
+phase = 2
+why = "w"
+probe = { role = "azure", query = "azure.bgp_peers", gateway = "other-gw" }
+expect = [{ state = "Connected", at_least = 2 }]
+"#,
+    )
+    .expect("valid");
+    assert!(matches!(&rb.steps[0].probe().expect("probe").query,
+            Query::AzureLearnedRoutes { gateway } if gateway.gateway == "gw" && gateway.resource_group == "rg"));
+    assert!(matches!(&rb.steps[1].probe().expect("probe").query,
+            Query::AzureBgpPeers { gateway } if gateway.gateway == "other-gw"));
+}
+
+#[test]
+fn overrides_replace_vars_literally() {
+    let mut o = BTreeMap::new();
+    o.insert("msee".to_string(), "192.168.11.22".to_string());
+    let rb = build(&format!("{BASE}{CHECK}"), "t.toml", &o).expect("valid");
+    assert_eq!(
+        rb.steps[0].rendered_command(),
+        Some("show route advertising-protocol bgp 192.168.11.22")
+    );
+    o.insert("msee".to_string(), "${onprem}".to_string());
+    let err =
+        build(&format!("{BASE}{CHECK}"), "t.toml", &o).expect_err("a literal `${` is no address");
+    assert!(
+        err.to_string()
+            .contains("must be an IP address, not `${onprem}`"),
+        "{err}"
+    );
+}
+
+#[test]
+fn dollar_escapes_and_phase_names() {
+    let rb = load(
+        r#"
+[[step]]
+id = "c"
+title = "costs $$5, see $ckt"
+phase = "validate-er"
+why = "w"
+probe = { role = "ce1", query = "bgp.advertised", peer = "${msee}" }
+expect = [{ prefix = "${onprem}" }]
+"#,
+    )
+    .expect("valid");
+    assert_eq!(rb.steps[0].title, "costs $5, see $ckt");
+    assert_eq!(rb.steps[0].phase, Phase::ValidateEr);
+}
+
+#[test]
+fn clause_forms_follow_the_query() {
+    let m = messages(
+        r#"
+[[step]]
+id = "c"
+title = "c"
+phase = 1
+why = "w"
+probe = { role = "ce1", query = "bgp.advertised", peer = "${msee}" }
+expect = [{ prefix = "${onprem}", state = "Up" }]
+"#,
+    );
+    assert_eq!(
+        m,
+        [
+            "unknown key `state` in an expect clause of `bgp.advertised`; expected one of: prefix, more_specific_than, path, next_hop, protocol, present, active_path, active, local_pref, as_path, as_path_starts_with, next_hop_in, at_least"
+        ]
+    );
+    let m = messages(
+        r#"
+[[step]]
+id = "c"
+title = "c"
+phase = 1
+why = "w"
+probe = { role = "ce1", query = "route.table", table = "T" }
+expect = [{ prefix = "${onprem}", path = "vpn", active_path = "vpn" }, { prefix = "${onprem}", path = "vnp" }, { at_least = 1 }]
+"#,
+    );
+    assert_eq!(
+        m,
+        [
+            "`active_path` looks at every path of the prefix: drop `path` (or use `active` to test the selected paths)",
+            "unknown path kind `vnp` (did you mean `vpn`?)",
+            "an expect clause of `route.table` needs `prefix` or `more_specific_than`",
+        ]
+    );
+}
+
+#[test]
+fn a_step_does_exactly_one_thing() {
+    let m = messages(
+        r#"
+[[step]]
+id = "x"
+title = "x"
+phase = 3
+why = "w"
+probe = { role = "ce1", query = "bfd.sessions" }
+gate = { prompt = "p", confirm_text = "c" }
+"#,
+    );
+    assert_eq!(
+        m,
+        ["step `x` has both `probe` and `gate`: a step does exactly one thing"]
+    );
+    let m = messages(
+        r#"
+[[step]]
+id = "x"
+title = "x"
+phase = 1
+why = "w"
+probe = { role = "ce1", query = "bfd.sessions" }
+verify = []
+"#,
+    );
+    assert_eq!(
+        m,
+        [
+            "step `x` probes but expects nothing: add `expect = [ ... ]`",
+            "`verify` goes with `action`, but step `x` has `probe`",
+        ]
+    );
+}
+
+#[test]
+fn each_disruptive_action_needs_its_own_gate() {
+    assert!(load(&format!("{CHECK}{GATE}{}", disable("d1"))).is_ok());
+    let m = messages(&format!("{CHECK}{GATE}{}{}", disable("d1"), disable("d2")));
+    assert_eq!(
+        m,
+        [
+            "disruptive action `azure.peering.disable` is not preceded by a gate: add a step with `gate = { ... }` before it"
+        ]
+    );
+    let m = messages(&format!("{GATE}{}", disable("d1")));
+    assert_eq!(
+        m,
+        ["the gate requires prechecks, but no check step comes before it"]
+    );
+}
+
+#[test]
+fn paths_must_be_declared_and_have_one_fallback() {
+    let rb = build(
+        r#"
+[runbook]
+id = "t"
+title = "t"
+[roles.s]
+platform = "linux"
+[paths.vpn]
+trace_fallback = true
+[[step]]
+id = "t"
+title = "t"
+phase = 3
+why = "w"
+probe = { role = "s", query = "trace", target = "10.17.11.132" }
+expect = [{ path = "expressroute" }, { path = "unknown" }]
+"#,
+        "t.toml",
+        &BTreeMap::new(),
+    );
+    let err = rb.expect_err("expressroute is not declared");
+    assert_eq!(
+        err.lines(),
+        ["t.toml:15:20: path `expressroute` is not declared: add [paths.expressroute]"]
+    );
+    let two = BASE.replace("trace_hops = [\"192.168.11.18\"]", "trace_fallback = true");
+    let err =
+        build(&format!("{two}{CHECK}"), "t.toml", &BTreeMap::new()).expect_err("two fallbacks");
+    assert!(
+        err.to_string()
+            .contains("only one path may be the trace fallback"),
+        "{err}"
+    );
+}
+
+#[test]
+fn device_parameters_cannot_smuggle_commands() {
+    let m = messages(
+        r#"
+[[step]]
+id = "c"
+title = "c"
+phase = 1
+why = "w"
+probe = { role = "ce1", query = "route.table", table = "Cust11.inet.0 | save /tmp/x" }
+expect = [{ prefix = "${onprem}" }]
+"#,
+    );
+    assert_eq!(
+        m,
+        [
+            "`table` must be one word (letters, digits, . _ - : /), not `Cust11.inet.0 | save /tmp/x`"
+        ]
+    );
+}
+
+#[test]
+fn missing_sections_are_reported() {
+    let err = build("", "e.toml", &BTreeMap::new()).expect_err("empty");
+    assert_eq!(
+        err.lines(),
+        [
+            "e.toml:1:1: missing [runbook] table (id, title, ...)",
+            "e.toml:1:1: the runbook has no [[step]]"
+        ]
+    );
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn never_panics_on_any_text(s in "\\PC{0,200}") {
+        let _ = build(&s, "p.toml", &BTreeMap::new());
+    }
+
+    #[test]
+    fn never_panics_on_a_damaged_runbook(cut in 0usize..FAILOVER.len(), len in 0usize..40, junk in "\\PC{0,8}") {
+        let mut text = String::with_capacity(FAILOVER.len());
+        let start = (0..=cut).rev().find(|i| FAILOVER.is_char_boundary(*i)).unwrap_or(0);
+        let end = (start + len..=FAILOVER.len()).find(|i| FAILOVER.is_char_boundary(*i)).unwrap_or(FAILOVER.len());
+        text.push_str(&FAILOVER[..start]);
+        text.push_str(&junk);
+        text.push_str(&FAILOVER[end..]);
+        if let Err(d) = build(&text, "p.toml", &BTreeMap::new()) {
+            prop_assert!(!d.items.is_empty());
+            prop_assert!(d.items.iter().all(|i| i.pos.is_some_and(|p| p.line >= 1 && p.col >= 1)));
+        }
+    }
+}

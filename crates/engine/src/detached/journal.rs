@@ -1,0 +1,83 @@
+//! Where the guard writes once the console is gone: the session's own
+//! journal, continued, unless it shows the change already resolved; a
+//! journal of its own beside it when that one cannot be continued.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use super::watcher::GuardParams;
+use cutover_core::session::event::{Event, Mode};
+use cutover_journal::{JournalReader, JournalWriter, Redactor, SharedJournal};
+
+/// The session's journal, continued; `Ok(None)` when it shows the change
+/// already resolved (or the session closed).
+pub(super) fn open_journal(
+    params: &GuardParams,
+    redactor: &Arc<Redactor>,
+) -> Result<Option<SharedJournal>, String> {
+    let records = JournalReader::open(&params.journal)
+        .and_then(|r| r.read_all())
+        .map_err(|e| e.to_string())?;
+    if resolved(records.iter().filter_map(|r| r.event()), &params.step) {
+        return Ok(None);
+    }
+    JournalWriter::resume(&params.journal, Arc::clone(redactor))
+        .map(|w| Some(SharedJournal::new(w)))
+        .map_err(|e| e.to_string())
+}
+
+/// Whether, after the step's last `deadline_armed`, the change was
+/// confirmed or its rollback ended, or the session ended at all.
+pub fn resolved<'a>(events: impl Iterator<Item = &'a Event>, step: &str) -> bool {
+    let mut armed = false;
+    let mut done = false;
+    for e in events {
+        match e {
+            Event::DeadlineArmed { step: s, .. } if s == step => {
+                armed = true;
+                done = false;
+            }
+            Event::ConfirmHealthy { step: s }
+            | Event::RollbackDone { step: s, .. }
+            | Event::RollbackFailed { step: s, .. }
+                if s == step && armed =>
+            {
+                done = true;
+            }
+            Event::SessionEnd { .. } => return true,
+            _ => {}
+        }
+    }
+    done
+}
+
+/// A journal of the guard's own beside the session's, when that one cannot
+/// be continued.
+pub(super) fn sidecar(
+    params: &GuardParams,
+    redactor: &Arc<Redactor>,
+) -> Result<SharedJournal, String> {
+    let mut name = params.journal.clone().into_os_string();
+    name.push(".guard.jsonl");
+    let path = PathBuf::from(name);
+    let w = JournalWriter::create(&path, Arc::clone(redactor)).map_err(|e| e.to_string())?;
+    let j = SharedJournal::new(w);
+    j.append_blocking(&Event::SessionStart {
+        session_id: uuid::Uuid::new_v4().to_string(),
+        mode: Mode::Run,
+        runbook_id: "cutover-guard".into(),
+        runbook_title: format!(
+            "detached guard of {} (that journal could not be continued)",
+            params.journal.display()
+        ),
+        runbook_sha256: String::new(),
+        operator: "cutover guard".into(),
+        ticket: None,
+        scenario: None,
+        steps: Vec::new(),
+        version: env!("CARGO_PKG_VERSION").to_string(),
+    })
+    .map_err(|e| e.to_string())?;
+    eprintln!("cutover guard: writing to {}", path.display());
+    Ok(j)
+}

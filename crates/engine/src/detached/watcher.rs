@@ -1,0 +1,287 @@
+//! The guard's end: the `cutover guard` process's whole life, from `ready`
+//! to its release or its rollback, and the record it leaves.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::sync::mpsc;
+use tokio::time::{Instant, sleep_until};
+
+use super::journal::{open_journal, sidecar};
+use super::{ACK, APPLIED, CONFIRM, DENIED, GRANTED, NoWatchdog, READY, RESOLVED, ROLLBACK};
+use crate::guard::{GuardOutcome, RollbackPolicy, roll_back};
+use crate::port::{AzureApi, CommandOutput, DeviceError, DeviceSession};
+use crate::probes::{NoLocalTracer, World};
+use crate::runner::{Ctx, SessionConfig};
+use crate::sink::{EventLog, EventSink};
+use cutover_core::runbook::ActionOp;
+use cutover_core::session::Outcome;
+use cutover_core::session::event::{Event, Mode, NoteLevel, RollbackReason};
+use cutover_journal::Redactor;
+
+/// What the guard process is told on its command line.
+#[derive(Debug, Clone)]
+pub struct GuardParams {
+    pub step: String,
+    pub rollback: ActionOp,
+    /// Provisional until the console says `applied`; then `deadline`
+    /// from that moment.
+    pub deadline_at: Instant,
+    pub deadline: Duration,
+    pub grace: Duration,
+    pub policy: RollbackPolicy,
+    pub journal: PathBuf,
+}
+
+/// How the guard ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GuardEnd {
+    /// The console confirmed the change, or resolved it itself.
+    Released,
+    /// The console was gone and the journal shows the change resolved.
+    AlreadyResolved,
+    /// The guard rolled back (`ok`: successfully).
+    RolledBack { ok: bool, reason: RollbackReason },
+}
+
+impl GuardEnd {
+    pub fn outcome(&self) -> Outcome {
+        match self {
+            GuardEnd::Released | GuardEnd::AlreadyResolved => Outcome::Completed,
+            GuardEnd::RolledBack { ok: true, .. } => Outcome::RolledBack,
+            GuardEnd::RolledBack { ok: false, .. } => Outcome::OperatorMustAct,
+        }
+    }
+
+    pub fn exit_code(&self) -> u8 {
+        self.outcome().exit_code()
+    }
+}
+
+/// A device type for a world with no devices (the guard only talks to
+/// Azure).
+#[derive(Debug)]
+enum NoDevice {}
+
+impl DeviceSession for NoDevice {
+    fn role(&self) -> &str {
+        match *self {}
+    }
+    async fn run(&self, _command: &str) -> Result<CommandOutput, DeviceError> {
+        match *self {}
+    }
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum St {
+    Armed,
+    Confirmed,
+    ConsoleRollingBack,
+    /// Acted while the console was silent; the events wait for the journal.
+    Acted,
+}
+
+/// The guard's whole life: watches `input` until the console resolves the
+/// change, dies or hangs, and rolls back through `azure` when it must.
+pub async fn watch_over<A, R, W>(
+    azure: A,
+    input: R,
+    mut output: W,
+    params: GuardParams,
+    redactor: Arc<Redactor>,
+) -> GuardEnd
+where
+    A: AzureApi + 'static,
+    R: AsyncBufRead + Unpin,
+    W: AsyncWrite + Unpin,
+{
+    let world = World::<NoDevice, A, NoLocalTracer>::new(Default::default(), Some(azure), None);
+    let mut config = SessionConfig::new(Mode::Run);
+    config.rollback = params.policy;
+    config.monitor = false;
+    say(&mut output, READY).await;
+    let mut lines = input.lines();
+    let mut st = St::Armed;
+    let mut kept: Vec<Event> = Vec::new();
+    let mut acted: Option<GuardOutcome> = None;
+    let silent_until = sleep_until(params.deadline_at + params.grace);
+    tokio::pin!(silent_until);
+    loop {
+        tokio::select! {
+            () = &mut silent_until, if st == St::Armed => {
+                eprintln!(
+                    "cutover guard: the console said nothing {} s past the deadline: rolling back `{}` now",
+                    params.grace.as_secs(), params.step
+                );
+                let (tx, mut rx) = mpsc::unbounded_channel();
+                let sink = EventSink::new(None, vec![tx]);
+                let outcome = act(&world, &sink, &config, &params, RollbackReason::DeadlinePassed).await;
+                drop(sink);
+                while let Some(e) = rx.recv().await {
+                    kept.push(e);
+                }
+                acted = Some(outcome);
+                st = St::Acted;
+            }
+            line = lines.next_line() => match line {
+                Ok(Some(l)) => match l.trim() {
+                    APPLIED => {
+                        if st == St::Armed {
+                            silent_until
+                                .as_mut()
+                                .reset(Instant::now() + params.deadline + params.grace);
+                        }
+                        say(&mut output, ACK).await;
+                    }
+                    CONFIRM => {
+                        if matches!(st, St::Armed | St::Confirmed) {
+                            st = St::Confirmed;
+                            say(&mut output, GRANTED).await;
+                        } else {
+                            say(&mut output, DENIED).await;
+                        }
+                    }
+                    ROLLBACK => {
+                        if st == St::Armed {
+                            st = St::ConsoleRollingBack;
+                        }
+                        say(&mut output, ACK).await;
+                    }
+                    RESOLVED => {
+                        if st == St::Acted {
+                            eprintln!(
+                                "cutover guard: the console resolved `{}` itself after the guard's rollback; its journal records its own",
+                                params.step
+                            );
+                        }
+                        return GuardEnd::Released;
+                    }
+                    _ => {}
+                },
+                // The console is gone.
+                Ok(None) | Err(_) => break,
+            },
+        }
+    }
+    let journal = open_journal(&params, &redactor);
+    let journal = match journal {
+        Ok(Some(j)) => j,
+        Ok(None) => return GuardEnd::AlreadyResolved,
+        Err(e) => {
+            eprintln!("cutover guard: {e}");
+            match sidecar(&params, &redactor) {
+                Ok(j) => j,
+                Err(e2) => {
+                    // Nowhere to write: the world still comes first.
+                    eprintln!("cutover guard: no journal at all: {e2}");
+                    let (tx, _rx) = mpsc::unbounded_channel();
+                    let sink = EventSink::new(None, vec![tx]);
+                    return finish(&world, &sink, &config, &params, st, acted).await;
+                }
+            }
+        }
+    };
+    let sink = EventSink::new(Some(Arc::new(journal) as Arc<dyn EventLog>), Vec::new());
+    for e in kept {
+        let _ = sink.emit(e).await;
+    }
+    let end = finish(&world, &sink, &config, &params, st, acted).await;
+    if let GuardEnd::RolledBack { ok, .. } = &end {
+        let _ = sink
+            .emit(Event::SessionEnd {
+                exit_code: end.exit_code(),
+                outcome: format!(
+                    "the console went away during `{}`; the detached guard {}",
+                    params.step,
+                    if *ok {
+                        "rolled the change back"
+                    } else {
+                        "could NOT roll the change back: the operator must act"
+                    }
+                ),
+            })
+            .await;
+    }
+    end
+}
+
+/// After the console is gone: roll back unless that is done or the change
+/// was confirmed.
+async fn finish<A: AzureApi>(
+    world: &World<NoDevice, A, NoLocalTracer>,
+    sink: &EventSink,
+    config: &SessionConfig,
+    params: &GuardParams,
+    st: St,
+    acted: Option<GuardOutcome>,
+) -> GuardEnd {
+    let outcome = match (st, acted) {
+        (St::Confirmed, _) => {
+            let _ = sink
+                .emit(Event::ConfirmHealthy {
+                    step: params.step.clone(),
+                })
+                .await;
+            let _ = sink
+                .emit(Event::Note {
+                    step: Some(params.step.clone()),
+                    level: NoteLevel::Warn,
+                    text: "the operator confirmed this change; the console went away before it recorded that (written by the detached guard)".into(),
+                })
+                .await;
+            return GuardEnd::Released;
+        }
+        (St::Acted, Some(o)) => o,
+        _ => act(world, sink, config, params, RollbackReason::ConsoleLost).await,
+    };
+    match outcome {
+        GuardOutcome::RolledBack { reason } => GuardEnd::RolledBack { ok: true, reason },
+        GuardOutcome::RollbackFailed { reason } => GuardEnd::RolledBack { ok: false, reason },
+        // roll_back only ends these two ways.
+        GuardOutcome::Confirmed | GuardOutcome::NotApplied { .. } => GuardEnd::RolledBack {
+            ok: false,
+            reason: RollbackReason::ConsoleLost,
+        },
+    }
+}
+
+async fn act<A: AzureApi>(
+    world: &World<NoDevice, A, NoLocalTracer>,
+    sink: &EventSink,
+    config: &SessionConfig,
+    params: &GuardParams,
+    reason: RollbackReason,
+) -> GuardOutcome {
+    let Some(az) = world.azure.as_ref() else {
+        return GuardOutcome::RollbackFailed { reason };
+    };
+    let ctx = Ctx {
+        world,
+        sink,
+        rules: Default::default(),
+        config,
+        watchdog: &NoWatchdog,
+    };
+    let _ = sink
+        .emit(Event::Note {
+            step: Some(params.step.clone()),
+            level: NoteLevel::Warn,
+            text: match reason {
+                RollbackReason::ConsoleLost => {
+                    "the console went away during the guarded change: the detached guard rolls it back".into()
+                }
+                _ => "the console did not act at the deadline: the detached guard rolls the change back".into(),
+            },
+        })
+        .await;
+    roll_back(&ctx, &params.step, params.rollback, az, reason, &mut None).await
+}
+
+/// One protocol line to the console; a console that is gone cannot hear,
+/// and its end is seen on the input side.
+async fn say<W: AsyncWrite + Unpin>(w: &mut W, msg: &str) {
+    let _ = w.write_all(format!("{msg}\n").as_bytes()).await;
+    let _ = w.flush().await;
+}

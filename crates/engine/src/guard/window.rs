@@ -1,0 +1,180 @@
+//! The window after the change (invariant 2): one `select!` loop over the
+//! deadline, the verification and the operator's commands, whose every
+//! exit is either a journaled confirmation or a reason to roll back, never
+//! both.
+
+use tokio::sync::mpsc::Receiver;
+use tokio::time::{Instant, sleep_until};
+
+use super::verify::verify_all;
+use crate::detached::Watch;
+use crate::gate::describe;
+use crate::port::trace::Tracer;
+use crate::port::{AzureApi, DeviceSession};
+use crate::runner::Ctx;
+use cutover_core::runbook::ActionStep;
+use cutover_core::session::command::Command;
+use cutover_core::session::event::{Event, NoteLevel, RollbackReason};
+
+/// What the window loop is waiting for.
+enum Phase {
+    Verifying,
+    AwaitingConfirm,
+}
+
+/// Waits for the verification of the change made at `done_at`, then for
+/// the operator's confirmation, until `deadline_at`. `Ok` once the
+/// confirmation is journaled; `Err` with why the change must be undone.
+pub(super) async fn await_confirmation<D, A, L>(
+    ctx: &Ctx<'_, D, A, L>,
+    step: &str,
+    a: &ActionStep,
+    done_at: Instant,
+    deadline_at: Instant,
+    watch: &mut Option<Box<dyn Watch>>,
+    commands: &mut Receiver<Command>,
+) -> Result<(), RollbackReason>
+where
+    D: DeviceSession,
+    A: AzureApi,
+    L: Tracer,
+{
+    let deadline_sleep = sleep_until(deadline_at);
+    tokio::pin!(deadline_sleep);
+    let verification = verify_all(ctx, step, &a.verify, done_at);
+    tokio::pin!(verification);
+    let mut phase = Phase::Verifying;
+    loop {
+        tokio::select! {
+            biased;
+            () = &mut deadline_sleep => return Err(RollbackReason::DeadlinePassed),
+            v = &mut verification, if matches!(phase, Phase::Verifying) => match v {
+                Some(passed_at) => {
+                    verified(ctx, step, a, passed_at.saturating_duration_since(done_at)).await;
+                    phase = Phase::AwaitingConfirm;
+                }
+                None => return Err(RollbackReason::VerificationFailed),
+            },
+            cmd = commands.recv() => match cmd {
+                // The console is gone: nobody can confirm any more.
+                None => return Err(RollbackReason::ConsoleLost),
+                Some(Command::ConfirmHealthy { step: s }) if s == step => {
+                    if matches!(phase, Phase::Verifying) {
+                        ctx.note(
+                            Some(step),
+                            NoteLevel::Warn,
+                            "not confirmed: the verification has not passed yet".into(),
+                        )
+                        .await;
+                        continue;
+                    }
+                    return confirm(ctx, step, watch).await;
+                }
+                Some(Command::Rollback { step: s }) if s == step => {
+                    return Err(RollbackReason::Operator);
+                }
+                Some(Command::Quit) => return Err(RollbackReason::Operator),
+                Some(other) => {
+                    ctx.note(
+                        Some(step),
+                        NoteLevel::Info,
+                        format!("ignored while the change is guarded: {}", describe(&other)),
+                    )
+                    .await;
+                }
+            },
+        }
+    }
+}
+
+/// Every verification passed `took` after the change: the measured
+/// failover (or failback), the typed event an automatic operator answers,
+/// and the note the person at the console reads.
+async fn verified<D, A, L>(
+    ctx: &Ctx<'_, D, A, L>,
+    step: &str,
+    a: &ActionStep,
+    took: std::time::Duration,
+) {
+    if !a.verify.is_empty() {
+        let _ = ctx
+            .sink
+            .emit(Event::Measurement {
+                step: step.to_string(),
+                name: if a.action.op.is_disruptive() {
+                    "failover"
+                } else {
+                    "failback"
+                }
+                .to_string(),
+                millis: u64::try_from(took.as_millis()).unwrap_or(u64::MAX),
+            })
+            .await;
+    }
+    let _ = ctx
+        .sink
+        .emit(Event::Verified {
+            step: step.to_string(),
+        })
+        .await;
+    ctx.note(
+        Some(step),
+        NoteLevel::Info,
+        "verified: confirm the new state is healthy before the deadline, or roll back".into(),
+    )
+    .await;
+}
+
+/// The operator confirmed: the detached guard has the last word once the
+/// deadline has passed, and the confirmation counts only once journaled.
+async fn confirm<D, A, L>(
+    ctx: &Ctx<'_, D, A, L>,
+    step: &str,
+    watch: &mut Option<Box<dyn Watch>>,
+) -> Result<(), RollbackReason> {
+    let granted = match watch.as_mut() {
+        None => true,
+        Some(w) => match w.confirm().await {
+            Ok(g) => g,
+            Err(e) => {
+                ctx.note(
+                    Some(step),
+                    NoteLevel::Warn,
+                    format!("the detached guard did not answer ({e}); confirming without it"),
+                )
+                .await;
+                true
+            }
+        },
+    };
+    if !granted {
+        ctx.note(
+            Some(step),
+            NoteLevel::Error,
+            "too late: the detached guard already started the rollback (this console did not act at the deadline)".into(),
+        )
+        .await;
+        return Err(RollbackReason::DeadlinePassed);
+    }
+    if let Err(e) = ctx
+        .sink
+        .emit(Event::ConfirmHealthy {
+            step: step.to_string(),
+        })
+        .await
+    {
+        ctx.note(
+            Some(step),
+            NoteLevel::Error,
+            format!("the confirmation could not be journaled ({e}): rolling back"),
+        )
+        .await;
+        return Err(RollbackReason::VerificationFailed);
+    }
+    if let Some(w) = watch.as_mut()
+        && let Err(e) = w.resolved().await
+    {
+        tracing::warn!(error = %e, "could not tell the detached guard the change was confirmed");
+    }
+    Ok(())
+}

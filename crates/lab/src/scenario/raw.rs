@@ -1,0 +1,150 @@
+//! The scenario file's shape as TOML holds it, with the spans that error
+//! messages point at; `parse` checks it and turns it into a `Scenario`.
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use super::{Carriage, LocalPref};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawScenario {
+    pub(super) name: Spanned<String>,
+    pub(super) description: Spanned<String>,
+    #[serde(default)]
+    pub(super) timing: RawTiming,
+    #[serde(default)]
+    pub(super) session: Vec<RawSession>,
+    #[serde(default)]
+    pub(super) export: Vec<RawExport>,
+    #[serde(default, rename = "static")]
+    pub(super) statics: Vec<RawStatic>,
+    #[serde(default)]
+    pub(super) tunnel: Vec<RawTunnel>,
+    #[serde(default)]
+    pub(super) arm: RawArm,
+    #[serde(default)]
+    pub(super) data_plane: RawDataPlane,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawTiming {
+    pub(super) bfd: Option<bool>,
+    pub(super) bfd_interval_ms: Option<Spanned<u64>>,
+    pub(super) bfd_multiplier: Option<Spanned<u32>>,
+    pub(super) hold_time_s: Option<Spanned<u64>>,
+    pub(super) establish_ms: Option<Spanned<u64>>,
+    pub(super) provisioning_s: Option<Spanned<u64>>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub(super) enum RawSessionState {
+    Down,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawSession {
+    pub(super) router: Spanned<String>,
+    pub(super) neighbor: Spanned<String>,
+    pub(super) state: RawSessionState,
+    #[serde(default)]
+    pub(super) down_for_s: Option<u64>,
+}
+
+/// `local_preference = 150` or `local_preference = "unset"`.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct RawLocalPref(pub(super) LocalPref);
+
+impl<'de> Deserialize<'de> for RawLocalPref {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = RawLocalPref;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a local preference (0 to 4294967295) or \"unset\"")
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Self::Value, E> {
+                u32::try_from(v)
+                    .map(|v| RawLocalPref(LocalPref::Value(v)))
+                    .map_err(|_| {
+                        E::custom(format!(
+                            "local preference {v} is out of range 0..=4294967295"
+                        ))
+                    })
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Self::Value, E> {
+                u32::try_from(v)
+                    .map(|v| RawLocalPref(LocalPref::Value(v)))
+                    .map_err(|_| {
+                        E::custom(format!(
+                            "local preference {v} is out of range 0..=4294967295"
+                        ))
+                    })
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                if v == "unset" {
+                    Ok(RawLocalPref(LocalPref::Unset))
+                } else {
+                    Err(E::invalid_value(serde::de::Unexpected::Str(v), &self))
+                }
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawExport {
+    pub(super) router: Spanned<String>,
+    pub(super) neighbor: Spanned<String>,
+    #[serde(default)]
+    pub(super) local_preference: Option<RawLocalPref>,
+    #[serde(default)]
+    pub(super) deny: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub(super) advertise: Vec<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawStatic {
+    pub(super) router: Spanned<String>,
+    pub(super) prefix: Spanned<String>,
+    pub(super) interface: Spanned<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawTunnel {
+    pub(super) index: Spanned<usize>,
+    pub(super) state: RawSessionState,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawArm {
+    #[serde(default)]
+    pub(super) peering_put: Vec<RawArmFault>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawArmFault {
+    pub(super) status: Spanned<u16>,
+    pub(super) code: Spanned<String>,
+    #[serde(default)]
+    pub(super) message: Option<String>,
+    #[serde(default)]
+    pub(super) retry_after_s: Option<u32>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawDataPlane {
+    #[serde(default)]
+    pub(super) drop: Vec<Carriage>,
+}

@@ -1,0 +1,157 @@
+use super::parse::line_col;
+use super::*;
+
+fn topo() -> Topology {
+    Topology::article()
+}
+
+#[test]
+fn every_builtin_loads_and_is_named_after_its_file() {
+    let t = topo();
+    let all = builtin(&t).expect("built-in scenarios parse");
+    assert_eq!(all.len(), 8);
+    for (s, name) in all.iter().zip(builtin_names()) {
+        assert_eq!(s.name, name);
+        assert!(!s.description.is_empty());
+    }
+    for want in [
+        "baseline",
+        "vpn-bgp-down",
+        "spoke-not-advertised",
+        "vpn-more-specific",
+        "ce2-localpref-missing",
+        "er-disable-conflict",
+        "slow-convergence",
+        "stuck-on-vpn",
+    ] {
+        assert!(load_builtin(want, &t).is_ok(), "{want}");
+    }
+    assert!(matches!(
+        load_builtin("nope", &t),
+        Err(LoadError::Unknown { .. })
+    ));
+}
+
+#[test]
+fn each_fault_sits_at_its_layer() {
+    let t = topo();
+    let get = |n: &str| load_builtin(n, &t).expect("loads");
+    assert_eq!(
+        get("baseline"),
+        Scenario {
+            description: get("baseline").description,
+            ..Scenario::default()
+        }
+    );
+    let names = |s: &Scenario| {
+        s.sessions_down
+            .iter()
+            .map(|(i, _)| t.sessions[*i].name)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(names(&get("vpn-bgp-down")), ["fw-vpngw0", "fw-vpngw1"]);
+    let spoke = get("spoke-not-advertised");
+    assert!(spoke.exports.iter().all(|e| e.deny == [t.spoke]));
+    assert_eq!(spoke.exports.len(), 2);
+    let ms = get("vpn-more-specific");
+    assert_eq!(ms.statics.len(), 1);
+    assert!(
+        ms.exports
+            .iter()
+            .all(|e| e.advertise == [ms.statics[0].prefix])
+    );
+    let lp = get("ce2-localpref-missing");
+    assert_eq!(lp.exports.len(), 1);
+    assert_eq!(lp.exports[0].local_pref, Some(LocalPref::Unset));
+    assert_eq!(
+        t.sessions[lp.exports[0].session].ends[lp.exports[0].end].node,
+        Node::Ce2
+    );
+    let conflict = get("er-disable-conflict");
+    let codes: Vec<_> = conflict
+        .peering_put_errors
+        .iter()
+        .map(|f| (f.status, f.code.as_str()))
+        .collect();
+    assert_eq!(
+        codes,
+        [
+            (409, "AnotherOperationInProgress"),
+            (429, "RetryableErrorDueToAnotherOperation")
+        ]
+    );
+    assert!(conflict.peering_put_errors[1].retry_after_s.is_some());
+    let slow = get("slow-convergence");
+    assert!(!slow.timing.bfd);
+    assert_eq!(slow.timing.detection(true), Duration::from_secs(180));
+    assert_eq!(
+        Timing::default().detection(true),
+        Duration::from_millis(900)
+    );
+    assert_eq!(get("stuck-on-vpn").drop, [Carriage::Vpn]);
+}
+
+fn err(text: &str) -> ScenarioError {
+    parse("x.toml", text, &topo()).expect_err("must fail")
+}
+
+#[test]
+fn errors_name_file_line_and_column() {
+    let e = err("name = \"a\"\ndescription = \"b\"\nfoo = 1\n");
+    assert_eq!((e.file.as_str(), e.line, e.col), ("x.toml", 3, 1), "{e}");
+    assert!(e.message.contains("foo"), "{e}");
+
+    let e = err("name = \"a\"\ndescription = \"b\"\n[timing]\nbfd_multiplier = \"three\"\n");
+    assert_eq!((e.line, e.col), (4, 18), "{e}");
+
+    let e = err(
+        "name = \"a\"\ndescription = \"b\"\n[[session]]\nrouter = \"fw\"\nneighbor = \"10.17.11.99\"\nstate = \"down\"\n",
+    );
+    assert_eq!((e.line, e.col), (5, 12), "{e}");
+    assert!(e.message.contains("10.17.11.76"), "{e}");
+
+    let e = err(
+        "name = \"a\"\ndescription = \"b\"\n[[session]]\nrouter = \"fw9\"\nneighbor = \"10.17.11.76\"\nstate = \"down\"\n",
+    );
+    assert_eq!((e.line, e.col), (4, 10), "{e}");
+
+    let e = err(
+        "name = \"a\"\ndescription = \"b\"\n[[session]]\nrouter = \"fw\"\nneighbor = \"10.17.11.76\"\nstate = \"sideways\"\n",
+    );
+    assert_eq!(e.line, 6, "{e}");
+
+    let e = err(
+        "name = \"a\"\ndescription = \"b\"\n[[export]]\nrouter = \"fw\"\nneighbor = \"10.17.11.76\"\ndeny = [\"10.17.11.1/24\"]\n",
+    );
+    assert_eq!((e.line, e.col), (6, 9), "{e}");
+
+    let e = err(
+        "name = \"a\"\ndescription = \"b\"\n[[export]]\nrouter = \"fw\"\nneighbor = \"10.17.11.76\"\nadvertise = [\"10.1.11.0/26\"]\n",
+    );
+    assert_eq!((e.line, e.col), (6, 14), "{e}");
+
+    let e =
+        err("name = \"a\"\ndescription = \"b\"\n[[arm.peering_put]]\nstatus = 200\ncode = \"X\"\n");
+    assert_eq!((e.line, e.col), (4, 10), "{e}");
+
+    let e = err(
+        "name = \"a\"\ndescription = \"b\"\n[[export]]\nrouter = \"ce2\"\nneighbor = \"192.168.11.3\"\nlocal_preference = \"none\"\n",
+    );
+    assert_eq!(e.line, 6, "{e}");
+
+    let e = err("name = \"Bad Name\"\ndescription = \"b\"\n");
+    assert_eq!((e.line, e.col), (1, 8), "{e}");
+
+    let e = err("name = \"a\"\n");
+    assert!(e.message.contains("description"), "{e}");
+
+    let e = err("name = \"a\"\ndescription = \"b\"\n[data_plane]\ndrop = [\"carrier-pigeon\"]\n");
+    assert_eq!(e.line, 4, "{e}");
+}
+
+#[test]
+fn line_col_counts_characters() {
+    assert_eq!(line_col("ab\ncdé\nx", 8), (3, 1));
+    assert_eq!(line_col("ab\ncdé\nx", 6), (2, 3));
+    assert_eq!(line_col("", 10), (1, 1));
+}

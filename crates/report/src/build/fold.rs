@@ -1,0 +1,492 @@
+//! Folding one record after another into the report being assembled:
+//! each fact lands on its step, gate or guarded change, with its time and
+//! `seq`, and the moments worth drawing become timeline markers.
+
+use std::collections::HashMap;
+
+use time::OffsetDateTime;
+
+use super::convert::{attempt, level_str, manual, mode_str, reason_str, verdict_str};
+use super::millis_between;
+use crate::model::*;
+use cutover_core::session::Event;
+use cutover_core::session::event::GateDecision;
+use cutover_journal::Record;
+use cutover_journal::line::format_ts;
+
+/// An action as it is being assembled, with what the derived timing needs.
+pub(super) struct ActionAcc {
+    pub(super) action: Action,
+    pub(super) done_ts: Option<(OffsetDateTime, u64)>,
+    pub(super) first_pass: Option<(OffsetDateTime, u64)>,
+}
+
+fn new_step(id: &str) -> Step {
+    Step {
+        id: id.to_string(),
+        title: id.to_string(),
+        phase: String::new(),
+        kind: String::new(),
+        started_at: None,
+        ended_at: None,
+        duration_ms: None,
+        verdict: "not_run".into(),
+        expectations: Vec::new(),
+        commands: Vec::new(),
+    }
+}
+
+#[derive(Default)]
+pub(super) struct Acc {
+    pub(super) session: Option<Session>,
+    pub(super) end: Option<(OffsetDateTime, u8, String)>,
+    pub(super) steps: Vec<Step>,
+    step_index: HashMap<String, usize>,
+    pub(super) gates: Vec<Gate>,
+    pub(super) actions: Vec<ActionAcc>,
+    pub(super) measured: Vec<Timing>,
+    pub(super) notes: Vec<Note>,
+    pub(super) timeline: Vec<Marker>,
+    start: Option<OffsetDateTime>,
+}
+
+impl Acc {
+    /// Markers are placed relative to `start`, the first record's time.
+    pub(super) fn starting_at(start: Option<OffsetDateTime>) -> Self {
+        Self {
+            start,
+            ..Self::default()
+        }
+    }
+
+    fn step(&mut self, id: &str) -> &mut Step {
+        let i = match self.step_index.get(id) {
+            Some(&i) => i,
+            None => {
+                self.steps.push(new_step(id));
+                self.step_index.insert(id.to_string(), self.steps.len() - 1);
+                self.steps.len() - 1
+            }
+        };
+        &mut self.steps[i]
+    }
+
+    fn has_step(&self, id: &str) -> bool {
+        self.step_index.contains_key(id)
+    }
+
+    /// The latest action of `step`, created when a record about it comes
+    /// without its `action_started` (a cut journal).
+    fn action(&mut self, r: &Record, step: &str) -> &mut ActionAcc {
+        let i = match self.actions.iter().rposition(|a| a.action.step == step) {
+            Some(i) => i,
+            None => {
+                self.actions.push(ActionAcc {
+                    action: Action {
+                        step: step.to_string(),
+                        op: String::new(),
+                        target: String::new(),
+                        started_at: format_ts(r.ts),
+                        seq: r.seq,
+                        done_at: None,
+                        ok: None,
+                        detail: None,
+                        attempts: Vec::new(),
+                        manual: Manual {
+                            az_cli: String::new(),
+                            powershell: String::new(),
+                        },
+                        deadline: None,
+                        verifications: Vec::new(),
+                        confirmed_at: None,
+                        rollback: None,
+                        result: String::new(),
+                    },
+                    done_ts: None,
+                    first_pass: None,
+                });
+                self.actions.len() - 1
+            }
+        };
+        &mut self.actions[i]
+    }
+
+    fn rollback(&mut self, r: &Record, step: &str) -> &mut Rollback {
+        let a = self.action(r, step);
+        a.action.rollback.get_or_insert_with(|| Rollback {
+            reason: String::new(),
+            op: String::new(),
+            started_at: format_ts(r.ts),
+            ended_at: None,
+            result: "running".into(),
+            detail: None,
+            error: None,
+            attempts: Vec::new(),
+            manual: None,
+        })
+    }
+
+    fn mark(
+        &mut self,
+        r: &Record,
+        kind: &str,
+        step: Option<&str>,
+        label: String,
+        ok: Option<bool>,
+    ) {
+        let offset_ms = self.start.map_or(0, |s| millis_between(s, r.ts));
+        self.timeline.push(Marker {
+            seq: r.seq,
+            at: format_ts(r.ts),
+            offset_ms,
+            kind: kind.to_string(),
+            step: step.map(str::to_string),
+            label,
+            ok,
+        });
+    }
+
+    pub(super) fn apply(&mut self, r: &Record, e: &Event) {
+        let at = format_ts(r.ts);
+        match e {
+            Event::SessionStart {
+                session_id,
+                mode,
+                runbook_id,
+                runbook_title,
+                runbook_sha256,
+                operator,
+                ticket,
+                scenario,
+                steps,
+                version,
+            } => {
+                self.session = Some(Session {
+                    session_id: Some(session_id.clone()),
+                    operator: Some(operator.clone()),
+                    ticket: ticket.clone(),
+                    mode: Some(mode_str(*mode).to_string()),
+                    scenario: scenario.clone(),
+                    runbook: Some(RunbookRef {
+                        id: runbook_id.clone(),
+                        title: runbook_title.clone(),
+                        sha256: runbook_sha256.clone(),
+                    }),
+                    version: Some(version.clone()),
+                    started_at: None,
+                    ended_at: None,
+                    duration_ms: None,
+                });
+                for info in steps {
+                    let s = self.step(&info.id);
+                    s.title.clone_from(&info.title);
+                    s.phase.clone_from(&info.phase);
+                    s.kind.clone_from(&info.kind);
+                }
+            }
+            Event::StepStart { step } => {
+                let s = self.step(step);
+                s.started_at = Some(at);
+                s.verdict = "unfinished".into();
+            }
+            Event::Probe {
+                step,
+                device,
+                query,
+                command,
+                error,
+                elapsed_ms,
+                ids,
+                ..
+            } => {
+                // The monitor's probes feed the route and trace history,
+                // not a step of the runbook.
+                if step == cutover_core::session::event::MONITOR_STEP && !self.has_step(step) {
+                    return;
+                }
+                let s = self.step(step);
+                let run = CommandRun {
+                    device: device.clone(),
+                    query: query.clone(),
+                    command: command.clone(),
+                    runs: 1,
+                    elapsed_ms: *elapsed_ms,
+                    error: error.clone(),
+                    request_id: ids.as_ref().and_then(|i| i.request_id.clone()),
+                    seq: r.seq,
+                };
+                match s
+                    .commands
+                    .iter_mut()
+                    .find(|c| c.device == *device && c.command == *command)
+                {
+                    Some(c) => {
+                        let runs = c.runs.saturating_add(1);
+                        *c = CommandRun { runs, ..run };
+                    }
+                    None => s.commands.push(run),
+                }
+            }
+            Event::Expectation {
+                step,
+                clause,
+                passed,
+                evidence,
+            } => {
+                let s = self.step(step);
+                match s.expectations.iter_mut().find(|x| x.clause == *clause) {
+                    Some(x) => {
+                        x.passed = *passed;
+                        x.evidence.clone_from(evidence);
+                        x.evaluations = x.evaluations.saturating_add(1);
+                        x.seq = r.seq;
+                    }
+                    None => s.expectations.push(Expectation {
+                        clause: clause.clone(),
+                        passed: *passed,
+                        evidence: evidence.clone(),
+                        evaluations: 1,
+                        seq: r.seq,
+                    }),
+                }
+            }
+            Event::GatePrompt {
+                step,
+                prompt,
+                confirm_text,
+                failed_checks,
+            } => {
+                self.step(step);
+                self.gates.push(Gate {
+                    step: step.clone(),
+                    prompted_at: Some(at),
+                    prompt: prompt.clone(),
+                    confirm_text: confirm_text.clone(),
+                    failed_checks: failed_checks.clone(),
+                    decision: "unanswered".into(),
+                    reason: None,
+                    decided_at: None,
+                    seq: None,
+                });
+            }
+            Event::GateDecision { step, decision } => {
+                let (word, reason, failed) = match decision {
+                    GateDecision::Confirmed => ("confirmed", None, None),
+                    GateDecision::Declined => ("declined", None, None),
+                    GateDecision::Override {
+                        reason,
+                        failed_checks,
+                    } => (
+                        "override",
+                        Some(reason.clone()),
+                        Some(failed_checks.clone()),
+                    ),
+                };
+                let i = match self
+                    .gates
+                    .iter()
+                    .rposition(|g| g.step == *step && g.decided_at.is_none())
+                {
+                    Some(i) => i,
+                    None => {
+                        // A decision without its prompt (a cut journal):
+                        // kept, since what was decided matters most.
+                        self.gates.push(Gate {
+                            step: step.clone(),
+                            prompted_at: None,
+                            prompt: String::new(),
+                            confirm_text: String::new(),
+                            failed_checks: Vec::new(),
+                            decision: String::new(),
+                            reason: None,
+                            decided_at: None,
+                            seq: None,
+                        });
+                        self.gates.len() - 1
+                    }
+                };
+                let g = &mut self.gates[i];
+                g.decision = word.to_string();
+                g.reason = reason;
+                if let Some(f) = failed
+                    && g.failed_checks.is_empty()
+                {
+                    g.failed_checks = f;
+                }
+                g.decided_at = Some(at);
+                g.seq = Some(r.seq);
+                let label = match &g.reason {
+                    Some(why) => format!("gate: OVERRIDE ({why})"),
+                    None => format!("gate: {word}"),
+                };
+                let ok = Some(word != "declined");
+                self.mark(r, "gate", Some(step), label, ok);
+            }
+            Event::ActionStarted {
+                step,
+                op,
+                target,
+                manual: m,
+            } => {
+                self.step(step);
+                self.actions.push(ActionAcc {
+                    action: Action {
+                        step: step.clone(),
+                        op: op.clone(),
+                        target: target.clone(),
+                        started_at: at,
+                        seq: r.seq,
+                        done_at: None,
+                        ok: None,
+                        detail: None,
+                        attempts: Vec::new(),
+                        manual: manual(m),
+                        deadline: None,
+                        verifications: Vec::new(),
+                        confirmed_at: None,
+                        rollback: None,
+                        result: String::new(),
+                    },
+                    done_ts: None,
+                    first_pass: None,
+                });
+                self.mark(r, "action", Some(step), format!("{op} {target}"), None);
+            }
+            Event::ActionAttempt { step, attempt: a } => {
+                let att = attempt(r, a);
+                let acc = self.action(r, step);
+                match &mut acc.action.rollback {
+                    Some(rb) => rb.attempts.push(att),
+                    None => acc.action.attempts.push(att),
+                }
+            }
+            Event::ActionDone {
+                step,
+                op,
+                ok,
+                detail,
+            } => {
+                let acc = self.action(r, step);
+                acc.action.done_at = Some(at);
+                acc.action.ok = Some(*ok);
+                acc.action.detail = Some(detail.clone());
+                if *ok {
+                    acc.done_ts = Some((r.ts, r.seq));
+                }
+                let label = format!("{op} {}", if *ok { "applied" } else { "FAILED" });
+                self.mark(r, "action_done", Some(step), label, Some(*ok));
+            }
+            Event::DeadlineArmed {
+                step,
+                seconds,
+                expires_at,
+            } => {
+                let acc = self.action(r, step);
+                acc.action.deadline = Some(Deadline {
+                    seconds: *seconds,
+                    armed_at: at,
+                    expires_at: expires_at.clone(),
+                });
+                let label = format!("deadline armed: {seconds} s, until {expires_at}");
+                self.mark(r, "deadline", Some(step), label, None);
+            }
+            Event::VerifyResult {
+                step,
+                clause,
+                passed,
+                evidence,
+                elapsed_ms,
+            } => {
+                let acc = self.action(r, step);
+                acc.action.verifications.push(Verification {
+                    at,
+                    seq: r.seq,
+                    clause: clause.clone(),
+                    passed: *passed,
+                    evidence: evidence.clone(),
+                    elapsed_ms: *elapsed_ms,
+                });
+                if *passed && acc.first_pass.is_none() && acc.done_ts.is_some() {
+                    acc.first_pass = Some((r.ts, r.seq));
+                }
+                let label = format!("verify {}: {clause}", if *passed { "PASS" } else { "FAIL" });
+                self.mark(r, "verify", Some(step), label, Some(*passed));
+            }
+            // The verifications are already on the timeline.
+            Event::Verified { .. } => {}
+            Event::ConfirmHealthy { step } => {
+                self.action(r, step).action.confirmed_at = Some(at);
+                self.mark(
+                    r,
+                    "confirm",
+                    Some(step),
+                    "confirmed healthy".into(),
+                    Some(true),
+                );
+            }
+            Event::RollbackStarted { step, reason, op } => {
+                let rb = self.rollback(r, step);
+                rb.reason = reason_str(*reason).to_string();
+                rb.op.clone_from(op);
+                rb.started_at = at;
+                let label = format!("rollback ({}): {op}", reason_str(*reason));
+                self.mark(r, "rollback", Some(step), label, None);
+            }
+            Event::RollbackDone { step, detail } => {
+                let rb = self.rollback(r, step);
+                rb.result = "done".into();
+                rb.ended_at = Some(at);
+                rb.detail = Some(detail.clone());
+                self.mark(
+                    r,
+                    "rollback_done",
+                    Some(step),
+                    "rollback done".into(),
+                    Some(true),
+                );
+            }
+            Event::RollbackFailed {
+                step,
+                error,
+                manual: m,
+            } => {
+                let rb = self.rollback(r, step);
+                rb.result = "failed".into();
+                rb.ended_at = Some(at);
+                rb.error = Some(error.clone());
+                rb.manual = Some(manual(m));
+                let label = format!("ROLLBACK FAILED: {error}");
+                self.mark(r, "rollback_failed", Some(step), label, Some(false));
+            }
+            Event::StepEnd {
+                step,
+                verdict,
+                elapsed_ms,
+            } => {
+                let s = self.step(step);
+                s.ended_at = Some(at);
+                s.duration_ms = Some(*elapsed_ms);
+                s.verdict = verdict_str(*verdict).to_string();
+            }
+            Event::Note { step, level, text } => self.notes.push(Note {
+                at,
+                seq: r.seq,
+                step: step.clone(),
+                level: level_str(*level).to_string(),
+                text: text.clone(),
+            }),
+            Event::Measurement { step, name, millis } => self.measured.push(Timing {
+                name: name.clone(),
+                step: step.clone(),
+                millis: *millis,
+                source: "measured".into(),
+                seqs: vec![r.seq],
+            }),
+            Event::SessionEnd { exit_code, outcome } => {
+                self.end = Some((r.ts, *exit_code, outcome.clone()));
+                let label = format!("session end: exit {exit_code} ({outcome})");
+                self.mark(r, "session_end", None, label, Some(*exit_code == 0));
+            }
+        }
+    }
+}

@@ -1,0 +1,149 @@
+use cutover_journal::Redactor;
+
+use super::*;
+use crate::{html, markdown};
+
+fn report() -> Report {
+    Report {
+        format: FORMAT.into(),
+        generated_by: "cutover test".into(),
+        journal: "j.jsonl".into(),
+        integrity: Integrity {
+            status: "not_closed".into(),
+            tampered: false,
+            summary: "intact so far".into(),
+            verified_records: 3,
+            records: 3,
+            head_hash: None,
+            first_bad_seq: None,
+            unknown_kinds: 0,
+            path_rules: "bundled".into(),
+        },
+        warnings: vec!["the session was not closed".into()],
+        session: Session {
+            session_id: Some("s-1".into()),
+            operator: Some("op".into()),
+            ticket: None,
+            mode: Some("drill".into()),
+            scenario: None,
+            runbook: None,
+            version: None,
+            started_at: None,
+            ended_at: None,
+            duration_ms: None,
+        },
+        outcome: Outcome {
+            exit_code: None,
+            outcome: None,
+            meaning: "unknown".into(),
+            closed: false,
+        },
+        steps: vec![Step {
+            id: "check-<bgp>".into(),
+            title: "BGP *up* hunter2".into(),
+            phase: "pre".into(),
+            kind: "check".into(),
+            started_at: None,
+            ended_at: None,
+            duration_ms: Some(1500),
+            verdict: "failed".into(),
+            expectations: vec![Expectation {
+                clause: "state == Established".into(),
+                passed: false,
+                evidence: "state=Idle".into(),
+                evaluations: 1,
+                seq: 2,
+            }],
+            commands: Vec::new(),
+        }],
+        gates: Vec::new(),
+        actions: Vec::new(),
+        timings: Vec::new(),
+        route_changes: Vec::new(),
+        trace_changes: Vec::new(),
+        notes: Vec::new(),
+        timeline: Vec::new(),
+    }
+}
+
+fn section_titles(doc: &Document<'_>) -> Vec<String> {
+    doc.blocks
+        .iter()
+        .filter_map(|b| match b {
+            Block::Heading { level: 2, text, .. } => match text.as_slice() {
+                [Inline::Words(w)] => Some(w.to_string()),
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn empty_sections_are_left_out_and_the_order_is_fixed() {
+    let r = report();
+    let doc = walk(&r);
+    assert_eq!(
+        section_titles(&doc),
+        ["Summary", "Steps", "Journal integrity"]
+    );
+    assert!(matches!(doc.blocks[0], Block::Alerts(_)));
+    assert!(
+        doc.blocks.iter().any(|b| matches!(b, Block::Timeline(_))),
+        "the walk places the timeline; the HTML draws it"
+    );
+}
+
+#[test]
+fn both_renderings_show_the_same_facts_redacted_and_escaped() {
+    let r = report();
+    let red = Redactor::new();
+    red.register_secret("hunter2");
+    let md = markdown::render(&r, &red);
+    let html = html::render(&r, &red);
+    assert!(md.contains(
+        "#### 1. check-&lt;bgp&gt; — BGP \\*up\\* \\[REDACTED\\]\n\n**FAILED** in 1.500 s\n"
+    ));
+    assert!(html.contains("<h4 id=\"step-1\">1. <code>check-&lt;bgp&gt;</code> — BGP *up* [REDACTED] · <span class=\"failed\">FAILED</span> in 1.500 s</h4>"));
+    assert!(!md.contains("hunter2") && !html.contains("hunter2"));
+    // Model text is escaped (the underscore of the status), the report's
+    // own words are not.
+    assert!(md.contains("| Status | **not\\_closed** |"));
+    assert!(
+        html.contains("<td class=\"k\">Status</td><td><span class=\"pass\">not_closed</span></td>")
+    );
+}
+
+#[test]
+fn markdown_separates_blocks_by_one_blank_line_and_ends_with_one_newline() {
+    let r = report();
+    let md = markdown::render(&r, &Redactor::new());
+    assert!(md.starts_with("# Change report: unknown runbook\n\n> **Warning:** the session was not closed\n\n## Summary\n\n"));
+    assert!(!md.contains("\n\n\n"));
+    assert!(md.ends_with("| Report by | cutover test |\n"));
+}
+
+#[test]
+fn a_tight_list_keeps_the_next_block_on_the_following_line() {
+    let r = report();
+    let doc = Document {
+        title: vec![words("t")],
+        blocks: vec![
+            Block::List {
+                items: vec![vec![words("a")]],
+                tight: true,
+            },
+            Block::Paragraph(vec![words("p")]),
+            Block::Timeline(&r),
+            Block::List {
+                items: vec![vec![words("b")]],
+                tight: false,
+            },
+            Block::Paragraph(vec![words("q")]),
+        ],
+    };
+    assert_eq!(
+        markdown::write(&doc, &Redactor::new()),
+        "# t\n\n- a\np\n\n- b\n\nq\n"
+    );
+}
