@@ -41,6 +41,10 @@ pub struct GuardArgs {
     pub deadline_ms: u64,
     #[arg(long, default_value_t = 30_000)]
     pub grace_ms: u64,
+    /// A drill's lab lifeline (`cutover lab serve --held`): the lab stays
+    /// up while this guard lives, whatever became of the console.
+    #[arg(long)]
+    pub hold: Option<PathBuf>,
 }
 
 pub fn run(args: GuardArgs) -> ExitCode {
@@ -66,6 +70,13 @@ fn run_inner(args: GuardArgs) -> Result<u8, String> {
         .ok_or_else(|| format!("{}: no [azure] section", args.inventory.display()))?;
     let redactor = Redactor::for_inventory(&inv).map_err(|e| e.to_string())?;
     let client = ArmClient::new(az).map_err(|e| e.to_string())?;
+    // Held before `ready`, and until this process ends: the console may
+    // die the moment it hears `ready`, and the lab must outlive it.
+    let _lab = args
+        .hold
+        .as_deref()
+        .map(super::lab_held::hold)
+        .transpose()?;
     let (input, output) = std_pipes()?;
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()

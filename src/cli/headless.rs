@@ -10,8 +10,12 @@
 //! Without it, the operator answers on standard input: at a gate, the
 //! confirmation text (or `decline`); with failed pre-checks, first the
 //! override reason, then the confirmation text; during a guarded change,
-//! `healthy`, `rollback` or `quit`. End of input is the console going
-//! away: a gate declines, a guarded change rolls back.
+//! `healthy`, `rollback` or `quit`. From the gate decision to the end of
+//! the disruptive change, `abort` or `rollback` stops it at once, whatever
+//! is asked (cancelled while no write was accepted, rolled back after).
+//! End of input, SIGTERM and SIGHUP are the console going away: a gate
+//! declines, a guarded change is cancelled or rolled back; Ctrl-C is the
+//! operator stopping (`abort`, or `quit` outside a change).
 
 use std::io::{BufRead, Write};
 
@@ -19,9 +23,12 @@ use time::OffsetDateTime;
 use tokio::sync::mpsc::{self, UnboundedReceiver};
 
 use cutover_core::session::event::{Event, GateDecision, NoteLevel};
+use cutover_core::session::state::measured_text;
 use cutover_engine::port::trace::Tracer;
 use cutover_engine::port::{AzureApi, DeviceSession, ManualCommands};
 use cutover_engine::{Command, Engine, SessionOutcome};
+
+use super::signals::{self, Signals};
 
 /// One line for one event: `TS KIND STEP TEXT` (the text may continue on
 /// indented lines for multi-line notes).
@@ -73,6 +80,19 @@ fn describe(e: &Event) -> (&str, String) {
                 None => (step, format!("{device}: {first} ({elapsed_ms} ms)")),
             }
         }
+        Event::ProbeRepeated {
+            step,
+            device,
+            command,
+            elapsed_ms,
+            ..
+        } => {
+            let first = command.lines().next().unwrap_or_default();
+            (
+                step,
+                format!("{device}: {first} ({elapsed_ms} ms): unchanged"),
+            )
+        }
         Event::Expectation {
             step,
             clause,
@@ -84,6 +104,7 @@ fn describe(e: &Event) -> (&str, String) {
             prompt,
             confirm_text,
             failed_checks,
+            hazards,
         } => {
             let mut t = format!("{prompt} (type `{confirm_text}`)");
             if !failed_checks.is_empty() {
@@ -93,8 +114,23 @@ fn describe(e: &Event) -> (&str, String) {
                     failed_checks.join(", ")
                 ));
             }
+            if !hazards.is_empty() {
+                let list: Vec<String> = hazards.iter().map(|h| h.headline()).collect();
+                t.push_str(&format!(
+                    "; {} predicted HAZARD(S): {}",
+                    hazards.len(),
+                    list.join(", ")
+                ));
+            }
             (step, t)
         }
+        Event::Prediction { step, prediction } => (step, prediction_text::prediction(prediction)),
+        Event::PredictionCheck {
+            step,
+            gate,
+            checks,
+            sources,
+        } => (step, prediction_text::check(gate, sources, checks)),
         Event::GateDecision { step, decision } => (
             step,
             match decision {
@@ -103,11 +139,8 @@ fn describe(e: &Event) -> (&str, String) {
                 GateDecision::Override {
                     reason,
                     failed_checks,
-                } => format!(
-                    "OVERRIDE of {} ({}): {reason}",
-                    failed_checks.len(),
-                    failed_checks.join(", ")
-                ),
+                    hazards,
+                } => prediction_text::override_text(reason, failed_checks, hazards),
             },
         ),
         Event::ActionStarted {
@@ -129,6 +162,21 @@ fn describe(e: &Event) -> (&str, String) {
             step,
             format!("{}: {detail}", if *ok { "done" } else { "FAILED" }),
         ),
+        Event::ActionCancelled {
+            step,
+            op,
+            reason,
+            detail,
+        } => (
+            step,
+            format!(
+                "CANCELLED {op} ({}): {detail}",
+                serde_json::to_value(reason)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .unwrap_or_default()
+            ),
+        ),
         Event::DeadlineArmed {
             step,
             seconds,
@@ -147,6 +195,9 @@ fn describe(e: &Event) -> (&str, String) {
             step,
             format!("{} {clause}: {evidence} (+{elapsed_ms} ms)", pass(*passed)),
         ),
+        Event::VerifyStarted { step, .. }
+        | Event::TrafficSeen { step, .. }
+        | Event::TrafficLost { step, .. } => (step, traffic_text::traffic(e)),
         Event::Verified { step } => (step, "verification passed".into()),
         Event::ConfirmHealthy { step } => (step, "confirmed healthy".into()),
         Event::RollbackStarted { step, reason, op } => (
@@ -190,10 +241,26 @@ fn describe(e: &Event) -> (&str, String) {
                 }
             ),
         ),
-        Event::Measurement { step, name, millis } => (
+        Event::Measurement {
             step,
-            format!("{name} {}.{:03} s", millis / 1000, millis % 1000),
-        ),
+            name,
+            millis,
+            uncertainty_ms,
+            from,
+            to,
+        } => {
+            let mut t = match uncertainty_ms {
+                Some(_) => format!("{name} {}", measured_text(*millis, *uncertainty_ms)),
+                None => format!("{name} {}.{:03} s", millis / 1000, millis % 1000),
+            };
+            if let (Some(f), Some(to)) = (from, to) {
+                t.push_str(&format!(" (from {f} to {to})"));
+            }
+            (step, t)
+        }
+        Event::PeeringPreflight { .. } | Event::GuardLost { .. } | Event::GuardRearmed { .. } => {
+            stranded_text::describe(e).unwrap_or_default()
+        }
         Event::SessionEnd { exit_code, outcome } => ("", format!("exit {exit_code}: {outcome}")),
     }
 }
@@ -206,23 +273,34 @@ fn manual_text(m: &ManualCommands) -> String {
 #[derive(Debug, Clone)]
 enum Asking {
     Nothing,
-    Gate {
-        step: String,
-        needs_reason: bool,
-        reason: Option<String>,
-    },
-    Window {
-        step: String,
-    },
+    Gate(gate_prompt::GateAsk),
+    Window { step: String },
 }
 
 /// Runs `engine` to its end, printing every event to `out`. `events` is
 /// the receiving end of the listener given to the engine's sink.
 pub async fn drive<D, A, L>(
     engine: Engine<D, A, L>,
+    events: UnboundedReceiver<Event>,
+    auto_confirm: bool,
+    out: &mut (dyn Write + Send),
+) -> SessionOutcome
+where
+    D: DeviceSession + 'static,
+    A: AzureApi + 'static,
+    L: Tracer + 'static,
+{
+    drive_with_signals(engine, events, auto_confirm, out, None).await
+}
+
+/// [`drive`], with Ctrl-C, SIGTERM and SIGHUP taking the abort path
+/// (`signals`: the process's handlers; see `abort::on_signal`).
+pub async fn drive_with_signals<D, A, L>(
+    engine: Engine<D, A, L>,
     mut events: UnboundedReceiver<Event>,
     auto_confirm: bool,
     out: &mut (dyn Write + Send),
+    mut signals: Option<Signals>,
 ) -> SessionOutcome
 where
     D: DeviceSession + 'static,
@@ -256,11 +334,14 @@ where
     let mut asking = Asking::Nothing;
     let mut last_manual: Option<ManualCommands> = None;
     let mut stdin_open = !auto_confirm;
+    let mut guarded = abort::Guarded::default();
+    let mut signalled = false;
 
     let outcome = loop {
         tokio::select! {
             ev = events.recv() => {
                 let Some(ev) = ev else { continue };
+                guarded.follow(&ev);
                 let (reply, ask) = react(&ev, auto_confirm, out);
                 if let Event::RollbackFailed { manual, .. } = &ev {
                     last_manual = Some(manual.clone());
@@ -272,7 +353,9 @@ where
             }
             line = lines.recv(), if stdin_open => match line {
                 Some(l) => {
-                    if let Some(c) = answer(&l, &mut asking, out)
+                    // Whatever is asked: stopping the change comes first.
+                    let stop = guarded.abort().filter(|_| abort::is_abort_word(&l));
+                    if let Some(c) = stop.or_else(|| answer(&l, &mut asking, out))
                         && let Some(tx) = cmd_tx.as_ref()
                     {
                         let _ = tx.send(c).await;
@@ -283,6 +366,26 @@ where
                     stdin_open = false;
                     cmd_tx = None;
                 }
+            },
+            sig = signals::next(&mut signals) => {
+                match abort::on_signal(sig, &guarded, !signalled, out) {
+                    abort::OnSignal::Send(c) => {
+                        if let Some(tx) = cmd_tx.as_ref() {
+                            let _ = tx.send(c).await;
+                        }
+                    }
+                    abort::OnSignal::HangUp => {
+                        stdin_open = false;
+                        cmd_tx = None;
+                    }
+                    abort::OnSignal::Exit => {
+                        let _ = out.flush();
+                        std::process::exit(i32::from(crate::cli::exit::CHECK_FAILED));
+                    }
+                    abort::OnSignal::Wait => {}
+                }
+                let _ = out.flush();
+                signalled = true;
             },
             r = &mut session => {
                 while let Ok(ev) = events.try_recv() {
@@ -324,44 +427,19 @@ fn react(
             step,
             confirm_text,
             failed_checks,
+            hazards,
             ..
-        } => {
-            if auto_confirm {
-                if failed_checks.is_empty() {
-                    return (
-                        Some(Command::GateConfirm {
-                            step: step.clone(),
-                            typed: confirm_text.clone(),
-                        }),
-                        None,
-                    );
-                }
-                let _ = writeln!(
-                    out,
-                    "--auto-confirm never overrides failed pre-checks: declining"
-                );
-                return (Some(Command::GateDecline { step: step.clone() }), None);
-            }
-            let ask = if failed_checks.is_empty() {
-                let _ = writeln!(out, "> type `{confirm_text}` to go on, or `decline`:");
-                Asking::Gate {
-                    step: step.clone(),
-                    needs_reason: false,
-                    reason: None,
-                }
-            } else {
-                let _ = writeln!(
-                    out,
-                    "> pre-checks failed: type a reason to override them, or `decline`:"
-                );
-                Asking::Gate {
-                    step: step.clone(),
-                    needs_reason: true,
-                    reason: None,
-                }
-            };
-            (None, Some(ask))
-        }
+        } => match gate_prompt::ask(
+            step,
+            confirm_text,
+            failed_checks,
+            hazards,
+            auto_confirm,
+            out,
+        ) {
+            Ok(ask) => (None, Some(Asking::Gate(ask))),
+            Err(reply) => (Some(reply), None),
+        },
         Event::GateDecision { .. } => (None, Some(Asking::Nothing)),
         Event::DeadlineArmed { step, .. } => {
             if !auto_confirm {
@@ -393,35 +471,7 @@ fn answer(line: &str, asking: &mut Asking, out: &mut (dyn Write + Send)) -> Opti
             let _ = writeln!(out, "> nothing is being asked now");
             None
         }
-        Asking::Gate {
-            step,
-            needs_reason,
-            reason,
-        } => {
-            if l == "decline" || l == "quit" {
-                return Some(Command::GateDecline { step: step.clone() });
-            }
-            if *needs_reason && reason.is_none() {
-                if l.is_empty() {
-                    let _ = writeln!(out, "> a reason is needed, or `decline`:");
-                    return None;
-                }
-                *reason = Some(l.to_string());
-                let _ = writeln!(out, "> now type the confirmation text:");
-                return None;
-            }
-            match reason.take() {
-                Some(r) => Some(Command::GateOverride {
-                    step: step.clone(),
-                    reason: r,
-                    typed: l.to_string(),
-                }),
-                None => Some(Command::GateConfirm {
-                    step: step.clone(),
-                    typed: l.to_string(),
-                }),
-            }
-        }
+        Asking::Gate(a) => gate_prompt::answer(l, a, out),
         Asking::Window { step } => match l {
             "healthy" | "yes" => Some(Command::ConfirmHealthy { step: step.clone() }),
             "rollback" => Some(Command::Rollback { step: step.clone() }),
@@ -434,5 +484,10 @@ fn answer(line: &str, asking: &mut Asking, out: &mut (dyn Write + Send)) -> Opti
     }
 }
 
+mod abort;
+mod gate_prompt;
+mod prediction_text;
+mod stranded_text;
 #[cfg(test)]
 mod tests;
+mod traffic_text;

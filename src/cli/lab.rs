@@ -45,6 +45,11 @@ pub struct ServeArgs {
     /// listen on PORT..PORT+3, the ARM API on PORT+4.
     #[arg(long, value_name = "PORT")]
     pub base_port: Option<u16>,
+    /// A drill's lab (`cutover drill` starts it): serves while its standard
+    /// input is open or a detached guard holds it, takes the token from
+    /// $CUTOVER_ARM_TOKEN only, and logs warnings only.
+    #[arg(long, hide = true)]
+    pub held: bool,
 }
 
 fn parse_password(s: &str) -> Result<Password, String> {
@@ -103,9 +108,19 @@ pub fn serve(args: ServeArgs) -> ExitCode {
             return ExitCode::from(exit::BAD_INPUT);
         }
     };
-    super::init_stderr_logging("warn,cutover::lab=info");
+    if args.held {
+        super::lab_held::init_logging();
+    } else {
+        super::init_stderr_logging("warn,cutover::lab=info");
+    }
     let token = match std::env::var(TOKEN_ENV) {
         Ok(t) if !t.trim().is_empty() => t,
+        // A held lab's console made the token; printing one of its own
+        // would leak it into the console's log.
+        _ if args.held => {
+            eprintln!("error: --held needs the token in ${TOKEN_ENV}");
+            return ExitCode::from(exit::BAD_INPUT);
+        }
         _ => {
             let t = uuid::Uuid::new_v4().simple().to_string();
             // The one place a token is printed: the operator needs it for
@@ -119,7 +134,11 @@ pub fn serve(args: ServeArgs) -> ExitCode {
     let (inventory, temp_dir) = match &args.inventory_out {
         Some(p) => (p.clone(), None),
         None => {
-            let dir = temp_lab_dir("cutover-lab");
+            let dir = temp_lab_dir(if args.held {
+                "cutover-drill"
+            } else {
+                "cutover-lab"
+            });
             (dir.join("inventory.toml"), Some(dir))
         }
     };
@@ -138,12 +157,21 @@ pub fn serve(args: ServeArgs) -> ExitCode {
             return ExitCode::from(exit::BAD_INPUT);
         }
     };
-    let code = runtime.block_on(run(options));
+    let code = if args.held {
+        runtime.block_on(super::lab_held::run(options))
+    } else {
+        runtime.block_on(run(options))
+    };
     if let Some(dir) = temp_dir
         && let Err(e) = std::fs::remove_dir_all(&dir)
         && e.kind() != std::io::ErrorKind::NotFound
     {
-        eprintln!("warning: cannot remove {}: {e}", dir.display());
+        // Not eprintln!: a held lab's standard error may be a closed pipe.
+        let _ = writeln!(
+            std::io::stderr(),
+            "warning: cannot remove {}: {e}",
+            dir.display()
+        );
     }
     code
 }
@@ -190,7 +218,7 @@ async fn run(options: LabOptions) -> ExitCode {
     }
 }
 
-fn print_summary(lab: &LabHandle, password: bool) {
+pub(super) fn print_summary(lab: &LabHandle, password: bool) {
     let mut out = std::io::stdout().lock();
     let _ = writeln!(out, "cutover lab, scenario {}", lab.scenario());
     let identity = lab
@@ -242,7 +270,7 @@ fn shell_quote(s: &str) -> String {
 }
 
 /// SIGINT and SIGTERM (Ctrl-C elsewhere).
-struct Signals {
+pub(super) struct Signals {
     #[cfg(unix)]
     int: tokio::signal::unix::Signal,
     #[cfg(unix)]
@@ -251,7 +279,7 @@ struct Signals {
 
 impl Signals {
     #[cfg(unix)]
-    fn new() -> std::io::Result<Self> {
+    pub(super) fn new() -> std::io::Result<Self> {
         use tokio::signal::unix::{SignalKind, signal};
         Ok(Signals {
             int: signal(SignalKind::interrupt())?,
@@ -260,12 +288,12 @@ impl Signals {
     }
 
     #[cfg(not(unix))]
-    fn new() -> std::io::Result<Self> {
+    pub(super) fn new() -> std::io::Result<Self> {
         Ok(Signals {})
     }
 
     #[cfg(unix)]
-    async fn recv(&mut self) -> &'static str {
+    pub(super) async fn recv(&mut self) -> &'static str {
         tokio::select! {
             _ = self.int.recv() => "SIGINT",
             _ = self.term.recv() => "SIGTERM",
@@ -273,7 +301,7 @@ impl Signals {
     }
 
     #[cfg(not(unix))]
-    async fn recv(&mut self) -> &'static str {
+    pub(super) async fn recv(&mut self) -> &'static str {
         let _ = tokio::signal::ctrl_c().await;
         "Ctrl-C"
     }

@@ -10,13 +10,18 @@ use clap::{Parser, Subcommand};
 use cutover_core::parse;
 
 mod check;
+mod drill_lab;
 pub mod guard;
 pub mod headless;
 pub mod lab;
+mod lab_held;
 pub mod replay;
 mod replay_headless;
 pub mod report;
+mod restore;
 pub mod session;
+pub mod signals;
+mod startup;
 pub mod validate;
 pub mod verify;
 
@@ -46,12 +51,18 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run the procedure against the built-in lab (a training drill): the
-    /// lab starts on 127.0.0.1 in this process and is reached through the
-    /// real SSH and ARM clients.
+    /// lab starts on 127.0.0.1 in a process of its own and is reached
+    /// through the real SSH and ARM clients, under the same detached guard
+    /// as `run`.
     Drill(session::DrillArgs),
     /// Run the procedure against the devices and the Azure subscription of
     /// an inventory.
     Run(session::RunArgs),
+    /// Enable the private peering again (after a failover that did not end
+    /// cleanly) and verify the path is back on ExpressRoute. Exit 0
+    /// restored or already Enabled, 1 declined, 2 bad input, 4 not
+    /// restored (the manual commands are printed last).
+    Restore(restore::RestoreArgs),
     /// Only the read-only checks (no gate, no change): for the quarterly
     /// check and cron. Exit 0 all passed, 1 a check failed, 2 bad input.
     Validate {
@@ -135,6 +146,7 @@ pub fn main() -> ExitCode {
         Command::Check { runbook } => check::run(&runbook),
         Command::Drill(args) => session::drill(args),
         Command::Run(args) => session::run(args),
+        Command::Restore(args) => restore::run(args),
         Command::Validate {
             inventory,
             runbook,

@@ -4,8 +4,9 @@
 //! Both go through the same path: inventory + runbook, the real SSH and
 //! ARM clients, the journal (written before anything is shown or changed),
 //! then the console or the headless driver. `drill` only adds the lab: it
-//! starts the built-in network on 127.0.0.1 in this process and uses the
-//! inventory the lab writes, so every byte still crosses a socket.
+//! starts the built-in network on 127.0.0.1 in a process of its own
+//! (`drill_lab`) and uses the inventory the lab writes, so every byte still
+//! crosses a socket, and the same detached guard as `run` can reach it.
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -15,18 +16,18 @@ use std::time::Duration;
 
 use tokio::sync::mpsc;
 
+use super::drill_lab::DrillLab;
 use super::validate::{Prepared, prepare, real_world};
 use super::{bad, init_stderr_logging};
 use cutover_clients::arm::StaticToken;
 use cutover_clients::ssh::SshOptions;
 use cutover_core::session::event::Mode;
 use cutover_core::session::state::SessionState;
-use cutover_engine::detached::{ChildWatchdog, NoWatchdog, Watchdog};
+use cutover_engine::detached::{ChildWatchdog, Watchdog};
 use cutover_engine::port::trace::Tracer;
 use cutover_engine::port::{AzureApi, DeviceSession};
 use cutover_engine::{Engine, EventSink, SessionConfig, SessionOutcome, World};
 use cutover_journal::{JournalWriter, Redactor, SharedJournal};
-use cutover_lab::serve::{LabHandle, LabOptions};
 use cutover_tui::{self as ui, App, Theme};
 
 /// The bundled failover runbook, so the binary stands alone.
@@ -98,12 +99,14 @@ pub struct RunArgs {
 const EXIT_HELP: &str = "\
 Exit status:
   0  the procedure completed and was confirmed healthy
-  1  stopped before any change: a pre-check failed or the gate was declined
+  1  stopped before any change: a pre-check failed, the gate was declined,
+     the operator aborted before any write was accepted, or the peering
+     was not Enabled at the start (`cutover restore`)
   2  bad input: runbook, inventory, theme or journal (path:line:col)
   3  a guarded change was rolled back, and the rollback succeeded
   4  a rollback failed or the state is unknown: run the manual command printed last";
 
-fn runtime() -> Result<tokio::runtime::Runtime, String> {
+pub(super) fn runtime() -> Result<tokio::runtime::Runtime, String> {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -113,11 +116,11 @@ fn runtime() -> Result<tokio::runtime::Runtime, String> {
 
 /// Everything checked before a session starts: a bad theme or a missing
 /// terminal is found before any lab, device or journal is touched.
-struct Front {
-    theme: Option<Theme>,
+pub(super) struct Front {
+    pub(super) theme: Option<Theme>,
 }
 
-fn front(args: &SessionArgs) -> Result<Front, String> {
+pub(super) fn front(args: &SessionArgs) -> Result<Front, String> {
     if args.headless {
         return Ok(Front { theme: None });
     }
@@ -146,39 +149,20 @@ pub fn drill(args: DrillArgs) -> ExitCode {
     };
     init_logging(front.theme.is_some());
     rt.block_on(async move {
-        let dir = super::lab::temp_lab_dir("cutover-drill");
-        // The lab's token lives in this process only: it is handed to the
-        // ARM client in memory and registered with the redactor.
-        let token = uuid::Uuid::new_v4().simple().to_string();
-        let name = scenario.name.clone();
-        let lab = match cutover_lab::serve::start(LabOptions::new(
-            scenario,
-            dir.join("inventory.toml"),
-            token.clone(),
-        ))
-        .await
-        {
+        let lab = match DrillLab::start(&args.scenario, front.theme.is_some()).await {
             Ok(l) => l,
             Err(e) => return bad(format!("error: the lab did not start: {e}")),
         };
-        let code = drill_session(&args, front, &lab, &token, &name).await;
-        if let Err(e) = lab.shutdown().await {
-            tracing::warn!(error = %e, "the lab did not stop cleanly");
-        }
-        let _ = std::fs::remove_dir_all(&dir);
+        let code = drill_session(&args, front, &lab, &scenario.name).await;
+        lab.stop().await;
         code
     })
 }
 
-async fn drill_session(
-    args: &DrillArgs,
-    front: Front,
-    lab: &LabHandle,
-    token: &str,
-    scenario: &str,
-) -> ExitCode {
+async fn drill_session(args: &DrillArgs, front: Front, lab: &DrillLab, scenario: &str) -> ExitCode {
+    let token = lab.token();
     let prepared = match prepare(
-        lab.inventory_path(),
+        lab.inventory(),
         args.session.runbook.as_deref(),
         FAILOVER_RUNBOOK,
         FAILOVER_NAME,
@@ -204,6 +188,7 @@ async fn drill_session(
     let mut config = SessionConfig::new(Mode::Drill);
     config.scenario = Some(scenario.to_string());
     config.deadline_override = args.deadline;
+    super::startup::prepare(&mut config, None);
     let session = Session {
         prepared,
         config,
@@ -212,10 +197,10 @@ async fn drill_session(
         auto_confirm: args.auto_confirm,
         theme: front.theme,
     };
-    // The lab lives in this process: if the console dies, so does the
-    // change it made, and no detached guard could reach the lab anyway.
     session
-        .run(world, |_| Arc::new(NoWatchdog) as Arc<dyn Watchdog>)
+        .run(world, |journal| {
+            Arc::new(lab.watchdog(journal)) as Arc<dyn Watchdog>
+        })
         .await
 }
 
@@ -250,6 +235,7 @@ pub fn run(args: RunArgs) -> ExitCode {
     let mut config = SessionConfig::new(Mode::Run);
     config.deadline_override = args.deadline;
     let inventory = std::fs::canonicalize(&args.inventory).unwrap_or(args.inventory.clone());
+    super::startup::prepare(&mut config, Some(&inventory));
     let session = Session {
         prepared,
         config,
@@ -273,6 +259,47 @@ pub fn run(args: RunArgs) -> ExitCode {
             })
             .await
     })
+}
+
+/// `cutover restore`'s session: the journal, the console or headless
+/// driver and the detached guard of `run`, against `inventory`.
+#[allow(clippy::too_many_arguments)]
+pub(super) async fn guarded<D, A, L>(
+    prepared: Prepared,
+    config: SessionConfig,
+    redactor: Arc<Redactor>,
+    args: SessionArgs,
+    auto_confirm: bool,
+    theme: Option<Theme>,
+    world: World<D, A, L>,
+    inventory: PathBuf,
+) -> ExitCode
+where
+    D: DeviceSession + 'static,
+    A: AzureApi + 'static,
+    L: Tracer + 'static,
+{
+    let program = match std::env::current_exe() {
+        Ok(p) => p,
+        Err(e) => return bad(format!("cannot find this program for its guard: {e}")),
+    };
+    let session = Session {
+        prepared,
+        config,
+        redactor,
+        args,
+        auto_confirm,
+        theme,
+    };
+    session
+        .run(world, |journal| {
+            Arc::new(ChildWatchdog::new(
+                program,
+                inventory,
+                journal.to_path_buf(),
+            )) as Arc<dyn Watchdog>
+        })
+        .await
 }
 
 /// A session ready to start.
@@ -327,7 +354,14 @@ impl Session {
         let outcome = match self.theme {
             None => {
                 let mut out = std::io::stdout();
-                let o = super::headless::drive(engine, ev_rx, self.auto_confirm, &mut out).await;
+                let o = super::headless::drive_with_signals(
+                    engine,
+                    ev_rx,
+                    self.auto_confirm,
+                    &mut out,
+                    super::signals::install(),
+                )
+                .await;
                 eprintln!("journal: {}", journal_path.display());
                 o
             }
@@ -338,8 +372,9 @@ impl Session {
                     .iter()
                     .map(|s| (s.id.clone(), s.why.clone()))
                     .collect();
-                let app =
-                    App::new(SessionState::new(rules.classifier.clone()), theme).with_why(why);
+                let app = App::new(SessionState::new(rules.classifier.clone()), theme)
+                    .with_why(why)
+                    .with_monitor_every(rb.meta.monitor_every.map(|d| d.as_std()));
                 match console(engine, app, ev_rx).await {
                     Ok(o) => {
                         // Printed after the alternate screen is gone, so it
@@ -372,7 +407,21 @@ where
 {
     let (cmd_tx, cmd_rx) = mpsc::channel(16);
     let session = tokio::spawn(engine.run(cmd_rx));
-    let ui = ui::run_console(app, events, cmd_tx).await;
+    // SIGTERM, SIGHUP (and a SIGINT from outside: in the console Ctrl-C
+    // is a key) end the console as if its terminal went away: the engine's
+    // command channel closes, so a change not yet accepted is cancelled
+    // and one that may be out is rolled back, before the process exits.
+    let mut signals = super::signals::install();
+    let ui = tokio::select! {
+        ui = ui::run_console(app, events, cmd_tx) => ui.map(|_| ()),
+        sig = super::signals::next(&mut signals) => {
+            eprintln!(
+                "{}: the console stops; a change that is out is cancelled or rolled back first",
+                sig.name()
+            );
+            Ok(())
+        }
+    };
     let outcome = session
         .await
         .map_err(|e| format!("the session ended abnormally: {e}"))?;
@@ -384,7 +433,7 @@ where
 
 /// The log goes to the console's log pane (tui-logger) or, headless, to
 /// standard error; `CUTOVER_LOG` sets the filter.
-fn init_logging(console: bool) {
+pub(super) fn init_logging(console: bool) {
     use tracing_subscriber::EnvFilter;
     use tracing_subscriber::layer::SubscriberExt;
     use tracing_subscriber::util::SubscriberInitExt;

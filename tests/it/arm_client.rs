@@ -20,7 +20,7 @@ use serde_json::{Value, json};
 use cutover_clients::arm::{ArmClient, ArmOptions, BearerToken, Clock, RetryPolicy, TokenSource};
 use cutover_core::inventory::{Azure, Credential};
 use cutover_core::model::azure::{PeeringState, ProvisioningState};
-use cutover_engine::port::{ArmAttempt, ArmError, AzureApi};
+use cutover_engine::port::{ArmAttempt, ArmError, AzureApi, SendPermit};
 
 const SUB: &str = "00000000-0000-0000-0000-000000000000";
 const NET: &str = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-er-lab/providers/Microsoft.Network";
@@ -465,7 +465,11 @@ async fn disable_puts_only_the_private_peering_by_name_with_its_etag() {
     let (c, clock) = client(&d);
     let attempts = Attempts::default();
     let change = c
-        .set_peering_state(PeeringState::Disabled, &|a| attempts.push(a))
+        .set_peering_state(
+            PeeringState::Disabled,
+            &|a| attempts.push(a),
+            &SendPermit::new(),
+        )
         .await
         .expect("disabled");
 
@@ -541,7 +545,11 @@ async fn conflict_then_throttling_then_success_is_retried_and_reported() {
     let (c, clock) = client(&d);
     let attempts = Attempts::default();
     let change = c
-        .set_peering_state(PeeringState::Disabled, &|a| attempts.push(a))
+        .set_peering_state(
+            PeeringState::Disabled,
+            &|a| attempts.push(a),
+            &SendPermit::new(),
+        )
         .await
         .expect("succeeds after the retries");
     assert_eq!(change.after.state(), Some(&PeeringState::Disabled));
@@ -613,7 +621,11 @@ async fn a_stale_etag_is_read_again_once_and_put_with_the_new_one() {
     let (c, _) = client(&d);
     let attempts = Attempts::default();
     let change = c
-        .set_peering_state(PeeringState::Disabled, &|a| attempts.push(a))
+        .set_peering_state(
+            PeeringState::Disabled,
+            &|a| attempts.push(a),
+            &SendPermit::new(),
+        )
         .await
         .expect("second PUT succeeds");
     assert_eq!(change.after.state(), Some(&PeeringState::Disabled));
@@ -656,7 +668,7 @@ async fn a_stale_etag_on_a_peering_already_in_the_wanted_state_stops_putting() {
     .await;
     let (c, _) = client(&d);
     let change = c
-        .set_peering_state(PeeringState::Disabled, &|_| {})
+        .set_peering_state(PeeringState::Disabled, &|_| {}, &SendPermit::new())
         .await
         .expect("already disabled by someone");
     assert_eq!(d.requests("PUT").len(), 1);
@@ -675,7 +687,7 @@ async fn a_second_stale_etag_is_precondition_failed() {
     .await;
     let (c, _) = client(&d);
     let e = c
-        .set_peering_state(PeeringState::Disabled, &|_| {})
+        .set_peering_state(PeeringState::Disabled, &|_| {}, &SendPermit::new())
         .await
         .expect_err("gives up");
     assert!(matches!(e, ArmError::PreconditionFailed(_)), "{e:?}");
@@ -697,7 +709,7 @@ async fn a_missing_peering_is_not_found_and_nothing_is_put() {
     .await;
     let (c, _) = client(&d);
     let e = c
-        .set_peering_state(PeeringState::Disabled, &|_| {})
+        .set_peering_state(PeeringState::Disabled, &|_| {}, &SendPermit::new())
         .await
         .expect_err("404");
     match &e {
@@ -723,7 +735,7 @@ async fn the_microsoft_peering_is_refused_without_a_put() {
     az.peering = "MicrosoftPeering".into();
     let (c, _) = client_for(az, ArmOptions::default());
     let e = c
-        .set_peering_state(PeeringState::Disabled, &|_| {})
+        .set_peering_state(PeeringState::Disabled, &|_| {}, &SendPermit::new())
         .await
         .expect_err("refused");
     match &e {
@@ -746,7 +758,11 @@ async fn a_peering_already_in_the_wanted_state_gets_no_put() {
     let (c, _) = client(&d);
     let attempts = Attempts::default();
     let change = c
-        .set_peering_state(PeeringState::Disabled, &|a| attempts.push(a))
+        .set_peering_state(
+            PeeringState::Disabled,
+            &|a| attempts.push(a),
+            &SendPermit::new(),
+        )
         .await
         .expect("nothing to do");
     assert!(d.requests("PUT").is_empty());
@@ -780,7 +796,7 @@ async fn a_failed_or_canceled_operation_is_operation_failed() {
         .await;
         let (c, _) = client(&d);
         let e = c
-            .set_peering_state(PeeringState::Disabled, &|_| {})
+            .set_peering_state(PeeringState::Disabled, &|_| {}, &SendPermit::new())
             .await
             .expect_err("the operation failed");
         match &e {
@@ -1169,7 +1185,11 @@ async fn no_token_in_logs_helper() {
     .with_clock(clock.clone());
     let attempts = Attempts::default();
     let change = good
-        .set_peering_state(PeeringState::Disabled, &|a| attempts.push(a))
+        .set_peering_state(
+            PeeringState::Disabled,
+            &|a| attempts.push(a),
+            &SendPermit::new(),
+        )
         .await
         .expect("change");
 
@@ -1207,4 +1227,120 @@ async fn no_token_in_logs_helper() {
     for text in everything {
         assert!(!text.contains(SECRET), "token leaked into: {text}");
     }
+}
+
+// ---------------------------------------------------------------------------
+// Abort means abort: a revoked permit stops the next PUT
+
+/// The permit revoked while the client waits out a 429 (the attempt is
+/// reported right before the wait): no further PUT goes out, and the call
+/// says it was cancelled, since ARM accepted none.
+#[tokio::test]
+async fn a_permit_revoked_between_429_retries_sends_no_further_put() {
+    let d = start(
+        TOKEN,
+        disable_script(|_, n, base| match n {
+            0 => reply(409, fixture("error-409-another-operation-in-progress.json")),
+            1 => reply(429, fixture("error-429-retryable-another-operation.json"))
+                .with("Retry-After", "17"),
+            _ => put_accepted(base),
+        }),
+    )
+    .await;
+    let (c, _) = client(&d);
+    let permit = SendPermit::new();
+    let attempts = Attempts::default();
+    let result = c
+        .set_peering_state(
+            PeeringState::Disabled,
+            &|a| {
+                attempts.push(a);
+                if a.method == "PUT" && a.status == 429 {
+                    permit.revoke();
+                }
+            },
+            &permit,
+        )
+        .await;
+    match result {
+        Err(ArmError::Cancelled(why)) => assert!(why.contains("throttled"), "{why}"),
+        other => panic!("not cancelled: {other:?}"),
+    }
+    assert_eq!(d.requests("PUT").len(), 2, "no PUT after the revocation");
+    assert_eq!(
+        permit.status(),
+        cutover_engine::port::WriteStatus::NoneAccepted
+    );
+    let statuses: Vec<u16> = attempts.all().iter().map(|a| a.status).collect();
+    assert_eq!(statuses, [200, 409, 429], "the GET, then the two refusals");
+}
+
+/// On the real clock: a revocation during a long `Retry-After` ends the
+/// wait at once, and the next PUT is not sent.
+#[tokio::test]
+async fn a_revocation_ends_the_retry_after_wait_at_once() {
+    let d = start(
+        TOKEN,
+        disable_script(|_, n, base| match n {
+            0 => reply(429, fixture("error-429-retryable-another-operation.json"))
+                .with("Retry-After", "300"),
+            _ => put_accepted(base),
+        }),
+    )
+    .await;
+    let c = ArmClient::with_token_source(
+        &azure(&d.base),
+        ArmOptions::default(),
+        Arc::new(Fixed(TOKEN.into())),
+    )
+    .expect("client");
+    let permit = SendPermit::new();
+    let revoker = {
+        let permit = permit.clone();
+        let d = d.clone();
+        tokio::spawn(async move {
+            while d.requests("PUT").is_empty() {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            permit.revoke();
+        })
+    };
+    let started = Instant::now();
+    let result = tokio::time::timeout(
+        Duration::from_secs(30),
+        c.set_peering_state(PeeringState::Disabled, &|_| {}, &permit),
+    )
+    .await
+    .expect("the 300 s wait was cut short");
+    revoker.await.expect("revoker");
+    assert!(matches!(result, Err(ArmError::Cancelled(_))), "{result:?}");
+    assert!(started.elapsed() < Duration::from_secs(10));
+    assert_eq!(d.requests("PUT").len(), 1);
+}
+
+/// A PUT that ARM accepted counts as applied: the permit says so, and the
+/// call is not reported as cancelled.
+#[tokio::test]
+async fn an_accepted_put_is_never_called_cancelled() {
+    let d = start(TOKEN, disable_script(|_, _, base| put_accepted(base))).await;
+    let (c, _) = client(&d);
+    let permit = SendPermit::new();
+    let change = c
+        .set_peering_state(
+            PeeringState::Disabled,
+            &|a| {
+                if a.method == "PUT" {
+                    permit.revoke();
+                }
+            },
+            &permit,
+        )
+        .await
+        .expect("the accepted change settles");
+    assert_eq!(change.after.state(), Some(&PeeringState::Disabled));
+    assert_eq!(
+        permit.status(),
+        cutover_engine::port::WriteStatus::MayBeAccepted
+    );
 }

@@ -558,3 +558,38 @@ fn advisory_is_a_boolean_of_checks_only() {
         ]
     );
 }
+
+#[test]
+fn max_outage_that_cannot_fire_or_would_fire_on_one_trace() {
+    let f = "bad-max-outage.toml";
+    assert_eq!(
+        problems(f),
+        [
+            at(
+                f,
+                "26:124",
+                "`max_outage` (2m) must be shorter than the action's `deadline` (1m30s): the deadline would roll back first"
+            ),
+            at(
+                f,
+                "26:124",
+                "`max_outage` (2m) must be shorter than the trace verification's `within` (1m): that verification would give up first"
+            ),
+            at(
+                f,
+                "39:123",
+                "`max_outage` (5s) must be longer than the trace verification's `every` (5s): one trace that misses the target would roll back before the next could see the traffic back"
+            ),
+            at(
+                f,
+                "52:123",
+                "bad duration `soon`: expected a number and a unit (ms, s, m, h, d), e.g. 90s, 10m, 1h30m"
+            ),
+            at(
+                f,
+                "59:123",
+                "`max_outage` needs a `[[step.verify]]` with a `trace` probe: only a trace tells traffic that is lost from traffic not moved yet"
+            ),
+        ]
+    );
+}

@@ -2,8 +2,8 @@
 //! table of the console issue), the journal it leaves verified and
 //! reported, and the console itself driven with keys through tmux.
 //!
-//! Each drill starts its own lab on 127.0.0.1 in the cutover process and
-//! talks to it through the real SSH and ARM clients.
+//! Each drill starts its own lab on 127.0.0.1 (a child process of the
+//! console) and talks to it through the real SSH and ARM clients.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -131,6 +131,35 @@ fn every_scenario_exits_as_the_contract_says_and_leaves_the_peering_enabled() {
                 assert_eq!(count(&evs, "rollback_started"), 1, "{name}");
                 assert_eq!(count(&evs, "rollback_done"), 1, "{name}");
             }
+            // The gate sees it coming: stopped before any change.
+            "vpn-more-specific" => {
+                assert_eq!(count(&evs, "action_started"), 0, "{name}");
+                assert_eq!(hazard_prefixes(&evs), ["10.1.11.0/26"], "{name}");
+            }
+            "baseline" => {
+                let mut moving = moves_to_vpn(&evs);
+                moving.sort();
+                assert_eq!(
+                    moving,
+                    [
+                        "azure_to_onprem 10.1.11.0/25",
+                        "onprem_to_azure 10.17.11.0/25",
+                        "onprem_to_azure 10.17.11.128/26",
+                    ],
+                    "{name}"
+                );
+                assert_eq!(hazard_prefixes(&evs), Vec::<String>::new(), "{name}");
+                let check = evs
+                    .iter()
+                    .find(|e| e["kind"] == "prediction_check")
+                    .unwrap_or_else(|| panic!("{name}: no prediction_check"));
+                let checks = check["checks"].as_array().expect("checks");
+                assert_eq!(checks.len(), 3, "{name}: {check}");
+                assert!(
+                    checks.iter().all(|c| c["matched"] == true),
+                    "{name}: the failover went as predicted: {check}"
+                );
+            }
             _ => {}
         }
     }
@@ -168,6 +197,153 @@ fn every_scenario_exits_as_the_contract_says_and_leaves_the_peering_enabled() {
         let text = String::from_utf8_lossy(&r.stdout);
         assert!(text.contains("er-vpn-failover"), "{format}: {text}");
     }
+}
+
+/// The one `prediction` event of a drill.
+fn prediction(evs: &[Value]) -> &Value {
+    let all: Vec<&Value> = evs.iter().filter(|e| e["kind"] == "prediction").collect();
+    assert_eq!(all.len(), 1, "one prediction, before the gate");
+    all[0]
+}
+
+/// `direction prefix` of every prefix the prediction moves to the VPN.
+fn moves_to_vpn(evs: &[Value]) -> Vec<String> {
+    prediction(evs)["paths"]
+        .as_array()
+        .expect("paths")
+        .iter()
+        .filter(|p| p["now"] != "vpn" && p["predicted"] == "vpn")
+        .map(|p| {
+            format!(
+                "{} {}",
+                p["direction"].as_str().unwrap_or(""),
+                p["prefix"].as_str().unwrap_or("")
+            )
+        })
+        .collect()
+}
+
+fn hazard_prefixes(evs: &[Value]) -> Vec<String> {
+    prediction(evs)["hazards"]
+        .as_array()
+        .expect("hazards")
+        .iter()
+        .map(|h| h["prefix"].as_str().unwrap_or("-").to_string())
+        .collect()
+}
+
+#[test]
+fn vpn_more_specific_stops_at_the_gate_on_the_predicted_hazard() {
+    let dir = tempfile::tempdir().expect("dir");
+    let (out, journal) = drill(dir.path(), "vpn-more-specific");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let evs = events(&journal);
+    assert_eq!(count(&evs, "action_started"), 0, "{stdout}");
+    let p = prediction(&evs);
+    let h = &p["hazards"][0];
+    assert_eq!(
+        (&h["direction"], &h["kind"], &h["prefix"], &h["related"]),
+        (
+            &Value::from("azure_to_onprem"),
+            &Value::from("vpn-more-specific"),
+            &Value::from("10.1.11.0/26"),
+            &Value::from("10.1.11.0/25")
+        ),
+        "{p}"
+    );
+    // Every pre-check passed: the prediction alone held the gate, which
+    // the prompt, the headless lines and the decision say.
+    let prompt = evs
+        .iter()
+        .find(|e| e["kind"] == "gate_prompt")
+        .expect("a prompt");
+    assert_eq!(prompt["failed_checks"], serde_json::json!([]), "{prompt}");
+    assert_eq!(prompt["hazards"], p["hazards"], "{prompt}");
+    assert!(
+        stdout.contains("HAZARD Azure → on-prem 10.1.11.0/26 vpn-more-specific"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("--auto-confirm never overrides predicted hazards: declining"),
+        "{stdout}"
+    );
+    let decision = evs
+        .iter()
+        .find(|e| e["kind"] == "gate_decision")
+        .expect("a decision");
+    assert_eq!(decision["decision"], "declined");
+    // The report shows the prediction and its hazard.
+    let r = cutover(dir.path())
+        .args(["report", "--format", "md"])
+        .arg(&journal)
+        .output()
+        .expect("report");
+    let md = String::from_utf8_lossy(&r.stdout);
+    assert!(md.contains("## Prediction"), "{md}");
+    assert!(md.contains("| **vpn-more-specific** |"), "{md}");
+}
+
+/// The journal time of the first `kind` record.
+fn ts_of(evs: &[Value], kind: &str) -> time::OffsetDateTime {
+    let ts = evs
+        .iter()
+        .find(|e| e["kind"] == kind)
+        .and_then(|e| e["ts"].as_str())
+        .unwrap_or_else(|| panic!("no {kind}"));
+    time::OffsetDateTime::parse(ts, &time::format_description::well_known::Rfc3339)
+        .expect("RFC 3339")
+}
+
+#[test]
+fn stuck_on_vpn_with_the_bundled_deadline_rolls_back_on_lost_traffic_not_after_the_window() {
+    let dir = tempfile::tempdir().expect("dir");
+    let journal = dir.path().join("stuck.jsonl");
+    let out = cutover(dir.path())
+        .args(["drill", "--headless", "--auto-confirm"])
+        .args(["--scenario", "stuck-on-vpn", "--journal"])
+        .arg(&journal)
+        .output()
+        .expect("cutover runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let evs = events(&journal);
+    let started: Vec<&Value> = evs
+        .iter()
+        .filter(|e| e["kind"] == "rollback_started")
+        .collect();
+    assert_eq!(started.len(), 1, "{stdout}");
+    assert_eq!(started[0]["reason"], "traffic_lost", "{stdout}");
+    // The bundled runbook: max_outage 15 s, verification window 60 s,
+    // deadline 10 min. The rollback starts within max_outage + 10 s of
+    // the change, long before the window would close.
+    let window = evs
+        .iter()
+        .find(|e| e["kind"] == "verify_started")
+        .expect("verify_started");
+    assert_eq!(window["max_outage_ms"], 15_000);
+    let took = ts_of(&evs, "rollback_started") - ts_of(&evs, "action_done");
+    assert!(
+        took <= time::Duration::seconds(25),
+        "rollback {took} after the change:\n{stdout}"
+    );
+    let lost = ts_of(&evs, "traffic_lost");
+    assert!(lost <= ts_of(&evs, "rollback_started"));
+    assert_eq!(count(&evs, "verified"), 0);
+    assert_eq!(count(&evs, "rollback_done"), 1);
+    assert_eq!(peering_left(&evs), "Enabled");
+    assert!(stdout.contains("TRAFFIC LOST"), "{stdout}");
+    assert!(stdout.contains("(traffic_lost)"), "{stdout}");
 }
 
 #[test]
@@ -385,4 +561,64 @@ fn the_console_goes_through_the_gate_and_rolls_back_on_the_key() {
     assert_eq!(count(&evs, "action_started"), 1);
     assert_eq!(count(&evs, "rollback_done"), 1);
     assert_eq!(peering_left(&evs), "Enabled");
+}
+
+#[test]
+fn the_baseline_failover_is_measured_from_the_accepted_put_with_its_uncertainty() {
+    let dir = tempfile::tempdir().expect("dir");
+    let (out, journal) = drill(dir.path(), "baseline");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let evs = events(&journal);
+    let failover: Vec<&Value> = evs
+        .iter()
+        .filter(|e| e["kind"] == "measurement" && e["step"] == "disable-private-peering")
+        .collect();
+    let names: Vec<&str> = failover.iter().filter_map(|e| e["name"].as_str()).collect();
+    assert!(
+        names.contains(&"failover.trace") && names.contains(&"failover.table"),
+        "{names:?}"
+    );
+    for m in failover {
+        let millis = m["millis"].as_u64().expect("millis");
+        let uncertainty = m["uncertainty_ms"].as_u64().expect("an uncertainty");
+        // The lab moves the path 1.5 s after the accepted PUT (BFD's
+        // 3 x 300 ms, then 600 ms of convergence): hundreds of ms to a few
+        // seconds, never the few ms from the end of ARM's operation to the
+        // next probe.
+        assert!((100..=10_000).contains(&millis), "{m}");
+        assert!(uncertainty <= millis, "{m}");
+        assert!(
+            millis - uncertainty <= 1_500 && 1_500 <= millis + 100,
+            "{m}"
+        );
+        assert!(
+            m["from"]
+                .as_str()
+                .is_some_and(|f| f.starts_with("PUT accepted (2")),
+            "{m}"
+        );
+    }
+    // The headless line shows the range.
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l.contains("measurement") && l.contains("failover.trace") && l.contains("–")),
+        "{stdout}"
+    );
+    // And the report shows it too.
+    let r = cutover(dir.path())
+        .args(["report", "--format", "md"])
+        .arg(&journal)
+        .output()
+        .expect("report");
+    let md = String::from_utf8_lossy(&r.stdout);
+    assert!(md.contains("failover.trace"), "{md}");
+    assert!(md.contains("PUT accepted (2"), "{md}");
 }

@@ -393,6 +393,33 @@ async fn the_console_side_speaks_the_protocol_to_a_child_process() {
     );
 }
 
+/// A drill hands its lab's token to the guard in the environment: the
+/// child sees it, its command line and the watchdog's Debug do not.
+#[tokio::test]
+async fn the_guard_gets_its_secret_in_the_environment_only() {
+    let dir = tempfile::tempdir().expect("dir");
+    let seen = dir.path().join("seen.txt");
+    let prog = script(
+        dir.path(),
+        &format!(
+            "printf '%s|%s\\n' \"$CUTOVER_ARM_TOKEN\" \"$*\" > '{}'\necho ready\nread a",
+            seen.display()
+        ),
+    );
+    let mut wd = ChildWatchdog::new(prog, "inv.toml".into(), "j.jsonl".into());
+    wd.env.set("CUTOVER_ARM_TOKEN", "s3cret-lab-token");
+    assert!(!format!("{wd:?}").contains("s3cret"), "{wd:?}");
+    let mut watch = wd.arm(request()).await.expect("started").expect("a watch");
+    watch.resolved().await.expect("released");
+    let seen = std::fs::read_to_string(&seen).expect("seen");
+    let (env, argv) = seen.split_once('|').expect("two fields");
+    assert_eq!(env, "s3cret-lab-token");
+    assert!(
+        argv.starts_with("guard --inventory") && !argv.contains("s3cret"),
+        "{argv}"
+    );
+}
+
 #[tokio::test]
 async fn a_guard_that_does_not_start_is_reported() {
     let dir = tempfile::tempdir().expect("dir");

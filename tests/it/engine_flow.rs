@@ -91,8 +91,9 @@ async fn the_healthy_procedure_completes_and_is_confirmed() {
         .map(|s| s.step.clone())
         .collect();
     assert!(failed.is_empty(), "{failed:?}");
-    // Failover and failback were measured; the next test is written down.
-    let names: Vec<String> = run
+    // Failover and failback were measured per path probe; the next test
+    // is written down.
+    let mut names: Vec<String> = run
         .events
         .iter()
         .filter_map(|e| match e {
@@ -100,7 +101,17 @@ async fn the_healthy_procedure_completes_and_is_confirmed() {
             _ => None,
         })
         .collect();
-    assert_eq!(names, ["failover", "failback", "next_test_in"]);
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "failback.table",
+            "failback.trace",
+            "failover.table",
+            "failover.trace",
+            "next_test_in"
+        ]
+    );
     assert!(run.notes().iter().any(|n| n.starts_with("next test due ")));
     // The console was shown exactly what the journal recorded.
     assert_eq!(run.shown, run.events);
@@ -110,22 +121,30 @@ async fn the_healthy_procedure_completes_and_is_confirmed() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn the_failover_time_is_measured_from_action_done_to_the_passing_verification() {
+async fn the_failover_time_runs_from_the_accepted_put_to_the_first_probe_on_the_new_path() {
     let net = Net::new();
     net.with(|n| n.converge = Some(Duration::from_secs(12)));
     let run = run_session(failover_runbook(), net, config(), operator_confirming()).await;
     assert_eq!(run.outcome.exit_code(), 0, "{}", run.outcome.outcome);
-    let failover = run
-        .events
-        .iter()
-        .find_map(|e| match e {
-            Event::Measurement { name, millis, .. } if name == "failover" => Some(*millis),
-            _ => None,
-        })
-        .expect("measured");
-    // Verification polls every 5 s: the path moved after 12 s, the first
-    // poll to see it is at 15 s.
-    assert_eq!(failover, 15_000);
+    for name in ["failover.trace", "failover.table"] {
+        let failover = run
+            .events
+            .iter()
+            .find_map(|e| match e {
+                Event::Measurement {
+                    name: n,
+                    millis,
+                    uncertainty_ms,
+                    ..
+                } if n == name => Some((*millis, *uncertainty_ms)),
+                _ => None,
+            })
+            .unwrap_or_else(|| panic!("{name} measured"));
+        // The verification polls every 5 s: the path moved 12 s after the
+        // accepted PUT, the first poll to see it is at 15 s, the one before
+        // (at 10 s) still saw ExpressRoute.
+        assert_eq!(failover, (15_000, Some(5_000)), "{name}");
+    }
 }
 
 #[tokio::test(start_paused = true)]
@@ -148,6 +167,7 @@ async fn a_failed_precheck_keeps_the_gate_closed_without_a_reason() {
                     Reply::Send(Command::GateOverride {
                         step: "confirm-failover".into(),
                         reason: "   ".into(),
+                        acknowledged: "OVERRIDE".into(),
                         typed: "SEA-Cust11-ER".into(),
                     })
                 } else {
@@ -206,6 +226,7 @@ async fn an_override_with_a_reason_passes_and_is_journaled_with_the_failed_check
         Event::GatePrompt { step, .. } => Reply::Send(Command::GateOverride {
             step: step.clone(),
             reason: "peer .77 in planned maintenance, .76 carries the backup".into(),
+            acknowledged: "OVERRIDE".into(),
             typed: "SEA-Cust11-ER".into(),
         }),
         _ => careful(ev),
@@ -216,6 +237,7 @@ async fn an_override_with_a_reason_passes_and_is_journaled_with_the_failed_check
         [GateDecision::Override {
             reason: "peer .77 in planned maintenance, .76 carries the backup".into(),
             failed_checks: vec!["fw-bgp-to-vpn-gateway".into()],
+            hazards: vec![],
         }]
     );
     assert_eq!(run.count("action_started"), 2);
@@ -281,13 +303,123 @@ async fn the_deadline_passing_rolls_back() {
     assert_eq!(run.count("action_started"), 1);
 }
 
+/// When each event reached the console, on the (virtual) clock.
+type Seen = Arc<std::sync::Mutex<Vec<(&'static str, tokio::time::Instant)>>>;
+
+/// The careful operator's answers, and when each event reached them.
+fn timed_operator() -> (Seen, impl FnMut(&Event) -> Reply + Send + 'static) {
+    let seen: Seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = Arc::clone(&seen);
+    let mut careful = operator_confirming();
+    let op = move |ev: &Event| {
+        log.lock()
+            .expect("lock")
+            .push((ev.kind(), tokio::time::Instant::now()));
+        careful(ev)
+    };
+    (seen, op)
+}
+
+/// Virtual time from the first `from` to the first `to` the console saw.
+fn between(seen: &Seen, from: &str, to: &str) -> Duration {
+    let seen = seen.lock().expect("lock");
+    let at = |k: &str| {
+        seen.iter()
+            .find(|(kind, _)| *kind == k)
+            .map(|(_, t)| *t)
+            .unwrap_or_else(|| panic!("no {k}"))
+    };
+    at(to).duration_since(at(from))
+}
+
 #[tokio::test(start_paused = true)]
-async fn a_failed_verification_rolls_back() {
+async fn a_trace_that_never_reaches_the_target_rolls_back_at_max_outage_not_at_within() {
     let net = Net::new();
+    // Stuck: the routes move, the traffic goes nowhere.
     net.with(|n| n.converge = None);
-    let run = run_session(failover_runbook(), net, config(), operator_confirming()).await;
+    let (seen, operator) = timed_operator();
+    let run = run_session(failover_runbook(), net, config(), operator).await;
+    assert_eq!(run.outcome.exit_code(), 3, "{}", run.outcome.outcome);
+    assert_eq!(rollback_reasons(&run), [RollbackReason::TrafficLost]);
+    // The bundled runbook's max_outage is 15 s, its within 60 s: the
+    // first trace goes out at the change, so the rollback starts 15 s on.
+    let took = between(&seen, "action_done", "rollback_started");
+    assert!(
+        took >= Duration::from_secs(15) && took < Duration::from_secs(16),
+        "{took:?}"
+    );
+    assert_eq!(run.count("traffic_lost"), 1, "{:?}", run.kinds());
+    let lost = run.events.iter().find_map(|e| match e {
+        Event::TrafficLost {
+            elapsed_ms,
+            unseen_ms,
+            rollback_at,
+            evidence,
+            ..
+        } => Some((
+            *elapsed_ms,
+            *unseen_ms,
+            rollback_at.is_some(),
+            evidence.clone(),
+        )),
+        _ => None,
+    });
+    assert_eq!(
+        lost,
+        Some((
+            0,
+            0,
+            true,
+            "10.17.11.132 did not answer; the last hop that did: 1 10.1.11.1".to_string()
+        ))
+    );
+    let window = run.events.iter().find_map(|e| match e {
+        Event::VerifyStarted {
+            within_ms,
+            max_outage_ms,
+            ..
+        } => Some((*within_ms, *max_outage_ms)),
+        _ => None,
+    });
+    assert_eq!(window, Some((60_000, Some(15_000))));
+    // The journal says why, in that order: the loss, then the rollback.
+    let kinds = run.kinds();
+    let pos = |k: &str| kinds.iter().position(|x| *x == k).expect(k);
+    assert!(pos("verify_started") < pos("traffic_lost"));
+    assert!(pos("traffic_lost") < pos("rollback_started"));
+    assert!(run.notes().iter().any(|n| n.starts_with("traffic lost:")));
+    assert_eq!(run.count("verified"), 0);
+    assert_eq!(peering(&run), PeeringState::Enabled);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_trace_still_over_expressroute_is_not_moved_yet_and_waits_for_within() {
+    let net = Net::new();
+    // The paths never move in time, but the traffic still flows over
+    // ExpressRoute: nothing is lost, only `within` may end the wait.
+    net.with(|n| n.converge = Some(Duration::from_secs(600)));
+    let (seen, operator) = timed_operator();
+    let run = run_session(failover_runbook(), net, config(), operator).await;
     assert_eq!(run.outcome.exit_code(), 3, "{}", run.outcome.outcome);
     assert_eq!(rollback_reasons(&run), [RollbackReason::VerificationFailed]);
+    let took = between(&seen, "action_done", "rollback_started");
+    assert!(
+        took >= Duration::from_secs(60) && took < Duration::from_secs(61),
+        "{took:?}"
+    );
+    assert_eq!(run.count("traffic_lost"), 0);
+    // Told once: not moved yet, over ExpressRoute.
+    let seen_events: Vec<(String, bool)> = run
+        .events
+        .iter()
+        .filter_map(|e| match e {
+            Event::TrafficSeen {
+                step, path, moved, ..
+            } if step == "disable-private-peering" => Some((path.clone(), *moved)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(seen_events, [("expressroute".to_string(), false)]);
     let last_trace = run
         .events
         .iter()
@@ -306,8 +438,42 @@ async fn a_failed_verification_rolls_back() {
         .expect("the trace was verified");
     assert_eq!(
         last_trace,
-        (false, "path unknown, expected vpn".to_string(), 60_000)
+        (false, "path expressroute, expected vpn".to_string(), 60_000)
     );
+    assert_eq!(peering(&run), PeeringState::Enabled);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_short_loss_that_recovers_before_max_outage_is_no_rollback() {
+    let net = Net::new();
+    // Black hole for 8 s (traces at 0 s and 5 s miss), then the VPN
+    // carries the traffic (the trace at 10 s reaches the VM).
+    net.with(|n| {
+        n.converge = Some(Duration::from_secs(8));
+        n.blackhole_until_converged = true;
+    });
+    let run = run_session(failover_runbook(), net, config(), operator_confirming()).await;
+    assert_eq!(run.outcome.exit_code(), 0, "{}", run.outcome.outcome);
+    assert_eq!(rollback_reasons(&run), []);
+    assert_eq!(run.count("confirm_healthy"), 2);
+    let step = "disable-private-peering";
+    let lost = run
+        .events
+        .iter()
+        .filter(|e| matches!(e, Event::TrafficLost { step: s, .. } if s == step))
+        .count();
+    assert_eq!(lost, 1, "one loss, told once");
+    let back = run.events.iter().find_map(|e| match e {
+        Event::TrafficSeen {
+            step: s,
+            path,
+            moved,
+            lost_ms,
+            ..
+        } if s == step => Some((path.clone(), *moved, *lost_ms)),
+        _ => None,
+    });
+    assert_eq!(back, Some(("vpn".to_string(), true, Some(10_000))));
     assert_eq!(peering(&run), PeeringState::Enabled);
 }
 

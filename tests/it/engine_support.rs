@@ -27,7 +27,7 @@ use cutover_engine::detached::{NoWatchdog, Watch, WatchRequest, Watchdog};
 use cutover_engine::guard::RollbackPolicy;
 use cutover_engine::port::{
     ArmAttempt, ArmError, ArmRead, AzureApi, CommandOutput, DeviceError, DeviceSession,
-    ManualCommands, PeeringChange, RequestIds,
+    ManualCommands, PeeringChange, RequestIds, SendPermit,
 };
 use cutover_engine::sink::EventLog;
 use cutover_engine::{
@@ -96,6 +96,13 @@ pub enum SetScript {
     /// The change happens, yet the call fails (the PUT went through, the
     /// polling timed out).
     ErrAfterChange(ArmError),
+    /// One PUT per entry, each on the network's clock: the PUT is on the
+    /// wire for `put_rtt`, answered with the status, then the call waits
+    /// the duration (a refusal's Retry-After; after a 2xx, the operation
+    /// running until the peering settles). Like the real client, it asks
+    /// the permit before every PUT, wakes from a wait when it is revoked,
+    /// and fails with the last refusal when the entries run out.
+    Paced(Vec<(u16, Duration)>),
 }
 
 #[derive(Debug)]
@@ -104,6 +111,10 @@ pub struct NetState {
     pub changed_at: Instant,
     /// How long after a disable the paths move to the VPN; `None`: never.
     pub converge: Option<Duration>,
+    /// Until the paths have moved, the trace reaches nothing (the
+    /// ExpressRoute path is gone, the VPN not yet used) instead of still
+    /// crossing ExpressRoute.
+    pub blackhole_until_converged: bool,
     /// Scripted `set_peering_state` calls, in order; an empty script
     /// succeeds at once.
     pub script: VecDeque<SetScript>,
@@ -115,9 +126,17 @@ pub struct NetState {
     /// are down.
     pub vpn_bgp_down: bool,
     pub etag: u32,
+    /// The `vpn-more-specific` fault: the firewall also advertises
+    /// 10.1.11.0/26 over the VPN, so Azure learns it there only.
+    pub vpn_more_specific: bool,
     /// The journal fails from the first event of this kind on.
     pub journal_fails_at: Option<&'static str>,
     pub journal_failed: bool,
+    /// How long a `SetScript::Paced` PUT is on the wire before its answer.
+    pub put_rtt: Duration,
+    /// How long each device takes to answer a command, by role (virtual
+    /// time): a slow device.
+    pub device_delay: BTreeMap<String, Duration>,
 }
 
 /// The simulated network all doubles share.
@@ -130,13 +149,17 @@ impl Net {
             peering: PeeringState::Enabled,
             changed_at: Instant::now(),
             converge: Some(Duration::from_secs(3)),
+            blackhole_until_converged: false,
             script: VecDeque::new(),
             order: Vec::new(),
             unexpected: Vec::new(),
             vpn_bgp_down: false,
             etag: 1,
+            vpn_more_specific: false,
             journal_fails_at: None,
             journal_failed: false,
+            put_rtt: Duration::ZERO,
+            device_delay: BTreeMap::new(),
         })))
     }
 
@@ -159,6 +182,11 @@ impl Net {
                 None => None,
             }
         })
+    }
+
+    /// Disabled, not converged yet, and the traffic goes nowhere meanwhile.
+    fn blackholed(&self) -> bool {
+        self.with(|n| n.peering == PeeringState::Disabled && n.blackhole_until_converged)
     }
 
     fn peering_json(&self) -> String {
@@ -185,6 +213,13 @@ impl DeviceSession for FakeDevice {
     }
 
     async fn run(&self, command: &str) -> Result<CommandOutput, DeviceError> {
+        let delay = self
+            .net
+            .with(|n| n.device_delay.get(&self.role).copied())
+            .unwrap_or_default();
+        if !delay.is_zero() {
+            tokio::time::sleep(delay).await;
+        }
         let a = "article/";
         let text = match (self.role.as_str(), command) {
             ("ce1", "show route advertising-protocol bgp 192.168.11.18 | no-more") => fixture(
@@ -238,6 +273,7 @@ impl DeviceSession for FakeDevice {
                     .replace("MX03-01", "MX03-02")
             }
             ("server", "traceroute -n 10.17.11.132") => match self.net.on_vpn() {
+                Some(false) if self.net.blackholed() => TRACE_LOST.to_string(),
                 Some(false) => fixture(&format!("{a}traceroute/linux-er.txt")),
                 Some(true) => fixture(&format!("{a}traceroute/linux-vpn.txt")),
                 None => TRACE_LOST.to_string(),
@@ -303,8 +339,18 @@ impl AzureApi for FakeAzure {
         &self,
         state: PeeringState,
         on_attempt: &(dyn Fn(&ArmAttempt) + Send + Sync),
+        permit: &SendPermit,
     ) -> Result<PeeringChange, ArmError> {
         let before: ExpressRouteCircuitPeering = read(self.net.peering_json())?.value;
+        if let Some(SetScript::Paced(_)) = self.net.with(|n| n.script.front().cloned()) {
+            let Some(SetScript::Paced(puts)) = self.net.with(|n| n.script.pop_front()) else {
+                unreachable!("just seen")
+            };
+            return self.paced(state, before, puts, on_attempt, permit).await;
+        }
+        let Some(ticket) = permit.begin_write() else {
+            return Err(ArmError::Cancelled("revoked before the PUT".into()));
+        };
         let step = self.net.with(|n| {
             n.order.push(format!("azure:PUT {state}"));
             n.script.pop_front()
@@ -314,7 +360,9 @@ impl AzureApi for FakeAzure {
             Some(SetScript::Ok(s)) => (s, None, true),
             Some(SetScript::Err(s, e)) => (s, Some(e), false),
             Some(SetScript::ErrAfterChange(e)) => (vec![200], Some(e), true),
+            Some(SetScript::Paced(_)) => unreachable!("handled above"),
         };
+        ticket.answered(if change { 200 } else { 400 });
         let mut attempts = Vec::new();
         for s in statuses {
             let a = attempt(s);
@@ -340,7 +388,29 @@ impl AzureApi for FakeAzure {
     }
 
     async fn learned_routes(&self) -> Result<ArmRead<GatewayRouteListResult>, ArmError> {
-        read(fixture("arm/synthetic/gateway-learned-routes.json"))
+        let mut list: GatewayRouteListResult =
+            read(fixture("arm/synthetic/gateway-learned-routes.json"))?.value;
+        if self.net.on_vpn() != Some(false) {
+            // ExpressRoute withdrawn: the gateway no longer learns the
+            // routes the ExpressRoute gateway (10.17.11.69) relayed.
+            list.value
+                .retain(|r| r.next_hop.as_deref() != Some("10.17.11.69"));
+        }
+        if self.net.with(|n| n.vpn_more_specific) {
+            for local in ["10.17.11.76", "10.17.11.77"] {
+                let mut r = list
+                    .value
+                    .iter()
+                    .find(|r| r.next_hop.as_deref() == Some("192.168.11.88"))
+                    .cloned()
+                    .expect("a route from the firewall");
+                r.local_address = Some(local.into());
+                r.network = Some("10.1.11.0/26".into());
+                list.value.push(r);
+            }
+        }
+        let raw = serde_json::to_string(&list).map_err(|e| ArmError::Protocol(e.to_string()))?;
+        read(raw)
     }
 
     async fn advertised_routes(
@@ -375,6 +445,65 @@ impl AzureApi for FakeAzure {
                 "$c = Get-AzExpressRouteCircuit -Name SEA-Cust11-ER -ResourceGroupName SEA-Cust11; ($c.Peerings | Where-Object Name -eq 'AzurePrivatePeering').State = '{state}'; Set-AzExpressRouteCircuit -ExpressRouteCircuit $c"
             ),
         }
+    }
+}
+
+impl FakeAzure {
+    /// [`SetScript::Paced`]: `azure:PUT <state>` in the shared order for
+    /// every PUT that went out, `azure:revoked` when a PUT was refused by
+    /// the permit.
+    async fn paced(
+        &self,
+        state: PeeringState,
+        before: ExpressRouteCircuitPeering,
+        puts: Vec<(u16, Duration)>,
+        on_attempt: &(dyn Fn(&ArmAttempt) + Send + Sync),
+        permit: &SendPermit,
+    ) -> Result<PeeringChange, ArmError> {
+        let mut attempts = Vec::new();
+        let mut last = ArmError::Throttled("no PUT was answered".into());
+        for (status, wait) in puts {
+            let Some(ticket) = permit.begin_write() else {
+                self.net.with(|n| n.order.push("azure:revoked".into()));
+                return Err(ArmError::Cancelled(format!(
+                    "not sent again after the abort; last answer: {last}"
+                )));
+            };
+            let rtt = self.net.with(|n| {
+                n.order.push(format!("azure:PUT {state}"));
+                n.put_rtt
+            });
+            tokio::time::sleep(rtt).await;
+            ticket.answered(status);
+            let mut a = attempt(status);
+            a.retry_after_ms = Some(u64::try_from(wait.as_millis()).unwrap_or(u64::MAX));
+            on_attempt(&a);
+            attempts.push(a);
+            if (200..300).contains(&status) {
+                self.net.with(|n| {
+                    n.peering = state.clone();
+                    n.changed_at = Instant::now();
+                    n.etag += 1;
+                });
+                tokio::time::sleep(wait).await;
+                let after = read(self.net.peering_json())?.value;
+                return Ok(PeeringChange {
+                    before,
+                    after,
+                    attempts,
+                });
+            }
+            last = if status == 409 {
+                ArmError::Conflict("AnotherOperationInProgress".into())
+            } else {
+                ArmError::Throttled("TooManyRequests".into())
+            };
+            tokio::select! {
+                () = tokio::time::sleep(wait) => {}
+                () = permit.revoked() => {}
+            }
+        }
+        Err(last)
     }
 }
 
@@ -622,7 +751,8 @@ pub async fn run_session_guarded(
 }
 
 /// The answers a careful operator gives: confirms the gate when every
-/// pre-check passed (typing the circuit name), and calls each change
+/// pre-check passed and no hazard was predicted (typing the circuit
+/// name), else declines; and calls each change
 /// healthy once its verification passed.
 pub fn operator_confirming() -> impl FnMut(&Event) -> Reply + Send + 'static {
     move |ev| match ev {
@@ -630,8 +760,9 @@ pub fn operator_confirming() -> impl FnMut(&Event) -> Reply + Send + 'static {
             step,
             confirm_text,
             failed_checks,
+            hazards,
             ..
-        } if failed_checks.is_empty() => Reply::Send(Command::GateConfirm {
+        } if failed_checks.is_empty() && hazards.is_empty() => Reply::Send(Command::GateConfirm {
             step: step.clone(),
             typed: confirm_text.clone(),
         }),

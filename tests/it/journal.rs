@@ -86,12 +86,14 @@ fn session() -> Vec<Event> {
             prompt: "Disable private peering on er-circuit-11?".into(),
             confirm_text: "er-circuit-11".into(),
             failed_checks: vec!["ce2-localpref".into()],
+            hazards: vec![],
         },
         Event::GateDecision {
             step: "gate-disable".into(),
             decision: GateDecision::Override {
                 reason: "CE2 is in maintenance, approved in CHG-1234".into(),
                 failed_checks: vec!["ce2-localpref".into()],
+                hazards: vec![],
             },
         },
         Event::ActionStarted {
@@ -125,6 +127,9 @@ fn session() -> Vec<Event> {
             step: "disable-er".into(),
             name: "failover".into(),
             millis: 6400,
+            uncertainty_ms: None,
+            from: None,
+            to: None,
         },
         end(),
     ]
@@ -806,6 +811,7 @@ proptest! {
             decision: GateDecision::Override {
                 reason: format!("because {secret}"),
                 failed_checks: vec![secret.clone()],
+                hazards: vec![],
             },
         }).expect("gate");
         w.append(&Event::Note { step: None, level: NoteLevel::Warn, text: secret.clone() }).expect("note");

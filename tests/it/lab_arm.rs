@@ -23,7 +23,7 @@ use cutover_core::model::azure::{
     GatewayRouteListResult, PeeringState, ProvisioningState, VirtualNetworkGateway,
     VirtualNetworkGatewayConnection,
 };
-use cutover_engine::port::AzureApi;
+use cutover_engine::port::{AzureApi, SendPermit};
 use cutover_lab::arm_server::{ArmConfig, serve_arm_with};
 use cutover_lab::scenario::{self, Scenario};
 use cutover_lab::topology::{DeviceId, Topology};
@@ -1252,7 +1252,7 @@ async fn the_arm_client_disables_the_peering_through_conflict_and_throttling() {
         .with_clock(lab.clock.clone());
 
     let change = client
-        .set_peering_state(PeeringState::Disabled, &|_| {})
+        .set_peering_state(PeeringState::Disabled, &|_| {}, &SendPermit::new())
         .await
         .expect("the change goes through");
     assert_eq!(change.before.state(), Some(&PeeringState::Enabled));

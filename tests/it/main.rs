@@ -2,17 +2,23 @@
 //! support compiles once and an edit relinks one test executable. One
 //! module per area; `*_support` and `sshd` are shared helpers.
 
+mod abort_cli;
 mod arm_client;
 mod arm_fixtures;
 mod check;
 mod cli;
 mod drill_cli;
+mod drill_guard;
+mod engine_abort;
 mod engine_detached;
 mod engine_flow;
 mod engine_headless;
 mod engine_lab;
+mod engine_prediction;
 mod engine_props;
+mod engine_stranded;
 mod engine_support;
+mod engine_timing;
 mod journal;
 mod lab_arm;
 mod lab_ssh;
@@ -27,6 +33,8 @@ mod run_guard;
 mod secrets_e2e;
 mod ssh_interop;
 mod sshd;
+mod stranded_cli;
 mod ui_keys;
 mod ui_snapshots;
+mod ui_stranded;
 mod ui_support;

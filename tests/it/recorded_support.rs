@@ -276,6 +276,7 @@ pub fn gate(failed: &[&str], decision: GateDecision) -> Vec<Event> {
             ),
             confirm_text: CIRCUIT.into(),
             failed_checks: failed.iter().map(|s| s.to_string()).collect(),
+            hazards: vec![],
         },
         Event::GateDecision {
             step: s.into(),
@@ -339,6 +340,9 @@ pub fn disable_until_verified(measured: bool) -> Vec<Event> {
             step: s.into(),
             name: "failover".into(),
             millis: FAILOVER_MS,
+            uncertainty_ms: None,
+            from: None,
+            to: None,
         });
     }
     v.push(Event::Note {
@@ -402,6 +406,9 @@ pub fn confirm_and_restore() -> Vec<Event> {
             step: "schedule-next-test".into(),
             name: "next_test_in".into(),
             millis: 7_776_000_000,
+            uncertainty_ms: None,
+            from: None,
+            to: None,
         },
         end("schedule-next-test", Verdict::Passed, 3),
     ]
@@ -514,6 +521,7 @@ pub fn overridden() -> Vec<Event> {
         GateDecision::Override {
             reason: OVERRIDE_REASON.into(),
             failed_checks: vec!["fw-prefers-er-for-hub".into()],
+            hazards: vec![],
         },
     ));
     v.extend(disable_until_verified(true));

@@ -51,8 +51,9 @@ fn fingerprint(s: &SessionState) -> String {
 
 fn fold_events(rec: &Recording, events: &[Event]) -> SessionState {
     let mut s = SessionState::with_classifier(rec.classifier.clone());
-    for e in events {
-        s.apply(e);
+    // Each at the time its record was written, as a replay knows it.
+    for (e, r) in events.iter().zip(&rec.records) {
+        s.apply_at(e, r.ts);
     }
     s
 }
@@ -210,6 +211,7 @@ fn middle_event() -> impl Strategy<Value = Event> {
                 prompt: "Disable the private peering?".into(),
                 confirm_text: CIRCUIT.into(),
                 failed_checks,
+                hazards: vec![],
             }
         }),
         (step_ids(), words(), 0u8..3).prop_map(|(step, reason, which)| Event::GateDecision {
@@ -220,6 +222,7 @@ fn middle_event() -> impl Strategy<Value = Event> {
                 _ => GateDecision::Override {
                     reason,
                     failed_checks: vec!["fw-prefers-er-for-hub".into()],
+                    hazards: vec![],
                 },
             },
         }),
@@ -281,6 +284,9 @@ fn middle_event() -> impl Strategy<Value = Event> {
             step,
             name: "failover".into(),
             millis,
+            uncertainty_ms: None,
+            from: None,
+            to: None,
         }),
     ]
 }

@@ -300,6 +300,79 @@ fn rollback_is_reported_with_its_reason_and_attempts() {
     assert!(html.contains("<title>+"), "rollback marker on the timeline");
 }
 
+/// `rolled_back()` as the engine now records a stuck failover: the trace
+/// never reaches the VM, and the loss ends the wait after `max_outage`.
+fn rolled_back_on_lost_traffic() -> Vec<Event> {
+    use cutover_core::session::event::RollbackReason;
+    let s = "disable-private-peering";
+    let mut v = Vec::new();
+    for e in rolled_back() {
+        match e {
+            Event::VerifyResult { .. } => v.extend([
+                Event::VerifyStarted {
+                    step: s.into(),
+                    since: "2026-11-20T02:00:40.000Z".into(),
+                    within_ms: 60_000,
+                    max_outage_ms: Some(15_000),
+                },
+                Event::TrafficLost {
+                    step: s.into(),
+                    since: "2026-11-20T02:00:40.200Z".into(),
+                    elapsed_ms: 200,
+                    unseen_ms: 200,
+                    rollback_at: Some("2026-11-20T02:00:55.200Z".into()),
+                    evidence: "10.17.11.132 did not answer; the last hop that did: 1 10.1.11.1"
+                        .into(),
+                },
+            ]),
+            Event::RollbackStarted { step, op, .. } => v.push(Event::RollbackStarted {
+                step,
+                reason: RollbackReason::TrafficLost,
+                op,
+            }),
+            other => v.push(other),
+        }
+    }
+    v
+}
+
+#[test]
+fn lost_traffic_is_reported_as_the_reason_with_its_timeline_and_note() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let j = write_journal(dir.path(), "lost.jsonl", &rolled_back_on_lost_traffic());
+    let r = json_report(&j);
+    assert_eq!(r["actions"][0]["rollback"]["reason"], "traffic_lost");
+    let kinds: Vec<&str> = r["timeline"]
+        .as_array()
+        .expect("timeline")
+        .iter()
+        .filter_map(|m| m["kind"].as_str())
+        .collect();
+    let at = |k: &str| {
+        kinds
+            .iter()
+            .position(|x| *x == k)
+            .unwrap_or_else(|| panic!("{k}: {kinds:?}"))
+    };
+    assert!(at("traffic_lost") < at("rollback"), "{kinds:?}");
+    let (code, md, _) = report_cmd(&j, "md", &[]);
+    assert_eq!(code, 0);
+    assert!(
+        md.contains("the test traffic was lost for longer than max_outage"),
+        "{md}"
+    );
+    assert!(
+        md.contains(
+            "TRAFFIC LOST from 200 ms after the change (unseen for up to 200 ms before that"
+        ),
+        "{md}"
+    );
+    assert!(
+        md.contains("rollback due at 2026-11-20T02:00:55.200Z"),
+        "{md}"
+    );
+}
+
 #[test]
 fn failed_rollback_shows_the_manual_commands() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -316,6 +389,58 @@ fn failed_rollback_shows_the_manual_commands() {
         assert!(out.contains("must run one of these by hand"), "{format}");
         assert!(out.contains(&az), "{format}: {out}");
         assert!(out.contains("Set-AzExpressRouteCircuit"), "{format}");
+    }
+}
+
+/// Aborted while the disable waited out a 409: the report says the change
+/// was cancelled before any write was accepted, and why.
+#[test]
+fn a_cancelled_change_is_reported_as_cancelled() {
+    use cutover_core::session::event::{GateDecision, RollbackReason, Verdict};
+    let s = "disable-private-peering";
+    let mut events = vec![session_start("er-disable-conflict")];
+    events.extend(checks(true));
+    events.extend(gate(&[], GateDecision::Confirmed));
+    events.extend([
+        start(s),
+        Event::ActionStarted {
+            step: s.into(),
+            op: "azure.peering.disable".into(),
+            target: "SEA-Cust11-ER/AzurePrivatePeering".into(),
+            manual: manual("Disabled"),
+        },
+        attempt(s, 409, Some("AnotherOperationInProgress"), Some(900), "req-1"),
+        Event::ActionCancelled {
+            step: s.into(),
+            op: "azure.peering.disable".into(),
+            reason: RollbackReason::Operator,
+            detail: "1 PUT sent, none accepted (409); nothing was sent after the abort; the peering reads Enabled (provisioningState Succeeded)".into(),
+        },
+        end(s, Verdict::Failed, 1_200),
+        session_end(1, "`disable-private-peering` cancelled before any write was accepted; nothing was changed"),
+    ]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let j = write_journal(dir.path(), "cancelled.jsonl", &events);
+    let r = json_report(&j);
+    let a = &r["actions"][0];
+    assert_eq!(a["result"], "cancelled");
+    assert_eq!(a["cancelled"]["reason"], "operator");
+    assert_eq!(a["rollback"], Value::Null);
+    assert!(
+        r["outcome"]["meaning"]
+            .as_str()
+            .is_some_and(|m| m.contains("aborted before any write was accepted")),
+        "{}",
+        r["outcome"]
+    );
+    for format in ["md", "html"] {
+        let (_, out, _) = report_cmd(&j, format, &[]);
+        assert!(
+            out.contains("CANCELLED before any write was accepted: nothing was changed"),
+            "{format}: {out}"
+        );
+        assert!(out.contains("the operator aborted"), "{format}");
+        assert!(out.contains("none accepted (409)"), "{format}");
     }
 }
 

@@ -132,6 +132,36 @@ proptest! {
         sent.extend(enter(&mut app));
         prop_assert!(!sent.iter().any(is_pass), "reason {reason:?} typed {typed:?} sent {sent:?}");
     }
+
+    #[test]
+    fn an_override_needs_twenty_characters_and_the_word(
+        reason in "\\PC{0,19}",
+        word in prop_oneof![Just("OVERRIDE".to_string()), Just("override".to_string()), "\\PC{0,10}"],
+    ) {
+        // A reason too short, whatever follows it, never passes; a long
+        // enough one passes only with the exact word.
+        let mut app = at_gate(&["fw-bgp-to-vpn-gateway"]);
+        let mut sent = type_keys(&mut app, &reason);
+        sent.extend(enter(&mut app));
+        sent.extend(type_keys(&mut app, "OVERRIDE"));
+        sent.extend(enter(&mut app));
+        sent.extend(type_keys(&mut app, CIRCUIT));
+        sent.extend(enter(&mut app));
+        prop_assert!(!sent.iter().any(is_pass), "reason {reason:?} sent {sent:?}");
+
+        let mut app = at_gate(&["fw-bgp-to-vpn-gateway"]);
+        let mut sent = type_keys(&mut app, "a known ISP fault on tunnel 2");
+        sent.extend(enter(&mut app));
+        sent.extend(type_keys(&mut app, &word));
+        sent.extend(enter(&mut app));
+        sent.extend(type_keys(&mut app, CIRCUIT));
+        sent.extend(enter(&mut app));
+        prop_assert_eq!(
+            sent.iter().any(is_pass),
+            word.trim() == "OVERRIDE",
+            "word {:?} sent {:?}", word, sent
+        );
+    }
 }
 
 #[test]
@@ -145,7 +175,28 @@ fn failed_prechecks_need_a_reason_then_the_text() {
     assert!(type_keys(&mut app, CIRCUIT).is_empty());
     app.handle_key(ctrl('u'));
     assert_eq!(app.gate.as_ref().map(|g| g.reason.as_str()), Some(""));
+    // Too short a reason: stays, says how long it must be.
+    type_keys(&mut app, "tunnel 2 down");
+    assert_eq!(enter(&mut app), None);
+    assert_eq!(app.mode(), Mode::Gate(GateStage::Reason));
+    assert!(
+        app.gate
+            .as_ref()
+            .and_then(|g| g.error.as_deref())
+            .is_some_and(|e| e.contains("at least 20 characters (13 typed)")),
+        "{:?}",
+        app.gate
+    );
+    app.handle_key(ctrl('u'));
     type_keys(&mut app, "  tunnel 2 down for a known ISP fault  ");
+    assert_eq!(enter(&mut app), None);
+    assert_eq!(app.mode(), Mode::Gate(GateStage::Acknowledge));
+    // The confirmation text is not the word.
+    type_keys(&mut app, CIRCUIT);
+    assert_eq!(enter(&mut app), None);
+    assert_eq!(app.mode(), Mode::Gate(GateStage::Acknowledge));
+    app.handle_key(ctrl('u'));
+    type_keys(&mut app, "OVERRIDE");
     assert_eq!(enter(&mut app), None);
     assert_eq!(app.mode(), Mode::Gate(GateStage::Confirm));
     type_keys(&mut app, CIRCUIT);
@@ -154,6 +205,7 @@ fn failed_prechecks_need_a_reason_then_the_text() {
         Some(Command::GateOverride {
             step: GATE_STEP.into(),
             reason: "tunnel 2 down for a known ISP fault".into(),
+            acknowledged: "OVERRIDE".into(),
             typed: CIRCUIT.into(),
         })
     );
@@ -162,11 +214,18 @@ fn failed_prechecks_need_a_reason_then_the_text() {
 #[test]
 fn back_to_the_reason_keeps_the_rule() {
     let mut app = at_gate(&["fw-bgp-to-vpn-gateway"]);
-    type_keys(&mut app, "known");
+    let reason = "known: tunnel 2 maintenance";
+    type_keys(&mut app, reason);
     enter(&mut app);
-    app.handle_key(KeyEvent::new(KeyCode::BackTab, KeyModifiers::SHIFT));
+    type_keys(&mut app, "OVERRIDE");
+    enter(&mut app);
+    assert_eq!(app.mode(), Mode::Gate(GateStage::Confirm));
+    let back = KeyEvent::new(KeyCode::BackTab, KeyModifiers::SHIFT);
+    app.handle_key(back);
+    assert_eq!(app.mode(), Mode::Gate(GateStage::Acknowledge));
+    app.handle_key(back);
     assert_eq!(app.mode(), Mode::Gate(GateStage::Reason));
-    for _ in 0.."known".len() {
+    for _ in 0..reason.len() {
         app.handle_key(key(KeyCode::Backspace));
     }
     // Emptied reason: Enter refuses to move on.
@@ -255,6 +314,59 @@ fn rollback_key_sends_once() {
     app.apply(&rollback_started(RollbackReason::Operator));
     assert!(app.guard_request.is_none());
     assert_eq!(app.handle_key(ch('R')), None, "already rolling back");
+}
+
+/// While the disable is still going out (waiting out a 409): `R` and
+/// `q` then `y` reach the engine, which cancels the change; the console
+/// leaves once the session ends.
+#[test]
+fn rollback_and_quit_work_while_the_change_goes_out() {
+    let applying = || {
+        let mut app = app_with(&cat(&[
+            checks(true),
+            vec![gate_prompt(&[])],
+            gate_decision(GateDecision::Confirmed),
+        ]));
+        for e in action_armed().into_iter().take(3) {
+            app.apply(&e);
+        }
+        app
+    };
+    let mut app = applying();
+    assert_eq!(
+        app.handle_key(ch('R')),
+        Some(Command::Rollback {
+            step: GUARD_STEP.into()
+        })
+    );
+    assert_eq!(app.handle_key(ch('R')), None, "one request at a time");
+    app.apply(&Event::ActionCancelled {
+        step: GUARD_STEP.into(),
+        op: "azure.peering.disable".into(),
+        reason: RollbackReason::Operator,
+        detail: "1 PUT sent, none accepted (409)".into(),
+    });
+    assert!(app.guard_request.is_none(), "answered by the cancellation");
+    assert_eq!(app.handle_key(ch('R')), None, "nothing left to stop");
+
+    let mut app = applying();
+    assert_eq!(app.handle_key(ch('q')), None);
+    assert_eq!(app.handle_key(ch('y')), Some(Command::Quit));
+    for e in [
+        Event::ActionCancelled {
+            step: GUARD_STEP.into(),
+            op: "azure.peering.disable".into(),
+            reason: RollbackReason::Operator,
+            detail: "1 PUT sent, none accepted (409)".into(),
+        },
+        Event::SessionEnd {
+            exit_code: 1,
+            outcome: "cancelled".into(),
+        },
+    ] {
+        app.apply(&e);
+    }
+    assert!(app.should_exit());
 }
 
 #[test]

@@ -258,6 +258,8 @@ fn gate_prechecks_failed() {
     );
     insta::assert_snapshot!("gate_failed_reason_typed", render_to_string(&app, 100, 30));
     app.update(Action::Submit);
+    type_text(&mut app, "OVERRIDE");
+    app.update(Action::Submit);
     type_text(&mut app, CIRCUIT);
     insta::assert_snapshot!("gate_failed_confirm", render_to_string(&app, 100, 30));
 }
@@ -296,6 +298,46 @@ fn countdown_applying() {
         app.apply(&e);
     }
     insta::assert_snapshot!(render_to_string(&app, 120, 12));
+}
+
+/// Aborted while the disable waited out a 409: cancelled before any
+/// write was accepted. The banner and the step detail say that nothing
+/// changed and why; `R` is no longer offered.
+#[test]
+fn countdown_cancelled_before_any_write() {
+    let events = cat(&[
+        checks(true),
+        vec![gate_prompt(&[])],
+        gate_decision(GateDecision::Confirmed),
+    ]);
+    let mut app = app_with(&events);
+    for e in action_armed().into_iter().take(3) {
+        app.apply(&e);
+    }
+    assert!(app.can_rollback(), "R works while the change goes out");
+    for e in [
+        Event::ActionCancelled {
+            step: GUARD_STEP.into(),
+            op: "azure.peering.disable".into(),
+            reason: RollbackReason::Operator,
+            detail: "1 PUT sent, none accepted (409); nothing was sent after the abort; the peering reads Enabled (provisioningState Succeeded)".into(),
+        },
+        Event::StepEnd {
+            step: GUARD_STEP.into(),
+            verdict: Verdict::Failed,
+            elapsed_ms: 1_200,
+        },
+        Event::SessionEnd {
+            exit_code: 1,
+            outcome: "`disable-private-peering` cancelled before any write was accepted; nothing was changed".into(),
+        },
+    ] {
+        app.apply(&e);
+    }
+    assert!(!app.can_rollback());
+    insta::assert_snapshot!("countdown_cancelled", render_to_string(&app, 120, 12));
+    app.update(Action::Focus(Pane::Detail));
+    insta::assert_snapshot!("detail_cancelled", pane(&app, Pane::Detail, 100, 30));
 }
 
 #[test]
@@ -429,7 +471,10 @@ fn footer_in_each_mode() {
 
     let mut gate = at_gate(&["fw-bgp-to-vpn-gateway"]);
     out.push(("gate, reason", footer(&gate)));
-    type_text(&mut gate, "known");
+    type_text(&mut gate, "known: tunnel 2 maintenance");
+    gate.update(Action::Submit);
+    out.push(("gate, OVERRIDE", footer(&gate)));
+    type_text(&mut gate, "OVERRIDE");
     gate.update(Action::Submit);
     out.push(("gate, confirm after override", footer(&gate)));
     gate.update(Action::Cancel);
@@ -542,4 +587,370 @@ fn every_bundled_theme_draws_every_state() {
             assert_eq!(coloured, reference, "{name}: a theme changes styles only");
         }
     }
+}
+
+// ---------------------------------------------------------------- traffic
+
+fn at(t: &str) -> time::OffsetDateTime {
+    time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339).expect("time")
+}
+
+/// The change applied at 02:00:00 (the deadline's 600 s before 02:10:00),
+/// verified for up to 60 s, with traffic lost for 15 s rolling back; the
+/// first trace still crosses ExpressRoute.
+fn verifying_on_expressroute() -> Vec<Event> {
+    cat(&[
+        checks(true),
+        vec![gate_prompt(&[])],
+        gate_decision(GateDecision::Confirmed),
+        action_armed(),
+        vec![
+            Event::VerifyStarted {
+                step: GUARD_STEP.into(),
+                since: "2026-11-20T02:00:00.000Z".into(),
+                within_ms: 60_000,
+                max_outage_ms: Some(15_000),
+            },
+            probe(
+                GUARD_STEP,
+                "server",
+                "trace",
+                TRACE_CMD,
+                &fixture("article/traceroute/linux-er.txt"),
+                4010,
+            ),
+            Event::VerifyResult {
+                step: GUARD_STEP.into(),
+                clause:
+                    "server: trace path vpn exclude_hops [192.168.11.18, 192.168.11.22] reached"
+                        .into(),
+                passed: false,
+                evidence: "path expressroute, expected vpn".into(),
+                elapsed_ms: 4_010,
+            },
+            Event::TrafficSeen {
+                step: GUARD_STEP.into(),
+                path: "expressroute".into(),
+                moved: false,
+                elapsed_ms: 0,
+                lost_ms: None,
+            },
+        ],
+    ])
+}
+
+fn traffic_lost() -> Event {
+    Event::TrafficLost {
+        step: GUARD_STEP.into(),
+        since: "2026-11-20T02:00:10.000Z".into(),
+        elapsed_ms: 10_000,
+        unseen_ms: 5_000,
+        rollback_at: Some("2026-11-20T02:00:25.000Z".into()),
+        evidence: "10.17.11.132 did not answer; the last hop that did: 1 10.1.11.1".into(),
+    }
+}
+
+#[test]
+fn countdown_verifying_still_on_the_old_path() {
+    let mut app = app_with(&verifying_on_expressroute());
+    app.set_now(at("2026-11-20T02:00:12Z"));
+    let screen = render_to_string(&app, 120, 12);
+    assert!(
+        screen.contains("verifying: still on ExpressRoute, 12 s of 60 s"),
+        "{screen}"
+    );
+    // Not moved yet is no failure, and no rollback is announced.
+    assert!(
+        !screen.contains("rolling back") && !screen.contains("FAILED"),
+        "{screen}"
+    );
+    // The engine takes "healthy" only once verified: not offered.
+    assert!(!app.can_confirm_healthy());
+    insta::assert_snapshot!("countdown_verifying_not_moved", screen);
+    app.set_now(at("2026-11-20T02:01:00Z"));
+    let closed = render_to_string(&app, 120, 12);
+    assert!(
+        closed.contains("the verification window closed (60 s): the rollback is due"),
+        "{closed}"
+    );
+}
+
+#[test]
+fn countdown_traffic_lost_then_due_then_rolling_back() {
+    let mut app = app_with(&cat(&[verifying_on_expressroute(), vec![traffic_lost()]]));
+    app.set_now(at("2026-11-20T02:00:19Z"));
+    let lost = render_to_string(&app, 120, 12);
+    assert!(
+        lost.contains("TRAFFIC LOST 9 s, rolling back in 6 s"),
+        "{lost}"
+    );
+    assert!(!lost.contains("ROLLING BACK"), "{lost}");
+    assert!(!app.can_confirm_healthy());
+    let theme = Theme::bundled("dark").expect("theme");
+    let buf = render_to_buffer(&app, 120, 12);
+    let (x, y) = find(&buf, "TRAFFIC LOST");
+    assert_eq!(buf[(x, y)].fg, theme.danger.fg.expect("danger colour"));
+    assert!(buf[(x, y)].modifier.contains(Modifier::REVERSED));
+    insta::assert_snapshot!("countdown_traffic_lost", lost);
+    // The clock ran out but the engine has not said so: due, not rolling.
+    app.set_now(at("2026-11-20T02:00:26Z"));
+    let due = render_to_string(&app, 120, 12);
+    assert!(
+        due.contains("TRAFFIC LOST 16 s: the rollback is due"),
+        "{due}"
+    );
+    assert!(!due.contains("ROLLING BACK"), "{due}");
+    insta::assert_snapshot!("countdown_traffic_lost_due", due);
+    app.apply(&rollback_started(RollbackReason::TrafficLost));
+    let rolling = render_to_string(&app, 120, 12);
+    assert!(rolling.contains("ROLLING BACK (traffic lost)"), "{rolling}");
+    insta::assert_snapshot!("countdown_rolling_back_traffic_lost", rolling);
+}
+
+#[test]
+fn countdown_traffic_back_after_a_short_loss() {
+    let mut app = app_with(&cat(&[
+        verifying_on_expressroute(),
+        vec![
+            traffic_lost(),
+            Event::TrafficSeen {
+                step: GUARD_STEP.into(),
+                path: "vpn".into(),
+                moved: true,
+                elapsed_ms: 15_000,
+                lost_ms: Some(5_000),
+            },
+        ],
+    ]));
+    app.set_now(at("2026-11-20T02:00:16Z"));
+    let screen = render_to_string(&app, 120, 12);
+    assert!(
+        screen.contains("verifying: traffic over the VPN, 16 s of 60 s"),
+        "{screen}"
+    );
+    assert!(!screen.contains("LOST"), "{screen}");
+}
+
+// ---------------------------------------------------------------- prediction
+
+fn at_predicted_gate(failed: &[&str], more_specific: bool) -> App {
+    app_with(&cat(&[
+        checks(failed.is_empty()),
+        predicted_gate(failed, more_specific),
+    ]))
+}
+
+#[test]
+fn gate_with_a_prediction_and_the_override_stages() {
+    // Nothing holds the gate: the forecast shows, the text is asked.
+    let app = at_predicted_gate(&[], false);
+    insta::assert_snapshot!("gate_prediction_clear", render_to_string(&app, 120, 40));
+    // A hazard holds it on its own; the reason counts to 20.
+    let mut app = at_predicted_gate(&[], true);
+    insta::assert_snapshot!("gate_prediction_hazard", render_to_string(&app, 120, 40));
+    type_text(&mut app, "short");
+    app.update(Action::Submit);
+    insta::assert_snapshot!(
+        "gate_prediction_reason_too_short",
+        render_to_string(&app, 120, 40)
+    );
+    type_text(&mut app, ": the /26 goes in CHG-4713");
+    app.update(Action::Submit);
+    insta::assert_snapshot!(
+        "gate_override_asks_for_the_word",
+        render_to_string(&app, 120, 40)
+    );
+    type_text(&mut app, "OVERRIDE");
+    app.update(Action::Submit);
+    insta::assert_snapshot!("gate_override_confirm", render_to_string(&app, 120, 40));
+}
+
+#[test]
+fn a_small_terminal_keeps_the_fields_and_drops_the_prefix_lines() {
+    let mut app = at_predicted_gate(&["fw-bgp-to-vpn-gateway"], true);
+    type_text(&mut app, "the /26 goes in CHG-4713");
+    app.update(Action::Submit);
+    let screen = render_to_string(&app, 100, 26);
+    assert!(screen.contains("Type OVERRIDE"), "{screen}");
+    assert!(screen.contains("vpn-more-specific"), "{screen}");
+    assert!(!screen.contains("10.17.11.128/26"), "{screen}");
+    insta::assert_snapshot!("gate_prediction_compact", screen);
+}
+
+#[test]
+fn detail_of_the_gate_and_the_change_with_the_prediction() {
+    let app = at_predicted_gate(&[], true);
+    insta::assert_snapshot!("detail_gate_prediction", pane(&app, Pane::Detail, 110, 34));
+    let app = app_with(&cat(&[
+        checks(true),
+        predicted_gate(&[], false),
+        gate_decision(GateDecision::Confirmed),
+        action_armed(),
+        verified(),
+        vec![
+            Event::ConfirmHealthy {
+                step: GUARD_STEP.into(),
+            },
+            prediction_checked(false),
+        ],
+    ]));
+    let detail = pane(&app, Pane::Detail, 110, 60);
+    assert!(
+        detail.contains("✓ as predicted for 2 prefix(es)"),
+        "{detail}"
+    );
+    insta::assert_snapshot!("detail_prediction_checked", detail);
+}
+
+// ---------------------------------------------------------- live data age
+
+/// The live monitor's period in these tests.
+const MONITOR_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// `events` folded in as each arrived at its time, then the console's
+/// clock at `now` (fixed, so the ages in the snapshots are too).
+fn app_timed(events: &[(Event, time::OffsetDateTime)], now: time::OffsetDateTime) -> App {
+    let mut app = App::new(
+        cutover_core::session::state::SessionState::new(classifier()),
+        Theme::bundled("dark").expect("dark theme"),
+    )
+    .with_why(why())
+    .with_monitor_every(Some(MONITOR_EVERY));
+    for (e, t) in events {
+        app.set_now(*t);
+        app.apply_at(e, *t);
+    }
+    app.set_now(now);
+    app
+}
+
+fn stamped(events: Vec<Event>, t: time::OffsetDateTime) -> Vec<(Event, time::OffsetDateTime)> {
+    events.into_iter().map(|e| (e, t)).collect()
+}
+
+fn repeated(device: &str, query: &str, command: &str) -> Event {
+    Event::ProbeRepeated {
+        step: cutover_core::session::event::MONITOR_STEP.into(),
+        device: device.into(),
+        query: query.into(),
+        command: command.into(),
+        elapsed_ms: 40,
+    }
+}
+
+#[test]
+fn panes_show_the_age_of_their_data() {
+    let app = app_timed(&stamped(failed_over(), now() - Duration::seconds(3)), now());
+    let routes = pane(&app, Pane::Routes, 100, 8);
+    let trace = pane(&app, Pane::Trace, 90, 9);
+    let tunnels = pane(&app, Pane::Tunnels, 90, 30);
+    for (name, text) in [
+        ("routes", &routes),
+        ("trace", &trace),
+        ("tunnels", &tunnels),
+    ] {
+        assert!(text.contains("3 s ago"), "{name}:\n{text}");
+        assert!(!text.contains("STALE"), "{name}:\n{text}");
+    }
+    insta::assert_snapshot!("age_routes", routes);
+    insta::assert_snapshot!("age_trace", trace);
+    insta::assert_snapshot!("age_tunnels", tunnels);
+}
+
+#[test]
+fn a_pane_older_than_two_periods_is_marked_stale() {
+    // Everything read 40 s ago; since then the monitor saw the firewall's
+    // table and the VPN connection again, unchanged, 2 s ago, and nothing
+    // else answered.
+    let mut events = stamped(checks(true), now() - Duration::seconds(40));
+    let recent = now() - Duration::seconds(2);
+    events.push((repeated("fw", "route.table", TABLE_CMD), recent));
+    events.push((
+        repeated(
+            "azure",
+            "azure.connection",
+            "GET /subscriptions/…/connections/SEA-Cust11-VNet01-gw-vpn-onprem",
+        ),
+        recent,
+    ));
+    let app = app_timed(&events, now());
+    let routes = pane(&app, Pane::Routes, 100, 8);
+    assert!(
+        routes.contains("2 s ago") && !routes.contains("STALE"),
+        "{routes}"
+    );
+    let trace = pane(&app, Pane::Trace, 90, 9);
+    assert!(trace.contains("STALE 40 s ago"), "{trace}");
+    let tunnels = pane(&app, Pane::Tunnels, 90, 30);
+    assert!(tunnels.contains("STALE 40 s ago"), "{tunnels}");
+    insta::assert_snapshot!("stale_routes_fresh", routes);
+    insta::assert_snapshot!("stale_trace", trace);
+    insta::assert_snapshot!("stale_tunnels", tunnels);
+    // The stale mark is the warning style, so it shows without reading.
+    let buf = {
+        let mut t = Terminal::new(TestBackend::new(90, 9)).expect("terminal");
+        t.draw(|f| cutover_tui::trace::render(f, f.area(), &app))
+            .expect("draw");
+        t.backend().buffer().clone()
+    };
+    let (x, y) = find(&buf, "STALE");
+    assert_eq!(
+        buf.cell((x, y)).map(|c| c.style().fg),
+        Some(app.theme.warn.fg)
+    );
+    // Two periods is the line: 10 s old is current, 11 s is stale.
+    let at = |secs: i64| {
+        app_timed(
+            &stamped(checks(true), now() - Duration::seconds(secs)),
+            now(),
+        )
+    };
+    assert!(!pane(&at(10), Pane::Trace, 90, 9).contains("STALE"));
+    assert!(pane(&at(11), Pane::Trace, 90, 9).contains("STALE 11 s ago"));
+}
+
+#[test]
+fn a_state_without_times_shows_no_age() {
+    let app = app_with(&failed_over());
+    for p in [Pane::Routes, Pane::Trace, Pane::Tunnels] {
+        let text = pane(&app, p, 100, 30);
+        assert!(!text.contains(" ago"), "{p:?}:\n{text}");
+    }
+}
+
+#[test]
+fn measured_failover_shows_its_range() {
+    let measured = |name: &str, millis: u64| Event::Measurement {
+        step: GUARD_STEP.into(),
+        name: name.into(),
+        millis,
+        uncertainty_ms: Some(1000),
+        from: Some("PUT accepted (201)".into()),
+        to: Some(format!(
+            "first {} on the new path",
+            if name.ends_with("trace") {
+                "server trace"
+            } else {
+                "fw table"
+            }
+        )),
+    };
+    let app = app_with(&cat(&[
+        failed_over(),
+        vec![
+            measured("failover.table", 1_620),
+            measured("failover.trace", 2_180),
+        ],
+    ]));
+    let log = pane(&app, Pane::Log, 70, 10);
+    assert!(log.contains("failover.trace 1.1–2.2 s"), "{log}");
+    assert!(log.contains("failover.table 0.6–1.7 s"), "{log}");
+    insta::assert_snapshot!("log_measured_ranges", log);
+    let detail = pane(&app, Pane::Detail, 110, 60);
+    assert!(
+        detail.contains(
+            "measured failover.trace: 1.1–2.2 s (from PUT accepted (201) to first server trace on the new path)"
+        ),
+        "{detail}"
+    );
 }

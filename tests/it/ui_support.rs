@@ -462,6 +462,7 @@ pub fn gate_prompt(failed: &[&str]) -> Event {
         ),
         confirm_text: CIRCUIT.into(),
         failed_checks: failed.iter().map(|s| s.to_string()).collect(),
+        hazards: vec![],
     }
 }
 
@@ -568,6 +569,9 @@ pub fn verified() -> Vec<Event> {
             step: GUARD_STEP.into(),
             name: "failover".into(),
             millis: 6100,
+            uncertainty_ms: None,
+            from: None,
+            to: None,
         },
     ]
 }
@@ -670,4 +674,95 @@ pub fn app_themed(events: &[Event], theme: Theme) -> App {
 
 pub fn cat(parts: &[Vec<Event>]) -> Vec<Event> {
     parts.iter().flatten().cloned().collect()
+}
+
+/// The gate's prediction, made from the article's firewall table and the
+/// gateway's learned routes; with `more_specific`, Azure also learns
+/// 10.1.11.0/26 over the VPN only, which is a hazard.
+pub fn prediction(more_specific: bool) -> cutover_core::session::prediction::Prediction {
+    use cutover_core::model::azure::GatewayRouteListResult;
+    use cutover_core::model::table::RouteTable;
+    use cutover_core::session::prediction::{Direction, Prediction, PredictionSource};
+    let raw = fixture("article/route/srx42-01-route-table-cust11-10.17.11.0-24.txt");
+    let list = cutover_core::parse::junos_route::parse(&raw).expect("table");
+    let table = RouteTable::from_parsed(&list, None).expect("table").table;
+    let mut learned: GatewayRouteListResult =
+        serde_json::from_str(&fixture("arm/synthetic/gateway-learned-routes.json"))
+            .expect("routes");
+    if more_specific {
+        let mut r = learned
+            .value
+            .iter()
+            .find(|r| r.next_hop.as_deref() == Some("192.168.11.88"))
+            .cloned()
+            .expect("a VPN route");
+        r.network = Some("10.1.11.0/26".into());
+        learned.value.push(r);
+    }
+    let source = |direction, step: &str, device: &str, command: &str| PredictionSource {
+        direction,
+        step: step.into(),
+        device: device.into(),
+        command: command.into(),
+        error: None,
+        unaffected: 0,
+    };
+    let mut p = Prediction::default();
+    p.add_onprem(
+        source(
+            Direction::OnpremToAzure,
+            "fw-prefers-er-for-hub",
+            "fw",
+            TABLE_CMD,
+        ),
+        &table,
+        &classifier(),
+    );
+    p.add_azure(
+        source(
+            Direction::AzureToOnprem,
+            "azure-learned-onprem",
+            "azure",
+            "ARM: POST .../getLearnedRoutes",
+        ),
+        &learned,
+        &classifier(),
+    );
+    p
+}
+
+/// The gate with its prediction: the `prediction` event, then the prompt
+/// held by the failed pre-checks and the prediction's hazards.
+pub fn predicted_gate(failed: &[&str], more_specific: bool) -> Vec<Event> {
+    let p = prediction(more_specific);
+    let mut prompt = gate_prompt(failed);
+    if let Event::GatePrompt { hazards, .. } = &mut prompt {
+        *hazards = p.hazards.clone();
+    }
+    vec![
+        Event::StepStart {
+            step: GATE_STEP.into(),
+        },
+        Event::Prediction {
+            step: GATE_STEP.into(),
+            prediction: p,
+        },
+        prompt,
+    ]
+}
+
+/// After the confirmed failover: the firewall's table on the VPN, compared
+/// with the prediction.
+pub fn prediction_checked(more_specific: bool) -> Event {
+    use cutover_core::model::table::RouteTable;
+    use cutover_core::session::prediction::check_onprem;
+    let list = cutover_core::parse::junos_route::parse(FW_TABLE_VPN).expect("table");
+    let table = RouteTable::from_parsed(&list, None).expect("table").table;
+    let p = prediction(more_specific);
+    Event::PredictionCheck {
+        step: GUARD_STEP.into(),
+        gate: GATE_STEP.into(),
+        sources: p.sources.clone(),
+        checks: check_onprem(&p.paths, &table, &classifier()),
+    }
 }

@@ -41,7 +41,7 @@ use cutover_core::model::azure::{
     GatewayRouteListResult, PeeringState, VirtualNetworkGatewayConnection,
 };
 use cutover_engine::port::{
-    ArmAttempt, ArmError, ArmRead, AzureApi, ManualCommands, PeeringChange,
+    ArmAttempt, ArmError, ArmRead, AzureApi, ManualCommands, PeeringChange, SendPermit,
 };
 
 /// Timeouts and retry behaviour of an [`ArmClient`].
@@ -297,8 +297,9 @@ impl AzureApi for ArmClient {
         &self,
         state: PeeringState,
         on_attempt: &(dyn Fn(&ArmAttempt) + Send + Sync),
+        permit: &SendPermit,
     ) -> Result<PeeringChange, ArmError> {
-        self.change_peering_state(state, on_attempt).await
+        self.change_peering_state(state, on_attempt, permit).await
     }
 
     async fn learned_routes(&self) -> Result<ArmRead<GatewayRouteListResult>, ArmError> {

@@ -16,8 +16,8 @@ use time::OffsetDateTime;
 
 use cutover_core::runbook::ActionOp;
 
-pub use child::ChildWatchdog;
-pub use journal::resolved;
+pub use child::{ChildWatchdog, GuardEnv};
+pub use journal::{guard_takes_over, resolved};
 pub use watcher::{GuardEnd, GuardParams, watch_over};
 
 /// What the guard must know to undo a change on its own.
@@ -53,6 +53,12 @@ pub trait Watch: Send {
     fn rolling_back(&mut self) -> BoxFuture<'_, Result<(), String>>;
     /// Confirmed, or rolled back (successfully or not): the guard may go.
     fn resolved(&mut self) -> BoxFuture<'_, Result<(), String>>;
+    /// `Some(what happened)` once the guard is gone (its process exited)
+    /// while the change is out; checked on the monitor's period, so it
+    /// must not block. A guard that cannot tell says `None`.
+    fn gone(&mut self) -> Option<String> {
+        None
+    }
 }
 
 /// No detached guard: the engine alone guards the change (tests, and

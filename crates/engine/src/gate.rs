@@ -1,18 +1,24 @@
 //! Gates: the engine stops and waits for the operator.
 //!
 //! Invariant 1 (DESIGN.md): the disruptive step cannot start unless every
-//! pre-check passed, or the operator overrode the failures with a typed
-//! reason (journaled with the failed checks); and the operator typed the
-//! confirmation text. The only way to get a [`GatePass`] is through
-//! [`run_gate`], which enforces both, and a disruptive action needs one
-//! (see [`super::guard::Authorization`]).
+//! pre-check passed and the prediction found no hazard, or the operator
+//! overrode what holds the gate with a reason of at least
+//! [`MIN_OVERRIDE_REASON`] characters and the word [`OVERRIDE_WORD`]
+//! (journaled with the failed checks and the hazards); and the operator
+//! typed the confirmation text. The only way to get a [`GatePass`] is
+//! through [`run_gate`], which enforces all of it whatever the console
+//! checked before sending, and a disruptive action needs one (see
+//! [`super::guard::Authorization`]).
 
 use tokio::sync::mpsc::Receiver;
 
 use super::sink::{EventSink, SinkError};
 use cutover_core::runbook::Gate;
-use cutover_core::session::command::Command;
+use cutover_core::session::command::{Command, OVERRIDE_WORD, override_reason_problem};
 use cutover_core::session::event::{Event, GateDecision, NoteLevel};
+use cutover_core::session::prediction::Hazard;
+
+pub use cutover_core::session::command::MIN_OVERRIDE_REASON;
 
 /// Proof that a gate was passed, by the rules above. Its fields are private
 /// and it has no public constructor: only [`run_gate`] makes one, and a
@@ -29,9 +35,45 @@ impl GatePass {
         &self.step
     }
 
-    /// `Confirmed`, or `Override` with the reason and the failed checks.
+    /// `Confirmed`, or `Override` with the reason, the failed checks and
+    /// the hazards.
     pub fn decision(&self) -> &GateDecision {
         &self.decision
+    }
+}
+
+/// What holds a gate closed until an override: the pre-checks that did
+/// not pass and the hazards the prediction found.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Hold {
+    pub failed_checks: Vec<String>,
+    pub hazards: Vec<Hazard>,
+}
+
+impl Hold {
+    pub fn is_empty(&self) -> bool {
+        self.failed_checks.is_empty() && self.hazards.is_empty()
+    }
+
+    /// `2 pre-check(s) failed (a, b) and 1 predicted hazard(s) (…)`.
+    pub fn describe(&self) -> String {
+        let mut parts = Vec::new();
+        if !self.failed_checks.is_empty() {
+            parts.push(format!(
+                "{} pre-check(s) failed ({})",
+                self.failed_checks.len(),
+                self.failed_checks.join(", ")
+            ));
+        }
+        if !self.hazards.is_empty() {
+            let list: Vec<String> = self.hazards.iter().map(Hazard::headline).collect();
+            parts.push(format!(
+                "{} predicted hazard(s) ({})",
+                self.hazards.len(),
+                list.join(", ")
+            ));
+        }
+        parts.join(" and ")
     }
 }
 
@@ -59,10 +101,25 @@ async fn note(
     .await
 }
 
-/// Prompts the gate and waits for a decision. `failed_checks` are the
-/// pre-checks that did not pass; with any, only an override with a
-/// non-empty reason can pass. Commands that cannot pass the gate are
-/// refused with a note saying why, and the gate stays open.
+/// Why an override of `hold` is refused, if it is.
+fn override_problem(hold: &Hold, reason: &str, acknowledged: &str) -> Option<String> {
+    if hold.is_empty() {
+        return reason
+            .is_empty()
+            .then(|| "an override needs a reason".to_string());
+    }
+    if let Some(p) = override_reason_problem(reason) {
+        return Some(p);
+    }
+    (acknowledged.trim() != OVERRIDE_WORD)
+        .then(|| format!("an override needs the word {OVERRIDE_WORD} typed"))
+}
+
+/// Prompts the gate and waits for a decision. With anything in `hold`,
+/// only an override passes: a reason of at least [`MIN_OVERRIDE_REASON`]
+/// characters, [`OVERRIDE_WORD`], and the confirmation text. Commands that
+/// cannot pass the gate are refused with a note saying why, and the gate
+/// stays open.
 ///
 /// Returns `Err` when the journal cannot record the prompt or the
 /// decision: a gate never passes unrecorded.
@@ -70,14 +127,15 @@ pub async fn run_gate(
     sink: &EventSink,
     step: &str,
     gate: &Gate,
-    failed_checks: Vec<String>,
+    hold: Hold,
     commands: &mut Receiver<Command>,
 ) -> Result<GateResult, SinkError> {
     sink.emit(Event::GatePrompt {
         step: step.to_string(),
         prompt: gate.prompt.clone(),
         confirm_text: gate.confirm_text.clone(),
-        failed_checks: failed_checks.clone(),
+        failed_checks: hold.failed_checks.clone(),
+        hazards: hold.hazards.clone(),
     })
     .await?;
     let typed_ok = |typed: &str| typed.trim() == gate.confirm_text;
@@ -103,15 +161,14 @@ pub async fn run_gate(
                 });
             }
             Some(Command::GateConfirm { step: s, typed }) if s == step => {
-                if !failed_checks.is_empty() {
+                if !hold.is_empty() {
                     note(
                         sink,
                         step,
                         NoteLevel::Warn,
                         format!(
-                            "the gate stays closed: {} pre-check(s) failed ({}); go on only with an override and a reason",
-                            failed_checks.len(),
-                            failed_checks.join(", ")
+                            "the gate stays closed: {}; go on only with an override: a reason of at least {MIN_OVERRIDE_REASON} characters, {OVERRIDE_WORD}, and the confirmation text",
+                            hold.describe()
                         ),
                     )
                     .await?;
@@ -132,15 +189,16 @@ pub async fn run_gate(
             Some(Command::GateOverride {
                 step: s,
                 reason,
+                acknowledged,
                 typed,
             }) if s == step => {
                 let reason = reason.trim();
-                if reason.is_empty() {
+                if let Some(why) = override_problem(&hold, reason, &acknowledged) {
                     note(
                         sink,
                         step,
                         NoteLevel::Warn,
-                        "the gate stays closed: an override needs a reason".into(),
+                        format!("the gate stays closed: {why}"),
                     )
                     .await?;
                     continue;
@@ -155,7 +213,7 @@ pub async fn run_gate(
                     .await?;
                     continue;
                 }
-                if failed_checks.is_empty() {
+                if hold.is_empty() {
                     // Nothing to override: an ordinary confirmation, with
                     // the reason kept for the record.
                     note(
@@ -169,7 +227,8 @@ pub async fn run_gate(
                 } else {
                     GateDecision::Override {
                         reason: reason.to_string(),
-                        failed_checks: failed_checks.clone(),
+                        failed_checks: hold.failed_checks.clone(),
+                        hazards: hold.hazards.clone(),
                     }
                 }
             }
@@ -241,15 +300,13 @@ mod tests {
             tx.send(c).await.expect("send");
         }
         drop(tx);
-        let r = run_gate(
-            &sink,
-            "gate",
-            &gate(),
-            failed.iter().map(|s| s.to_string()).collect(),
-            &mut rx,
-        )
-        .await
-        .expect("journaled");
+        let hold = Hold {
+            failed_checks: failed.iter().map(|s| s.to_string()).collect(),
+            hazards: Vec::new(),
+        };
+        let r = run_gate(&sink, "gate", &gate(), hold, &mut rx)
+            .await
+            .expect("journaled");
         (r, log.events())
     }
 
@@ -287,32 +344,126 @@ mod tests {
             if text.contains("confirmation text does not match"))));
     }
 
-    #[tokio::test]
-    async fn failed_prechecks_need_an_override_with_a_reason() {
-        let blank = Command::GateOverride {
+    fn override_cmd(reason: &str, acknowledged: &str) -> Command {
+        Command::GateOverride {
             step: "gate".into(),
-            reason: "  ".into(),
+            reason: reason.into(),
+            acknowledged: acknowledged.into(),
             typed: "SEA-Cust11-ER".into(),
-        };
-        let (r, ev) = run(&["fw-bgp"], vec![confirm("SEA-Cust11-ER"), blank]).await;
+        }
+    }
+
+    fn refusals(events: &[Event]) -> Vec<String> {
+        events
+            .iter()
+            .filter_map(|e| match e {
+                Event::Note { text, .. } if text.starts_with("the gate stays closed") => {
+                    Some(text.clone())
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn failed_prechecks_need_a_deliberate_override() {
+        let (r, ev) = run(
+            &["fw-bgp"],
+            vec![
+                confirm("SEA-Cust11-ER"),
+                override_cmd("  ", OVERRIDE_WORD),
+                // Five characters: a keystroke, not a reason.
+                override_cmd("maint", OVERRIDE_WORD),
+                // 19 characters once trimmed.
+                override_cmd("  tunnel 2 is in main  ", OVERRIDE_WORD),
+                // A good reason without the word, or with it misspelt.
+                override_cmd("known: tunnel 2 in maintenance", ""),
+                override_cmd("known: tunnel 2 in maintenance", "override"),
+            ],
+        )
+        .await;
         assert!(matches!(r, GateResult::Declined { console_lost: true }));
         assert_eq!(decisions(&ev), [GateDecision::Declined]);
+        let why = refusals(&ev);
+        assert_eq!(why.len(), 6, "{why:?}");
+        assert!(why[0].contains("1 pre-check(s) failed (fw-bgp)"), "{why:?}");
+        assert!(
+            why[1].contains("at least 20 characters (0 typed)"),
+            "{why:?}"
+        );
+        assert!(why[2].contains("(5 typed)"), "{why:?}");
+        assert!(why[3].contains("(19 typed)"), "{why:?}");
+        assert!(why[4].contains("the word OVERRIDE"), "{why:?}");
+        assert!(why[5].contains("the word OVERRIDE"), "{why:?}");
 
-        let good = Command::GateOverride {
-            step: "gate".into(),
-            reason: " known: tunnel 2 in maintenance ".into(),
-            typed: "SEA-Cust11-ER".into(),
-        };
-        let (r, ev) = run(&["fw-bgp"], vec![good]).await;
+        let (r, ev) = run(
+            &["fw-bgp"],
+            vec![override_cmd(
+                " known: tunnel 2 in maintenance ",
+                " OVERRIDE ",
+            )],
+        )
+        .await;
         let GateResult::Pass(p) = r else {
             panic!("override passes")
         };
         let want = GateDecision::Override {
             reason: "known: tunnel 2 in maintenance".into(),
             failed_checks: vec!["fw-bgp".into()],
+            hazards: Vec::new(),
         };
         assert_eq!(p.decision(), &want);
         assert_eq!(decisions(&ev), [want]);
+    }
+
+    #[tokio::test]
+    async fn a_hazard_holds_the_gate_and_rides_with_the_override() {
+        let hazard = Hazard {
+            direction: cutover_core::session::prediction::Direction::AzureToOnprem,
+            kind: cutover_core::session::prediction::HazardKind::VpnMoreSpecific,
+            prefix: Some("10.1.11.0/26".parse().expect("prefix")),
+            related: Some("10.1.11.0/25".parse().expect("prefix")),
+            message: "more specific over the VPN".into(),
+        };
+        let log = MemoryLog::new();
+        let sink = EventSink::new(Some(Arc::new(log.clone())), vec![]);
+        let (tx, mut rx) = mpsc::channel(16);
+        for c in [
+            confirm("SEA-Cust11-ER"),
+            override_cmd("the /26 is withdrawn right after", OVERRIDE_WORD),
+        ] {
+            tx.send(c).await.expect("send");
+        }
+        drop(tx);
+        let hold = Hold {
+            failed_checks: Vec::new(),
+            hazards: vec![hazard.clone()],
+        };
+        let r = run_gate(&sink, "gate", &gate(), hold, &mut rx)
+            .await
+            .expect("journaled");
+        let ev = log.events();
+        assert!(
+            matches!(&ev[0], Event::GatePrompt { hazards, failed_checks, .. }
+            if hazards == std::slice::from_ref(&hazard) && failed_checks.is_empty())
+        );
+        let why = refusals(&ev);
+        assert!(
+            why[0]
+                .contains("1 predicted hazard(s) (Azure → on-prem 10.1.11.0/26 vpn-more-specific)"),
+            "{why:?}"
+        );
+        let GateResult::Pass(p) = r else {
+            panic!("the override passes")
+        };
+        assert_eq!(
+            p.decision(),
+            &GateDecision::Override {
+                reason: "the /26 is withdrawn right after".into(),
+                failed_checks: Vec::new(),
+                hazards: vec![hazard],
+            }
+        );
     }
 
     #[tokio::test]
@@ -360,7 +511,7 @@ mod tests {
         let (tx, mut rx) = mpsc::channel(4);
         tx.send(confirm("SEA-Cust11-ER")).await.expect("send");
         log.fail_from_now("disk full");
-        let r = run_gate(&sink, "gate", &gate(), vec![], &mut rx).await;
+        let r = run_gate(&sink, "gate", &gate(), Hold::default(), &mut rx).await;
         assert!(r.is_err());
     }
 }

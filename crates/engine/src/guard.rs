@@ -12,6 +12,10 @@
 //! transient errors, and otherwise tells the operator loudly, with the
 //! exact manual commands (`rollback`).
 
+mod abort;
+mod keeper;
+mod loss;
+mod measure;
 mod rollback;
 mod verify;
 mod window;
@@ -23,7 +27,7 @@ use tokio::time::Instant;
 use crate::detached::{Watch, WatchRequest};
 use crate::gate::GatePass;
 use crate::port::trace::Tracer;
-use crate::port::{ArmAttempt, ArmError, AzureApi, DeviceSession, PeeringChange};
+use crate::port::{ArmAttempt, ArmError, AzureApi, DeviceSession, PeeringChange, SendPermit};
 use crate::runner::Ctx;
 use cutover_core::model::azure::PeeringState;
 use cutover_core::runbook::{ActionOp, ActionStep};
@@ -76,6 +80,13 @@ pub enum GuardOutcome {
     },
     RollbackFailed {
         reason: RollbackReason,
+    },
+    /// Stopped before ARM accepted any write (`action_cancelled`): nothing
+    /// to undo. `safe`: the peering reads as it should (or could not be
+    /// read); otherwise something else changed it and a person must look.
+    Cancelled {
+        detail: String,
+        safe: bool,
     },
 }
 
@@ -196,7 +207,23 @@ where
         }
     };
 
-    let applied = set_state(ctx, step, az, new_state.clone()).await;
+    // Times the failover from the accepted write, probing the paths while
+    // ARM's operation still runs.
+    let clock = measure::PathClock::new(step, action.op, &a.verify);
+    let seen = |at: &ArmAttempt| clock.on_attempt(at);
+    // Stopping a restore half-way would leave the peering disabled: only
+    // the disruptive change is abortable while it goes out.
+    let abortable = action.op.is_disruptive().then_some(&mut *commands);
+    let call = abort::apply(ctx, step, az, new_state.clone(), abortable, &seen);
+    let applied = match clock.while_applying(ctx, &a.verify, call).await {
+        abort::Applied::Done(r) => r,
+        abort::Applied::Cancelled { by, refused } => {
+            return abort::cancelled(ctx, step, a, az, by, &refused, &mut watch).await;
+        }
+        abort::Applied::AbortedAfterWrite { by, last } => {
+            return abort::undo_aborted(ctx, step, a, az, by, last, &mut watch).await;
+        }
+    };
     let done_at = Instant::now();
     let journal_ok = match &applied {
         Ok(change) => ctx
@@ -227,15 +254,31 @@ where
     if let Some(w) = watch.as_mut()
         && let Err(e) = w.applied().await
     {
-        ctx.note(
-            Some(step),
-            NoteLevel::Warn,
-            format!(
-                "the detached guard is not answering ({e}): if this console dies now, nothing undoes the change; stay with it until it is confirmed or rolled back"
-            ),
-        )
-        .await;
-        watch = None;
+        match keeper::gone_soon(w.as_mut()).await {
+            // It died while the call ran: replace it, the deadline counting
+            // from the change.
+            Some(lost) => {
+                watch = None;
+                let g = keeper::Guarded {
+                    step,
+                    rollback: action.rollback,
+                    deadline,
+                    deadline_at: done_at + deadline,
+                };
+                keeper::rearm(ctx, g, lost, &mut watch).await;
+            }
+            None => {
+                ctx.note(
+                    Some(step),
+                    NoteLevel::Warn,
+                    format!(
+                        "the detached guard is not answering ({e}): if this console dies now, nothing undoes the change; stay with it until it is confirmed or rolled back"
+                    ),
+                )
+                .await;
+                watch = None;
+            }
+        }
     }
     let deadline_at = done_at + deadline;
     let expires_at = OffsetDateTime::now_utc() + deadline;
@@ -267,7 +310,17 @@ where
         .await;
     }
 
-    match window::await_confirmation(ctx, step, a, done_at, deadline_at, &mut watch, commands).await
+    match window::await_confirmation(
+        ctx,
+        step,
+        a,
+        done_at,
+        deadline_at,
+        &mut watch,
+        commands,
+        &clock,
+    )
+    .await
     {
         Ok(()) => GuardOutcome::Confirmed,
         Err(reason) => roll_back(ctx, step, action.rollback, az, reason, &mut watch).await,
@@ -343,6 +396,7 @@ where
 }
 
 /// Sets the peering's state, journaling every HTTP exchange as it happens.
+/// For the rollback: nothing stops it, so its permit is never revoked.
 async fn set_state<D, A, L>(
     ctx: &Ctx<'_, D, A, L>,
     step: &str,
@@ -358,7 +412,8 @@ where
         // before then.
         let _ = tx.send(a.clone());
     };
-    let call = az.set_peering_state(state, &on_attempt);
+    let permit = SendPermit::new();
+    let call = az.set_peering_state(state, &on_attempt, &permit);
     tokio::pin!(call);
     let result = loop {
         tokio::select! {

@@ -15,6 +15,7 @@ pub mod gate;
 pub mod guard;
 pub mod monitor;
 pub mod port;
+mod predict;
 pub mod preflight;
 pub mod probes;
 pub mod runner;

@@ -3,9 +3,11 @@
 //! doubles. Implementations: `ssh` (russh client), `arm` (reqwest +
 //! azure_identity), `trace` (traceroute over SSH or locally).
 
+mod permit;
 pub mod trace;
 
 pub use cutover_core::azure_call::{ArmAttempt, ManualCommands, RequestIds};
+pub use permit::{SendPermit, WriteStatus, WriteTicket};
 
 use std::future::Future;
 use std::net::IpAddr;
@@ -109,6 +111,10 @@ pub enum ArmError {
     Transport(String),
     #[error("unexpected answer: {0}")]
     Protocol(String),
+    /// The change was stopped before ARM accepted any write: its
+    /// [`SendPermit`] was revoked and no write went out after that.
+    #[error("cancelled before any write was accepted: {0}")]
+    Cancelled(String),
 }
 
 /// The Azure calls the procedure makes. The peering is always the one the
@@ -124,10 +130,18 @@ pub trait AzureApi: Send + Sync {
     /// with only `state` changed under `If-Match`, poll to a terminal state,
     /// GET until `state` and `provisioningState` settle. `on_attempt` sees
     /// every HTTP exchange as it happens.
+    ///
+    /// Right before each PUT the implementation asks `permit`
+    /// ([`SendPermit::begin_write`]) and settles the ticket with the
+    /// answer. Once the permit is revoked no PUT goes out: the call ends
+    /// with [`ArmError::Cancelled`] when no PUT may have been accepted,
+    /// and otherwise with the last error (the engine reads the permit to
+    /// tell the two apart).
     fn set_peering_state(
         &self,
         state: PeeringState,
         on_attempt: &(dyn Fn(&ArmAttempt) + Send + Sync),
+        permit: &SendPermit,
     ) -> impl Future<Output = Result<PeeringChange, ArmError>> + Send;
     fn learned_routes(
         &self,

@@ -9,7 +9,9 @@
 //! fails before any change.
 
 mod check;
+mod prefetch;
 mod steps;
+mod stranded;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -49,6 +51,18 @@ pub struct SessionConfig {
     pub rollback: RollbackPolicy,
     /// Run the live monitor (at the runbook's `monitor_every`).
     pub monitor: bool,
+    /// How often the console checks that its detached guard still lives
+    /// during a guarded change; `None`: the runbook's `monitor_every`, or
+    /// 5 s.
+    pub guard_check_every: Option<Duration>,
+    /// The command that restores the peering (`cutover restore
+    /// --inventory ...`), named when the session refuses to start.
+    pub restore_command: Option<String>,
+    /// Said (and journaled) right after `session_start`.
+    pub start_notes: Vec<String>,
+    /// This session restores the peering (`cutover restore`): once its
+    /// action ran, any end but "completed" is `OperatorMustAct`.
+    pub restore: bool,
 }
 
 impl SessionConfig {
@@ -66,6 +80,10 @@ impl SessionConfig {
             default_every: Duration::from_secs(5),
             rollback: RollbackPolicy::default(),
             monitor: mode != Mode::Validate,
+            guard_check_every: None,
+            restore_command: None,
+            start_notes: Vec::new(),
+            restore: false,
         }
     }
 }
@@ -194,8 +212,11 @@ where
         runbook: Arc<Runbook>,
         world: Arc<World<D, A, L>>,
         sink: EventSink,
-        config: SessionConfig,
+        mut config: SessionConfig,
     ) -> Self {
+        if config.guard_check_every.is_none() {
+            config.guard_check_every = runbook.meta.monitor_every.map(|d| d.as_std());
+        }
         Self {
             runbook,
             world,
@@ -251,11 +272,15 @@ where
                 steps: Vec::new(),
             };
         }
+        stranded::start_notes(&ctx).await;
+        if let Some(refused) = stranded::preflight(&ctx, &rb).await {
+            return self.end(Outcome::CheckFailed, refused, Vec::new()).await;
+        }
 
         let (stop_tx, stop_rx) = watch::channel(false);
         let monitor_task = match rb.meta.monitor_every {
             Some(every) if self.config.monitor => {
-                let probes = monitor::live_probes(&rb);
+                let probes = monitor::polled(&rb);
                 (!probes.is_empty()).then(|| {
                     tokio::spawn(monitor::run(
                         Arc::clone(&self.world),
@@ -263,6 +288,7 @@ where
                         probes,
                         every.as_std(),
                         stop_rx,
+                        self.sink.change_out(),
                     ))
                 })
             }
@@ -270,6 +296,7 @@ where
         };
 
         let (status, outcome, reports) = self.steps(&ctx, &rb, &mut commands).await;
+        let (status, outcome) = stranded::settle_restore(&ctx, status, outcome, &reports).await;
 
         let _ = stop_tx.send(true);
         if let Some(t) = monitor_task
@@ -277,6 +304,15 @@ where
         {
             tracing::warn!(error = %e, "the live monitor ended badly");
         }
+        self.end(status, outcome, reports).await
+    }
+
+    async fn end(
+        &self,
+        status: Outcome,
+        outcome: String,
+        steps: Vec<StepReport>,
+    ) -> SessionOutcome {
         let _ = self
             .sink
             .emit(Event::SessionEnd {
@@ -287,7 +323,7 @@ where
         SessionOutcome {
             status,
             outcome,
-            steps: reports,
+            steps,
         }
     }
 }

@@ -11,6 +11,7 @@ use std::sync::{Arc, Mutex};
 
 use futures::future::BoxFuture;
 use tokio::sync::mpsc::UnboundedSender;
+use tokio::sync::watch;
 
 use cutover_core::session::event::Event;
 use cutover_journal::SharedJournal;
@@ -99,6 +100,8 @@ struct Inner {
     /// Serializes emits so listeners see the journal's order.
     order: tokio::sync::Mutex<()>,
     broken: Mutex<Option<String>>,
+    /// Whether a guarded change is out, as the events emitted so far say.
+    change_out: watch::Sender<bool>,
 }
 
 /// The one way events leave the engine. Cheap to clone.
@@ -126,6 +129,7 @@ impl EventSink {
                 listeners,
                 order: tokio::sync::Mutex::new(()),
                 broken: Mutex::new(None),
+                change_out: watch::Sender::new(false),
             }),
         }
     }
@@ -143,6 +147,13 @@ impl EventSink {
             Ok(r) => r,
             Err(e) => Err(SinkError(format!("the event task failed: {e}"))),
         }
+    }
+
+    /// Reads true from a change's `action_started` to the end of its step
+    /// (or of the session): while a guarded change is out. The live
+    /// monitor polls every pane then.
+    pub fn change_out(&self) -> watch::Receiver<bool> {
+        self.inner.change_out.subscribe()
     }
 
     /// The first journal failure, if the journal has failed.
@@ -171,6 +182,15 @@ async fn emit_now(inner: &Inner, event: Event) -> Result<(), SinkError> {
             }
         },
     };
+    match &shown {
+        Event::ActionStarted { .. } => {
+            inner.change_out.send_replace(true);
+        }
+        Event::StepEnd { .. } | Event::SessionEnd { .. } => {
+            inner.change_out.send_replace(false);
+        }
+        _ => {}
+    }
     for l in &inner.listeners {
         // A listener that went away (the console closed) is the engine's
         // business through the command channel, not an error here.
@@ -194,6 +214,37 @@ mod tests {
         let seen = rx.recv().await.expect("forwarded");
         assert_eq!(log.events(), vec![seen]);
         assert_eq!(sink.journal_error(), None);
+    }
+
+    #[tokio::test]
+    async fn a_change_is_out_from_its_action_to_the_end_of_its_step() {
+        let sink = EventSink::new(None, vec![]);
+        let out = sink.change_out();
+        assert!(!*out.borrow());
+        sink.emit(Event::StepStart { step: "a".into() })
+            .await
+            .expect("ok");
+        assert!(!*out.borrow());
+        sink.emit(Event::ActionStarted {
+            step: "a".into(),
+            op: "azure.peering.disable".into(),
+            target: "rg/er/AzurePrivatePeering".into(),
+            manual: cutover_core::azure_call::ManualCommands {
+                az_cli: String::new(),
+                powershell: String::new(),
+            },
+        })
+        .await
+        .expect("ok");
+        assert!(*out.borrow());
+        sink.emit(Event::StepEnd {
+            step: "a".into(),
+            verdict: cutover_core::session::event::Verdict::Passed,
+            elapsed_ms: 1,
+        })
+        .await
+        .expect("ok");
+        assert!(!*out.borrow());
     }
 
     #[tokio::test]

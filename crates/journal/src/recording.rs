@@ -85,6 +85,9 @@ pub struct Recording {
     pub paths: PathsSource,
     /// The runbook's why-text per step id, when a runbook was found.
     pub why: HashMap<String, String>,
+    /// The runbook's `monitor_every`, when a runbook was found: the period
+    /// a replay reads the panes' ages against.
+    pub monitor_every: Option<std::time::Duration>,
     /// Things the reader of a replay or a report must know (integrity,
     /// guessed path rules), loudest first.
     pub warnings: Vec<String>,
@@ -133,6 +136,9 @@ impl Recording {
             )),
             _ => {}
         }
+        let monitor_every = runbook
+            .as_ref()
+            .and_then(|rb| rb.meta.monitor_every.map(|d| d.as_std()));
         let (classifier, why) = match runbook {
             Some(rb) => (
                 rb.paths.rules().classifier,
@@ -150,6 +156,7 @@ impl Recording {
             classifier: Arc::new(classifier),
             paths,
             why,
+            monitor_every,
             warnings,
         })
     }

@@ -13,6 +13,7 @@
 //! bfd_multiplier = 3
 //! hold_time_s = 180                  # detection without BFD
 //! establish_ms = 2000                # path back -> session established
+//! convergence_ms = 600               # detection -> tables and forwarding moved
 //! provisioning_s = 3                 # ARM `Updating` after an accepted PUT
 //!
 //! [[session]]                        # a BGP session that never establishes
@@ -129,6 +130,11 @@ pub struct Timing {
     /// From a path coming back (peering enabled, tunnel up) to the BGP
     /// session being established again.
     pub establish: Duration,
+    /// From a CE declaring its MSEE dead (BFD, or the hold timer) to the
+    /// routers' tables and forwarding having moved: the withdrawals
+    /// travelling over iBGP, best-path selection, the FIB update. The
+    /// baseline every failover pays after its detection.
+    pub convergence: Duration,
     /// How long ARM reports `Updating` after an accepted PUT.
     pub provisioning: Duration,
 }
@@ -141,6 +147,7 @@ impl Default for Timing {
             bfd_multiplier: 3,
             hold_time: Duration::from_secs(180),
             establish: Duration::from_secs(2),
+            convergence: Duration::from_millis(600),
             provisioning: Duration::from_secs(3),
         }
     }

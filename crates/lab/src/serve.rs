@@ -3,8 +3,8 @@
 //! client needs to reach them as it would reach production (an inventory,
 //! a known_hosts file with the lab's host keys, and a client key unless the
 //! operator brought an `authorized_keys` file). `cutover lab serve` runs one
-//! in the foreground; `cutover drill` starts one in-process and still talks
-//! to it only through these sockets.
+//! in the foreground; `cutover drill` runs one as a child process
+//! (`lab serve --held`) and talks to it only through these sockets.
 
 mod files;
 mod probe;

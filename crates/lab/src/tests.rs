@@ -147,7 +147,20 @@ fn failover_with_bfd_on_a_virtual_clock() {
     assert_eq!(hop_addrs(&w), ["10.1.11.1", "192.168.11.0"]);
     assert_eq!(t.hops.len(), 30);
 
+    // BFD declares the MSEE dead after 3 x 300 ms; the tables and the
+    // forwarding follow after the convergence baseline (600 ms).
     clock.advance(Duration::from_millis(500));
+    w.tick(clock.now());
+    let bfd = w.bfd_sessions(DeviceId::Ce1);
+    assert!(
+        bfd.iter().any(|b| b.peer == ip("192.168.11.18") && !b.up),
+        "BFD is down at 1.0 s"
+    );
+    assert_eq!(fw_active_peer(&w), Some(ip("192.168.11.0")));
+    clock.advance(Duration::from_millis(400));
+    w.tick(clock.now());
+    assert_eq!(fw_active_peer(&w), Some(ip("192.168.11.0")), "not at 1.4 s");
+    clock.advance(Duration::from_millis(100));
     w.tick(clock.now());
     let active = w
         .rib(Node::Fw)
@@ -225,7 +238,11 @@ fn slow_convergence_waits_for_the_hold_time() {
     w.tick(t0 + Duration::from_secs(179));
     assert_eq!(fw_active_peer(&w), Some(ip("192.168.11.0")));
     assert!(!w.trace(w.topology().vm.addr, 30, 3).reached);
+    // The hold timer fires at 180 s; the tables follow after the
+    // convergence baseline.
     w.tick(t0 + Duration::from_secs(180));
+    assert_eq!(fw_active_peer(&w), Some(ip("192.168.11.0")));
+    w.tick(t0 + Duration::from_millis(180_600));
     assert_eq!(fw_active_peer(&w), Some(ip("10.17.11.76")));
     assert!(w.trace(w.topology().vm.addr, 30, 3).reached);
 }
@@ -349,7 +366,8 @@ fn every_scenario_shows_its_fault() {
 fn spoke_not_advertised_cuts_the_vm_off_after_failover() {
     let mut w = world("spoke-not-advertised");
     disable(&mut w, Duration::from_secs(1));
-    w.tick(Duration::from_secs(2));
+    // Detection (0.9 s) and convergence (0.6 s) later.
+    w.tick(Duration::from_millis(2_500));
     let t = w.trace(w.topology().vm.addr, 30, 3);
     assert!(!t.reached);
     let out = run_command(&w, DeviceId::Server, "traceroute -n 10.17.11.132").stdout;
@@ -370,7 +388,8 @@ fn spoke_not_advertised_cuts_the_vm_off_after_failover() {
 fn vpn_more_specific_keeps_return_traffic_on_the_vpn_after_restore() {
     let mut w = world("vpn-more-specific");
     disable(&mut w, Duration::from_secs(1));
-    w.tick(Duration::from_secs(2));
+    // Detection (0.9 s) and convergence (0.6 s) later.
+    w.tick(Duration::from_millis(2_500));
     assert_eq!(w.path_to_vm(), (PathKind::Vpn, PathKind::Vpn));
     enable(&mut w, Duration::from_secs(10));
     w.tick(Duration::from_secs(20));

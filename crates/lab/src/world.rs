@@ -100,6 +100,9 @@ pub(super) struct SessionRt {
     /// or the hold timer notices): what each end held from the other then,
     /// kept as it was.
     pub stale: Option<[Vec<Path>; 2]>,
+    /// BFD or the hold timer declared the peer dead; the tables follow
+    /// after the convergence time (`Ev::Down`).
+    pub detected: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -220,6 +223,7 @@ impl World {
                         blocked: true,
                         epoch: 0,
                         stale: None,
+                        detected: false,
                     },
                     None if carrier_down => SessionRt {
                         established: false,
@@ -228,6 +232,7 @@ impl World {
                         blocked: false,
                         epoch: 0,
                         stale: None,
+                        detected: false,
                     },
                     None => SessionRt {
                         established: true,
@@ -236,6 +241,7 @@ impl World {
                         blocked: false,
                         epoch: 0,
                         stale: None,
+                        detected: false,
                     },
                 }
             })

@@ -5,6 +5,8 @@
 
 mod convert;
 mod fold;
+mod gates;
+mod steps;
 
 use time::OffsetDateTime;
 
@@ -19,7 +21,9 @@ use fold::Acc;
 pub fn exit_meaning(code: Option<u8>) -> String {
     match code {
         Some(0) => "done as planned".into(),
-        Some(1) => "a check failed, or the operator declined: nothing was changed".into(),
+        Some(1) => {
+            "a check failed, or the operator declined or aborted before any write was accepted: nothing was changed".into()
+        }
         Some(2) => "bad input: the session could not start".into(),
         Some(3) => "the guarded change was rolled back, and the rollback succeeded".into(),
         Some(4) => {
@@ -54,6 +58,7 @@ fn action_result(a: &Action) -> &'static str {
             _ => "rolling_back",
         },
         None if a.confirmed_at.is_some() => "confirmed",
+        None if a.cancelled.is_some() => "cancelled",
         None if a.ok == Some(false) => "failed",
         None => "unconfirmed",
     }
@@ -133,14 +138,20 @@ pub fn build(rec: &Recording) -> Report {
         let mut action = a.action;
         action.result = action_result(&action).to_string();
         let name = timing_name(&action.op);
-        let measured = timings
-            .iter()
-            .any(|t| t.step == action.step && t.source == "measured" && t.name == name);
+        // `failover`, or per probe `failover.trace` and `failover.table`.
+        let measured = timings.iter().any(|t| {
+            t.step == action.step
+                && t.source == "measured"
+                && t.name.split('.').next() == Some(name.as_str())
+        });
         if !measured && let (Some((done, s1)), Some((pass, s2))) = (a.done_ts, a.first_pass) {
             timings.push(Timing {
                 name,
                 step: action.step.clone(),
                 millis: millis_between(done, pass),
+                uncertainty_ms: None,
+                from: None,
+                to: None,
                 source: "derived".into(),
                 seqs: vec![s1, s2],
             });
@@ -167,6 +178,7 @@ pub fn build(rec: &Recording) -> Report {
         outcome,
         steps: acc.steps,
         gates: acc.gates,
+        predictions: acc.predictions,
         actions,
         timings,
         route_changes,

@@ -17,6 +17,10 @@ use serde::{Deserialize, Serialize};
 use cutover_core::model::diff::{TableDiff, TraceDiff};
 use cutover_core::model::path::PathKind;
 
+mod prediction;
+
+pub use prediction::{Prediction, PredictionChecked};
+
 /// The layout of this report.
 pub const FORMAT: &str = "cutover-report/1";
 
@@ -41,6 +45,10 @@ pub struct Report {
     pub steps: Vec<Step>,
     /// Every gate, in order.
     pub gates: Vec<Gate>,
+    /// What each gate was told withdrawing ExpressRoute would do, and
+    /// what was seen after the change.
+    #[serde(default)]
+    pub predictions: Vec<Prediction>,
     /// Every guarded (disruptive, undoable) change, in order.
     pub actions: Vec<Action>,
     /// Failover and failback times, and any other measurement.
@@ -173,6 +181,10 @@ pub struct Gate {
     pub confirm_text: String,
     /// Pre-checks that had failed when the gate was prompted.
     pub failed_checks: Vec<String>,
+    /// The prediction's hazards that held the gate, one line each
+    /// (`Azure → on-prem 10.1.11.0/26 vpn-more-specific`).
+    #[serde(default)]
+    pub hazards: Vec<String>,
     /// `confirmed`, `override`, `declined` or `unanswered`.
     pub decision: String,
     /// The reason the operator typed for an override.
@@ -200,10 +212,25 @@ pub struct Action {
     pub verifications: Vec<Verification>,
     pub confirmed_at: Option<String>,
     pub rollback: Option<Rollback>,
+    /// Stopped before ARM accepted any write (absent otherwise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cancelled: Option<Cancelled>,
     /// `confirmed`, `rolled_back`, `rollback_failed`, `rolling_back`
     /// (the journal ends mid-rollback), `failed` (the change itself
-    /// failed), `unconfirmed` (the journal ends before an answer).
+    /// failed), `cancelled` (stopped before any write was accepted),
+    /// `unconfirmed` (the journal ends before an answer).
     pub result: String,
+}
+
+/// A change stopped before ARM accepted any write: nothing was sent
+/// after the abort, nothing needed undoing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Cancelled {
+    pub at: String,
+    pub seq: u64,
+    /// `operator` or `console_lost`.
+    pub reason: String,
+    pub detail: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -251,7 +278,7 @@ pub struct Verification {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Rollback {
     /// `deadline_passed`, `verification_failed`, `operator`,
-    /// `console_lost`.
+    /// `console_lost`, `traffic_lost`.
     pub reason: String,
     pub op: String,
     pub started_at: String,
@@ -267,10 +294,19 @@ pub struct Rollback {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Timing {
-    /// `failover`, `failback`, or the engine's name for it.
+    /// `failover.trace`, `failover.table`, `failback.*`, or the engine's
+    /// name for it (`failover` in journals before per-probe timings).
     pub name: String,
     pub step: String,
     pub millis: u64,
+    /// The true value lies between `millis - uncertainty_ms` and `millis`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uncertainty_ms: Option<u64>,
+    /// What it is measured from and to, as the engine recorded it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<String>,
     /// `measured` (a `measurement` record) or `derived` (from the
     /// journal's times: the change applied to its first passing
     /// verification).
@@ -367,8 +403,9 @@ pub struct Marker {
     pub at: String,
     /// Since the session started.
     pub offset_ms: u64,
-    /// `gate`, `action`, `action_done`, `deadline`, `verify`, `confirm`,
-    /// `rollback`, `rollback_done`, `rollback_failed`, `session_end`.
+    /// `gate`, `action`, `action_done`, `deadline`, `verify`, `traffic`,
+    /// `traffic_lost`, `confirm`, `rollback`, `rollback_done`,
+    /// `rollback_failed`, `session_end`.
     pub kind: String,
     pub step: Option<String>,
     /// One short line.

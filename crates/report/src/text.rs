@@ -112,8 +112,18 @@ pub fn action_result(r: &str) -> &'static str {
         "rollback_failed" => "ROLLBACK FAILED: the operator must act",
         "rolling_back" => "ROLLING BACK when the journal ends",
         "failed" => "THE CHANGE FAILED",
+        "cancelled" => "CANCELLED before any write was accepted: nothing was changed",
         "unconfirmed" => "not confirmed when the journal ends",
         _ => "?",
+    }
+}
+
+/// Who stopped a change before any write was accepted.
+pub fn cancel_reason(r: &str) -> &'static str {
+    match r {
+        "operator" => "the operator aborted",
+        "console_lost" => "the console went away",
+        _ => "unknown reason",
     }
 }
 
@@ -123,6 +133,7 @@ pub fn rollback_reason(r: &str) -> &'static str {
         "verification_failed" => "a verification failed",
         "operator" => "the operator asked for it",
         "console_lost" => "the console went away; the detached guard acted",
+        "traffic_lost" => "the test traffic was lost for longer than max_outage",
         _ => "unknown reason",
     }
 }

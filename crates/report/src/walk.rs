@@ -4,6 +4,7 @@
 
 mod actions;
 mod diffs;
+mod prediction;
 
 use crate::document::*;
 use crate::model::*;
@@ -26,6 +27,7 @@ pub fn walk(r: &Report) -> Document<'_> {
     timings(&mut d, r);
     steps(&mut d, r);
     gates(&mut d, r);
+    prediction::predictions(&mut d, r);
     actions::actions(&mut d, r);
     diffs::routes(&mut d, r);
     diffs::traces(&mut d, r);
@@ -167,11 +169,12 @@ fn summary<'a>(d: &mut Vec<Block<'a>>, r: &'a Report) {
     };
     rows.push(fact("Outcome", outcome));
     for t in &r.timings {
-        if t.name == "failover" || t.name == "failback" {
+        let base = t.name.split('.').next().unwrap_or_default();
+        if base == "failover" || base == "failback" {
             rows.push((
                 vec![text(&t.name), words(" time")],
                 vec![
-                    Inline::Strong(vec![words(text::duration(t.millis))]),
+                    Inline::Strong(vec![words(timing_value(t))]),
                     words(" ("),
                     text(&t.source),
                     words(")"),
@@ -193,15 +196,18 @@ fn timings<'a>(d: &mut Vec<Block<'a>>, r: &'a Report) {
         .iter()
         .map(|t| {
             let seqs: Vec<String> = t.seqs.iter().map(|s| format!("seq {s}")).collect();
-            let source = match t.source.as_str() {
-                "measured" => words("measured by the engine"),
-                "derived" => words("derived: change applied → first passing verification"),
-                other => text(other),
+            let source = match (t.source.as_str(), &t.from, &t.to) {
+                ("measured", Some(from), Some(to)) => {
+                    words(format!("measured by the engine: {from} → {to}"))
+                }
+                ("measured", _, _) => words("measured by the engine"),
+                ("derived", _, _) => words("derived: change applied → first passing verification"),
+                (other, _, _) => text(other),
             };
             vec![
                 vec![text(&t.name)],
                 vec![text(&t.step)],
-                vec![Inline::Figure(vec![words(text::duration(t.millis))])],
+                vec![Inline::Figure(vec![words(timing_value(t))])],
                 vec![source],
                 vec![words(seqs.join(", "))],
             ]
@@ -211,6 +217,15 @@ fn timings<'a>(d: &mut Vec<Block<'a>>, r: &'a Report) {
         head: vec!["Measurement", "Step", "Time", "Source", "Records"],
         rows,
     });
+}
+
+/// A timing with its uncertainty: `1.2–2.2 s` when the engine measured
+/// a range (the probe before saw the old path), else the exact duration.
+fn timing_value(t: &crate::model::Timing) -> String {
+    match t.uncertainty_ms {
+        Some(u) if u > 0 => cutover_core::session::state::measured_text(t.millis, Some(u)),
+        _ => text::duration(t.millis),
+    }
 }
 
 fn verdict_mark(verdict: &str) -> Inline<'_> {
@@ -339,6 +354,11 @@ fn gates<'a>(d: &mut Vec<Block<'a>>, r: &'a Report) {
                 } else {
                     text_owned(g.failed_checks.join(", "))
                 }],
+                vec![if g.hazards.is_empty() {
+                    words("none")
+                } else {
+                    text_owned(g.hazards.join(", "))
+                }],
                 vec![Inline::Mark {
                     class: g.decision.as_str().into(),
                     text: vec![text_owned(g.decision.to_uppercase())],
@@ -353,6 +373,7 @@ fn gates<'a>(d: &mut Vec<Block<'a>>, r: &'a Report) {
             "Step",
             "Prompt",
             "Failed pre-checks",
+            "Predicted hazards",
             "Decision",
             "Override reason",
             "Decided at",

@@ -3,7 +3,7 @@
 //! operator is typing). Keys become [`Action`]s through the keymap;
 //! [`App::update`] turns an action into at most one engine [`Command`].
 //!
-//! Nothing here waits for anything: the loop in `ui::run_console` feeds
+//! Nothing here waits for anything: the loop in `cutover_tui::run_console` feeds
 //! keys, events and clock ticks in, and sends the commands out.
 
 mod action;
@@ -23,7 +23,7 @@ use cutover_core::session::state::{GuardPhase, SessionState};
 use cutover_core::session::{Command, Event};
 
 pub use action::Action;
-pub use gate::{Confirm, GateInput, GateStage};
+pub use gate::{Confirm, GateField, GateInput, GateStage};
 pub use routes::RoutesUi;
 
 /// The panes, in focus order.
@@ -85,7 +85,10 @@ impl Mode {
     pub fn is_text_input(self) -> bool {
         matches!(
             self,
-            Mode::Filter | Mode::Gate(GateStage::Reason) | Mode::Gate(GateStage::Confirm)
+            Mode::Filter
+                | Mode::Gate(GateStage::Reason)
+                | Mode::Gate(GateStage::Acknowledge)
+                | Mode::Gate(GateStage::Confirm)
         )
     }
 }
@@ -129,6 +132,9 @@ pub struct App {
     /// Played back from a journal: no gate input, no guard keys, nothing
     /// sent to an engine.
     pub replay: bool,
+    /// The live monitor's period (the runbook's `monitor_every`): a pane
+    /// whose data is older than two of them is marked stale.
+    pub monitor_every: Option<std::time::Duration>,
     /// One line for the operator (a command that could not be sent, ...).
     pub message: Option<String>,
     /// A guard command sent and not yet answered by an event, per step.
@@ -161,6 +167,7 @@ impl App {
             why: HashMap::new(),
             now: OffsetDateTime::UNIX_EPOCH,
             replay: false,
+            monitor_every: None,
             message: None,
             guard_request: None,
             quit_sent: false,
@@ -182,6 +189,17 @@ impl App {
         self
     }
 
+    /// The live monitor's period, against which the panes' ages are read.
+    pub fn with_monitor_every(mut self, every: Option<std::time::Duration>) -> Self {
+        self.monitor_every = every;
+        self
+    }
+
+    /// The clock the panes' ages are read against: the console's.
+    pub fn data_clock(&self) -> Option<OffsetDateTime> {
+        Some(self.now)
+    }
+
     pub fn set_now(&mut self, now: OffsetDateTime) {
         self.now = now;
     }
@@ -191,6 +209,13 @@ impl App {
         self.exit
     }
 
+    /// Folds in an event that happened (or arrived) at `at`: the live
+    /// panes count their data's age from it.
+    pub fn apply_at(&mut self, event: &Event, at: OffsetDateTime) {
+        self.state.clock = Some(at);
+        self.apply(event);
+    }
+
     /// Folds an engine event in.
     pub fn apply(&mut self, event: &Event) {
         self.state.apply(event);
@@ -198,6 +223,7 @@ impl App {
             let answered = match event {
                 Event::ConfirmHealthy { step: s }
                 | Event::RollbackStarted { step: s, .. }
+                | Event::ActionCancelled { step: s, .. }
                 | Event::StepEnd { step: s, .. } => s == step,
                 Event::SessionEnd { .. } => true,
                 _ => false,
@@ -268,15 +294,15 @@ impl App {
         self.state.live.traces.get(self.trace)
     }
 
-    /// Whether `h` (confirm healthy) can be used now.
-    /// Not once a verification failed: the engine rolls back then, and a
-    /// key must not race it into keeping a change that proved wrong.
+    /// Whether `h` (confirm healthy) can be used now: once the
+    /// verification passed, which is when the engine takes it. Never while
+    /// the traffic is lost or once a verification failed: the engine rolls
+    /// back then, and a key must not race it into keeping a change that
+    /// proved wrong.
     pub fn can_confirm_healthy(&self) -> bool {
         !self.replay
             && self.guard_request.is_none()
-            && self.state.armed_guard().is_some_and(|g| {
-                g.verify_status() != cutover_core::session::state::VerifyStatus::Failed
-            })
+            && self.state.armed_guard().is_some_and(|g| g.may_confirm())
     }
 
     /// Whether `R` (roll back now) can be used now.

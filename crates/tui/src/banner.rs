@@ -10,10 +10,14 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::Line;
 use ratatui::widgets::Paragraph;
 
+mod verifying;
+
+mod stranded;
+
 use super::app::App;
-use super::detail::{attempt_text, reason_text};
+use super::detail::{attempt_text, cancel_text, reason_text};
 use super::pane::text_width;
-use cutover_core::session::state::{GuardPhase, GuardState, RollbackOutcome, VerifyStatus};
+use cutover_core::session::state::{GuardPhase, GuardState, RollbackOutcome};
 
 /// `mm:ss`, or `h:mm:ss` from an hour on.
 pub fn countdown(d: std::time::Duration) -> String {
@@ -42,9 +46,13 @@ fn shown(app: &App) -> Option<(&GuardState, Style)> {
     let t = &app.theme;
     let style = match g.phase() {
         GuardPhase::Confirmed => return None,
+        // Lost traffic is an outage now, not a change being watched.
+        GuardPhase::Armed if verifying::traffic_lost(g) => {
+            t.danger.add_modifier(Modifier::REVERSED | Modifier::BOLD)
+        }
         GuardPhase::Applying | GuardPhase::Armed => t.banner,
         GuardPhase::RollingBack => t.warn.add_modifier(Modifier::REVERSED),
-        GuardPhase::RolledBack => t.ok.add_modifier(Modifier::REVERSED),
+        GuardPhase::RolledBack | GuardPhase::Cancelled => t.ok.add_modifier(Modifier::REVERSED),
         GuardPhase::ApplyFailed | GuardPhase::RollbackFailed => {
             t.danger.add_modifier(Modifier::REVERSED | Modifier::BOLD)
         }
@@ -79,6 +87,13 @@ fn lines(app: &App, g: &GuardState) -> Vec<String> {
             out.push(format!(" ✗ THE CHANGE FAILED: {what}"));
             out.push(format!("   {detail}"));
         }
+        GuardPhase::Cancelled => {
+            let Some(c) = &g.cancelled else {
+                return out;
+            };
+            out.push(format!(" ■ CANCELLED ({}): {what}", cancel_text(c.reason)));
+            out.push(format!("   not applied, nothing to undo: {}", c.detail));
+        }
         GuardPhase::Armed => {
             // A replay sets the clock from the journal, so the countdown
             // reads as it did at the time.
@@ -96,23 +111,7 @@ fn lines(app: &App, g: &GuardState) -> Vec<String> {
             };
             out.push(format!(" !! GUARDED CHANGE  {left}"));
             out.push(format!("    {what}"));
-            let verify = match g.verify_status() {
-                VerifyStatus::Pending => "verification running".to_string(),
-                VerifyStatus::Passed => format!(
-                    "verification passed ({}/{})",
-                    g.verifications.len(),
-                    g.verifications.len()
-                ),
-                VerifyStatus::Failed => {
-                    let failed: Vec<&str> = g
-                        .verifications
-                        .iter()
-                        .filter(|v| !v.passed)
-                        .map(|v| v.clause.as_str())
-                        .collect();
-                    format!("VERIFICATION FAILED: {} → rolling back", failed.join("; "))
-                }
-            };
+            let verify = verifying::verify_line(g, app.now);
             let keys = match &app.guard_request {
                 Some(_) => "  ·  request sent, waiting for the engine".to_string(),
                 None if app.replay || app.state.is_ended() => String::new(),
@@ -168,6 +167,7 @@ fn lines(app: &App, g: &GuardState) -> Vec<String> {
             out.push(format!("   PowerShell: {}", manual.powershell));
         }
     }
+    out.extend(stranded::guard_watch(g));
     out
 }
 
@@ -175,9 +175,13 @@ fn lines(app: &App, g: &GuardState) -> Vec<String> {
 /// character, so that a manual command is shown whole and the height is
 /// known before drawing.
 fn rows(app: &App, g: &GuardState, width: u16) -> Vec<String> {
+    wrap(lines(app, g), width)
+}
+
+fn wrap(lines: Vec<String>, width: u16) -> Vec<String> {
     let w = usize::from(width.max(1));
     let mut out = Vec::new();
-    for line in lines(app, g) {
+    for line in lines {
         let mut row = String::new();
         let mut used = 0;
         for c in line.chars() {
@@ -199,12 +203,22 @@ fn rows(app: &App, g: &GuardState, width: u16) -> Vec<String> {
 pub fn height(app: &App, width: u16) -> u16 {
     match shown(app) {
         Some((g, _)) => u16::try_from(rows(app, g, width).len()).unwrap_or(u16::MAX),
-        None => 0,
+        None => stranded::refusal(app).map_or(0, |l| {
+            u16::try_from(wrap(l, width).len()).unwrap_or(u16::MAX)
+        }),
     }
 }
 
 pub fn render(f: &mut Frame<'_>, area: Rect, app: &App) {
     let Some((g, style)) = shown(app) else {
+        if let Some(l) = stranded::refusal(app) {
+            let style = app
+                .theme
+                .danger
+                .add_modifier(Modifier::REVERSED | Modifier::BOLD);
+            let lines: Vec<Line<'_>> = wrap(l, area.width).into_iter().map(Line::raw).collect();
+            f.render_widget(Paragraph::new(lines).style(style), area);
+        }
         return;
     };
     let lines: Vec<Line<'_>> = rows(app, g, area.width)

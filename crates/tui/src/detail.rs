@@ -11,6 +11,7 @@ use ratatui::widgets::{Paragraph, Wrap};
 
 use super::app::{App, Pane};
 use super::pane::{block, fit};
+use super::prediction;
 use super::steps::{mark, status_style};
 use cutover_core::azure_call::ArmAttempt;
 use cutover_core::session::event::{GateDecision, RollbackReason};
@@ -156,9 +157,19 @@ fn summary<'a>(app: &'a App, index: usize, step: &'a StepState) -> Vec<Line<'a>>
                 lines.push(Line::styled(format!("    {c}"), t.danger));
             }
         }
+        lines.extend(prediction::gate_detail(app, g));
         let (text, style) = match &g.decision {
             None => ("waiting for the operator".to_string(), t.warn),
             Some(GateDecision::Confirmed) => ("confirmed".to_string(), t.ok),
+            Some(GateDecision::Override {
+                reason, hazards, ..
+            }) if !hazards.is_empty() => (
+                format!(
+                    "overridden, with {} predicted hazard(s): \"{reason}\"",
+                    hazards.len()
+                ),
+                t.warn,
+            ),
             Some(GateDecision::Override { reason, .. }) => {
                 (format!("overridden: \"{reason}\""), t.warn)
             }
@@ -173,6 +184,7 @@ fn summary<'a>(app: &'a App, index: usize, step: &'a StepState) -> Vec<Line<'a>>
     for g in app.state.guards.iter().filter(|g| g.step == step.info.id) {
         guard_lines(app, g, &mut lines);
     }
+    lines.extend(prediction::check_detail(app, &step.info.id));
 
     for n in app
         .state
@@ -188,10 +200,11 @@ fn summary<'a>(app: &'a App, index: usize, step: &'a StepState) -> Vec<Line<'a>>
         .iter()
         .filter(|m| m.step == step.info.id)
     {
-        lines.push(Line::styled(
-            format!("measured {}: {} ms", m.name, m.millis),
-            t.accent,
-        ));
+        let mut text = format!("measured {}: {}", m.name, super::pane::measured(m));
+        if let (Some(from), Some(to)) = (&m.from, &m.to) {
+            text.push_str(&format!(" (from {from} to {to})"));
+        }
+        lines.push(Line::styled(text, t.accent));
     }
     lines
 }
@@ -213,6 +226,15 @@ pub fn reason_text(r: RollbackReason) -> &'static str {
         RollbackReason::VerificationFailed => "verification failed",
         RollbackReason::Operator => "operator asked",
         RollbackReason::ConsoleLost => "console lost; the guard acted",
+        RollbackReason::TrafficLost => "traffic lost",
+    }
+}
+
+/// Who stopped a change before any write was accepted.
+pub fn cancel_text(r: RollbackReason) -> &'static str {
+    match r {
+        RollbackReason::ConsoleLost => "the console went away",
+        _ => "the operator aborted",
     }
 }
 
@@ -236,6 +258,16 @@ fn guard_lines<'a>(app: &App, g: &'a GuardState, lines: &mut Vec<Line<'a>>) {
             ("✗", t.danger)
         };
         lines.push(Line::styled(format!("{m} {}", a.detail), style));
+    }
+    if let Some(c) = &g.cancelled {
+        lines.push(Line::styled(
+            format!(
+                "■ cancelled before any write was accepted ({}): nothing was changed",
+                cancel_text(c.reason)
+            ),
+            t.warn,
+        ));
+        lines.push(Line::styled(format!("    {}", c.detail), t.muted));
     }
     if let Some(d) = &g.deadline {
         lines.push(Line::styled(

@@ -1,18 +1,22 @@
 //! The gate popup, and the small yes/no questions.
 //!
-//! The gate stands before the disruptive step. It shows the prompt and the
-//! pre-checks that failed; when some failed, the operator first types why
-//! they go on anyway (journaled), then the confirmation text, which must
-//! match exactly: nothing is completed for them, and Enter on a mismatch
-//! only says so. Esc asks once more before declining.
+//! The gate stands before the disruptive step. It shows the prompt, the
+//! pre-checks that failed, the prediction of the failover and its hazards;
+//! when anything holds the gate, the operator first types why they go on
+//! anyway (at least 20 characters, journaled), then `OVERRIDE`, then the
+//! confirmation text, which must match exactly: nothing is completed for
+//! them, and Enter on a mismatch only says so. Esc asks once more before
+//! declining.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Borders, Clear, Paragraph, Wrap};
 
-use super::app::{App, Confirm, GateInput, GateStage};
+use super::app::{App, Confirm, GateField, GateInput, GateStage};
 use super::pane::text_width;
+use super::prediction;
+use cutover_core::session::command::{MIN_OVERRIDE_REASON, OVERRIDE_WORD};
 use cutover_core::session::state::GateState;
 
 /// A centred rectangle of at most `w` x `h` inside `area`.
@@ -32,32 +36,81 @@ fn popup_block<'a>(app: &App, title: &str) -> Block<'a> {
         .title(Line::styled(format!(" {title} "), app.theme.title))
 }
 
-/// Lines of the gate popup.
-pub fn lines<'a>(app: &App, gate: &'a GateState, input: &GateInput) -> Vec<Line<'a>> {
+/// Lines of the gate popup. `compact` leaves the prediction's per-prefix
+/// lines out (a small terminal): the hazards and the fields always stay.
+pub fn lines<'a>(
+    app: &App,
+    gate: &'a GateState,
+    input: &GateInput,
+    compact: bool,
+) -> Vec<Line<'a>> {
     let t = &app.theme;
     let mut out: Vec<Line<'a>> = vec![Line::styled(gate.prompt.clone(), t.text), Line::raw("")];
     if gate.failed_checks.is_empty() {
         out.push(Line::styled("✓ every pre-check passed", t.ok));
     } else {
         out.push(Line::styled(
-            format!(
-                "✗ {} pre-check(s) FAILED — going on needs a reason:",
-                gate.failed_checks.len()
-            ),
+            format!("✗ {} pre-check(s) FAILED:", gate.failed_checks.len()),
             t.danger,
         ));
         for c in &gate.failed_checks {
             out.push(Line::styled(format!("    ✗ {c}"), t.danger));
         }
     }
+    if let Some(p) = app.state.prediction_for(&gate.step) {
+        let moving = p.prediction.paths.iter().filter(|f| f.moves()).count();
+        out.push(Line::raw(""));
+        out.push(Line::styled(
+            format!(
+                "Prediction, ExpressRoute withdrawn: {moving} prefix(es) move{}",
+                if compact {
+                    " (detail: the step pane)"
+                } else {
+                    ":"
+                }
+            ),
+            t.accent,
+        ));
+        if !compact {
+            out.extend(prediction::forecast_lines(app, &p.prediction, Some(8)));
+        }
+    }
+    if gate.hazards.is_empty() {
+        if app.state.prediction_for(&gate.step).is_some() {
+            out.push(Line::styled("✓ no hazard predicted", t.ok));
+        }
+    } else {
+        out.push(Line::styled(
+            format!("✗ {} predicted HAZARD(S):", gate.hazards.len()),
+            t.danger,
+        ));
+        out.extend(prediction::hazard_lines(app, &gate.hazards));
+    }
     out.push(Line::raw(""));
     let cursor = "▏";
     if gate.needs_reason() {
-        let editing = input.stage == GateStage::Reason;
         out.push(Line::styled(
-            "Why go on anyway? (recorded in the journal)",
-            if editing { t.accent } else { t.muted },
+            format!(
+                "Going on needs an override: a reason ({MIN_OVERRIDE_REASON}+ characters), {OVERRIDE_WORD}, then the confirmation text."
+            ),
+            t.warn,
         ));
+        let editing = input.stage == GateStage::Reason;
+        let n = input.reason.trim().chars().count();
+        out.push(Line::from(vec![
+            Span::styled(
+                "Why go on anyway? (recorded in the journal) ",
+                if editing { t.accent } else { t.muted },
+            ),
+            Span::styled(
+                format!("{n}/{MIN_OVERRIDE_REASON}"),
+                if n >= MIN_OVERRIDE_REASON {
+                    t.ok
+                } else {
+                    t.muted
+                },
+            ),
+        ]));
         out.push(Line::from(vec![
             Span::styled("> ", t.key),
             Span::styled(
@@ -65,9 +118,34 @@ pub fn lines<'a>(app: &App, gate: &'a GateState, input: &GateInput) -> Vec<Line<
                 t.input,
             ),
         ]));
+        if input.stage != GateStage::Reason {
+            let acking = input.stage == GateStage::Acknowledge;
+            out.push(Line::from(vec![
+                Span::styled("Type ", if acking { t.accent } else { t.muted }),
+                Span::styled(OVERRIDE_WORD, t.title),
+                Span::styled(
+                    " to override what holds the gate:",
+                    if acking { t.accent } else { t.muted },
+                ),
+            ]));
+            out.push(Line::from(vec![
+                Span::styled("> ", t.key),
+                Span::styled(
+                    format!("{}{}", input.acknowledged, if acking { cursor } else { "" }),
+                    t.input,
+                ),
+            ]));
+        }
     }
     let confirming = input.stage == GateStage::Confirm;
-    if input.stage != GateStage::Reason {
+    let before_confirm = matches!(input.stage, GateStage::Reason | GateStage::Acknowledge)
+        || matches!(
+            input.stage,
+            GateStage::Decline {
+                from: GateField::Reason | GateField::Acknowledge
+            }
+        );
+    if !before_confirm {
         out.push(Line::from(vec![
             Span::styled("Type ", if confirming { t.accent } else { t.muted }),
             Span::styled(gate.confirm_text.clone(), t.title),
@@ -98,8 +176,9 @@ pub fn lines<'a>(app: &App, gate: &'a GateState, input: &GateInput) -> Vec<Line<
     out.push(Line::raw(""));
     let hint = match input.stage {
         GateStage::Reason => "Enter: next  ·  Esc: decline…",
+        GateStage::Acknowledge => "Enter: next  ·  S-Tab: back  ·  Esc: decline…",
         GateStage::Confirm if gate.needs_reason() => {
-            "Enter: go on (override)  ·  S-Tab: edit reason  ·  Esc: decline…"
+            "Enter: go on (override)  ·  S-Tab: back  ·  Esc: decline…"
         }
         GateStage::Confirm => "Enter: go on  ·  Esc: decline…",
         GateStage::Decline { .. } => "",
@@ -132,29 +211,40 @@ pub fn lines<'a>(app: &App, gate: &'a GateState, input: &GateInput) -> Vec<Line<
     out
 }
 
-pub fn render(f: &mut Frame<'_>, area: Rect, app: &App) {
-    let (Some(gate), Some(input)) = (app.state.open_gate(), app.gate.as_ref()) else {
-        return;
-    };
-    let body = lines(app, gate, input);
-    let widest = body
-        .iter()
-        .map(|l| {
-            let s: String = l.spans.iter().map(|s| s.content.as_ref()).collect();
-            text_width(&s)
-        })
-        .max()
-        .unwrap_or(40);
-    let w = u16::try_from(widest + 4).unwrap_or(u16::MAX).clamp(40, 96);
-    let inner_w = usize::from(w.saturating_sub(2)).max(1);
-    let rows: usize = body
-        .iter()
+/// Rows `body` takes inside a popup `inner_w` wide.
+fn rows(body: &[Line<'_>], inner_w: usize) -> usize {
+    body.iter()
         .map(|l| {
             let s: String = l.spans.iter().map(|s| s.content.as_ref()).collect();
             text_width(&s).div_ceil(inner_w).max(1)
         })
-        .sum();
-    let h = u16::try_from(rows + 3).unwrap_or(u16::MAX);
+        .sum()
+}
+
+pub fn render(f: &mut Frame<'_>, area: Rect, app: &App) {
+    let (Some(gate), Some(input)) = (app.state.open_gate(), app.gate.as_ref()) else {
+        return;
+    };
+    let mut body = lines(app, gate, input, false);
+    let width_of = |body: &[Line<'_>]| {
+        let widest = body
+            .iter()
+            .map(|l| {
+                let s: String = l.spans.iter().map(|s| s.content.as_ref()).collect();
+                text_width(&s)
+            })
+            .max()
+            .unwrap_or(40);
+        u16::try_from(widest + 4).unwrap_or(u16::MAX).clamp(40, 96)
+    };
+    let mut w = width_of(&body);
+    let inner = |w: u16| usize::from(w.min(area.width).saturating_sub(2)).max(1);
+    if rows(&body, inner(w)) + 3 > usize::from(area.height) {
+        // The fields must stay on screen; the per-prefix lines give way.
+        body = lines(app, gate, input, true);
+        w = width_of(&body);
+    }
+    let h = u16::try_from(rows(&body, inner(w)) + 3).unwrap_or(u16::MAX);
     let rect = centered(area, w, h);
     f.render_widget(Clear, rect);
     let title = format!("GATE · {}", gate.step);

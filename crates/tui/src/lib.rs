@@ -25,6 +25,7 @@ pub mod help;
 pub mod keymap;
 pub mod log;
 pub mod pane;
+pub mod prediction;
 pub mod replay;
 pub mod routes;
 pub mod steps;
@@ -302,10 +303,13 @@ where
             },
             ev = events.recv(), if events_open => match ev {
                 Some(ev) => {
-                    app.apply(&ev);
+                    // Stamped as it arrives: what the panes' ages count from.
+                    let now = clock();
+                    app.set_now(now);
+                    app.apply_at(&ev, now);
                     for _ in 1..EVENT_BATCH {
                         match events.try_recv() {
-                            Ok(ev) => app.apply(&ev),
+                            Ok(ev) => app.apply_at(&ev, now),
                             Err(_) => break,
                         }
                     }

@@ -48,7 +48,7 @@ fn note_lines(app: &App) -> Vec<Line<'static>> {
         out.push(Line::from(vec![
             Span::styled("Δt ", t.accent),
             Span::styled(format!("{}: ", m.step), t.muted),
-            Span::styled(format!("{} {} ms", m.name, m.millis), t.accent),
+            Span::styled(format!("{} {}", m.name, super::pane::measured(m)), t.accent),
         ]));
     }
     out

@@ -5,6 +5,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Borders};
 
 use super::app::{App, Pane};
+use cutover_core::session::state::Age;
 
 /// The pane's frame: focused panes get the focus style and a thick
 /// border, so focus shows without colour too.
@@ -124,6 +125,31 @@ pub fn duration(secs: u64) -> String {
     } else {
         format!("{m}:{s:02}")
     }
+}
+
+/// A measured time: the range it lies in (`1.2–2.2 s`) when the engine
+/// recorded its uncertainty, else the exact milliseconds.
+pub fn measured(m: &cutover_core::session::state::Measurement) -> String {
+    match m.uncertainty_ms {
+        Some(_) => m.text(),
+        None => format!("{} ms", m.millis),
+    }
+}
+
+/// How old a pane's data is at the console's clock, when both are known;
+/// `None` in a state built without times (nothing is shown then).
+pub fn age(app: &App, seen_at: Option<time::OffsetDateTime>) -> Option<Age> {
+    Age::of(seen_at, app.data_clock(), app.monitor_every)
+}
+
+/// ` · 4 s ago`, or ` · STALE 12 s ago` (warn style) past two periods.
+pub fn age_span(app: &App, seen_at: Option<time::OffsetDateTime>) -> Option<Span<'static>> {
+    let a = age(app, seen_at)?;
+    Some(if a.stale {
+        Span::styled(format!(" · STALE {}", a.text()), app.theme.warn)
+    } else {
+        Span::styled(format!(" · {}", a.text()), app.theme.muted)
+    })
 }
 
 /// Bytes with a binary unit.

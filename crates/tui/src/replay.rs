@@ -17,7 +17,6 @@ pub mod console;
 pub mod schedule;
 
 use cutover_core::session::state::SessionState;
-use cutover_journal::Record;
 
 pub use cutover_journal::recording::{
     LoadError, PathsSource, Recording, integrity_summary, integrity_warning,
@@ -29,8 +28,11 @@ pub use cutover_journal::recording::{
 pub fn state_at(rec: &Recording, n: usize) -> SessionState {
     let mut state = SessionState::with_classifier(rec.classifier.clone());
     let n = n.min(rec.records.len());
-    for e in rec.records[..n].iter().filter_map(Record::event) {
-        state.apply(e);
+    // At the time each was written: the live panes' ages read from it.
+    for r in &rec.records[..n] {
+        if let Some(e) = r.event() {
+            state.apply_at(e, r.ts);
+        }
     }
     state
 }

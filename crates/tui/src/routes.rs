@@ -18,7 +18,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use super::app::{App, Pane};
-use super::pane::{block, fit, pad};
+use super::pane::{age_span, block, fit, pad};
 use cutover_core::model::Prefix;
 use cutover_core::model::path::PathKind;
 use cutover_core::model::table::{RouteTable, covering};
@@ -229,6 +229,7 @@ pub fn render(f: &mut Frame<'_>, area: Rect, app: &App) {
             app.theme.changed,
         ));
     }
+    status.extend(age_span(app, view.seen_at));
     if let Some(e) = &view.error {
         status.push(Span::styled(format!(" · stale: {e}"), app.theme.warn));
     }

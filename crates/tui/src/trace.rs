@@ -10,7 +10,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use super::app::{App, Pane};
-use super::pane::{block, pad, text_width};
+use super::pane::{age_span, block, pad, text_width};
 use super::routes::kind_tag;
 use cutover_core::model::path::{PathKind, TraceClass};
 use cutover_core::model::trace::Trace;
@@ -36,6 +36,7 @@ pub fn render(f: &mut Frame<'_>, area: Rect, app: &App) {
         ),
         app.theme.accent,
     )];
+    extra.extend(age_span(app, view.seen_at));
     if let Some(e) = &view.error {
         extra.push(Span::styled(format!(" stale: {e}"), app.theme.warn));
     }

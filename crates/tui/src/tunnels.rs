@@ -11,7 +11,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use super::app::{App, Pane};
-use super::pane::{block, bytes, duration, fit};
+use super::pane::{age_span, block, bytes, duration, fit};
 use cutover_core::model::azure::{BgpPeerState, ConnectionStatus, PeeringState};
 use cutover_core::model::tunnel::{BfdState, Direction, IkeState, VpnMonitor};
 use cutover_core::session::state::Latest;
@@ -44,17 +44,21 @@ fn state_style(app: &App, good: bool) -> Style {
 }
 
 fn source_head<T>(app: &App, what: &str, l: &Latest<T>, width: usize) -> Vec<Line<'static>> {
-    let mut out = vec![Line::from(vec![
+    let mut head = vec![
         Span::styled(what.to_string(), app.theme.accent),
         Span::styled(format!(" {}", l.device), app.theme.title),
-        Span::styled(
-            fit(
-                &format!("  $ {}", l.command),
-                width.saturating_sub(what.len() + 8),
-            ),
-            app.theme.muted,
+    ];
+    let age = age_span(app, l.seen_at);
+    let age_w = age.as_ref().map_or(0, Span::width);
+    head.extend(age);
+    head.push(Span::styled(
+        fit(
+            &format!("  $ {}", l.command),
+            width.saturating_sub(what.len() + 8 + age_w),
         ),
-    ])];
+        app.theme.muted,
+    ));
+    let mut out = vec![Line::from(head)];
     if let Some(e) = &l.error {
         let stale = if l.value.is_some() {
             "stale: "

@@ -77,6 +77,7 @@ fn auto_confirm_types_the_text_but_never_overrides() {
         prompt: "Disable?".into(),
         confirm_text: "SEA-Cust11-ER".into(),
         failed_checks: vec![],
+        hazards: vec![],
     };
     assert_eq!(
         react(&ok, true, &mut out).0,
@@ -90,12 +91,37 @@ fn auto_confirm_types_the_text_but_never_overrides() {
         prompt: "Disable?".into(),
         confirm_text: "SEA-Cust11-ER".into(),
         failed_checks: vec!["fw-bgp".into()],
+        hazards: vec![],
     };
     assert_eq!(
         react(&failed, true, &mut out).0,
         Some(Command::GateDecline {
             step: "gate".into()
         })
+    );
+    // A predicted hazard alone is never overridden automatically either.
+    let hazard = Event::GatePrompt {
+        step: "gate".into(),
+        prompt: "Disable?".into(),
+        confirm_text: "SEA-Cust11-ER".into(),
+        failed_checks: vec![],
+        hazards: vec![hazard()],
+    };
+    out.clear();
+    assert_eq!(
+        react(&hazard, true, &mut out).0,
+        Some(Command::GateDecline {
+            step: "gate".into()
+        })
+    );
+    let printed = String::from_utf8_lossy(&out);
+    assert!(
+        printed.contains("1 predicted HAZARD(S): Azure → on-prem 10.1.11.0/26 vpn-more-specific"),
+        "{printed}"
+    );
+    assert!(
+        printed.contains("--auto-confirm never overrides predicted hazards: declining"),
+        "{printed}"
     );
     let verified = Event::Verified {
         step: "disable".into(),
@@ -120,21 +146,50 @@ fn auto_confirm_types_the_text_but_never_overrides() {
 #[test]
 fn typed_answers_follow_what_is_asked() {
     let mut out: Vec<u8> = Vec::new();
-    let mut asking = Asking::Gate {
+    let held = Event::GatePrompt {
         step: "gate".into(),
-        needs_reason: true,
-        reason: None,
+        prompt: "Disable?".into(),
+        confirm_text: "SEA-Cust11-ER".into(),
+        failed_checks: vec!["fw-bgp".into()],
+        hazards: vec![hazard()],
     };
-    assert_eq!(answer("", &mut asking, &mut out), None);
-    assert_eq!(
-        answer("tunnel 2 in maintenance", &mut asking, &mut out),
-        None
+    let (reply, ask) = react(&held, false, &mut out);
+    assert_eq!(reply, None);
+    let mut asking = ask.expect("the gate asks");
+    let printed = String::from_utf8_lossy(&out).to_string();
+    assert!(
+        printed.contains(">   1 pre-check(s) failed (fw-bgp)"),
+        "{printed}"
     );
+    assert!(
+        printed.contains(">   predicted hazard Azure → on-prem 10.1.11.0/26 vpn-more-specific: "),
+        "{printed}"
+    );
+    assert!(printed.contains("at least 20 characters"), "{printed}");
+    // Too short a reason, then a good one; the word, misspelt then right;
+    // then the confirmation text.
+    for line in [
+        "",
+        "maint",
+        "override",
+        "tunnel 2 in maintenance",
+        "override",
+    ] {
+        assert_eq!(answer(line, &mut asking, &mut out), None, "{line:?}");
+    }
+    let printed = String::from_utf8_lossy(&out).to_string();
+    assert!(printed.contains("(5 typed)"), "{printed}");
+    assert!(
+        printed.contains("> type OVERRIDE (in capitals), or `decline`:"),
+        "{printed}"
+    );
+    assert_eq!(answer("OVERRIDE", &mut asking, &mut out), None);
     assert_eq!(
         answer("SEA-Cust11-ER", &mut asking, &mut out),
         Some(Command::GateOverride {
             step: "gate".into(),
             reason: "tunnel 2 in maintenance".into(),
+            acknowledged: "OVERRIDE".into(),
             typed: "SEA-Cust11-ER".into()
         })
     );
@@ -153,5 +208,52 @@ fn typed_answers_follow_what_is_asked() {
         Some(Command::Rollback {
             step: "disable".into()
         })
+    );
+}
+
+fn hazard() -> cutover_core::session::prediction::Hazard {
+    use cutover_core::session::prediction::{Direction, Hazard, HazardKind};
+    Hazard {
+        direction: Direction::AzureToOnprem,
+        kind: HazardKind::VpnMoreSpecific,
+        prefix: Some("10.1.11.0/26".parse().expect("prefix")),
+        related: Some("10.1.11.0/25".parse().expect("prefix")),
+        message: "Azure learns 10.1.11.0/26 over the VPN only".into(),
+    }
+}
+
+#[test]
+fn an_override_line_names_what_it_overrode() {
+    let l = format_line(
+        ts(),
+        &Event::GateDecision {
+            step: "gate".into(),
+            decision: GateDecision::Override {
+                reason: "the /26 is withdrawn tonight".into(),
+                failed_checks: vec![],
+                hazards: vec![hazard()],
+            },
+        },
+    );
+    assert!(
+        l.ends_with(
+            "OVERRIDE of 1 predicted hazard(s) (Azure → on-prem 10.1.11.0/26 vpn-more-specific): the /26 is withdrawn tonight"
+        ),
+        "{l}"
+    );
+    let l = format_line(
+        ts(),
+        &Event::GateDecision {
+            step: "gate".into(),
+            decision: GateDecision::Override {
+                reason: "tunnel 2 in maintenance".into(),
+                failed_checks: vec!["fw-bgp".into()],
+                hazards: vec![hazard()],
+            },
+        },
+    );
+    assert!(
+        l.contains("OVERRIDE of 1 failed pre-check(s) (fw-bgp) and 1 predicted hazard(s)"),
+        "{l}"
     );
 }

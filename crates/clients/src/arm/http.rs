@@ -17,7 +17,9 @@ use tracing::field::Empty;
 use super::credential::TokenSource;
 use super::retry::{Clock, Deadline, RetryPolicy, is_retryable, parse_retry_after};
 use cutover_core::model::azure::CloudError;
-use cutover_engine::port::{ArmAttempt, ArmError, RequestIds};
+use cutover_engine::port::{ArmAttempt, ArmError, RequestIds, SendPermit, WriteStatus};
+
+pub(crate) use classify::classify;
 
 /// Where every exchange is reported as it happens.
 pub(crate) type Sink<'a> = &'a (dyn Fn(&ArmAttempt) + Send + Sync);
@@ -64,6 +66,9 @@ pub(crate) struct Req<'a> {
     pub url: Url,
     pub body: Option<&'a Value>,
     pub if_match: Option<&'a str>,
+    /// For a write: asked right before every attempt goes out, and told
+    /// how each was answered.
+    pub permit: Option<&'a SendPermit>,
 }
 
 impl<'a> Req<'a> {
@@ -73,6 +78,7 @@ impl<'a> Req<'a> {
             url,
             body: None,
             if_match: None,
+            permit: None,
         }
     }
 
@@ -89,6 +95,15 @@ impl<'a> Req<'a> {
             url,
             body: Some(body),
             if_match: Some(if_match),
+            permit: None,
+        }
+    }
+
+    /// Sends each attempt only while `permit` allows it.
+    pub fn permitted(self, permit: &'a SendPermit) -> Self {
+        Self {
+            permit: Some(permit),
+            ..self
         }
     }
 }
@@ -107,6 +122,8 @@ pub(crate) struct Http {
 
 /// Why one attempt produced no HTTP answer.
 enum SendFailure {
+    /// Failed before anything was sent; not worth retrying.
+    Unsent(ArmError),
     /// Not worth retrying: the same request would fail the same way.
     Fatal(ArmError),
     /// The network: retried.
@@ -167,7 +184,18 @@ impl Http {
         let path = shown_path(&req.url);
         let mut retries = 0u32;
         let mut reauthenticated = false;
+        // The last answer of a write, said when a revoked permit stops it.
+        let mut last: Option<ArmError> = None;
         loop {
+            // Right before the write goes out, never earlier: an abort
+            // during the backoff stops it here.
+            let ticket = match req.permit {
+                Some(p) => match p.begin_write() {
+                    Some(t) => Some(t),
+                    None => return Err(stopped(p, last)),
+                },
+                None => None,
+            };
             let client_request_id = uuid::Uuid::new_v4().to_string();
             let span = tracing::info_span!(
                 "arm_request",
@@ -182,6 +210,18 @@ impl Http {
                 .send_once(req, &client_request_id)
                 .instrument(span.clone())
                 .await;
+            if let Some(t) = ticket {
+                match &sent {
+                    Ok(reply) => t.answered(reply.status),
+                    Err(SendFailure::Unsent(_)) => t.not_sent(),
+                    Err(SendFailure::Network { code, .. }) if *code == CONNECT_FAILED => {
+                        t.not_sent()
+                    }
+                    // Sent, and no answer read: it may have been accepted.
+                    Err(SendFailure::Network { .. }) => t.answered(0),
+                    Err(SendFailure::Fatal(_)) => drop(t),
+                }
+            }
             let mut attempt = ArmAttempt {
                 method: req.method.to_string(),
                 path: path.clone(),
@@ -194,13 +234,14 @@ impl Http {
                 },
             };
             let reply = match sent {
-                Err(SendFailure::Fatal(e)) => return Err(e),
+                Err(SendFailure::Fatal(e) | SendFailure::Unsent(e)) => return Err(e),
                 Err(SendFailure::Network { code, reason }) => {
                     attempt.error_code = Some(code.to_owned());
                     let wait = self.policy.backoff(retries);
-                    let last = ArmError::Transport(reason);
-                    self.wait_or_give_up(&mut attempt, wait, deadline, sink, &span, &last)
+                    let error = ArmError::Transport(reason);
+                    self.wait_or_give_up(&mut attempt, wait, deadline, sink, &span, &error, req)
                         .await?;
+                    last = Some(error);
                     retries = retries.saturating_add(1);
                     continue;
                 }
@@ -243,8 +284,9 @@ impl Http {
                     .retry_after()
                     .map(|d| self.policy.honour(d))
                     .unwrap_or_else(|| self.policy.backoff(retries));
-                self.wait_or_give_up(&mut attempt, wait, deadline, sink, &span, &error)
+                self.wait_or_give_up(&mut attempt, wait, deadline, sink, &span, &error, req)
                     .await?;
+                last = Some(error);
                 retries = retries.saturating_add(1);
                 continue;
             }
@@ -255,7 +297,10 @@ impl Http {
     }
 
     /// Reports `attempt` and sleeps `wait`, or, when the wait would pass
-    /// the deadline, reports it as the last one and fails.
+    /// the deadline, reports it as the last one and fails. A write's wait
+    /// ends early when its permit is revoked (the next attempt then stops
+    /// before it is sent).
+    #[allow(clippy::too_many_arguments)]
     async fn wait_or_give_up(
         &self,
         attempt: &mut ArmAttempt,
@@ -264,6 +309,7 @@ impl Http {
         sink: Sink<'_>,
         span: &tracing::Span,
         last: &ArmError,
+        req: &Req<'_>,
     ) -> Result<(), ArmError> {
         let wait = wait.max(self.policy.min_wait);
         if !deadline.allows(self.clock.as_ref(), wait) {
@@ -286,7 +332,15 @@ impl Http {
             )
         });
         sink(attempt);
-        self.clock.sleep(wait).await;
+        match req.permit {
+            Some(p) => {
+                tokio::select! {
+                    () = self.clock.sleep(wait) => {}
+                    () = p.revoked() => {}
+                }
+            }
+            None => self.clock.sleep(wait).await,
+        }
         Ok(())
     }
 
@@ -299,10 +353,10 @@ impl Http {
             .tokens
             .token(&self.scope)
             .await
-            .map_err(SendFailure::Fatal)?;
+            .map_err(SendFailure::Unsent)?;
         let mut auth =
             HeaderValue::from_str(&format!("Bearer {}", token.secret())).map_err(|_| {
-                SendFailure::Fatal(ArmError::Auth(
+                SendFailure::Unsent(ArmError::Auth(
                     "the token holds characters an HTTP header cannot carry".into(),
                 ))
             })?;
@@ -317,7 +371,7 @@ impl Http {
             .header("x-ms-client-request-id", client_request_id);
         if let Some(etag) = req.if_match {
             let v = HeaderValue::from_str(etag).map_err(|_| {
-                SendFailure::Fatal(ArmError::Protocol(
+                SendFailure::Unsent(ArmError::Protocol(
                     "the etag holds characters an HTTP header cannot carry".into(),
                 ))
             })?;
@@ -363,9 +417,31 @@ impl Http {
     }
 }
 
+/// The error code of an attempt that could not connect: the request never
+/// left this host.
+const CONNECT_FAILED: &str = "ConnectionFailed";
+
+/// Why a write stops once its permit is revoked: cancelled when ARM
+/// accepted none of its attempts, otherwise the last failure (the engine
+/// reads the permit and rolls back).
+fn stopped(permit: &SendPermit, last: Option<ArmError>) -> ArmError {
+    match (permit.status(), last) {
+        (WriteStatus::NoneAccepted, Some(e)) => {
+            ArmError::Cancelled(format!("not sent again after the abort; last answer: {e}"))
+        }
+        (WriteStatus::NoneAccepted, None) => {
+            ArmError::Cancelled("aborted before the write was sent".into())
+        }
+        (_, Some(e)) => e,
+        (_, None) => ArmError::Transport(
+            "aborted after a write whose answer is not known; not sent again".into(),
+        ),
+    }
+}
+
 fn network(e: reqwest::Error) -> SendFailure {
     let code = if e.is_connect() {
-        "ConnectionFailed"
+        CONNECT_FAILED
     } else if e.is_timeout() {
         "Timeout"
     } else {
@@ -426,60 +502,6 @@ fn origin_text(u: &Url) -> String {
     }
 }
 
-/// An error answer as an [`ArmError`]: the class by HTTP status, the text
-/// from the CloudError (or the start of a body that is not one) and the
-/// ids a support case needs.
-pub(crate) fn classify(
-    status: u16,
-    cloud: Option<&CloudError>,
-    body: &str,
-    ids: &RequestIds,
-) -> ArmError {
-    let described = cloud.filter(|c| c.code().is_some() || c.message().is_some());
-    let mut message = match described {
-        Some(c) => c.to_string(),
-        None if body.trim().is_empty() => format!("HTTP {status} with an empty body"),
-        None => format!("HTTP {status}: {}", snippet(body)),
-    };
-    let mut extra = Vec::new();
-    if let Some(id) = &ids.correlation_id {
-        extra.push(format!("correlation id {id}"));
-    }
-    if let Some(id) = &ids.request_id {
-        extra.push(format!("request id {id}"));
-    }
-    if !extra.is_empty() {
-        let _ = write!(message, " [{}]", extra.join(", "));
-    }
-    match status {
-        401 | 403 => ArmError::Auth(message),
-        404 => ArmError::NotFound(message),
-        412 => ArmError::PreconditionFailed(message),
-        409 => ArmError::Conflict(message),
-        429 => ArmError::Throttled(message),
-        400 => ArmError::Refused(message),
-        _ => ArmError::Api {
-            status,
-            code: described
-                .and_then(CloudError::code)
-                .unwrap_or_default()
-                .to_owned(),
-            message,
-        },
-    }
-}
-
-/// At most 300 characters of a body, on one line.
-fn snippet(body: &str) -> String {
-    let one_line: String = body
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-        .chars()
-        .take(300)
-        .collect();
-    one_line
-}
-
+mod classify;
 #[cfg(test)]
 mod tests;

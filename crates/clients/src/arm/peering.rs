@@ -14,7 +14,7 @@ use super::ArmClient;
 use super::http::{Reply, Req, Sink};
 use super::retry::Deadline;
 use cutover_core::model::azure::{ExpressRouteCircuitPeering, PeeringState, PeeringType};
-use cutover_engine::port::{ArmAttempt, ArmError, ArmRead, PeeringChange};
+use cutover_engine::port::{ArmAttempt, ArmError, ArmRead, PeeringChange, SendPermit};
 
 /// Settle reads that may show the old `state` after the operation
 /// reported success (ARM reads can lag the operation by a poll) before
@@ -51,6 +51,7 @@ impl ArmClient {
         &self,
         wanted: PeeringState,
         on_attempt: &(dyn Fn(&ArmAttempt) + Send + Sync),
+        permit: &SendPermit,
     ) -> Result<PeeringChange, ArmError> {
         if !matches!(wanted, PeeringState::Enabled | PeeringState::Disabled) {
             return Err(ArmError::Refused(format!(
@@ -74,7 +75,7 @@ impl ArmClient {
             wanted = %wanted,
         );
         let (before, after) = self
-            .change(&wanted, deadline, sink)
+            .change(&wanted, deadline, sink, permit)
             .instrument(span)
             .await?;
         Ok(PeeringChange {
@@ -90,6 +91,7 @@ impl ArmClient {
         wanted: &PeeringState,
         deadline: Deadline,
         sink: Sink<'_>,
+        permit: &SendPermit,
     ) -> Result<(ExpressRouteCircuitPeering, ExpressRouteCircuitPeering), ArmError> {
         let before = self.settled_peering(deadline, sink).await?;
         check_private(&before)?;
@@ -112,9 +114,12 @@ impl ArmClient {
             tracing::info!(if_match = etag, "PUT peering state");
             match self
                 .http
-                .call(&Req::put(url.clone(), &body, etag), deadline, sink, &|_| {
-                    None
-                })
+                .call(
+                    &Req::put(url.clone(), &body, etag).permitted(permit),
+                    deadline,
+                    sink,
+                    &|_| None,
+                )
                 .await
             {
                 Ok((reply, _)) => break Some(reply),

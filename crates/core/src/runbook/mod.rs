@@ -46,7 +46,7 @@
 //!
 //! A step does exactly one of: `probe` (+ `expect`, `within`, `every`),
 //! `gate = { prompt, confirm_text, require = "prechecks" }`,
-//! `action = { op, role, rollback, deadline, [resource_group, circuit, peering] }`
+//! `action = { op, role, rollback, deadline, [max_outage, resource_group, circuit, peering] }`
 //! (+ `[[step.verify]]` with `probe`, `expect`, `within`, `every`), or
 //! `record = { next_test_in, reminders }`.
 //!
@@ -73,8 +73,10 @@
 //! a "did you mean"), undefined variables, duplicate step ids, bad durations,
 //! prefixes, addresses and names, unknown queries, roles and path kinds, a
 //! query its role's platform cannot answer, an action without rollback or
-//! deadline, a disruptive action without a gate since the previous one, an
-//! empty gate confirmation.
+//! deadline, a `max_outage` that cannot fire (no trace verification, not
+//! shorter than its `within` or the deadline, not longer than its `every`),
+//! a disruptive action without a gate since the previous one, an empty gate
+//! confirmation.
 
 pub mod diag;
 pub mod duration;

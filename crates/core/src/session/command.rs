@@ -4,17 +4,40 @@
 
 use serde::{Deserialize, Serialize};
 
+/// The word an operator types to override a held gate: a deliberate act,
+/// not one more Enter.
+pub const OVERRIDE_WORD: &str = "OVERRIDE";
+
+/// The shortest override reason, in characters (after trimming): long
+/// enough to say why, too long to type by accident.
+pub const MIN_OVERRIDE_REASON: usize = 20;
+
+/// Why an override reason is refused, if it is: the console, the headless
+/// prompt and the engine all ask this one function.
+pub fn override_reason_problem(reason: &str) -> Option<String> {
+    let n = reason.trim().chars().count();
+    (n < MIN_OVERRIDE_REASON).then(|| {
+        format!(
+            "an override needs a reason of at least {MIN_OVERRIDE_REASON} characters ({n} typed): say why going on is safe"
+        )
+    })
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "command", rename_all = "snake_case")]
 pub enum Command {
     /// Pass the gate: every pre-check passed and `typed` is the
     /// confirmation text. The engine re-checks both.
     GateConfirm { step: String, typed: String },
-    /// Pass the gate although pre-checks failed: needs a non-empty reason
-    /// and the confirmation text.
+    /// Pass the gate although pre-checks failed or the prediction found
+    /// hazards: needs a reason of at least [`MIN_OVERRIDE_REASON`]
+    /// characters, [`OVERRIDE_WORD`] typed as `acknowledged`, and the
+    /// confirmation text. The engine re-checks all three.
     GateOverride {
         step: String,
         reason: String,
+        #[serde(default)]
+        acknowledged: String,
         typed: String,
     },
     /// Do not make the change.

@@ -8,6 +8,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::azure_call::{ArmAttempt, ManualCommands, RequestIds};
+use crate::session::prediction::{Hazard, PathCheck, Prediction, PredictionSource};
 
 /// How the session runs.
 /// The step name monitor probes are journaled under.
@@ -41,11 +42,15 @@ pub enum Verdict {
 pub enum GateDecision {
     /// Pre-checks passed and the confirmation text was typed.
     Confirmed,
-    /// Some pre-checks failed; the operator typed a reason to go on anyway,
-    /// and the confirmation text.
+    /// Some pre-checks failed or the prediction found hazards; the
+    /// operator typed a reason to go on anyway, the word `OVERRIDE`, and
+    /// the confirmation text.
     Override {
         reason: String,
         failed_checks: Vec<String>,
+        /// What the prediction said would break, overridden with the rest.
+        #[serde(default)]
+        hazards: Vec<Hazard>,
     },
     Declined,
 }
@@ -62,6 +67,9 @@ pub enum RollbackReason {
     Operator,
     /// The console went away (killed, hung up); the detached guard acted.
     ConsoleLost,
+    /// The verification's trace did not reach the test target for longer
+    /// than the action's `max_outage`: the change black-holes traffic.
+    TrafficLost,
 }
 
 /// One journal event.
@@ -101,6 +109,16 @@ pub enum Event {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         ids: Option<RequestIds>,
     },
+    /// A probe answered exactly as the last `probe` of the same command
+    /// did (the live monitor's polls): the answer is not written again,
+    /// but the pane learns its data is still current.
+    ProbeRepeated {
+        step: String,
+        device: String,
+        query: String,
+        command: String,
+        elapsed_ms: u64,
+    },
     Expectation {
         step: String,
         /// The clause, as the operator reads it.
@@ -115,11 +133,30 @@ pub enum Event {
         confirm_text: String,
         /// Pre-checks that failed (the gate needs an override reason).
         failed_checks: Vec<String>,
+        /// Hazards the prediction found: they hold the gate like failed
+        /// pre-checks.
+        #[serde(default)]
+        hazards: Vec<Hazard>,
     },
     GateDecision {
         step: String,
         #[serde(flatten)]
         decision: GateDecision,
+    },
+    /// Before the gate: what withdrawing ExpressRoute will do, per prefix
+    /// and direction (the path now, the path predicted) and the hazards.
+    Prediction {
+        step: String,
+        #[serde(flatten)]
+        prediction: Prediction,
+    },
+    /// After the change: the paths seen, compared with the prediction
+    /// made at `gate`.
+    PredictionCheck {
+        step: String,
+        gate: String,
+        sources: Vec<PredictionSource>,
+        checks: Vec<PathCheck>,
     },
     /// Written and fsynced before the change goes out.
     ActionStarted {
@@ -139,6 +176,18 @@ pub enum Event {
         ok: bool,
         detail: String,
     },
+    /// The change was stopped before ARM accepted any write: nothing went
+    /// out after the abort and nothing needs undoing (DESIGN.md invariant
+    /// 2). Ends the change in place of `action_done`.
+    ActionCancelled {
+        step: String,
+        op: String,
+        /// Who stopped it: `operator` (a key, a typed `abort`, Ctrl-C) or
+        /// `console_lost` (a signal, the console gone).
+        reason: RollbackReason,
+        /// What had been sent and refused, and how the peering reads now.
+        detail: String,
+    },
     DeadlineArmed {
         step: String,
         seconds: u64,
@@ -152,6 +201,56 @@ pub enum Event {
         passed: bool,
         evidence: String,
         elapsed_ms: u64,
+    },
+    /// The verification of a guarded change begins. Its clock starts at
+    /// the change (`action_done`), as `within` and `max_outage` do.
+    VerifyStarted {
+        step: String,
+        /// RFC 3339 UTC: when the change was applied.
+        since: String,
+        /// The longest `within` of the verifications: the wait ends by
+        /// then at the latest.
+        within_ms: u64,
+        /// The action's `max_outage`: how long the test target may stay
+        /// unreachable before the change is rolled back.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        max_outage_ms: Option<u64>,
+    },
+    /// A verification trace reached the test target: the first time, over
+    /// another path than before, or after a loss.
+    TrafficSeen {
+        step: String,
+        /// The path the trace took (`expressroute`, `vpn`, `unknown`).
+        path: String,
+        /// The trace passed its verification: the traffic moved where the
+        /// change was meant to move it. `false`: not moved yet.
+        moved: bool,
+        /// Since the change, when the trace was sent.
+        elapsed_ms: u64,
+        /// When this ends a loss: how long the target had been unreachable,
+        /// from the first trace that did not reach it to this one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        lost_ms: Option<u64>,
+    },
+    /// A verification trace did not reach the test target: the traffic is
+    /// lost, not merely still on the old path.
+    TrafficLost {
+        step: String,
+        /// RFC 3339 UTC: when the first trace that did not reach the target
+        /// was sent. The loss is counted from here.
+        since: String,
+        /// `since`, after the change.
+        elapsed_ms: u64,
+        /// How long before `since` the target was last seen reached (or
+        /// the change was applied): the loss may have begun up to this much
+        /// earlier.
+        unseen_ms: u64,
+        /// RFC 3339 UTC: when the rollback starts unless a trace reaches
+        /// the target first; none when the action has no `max_outage`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        rollback_at: Option<String>,
+        /// What the trace showed.
+        evidence: String,
     },
     /// Every verification of a guarded change passed: from now on the
     /// engine takes `ConfirmHealthy`, and an automatic operator (headless
@@ -188,11 +287,57 @@ pub enum Event {
         level: NoteLevel,
         text: String,
     },
-    /// A measured timing (failover, failback) in milliseconds.
+    /// A measured timing in milliseconds. Failover and failback are
+    /// measured per path probe (`failover.trace`, `failover.table`) from
+    /// the write ARM accepted (the first 2xx answer to the PUT) to the
+    /// answer of the first probe that saw the new path.
     Measurement {
         step: String,
         name: String,
         millis: u64,
+        /// The value is an upper bound: the true one lies between
+        /// `millis - uncertainty_ms` and `millis` (the probe before saw
+        /// the old path). Absent: exact, or a journal from before it was
+        /// recorded.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        uncertainty_ms: Option<u64>,
+        /// The event it is measured from, as the operator reads it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        from: Option<String>,
+        /// The event it is measured to.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        to: Option<String>,
+    },
+    /// Before anything else, `run` and `drill` read the peering: the
+    /// procedure starts only from Enabled with provisioningState
+    /// Succeeded. `ok` false is a refusal: nothing is changed, and
+    /// `remedy` says what brings the peering back (`cutover restore`).
+    PeeringPreflight {
+        /// `resource group/circuit/peering`.
+        target: String,
+        state: Option<String>,
+        provisioning_state: Option<String>,
+        ok: bool,
+        /// What was read, or why it could not be read.
+        detail: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        remedy: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        ids: Option<RequestIds>,
+    },
+    /// The detached guard of a guarded change is gone (its process
+    /// died): until another one watches, a console that dies leaves the
+    /// change in place.
+    GuardLost {
+        step: String,
+        detail: String,
+    },
+    /// After `guard_lost`: a new detached guard watches the change (`ok`),
+    /// or none could be started (`detail` says why).
+    GuardRearmed {
+        step: String,
+        ok: bool,
+        detail: String,
     },
     SessionEnd {
         exit_code: u8,
@@ -225,14 +370,21 @@ impl Event {
             Event::SessionStart { .. } => "session_start",
             Event::StepStart { .. } => "step_start",
             Event::Probe { .. } => "probe",
+            Event::ProbeRepeated { .. } => "probe_repeated",
             Event::Expectation { .. } => "expectation",
             Event::GatePrompt { .. } => "gate_prompt",
             Event::GateDecision { .. } => "gate_decision",
+            Event::Prediction { .. } => "prediction",
+            Event::PredictionCheck { .. } => "prediction_check",
             Event::ActionStarted { .. } => "action_started",
             Event::ActionAttempt { .. } => "action_attempt",
             Event::ActionDone { .. } => "action_done",
+            Event::ActionCancelled { .. } => "action_cancelled",
             Event::DeadlineArmed { .. } => "deadline_armed",
             Event::VerifyResult { .. } => "verify_result",
+            Event::VerifyStarted { .. } => "verify_started",
+            Event::TrafficSeen { .. } => "traffic_seen",
+            Event::TrafficLost { .. } => "traffic_lost",
             Event::Verified { .. } => "verified",
             Event::ConfirmHealthy { .. } => "confirm_healthy",
             Event::RollbackStarted { .. } => "rollback_started",
@@ -241,50 +393,13 @@ impl Event {
             Event::StepEnd { .. } => "step_end",
             Event::Note { .. } => "note",
             Event::Measurement { .. } => "measurement",
+            Event::PeeringPreflight { .. } => "peering_preflight",
+            Event::GuardLost { .. } => "guard_lost",
+            Event::GuardRearmed { .. } => "guard_rearmed",
             Event::SessionEnd { .. } => "session_end",
         }
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn serialized_kind_matches_kind() {
-        let events = [
-            Event::StepStart { step: "a".into() },
-            Event::Verified { step: "a".into() },
-            Event::GateDecision {
-                step: "g".into(),
-                decision: GateDecision::Override {
-                    reason: "known".into(),
-                    failed_checks: vec!["x".into()],
-                },
-            },
-            Event::SessionEnd {
-                exit_code: 0,
-                outcome: "completed".into(),
-            },
-        ];
-        for e in events {
-            let v = serde_json::to_value(&e).expect("serializes");
-            assert_eq!(v["kind"], e.kind());
-            let back: Event = serde_json::from_value(v).expect("reads back");
-            assert_eq!(back, e);
-        }
-    }
-
-    #[test]
-    fn gate_decision_is_flat_in_the_line() {
-        let e = Event::GateDecision {
-            step: "gate".into(),
-            decision: GateDecision::Declined,
-        };
-        let v = serde_json::to_value(&e).expect("serializes");
-        assert_eq!(
-            v,
-            serde_json::json!({"kind": "gate_decision", "step": "gate", "decision": "declined"})
-        );
-    }
-}
+mod tests;

@@ -9,6 +9,7 @@
 pub mod command;
 pub mod event;
 pub mod outcome;
+pub mod prediction;
 pub mod state;
 
 pub use command::Command;

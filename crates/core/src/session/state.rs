@@ -19,26 +19,33 @@
 
 use std::sync::Arc;
 
+use time::OffsetDateTime;
+
 use crate::model::path::PathClassifier;
 use crate::session::event::MONITOR_STEP;
 use crate::session::event::{Event, GateDecision, StepInfo};
 
 mod guard;
 mod live;
+mod prediction;
 mod route_table;
 mod step;
+mod stranded;
 #[cfg(test)]
 mod tests;
 
 pub use guard::{
-    ActionOutcome, Deadline, GuardPhase, GuardState, RollbackOutcome, RollbackState, VerifyRecord,
-    VerifyStatus,
+    ActionOutcome, Cancellation, Deadline, GuardPhase, GuardState, RollbackOutcome, RollbackState,
+    VerifyRecord, VerifyStatus,
 };
-pub use live::{Latest, Live, TableView, TraceChange, TraceView};
+pub use guard::{Traffic, VerifyWindow};
+pub use live::{Age, Latest, Live, TableView, TraceChange, TraceView};
+pub use prediction::{CheckRecord, PredictionRecord};
 pub use step::{
     ExpectationRecord, GateState, Measurement, NoteRecord, ProbeRecord, SessionEnd, SessionInfo,
-    StepState, StepStatus,
+    StepState, StepStatus, measured_text,
 };
+pub use stranded::{GuardWatch, Preflight};
 
 /// The whole session as the console shows it.
 #[derive(Debug, Clone)]
@@ -52,14 +59,22 @@ pub struct SessionState {
     pub gates: Vec<GateState>,
     /// Every guarded change, in order.
     pub guards: Vec<GuardState>,
+    /// Every prediction made before a gate, with its check after the change.
+    pub predictions: Vec<PredictionRecord>,
     pub measurements: Vec<Measurement>,
     pub notes: Vec<NoteRecord>,
+    /// The peering as read before the procedure started (`run`, `drill`).
+    pub preflight: Option<Preflight>,
     pub end: Option<SessionEnd>,
     pub live: Live,
     /// The live monitor's latest poll of each command (step `monitor`).
     pub monitor: Vec<ProbeRecord>,
     /// Events applied so far.
     pub applied: u64,
+    /// When the event being applied happened, as the reader knows it (the
+    /// console's clock as it arrived, a replay's journal timestamp);
+    /// `None` when nobody said. Live panes keep it to show their age.
+    pub clock: Option<OffsetDateTime>,
 }
 
 impl SessionState {
@@ -75,12 +90,15 @@ impl SessionState {
             current: None,
             gates: Vec::new(),
             guards: Vec::new(),
+            predictions: Vec::new(),
             measurements: Vec::new(),
             notes: Vec::new(),
+            preflight: None,
             end: None,
             live: Live::default(),
             monitor: Vec::new(),
             applied: 0,
+            clock: None,
         }
     }
 
@@ -115,8 +133,20 @@ impl SessionState {
         self.guard().filter(|g| g.phase() == GuardPhase::Armed)
     }
 
+    /// The pre-flight read that stopped the session before it started.
+    pub fn refusal(&self) -> Option<&Preflight> {
+        self.preflight.as_ref().filter(|p| !p.ok)
+    }
+
     pub fn is_ended(&self) -> bool {
         self.end.is_some()
+    }
+
+    /// Folds in one event that happened at `at` (what the live panes'
+    /// ages count from).
+    pub fn apply_at(&mut self, event: &Event, at: OffsetDateTime) {
+        self.clock = Some(at);
+        self.apply(event);
     }
 
     /// Folds one event in.
@@ -202,6 +232,31 @@ impl SessionState {
                     None => list.push(rec),
                 }
             }
+            Event::ProbeRepeated {
+                step,
+                device,
+                query,
+                command,
+                elapsed_ms,
+            } => {
+                self.live_repeated(device, query, command);
+                let list = if step == MONITOR_STEP && self.step_index(step).is_none() {
+                    &mut self.monitor
+                } else {
+                    let i = self.step_mut_index(step);
+                    match self.steps.get_mut(i) {
+                        Some(s) => &mut s.probes,
+                        None => return,
+                    }
+                };
+                if let Some(p) = list
+                    .iter_mut()
+                    .find(|p| p.device == *device && p.command == *command)
+                {
+                    p.runs = p.runs.saturating_add(1);
+                    p.elapsed_ms = *elapsed_ms;
+                }
+            }
             Event::Expectation {
                 step,
                 clause,
@@ -230,6 +285,7 @@ impl SessionState {
                 prompt,
                 confirm_text,
                 failed_checks,
+                hazards,
             } => {
                 self.step_mut_index(step);
                 self.gates.push(GateState {
@@ -237,6 +293,7 @@ impl SessionState {
                     prompt: prompt.clone(),
                     confirm_text: confirm_text.clone(),
                     failed_checks: failed_checks.clone(),
+                    hazards: hazards.clone(),
                     decision: None,
                 });
             }
@@ -258,10 +315,21 @@ impl SessionState {
                             GateDecision::Override { failed_checks, .. } => failed_checks.clone(),
                             _ => Vec::new(),
                         },
+                        hazards: match decision {
+                            GateDecision::Override { hazards, .. } => hazards.clone(),
+                            _ => Vec::new(),
+                        },
                         decision: Some(decision.clone()),
                     }),
                 }
             }
+            Event::Prediction { step, prediction } => self.apply_prediction(step, prediction),
+            Event::PredictionCheck {
+                step,
+                gate,
+                sources,
+                checks,
+            } => self.apply_prediction_check(step, gate, sources, checks),
             Event::ActionStarted {
                 step,
                 op,
@@ -281,6 +349,17 @@ impl SessionState {
             } => {
                 self.guard_for(step).applied = Some(ActionOutcome {
                     ok: *ok,
+                    detail: detail.clone(),
+                });
+            }
+            Event::ActionCancelled {
+                step,
+                op: _,
+                reason,
+                detail,
+            } => {
+                self.guard_for(step).cancelled = Some(Cancellation {
+                    reason: *reason,
                     detail: detail.clone(),
                 });
             }
@@ -305,8 +384,10 @@ impl SessionState {
                     elapsed_ms: *elapsed_ms,
                 });
             }
-            // The guard's verifications already say it.
-            Event::Verified { .. } => {}
+            Event::VerifyStarted { step, .. }
+            | Event::TrafficSeen { step, .. }
+            | Event::TrafficLost { step, .. } => self.guard_for(step).record_traffic(event),
+            Event::Verified { step } => self.guard_for(step).verified = true,
             Event::ConfirmHealthy { step } => {
                 self.guard_for(step).confirmed = true;
             }
@@ -349,11 +430,43 @@ impl SessionState {
                 level: *level,
                 text: text.clone(),
             }),
-            Event::Measurement { step, name, millis } => self.measurements.push(Measurement {
+            Event::Measurement {
+                step,
+                name,
+                millis,
+                uncertainty_ms,
+                from,
+                to,
+            } => self.measurements.push(Measurement {
                 step: step.clone(),
                 name: name.clone(),
                 millis: *millis,
+                uncertainty_ms: *uncertainty_ms,
+                from: from.clone(),
+                to: to.clone(),
             }),
+            Event::PeeringPreflight {
+                target,
+                state,
+                provisioning_state,
+                ok,
+                detail,
+                remedy,
+                ids: _,
+            } => {
+                self.preflight = Some(Preflight {
+                    target: target.clone(),
+                    state: state.clone(),
+                    provisioning_state: provisioning_state.clone(),
+                    ok: *ok,
+                    detail: detail.clone(),
+                    remedy: remedy.clone(),
+                });
+            }
+            Event::GuardLost { step, detail } => self.guard_for(step).watch.lost(detail),
+            Event::GuardRearmed { step, ok, detail } => {
+                self.guard_for(step).watch.rearmed(*ok, detail);
+            }
             Event::SessionEnd { exit_code, outcome } => {
                 self.end = Some(SessionEnd {
                     exit_code: *exit_code,

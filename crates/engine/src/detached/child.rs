@@ -28,6 +28,28 @@ pub struct ChildWatchdog {
     pub grace: Duration,
     /// How long the guard may take to say `ready`.
     pub ready_timeout: Duration,
+    /// Set in the guard's environment only (a drill's lab token).
+    pub env: GuardEnv,
+}
+
+/// Variables for the guard alone. A secret goes this way rather than on
+/// the command line, which any local user can read with `ps`; Debug shows
+/// the names only.
+#[derive(Clone, Default)]
+pub struct GuardEnv(Vec<(OsString, OsString)>);
+
+impl GuardEnv {
+    pub fn set(&mut self, name: impl Into<OsString>, value: impl Into<OsString>) {
+        self.0.push((name.into(), value.into()));
+    }
+}
+
+impl std::fmt::Debug for GuardEnv {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list()
+            .entries(self.0.iter().map(|(k, _)| k))
+            .finish()
+    }
 }
 
 impl ChildWatchdog {
@@ -39,6 +61,7 @@ impl ChildWatchdog {
             journal,
             grace: Duration::from_secs(30),
             ready_timeout: Duration::from_secs(10),
+            env: GuardEnv::default(),
         }
     }
 
@@ -70,6 +93,7 @@ impl Watchdog for ChildWatchdog {
         Box::pin(async move {
             let mut cmd = tokio::process::Command::new(&self.program);
             cmd.args(self.args(&req))
+                .envs(self.env.0.iter().map(|(k, v)| (k, v)))
                 .stdin(std::process::Stdio::piped())
                 .stdout(std::process::Stdio::piped())
                 .stderr(std::process::Stdio::inherit())
@@ -134,6 +158,19 @@ impl ChildWatch {
 }
 
 impl Watch for ChildWatch {
+    fn gone(&mut self) -> Option<String> {
+        match self.child.try_wait() {
+            Ok(Some(status)) => Some(format!("the guard process exited ({status})")),
+            Ok(None) => None,
+            // Unknown is not gone: a second guard beside a live one would
+            // mean two writers of one journal.
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot check the detached guard's process");
+                None
+            }
+        }
+    }
+
     fn applied(&mut self) -> BoxFuture<'_, Result<(), String>> {
         Box::pin(async move {
             self.say(APPLIED).await?;

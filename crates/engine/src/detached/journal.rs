@@ -26,8 +26,26 @@ pub(super) fn open_journal(
         .map_err(|e| e.to_string())
 }
 
+/// The note the guard writes first when it takes a journal over: the
+/// console went away during the change and the guard rolls it back.
+pub(super) const TAKEOVER_CONSOLE_LOST: &str =
+    "the console went away during the guarded change: the detached guard rolls it back";
+/// ... the console said nothing past the deadline.
+pub(super) const TAKEOVER_DEADLINE: &str =
+    "the console did not act at the deadline: the detached guard rolls the change back";
+/// ... the operator had confirmed, the console died before recording it.
+pub(super) const TAKEOVER_CONFIRMED: &str = "the operator confirmed this change; the console went away before it recorded that (written by the detached guard)";
+
+/// Whether `e` is where the detached guard's records begin in a journal
+/// it took over: everything from there on is the guard's.
+pub fn guard_takes_over(e: &Event) -> bool {
+    matches!(e, Event::Note { text, .. }
+        if [TAKEOVER_CONSOLE_LOST, TAKEOVER_DEADLINE, TAKEOVER_CONFIRMED].contains(&text.as_str()))
+}
+
 /// Whether, after the step's last `deadline_armed`, the change was
-/// confirmed or its rollback ended, or the session ended at all.
+/// confirmed or its rollback ended, or the change was cancelled before
+/// any write was accepted, or the session ended at all.
 pub fn resolved<'a>(events: impl Iterator<Item = &'a Event>, step: &str) -> bool {
     let mut armed = false;
     let mut done = false;
@@ -44,6 +62,8 @@ pub fn resolved<'a>(events: impl Iterator<Item = &'a Event>, step: &str) -> bool
             {
                 done = true;
             }
+            // Stopped before any write was accepted: nothing to undo.
+            Event::ActionCancelled { step: s, .. } if s == step => done = true,
             Event::SessionEnd { .. } => return true,
             _ => {}
         }

@@ -9,7 +9,9 @@ use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::mpsc;
 use tokio::time::{Instant, sleep_until};
 
-use super::journal::{open_journal, sidecar};
+use super::journal::{
+    TAKEOVER_CONFIRMED, TAKEOVER_CONSOLE_LOST, TAKEOVER_DEADLINE, open_journal, sidecar,
+};
 use super::{ACK, APPLIED, CONFIRM, DENIED, GRANTED, NoWatchdog, READY, RESOLVED, ROLLBACK};
 use crate::guard::{GuardOutcome, RollbackPolicy, roll_back};
 use crate::port::{AzureApi, CommandOutput, DeviceError, DeviceSession};
@@ -228,7 +230,7 @@ async fn finish<A: AzureApi>(
                 .emit(Event::Note {
                     step: Some(params.step.clone()),
                     level: NoteLevel::Warn,
-                    text: "the operator confirmed this change; the console went away before it recorded that (written by the detached guard)".into(),
+                    text: TAKEOVER_CONFIRMED.into(),
                 })
                 .await;
             return GuardEnd::Released;
@@ -240,7 +242,9 @@ async fn finish<A: AzureApi>(
         GuardOutcome::RolledBack { reason } => GuardEnd::RolledBack { ok: true, reason },
         GuardOutcome::RollbackFailed { reason } => GuardEnd::RolledBack { ok: false, reason },
         // roll_back only ends these two ways.
-        GuardOutcome::Confirmed | GuardOutcome::NotApplied { .. } => GuardEnd::RolledBack {
+        GuardOutcome::Confirmed
+        | GuardOutcome::NotApplied { .. }
+        | GuardOutcome::Cancelled { .. } => GuardEnd::RolledBack {
             ok: false,
             reason: RollbackReason::ConsoleLost,
         },
@@ -269,10 +273,8 @@ async fn act<A: AzureApi>(
             step: Some(params.step.clone()),
             level: NoteLevel::Warn,
             text: match reason {
-                RollbackReason::ConsoleLost => {
-                    "the console went away during the guarded change: the detached guard rolls it back".into()
-                }
-                _ => "the console did not act at the deadline: the detached guard rolls the change back".into(),
+                RollbackReason::ConsoleLost => TAKEOVER_CONSOLE_LOST.into(),
+                _ => TAKEOVER_DEADLINE.into(),
             },
         })
         .await;

@@ -52,7 +52,8 @@ pub fn retryable(e: &ArmError) -> bool {
         ArmError::Auth(_)
         | ArmError::NotFound(_)
         | ArmError::Refused(_)
-        | ArmError::Protocol(_) => false,
+        | ArmError::Protocol(_)
+        | ArmError::Cancelled(_) => false,
     }
 }
 

@@ -8,6 +8,8 @@ use futures::StreamExt;
 use futures::stream::FuturesUnordered;
 use tokio::time::{Instant, sleep};
 
+use super::loss::{self, LossWatch};
+use super::measure::PathClock;
 use crate::expect::judge;
 use crate::port::trace::Tracer;
 use crate::port::{AzureApi, DeviceSession};
@@ -29,6 +31,8 @@ pub(super) async fn verify_all<D, A, L>(
     step: &str,
     items: &[Verify],
     since: Instant,
+    loss: &LossWatch,
+    clock: &PathClock,
 ) -> Option<Instant>
 where
     D: DeviceSession,
@@ -37,7 +41,8 @@ where
 {
     let mut running: FuturesUnordered<_> = items
         .iter()
-        .map(|v| verify_one(ctx, step, v, since))
+        .enumerate()
+        .map(|(i, v)| verify_one(ctx, step, v, since, (i, loss), clock))
         .collect();
     let mut last = since;
     while let Some(r) = running.next().await {
@@ -60,6 +65,8 @@ async fn verify_one<D, A, L>(
     step: &str,
     v: &Verify,
     since: Instant,
+    (item, loss): (usize, &LossWatch),
+    clock: &PathClock,
 ) -> ItemResult
 where
     D: DeviceSession,
@@ -72,9 +79,13 @@ where
         .max(Duration::from_millis(100));
     let within = v.within.as_std();
     loop {
+        let sent = Instant::now();
         let cap = capture(ctx.world, &v.probe).await;
         let judged = judge(&cap, &v.expect, &ctx.rules);
         ctx.emit_probe(step, &cap, &judged).await;
+        if let Some(m) = clock.observe(item, sent, Instant::now(), judged.passed()) {
+            let _ = ctx.sink.emit(m).await;
+        }
         let elapsed_ms = u64::try_from(since.elapsed().as_millis()).unwrap_or(u64::MAX);
         if judged.clauses.is_empty() {
             let _ = ctx
@@ -99,6 +110,9 @@ where
                     elapsed_ms,
                 })
                 .await;
+        }
+        if let Some(seen) = loss::read(v, &cap, &judged, &ctx.rules) {
+            loss.observe(ctx, step, item, sent, seen).await;
         }
         let now = Instant::now();
         if judged.passed() {

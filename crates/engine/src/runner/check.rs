@@ -11,13 +11,19 @@ use crate::expect::judge;
 use crate::guard::rfc3339_ms;
 use crate::port::trace::Tracer;
 use crate::port::{AzureApi, DeviceSession};
-use crate::probes::capture;
+use crate::probes::{Capture, capture};
 use cutover_core::runbook::{Check, Record};
 use cutover_core::session::event::{Event, NoteLevel, Verdict};
 
 /// Probes once, or until the expectations hold while `within` allows; the
-/// report has no title (the step loop adds it).
-pub(super) async fn run_check<D, A, L>(ctx: &Ctx<'_, D, A, L>, step: &str, c: &Check) -> StepReport
+/// report has no title (the step loop adds it). `first`: the first answer,
+/// when it was fetched ahead (see `prefetch`).
+pub(super) async fn run_check<D, A, L>(
+    ctx: &Ctx<'_, D, A, L>,
+    step: &str,
+    c: &Check,
+    mut first: Option<Capture>,
+) -> StepReport
 where
     D: DeviceSession,
     A: AzureApi,
@@ -29,7 +35,10 @@ where
         .map_or(ctx.config.default_every, |d| d.as_std())
         .max(Duration::from_millis(100));
     loop {
-        let cap = capture(ctx.world, &c.probe).await;
+        let cap = match first.take() {
+            Some(cap) => cap,
+            None => capture(ctx.world, &c.probe).await,
+        };
         let judged = judge(&cap, &c.expect, &ctx.rules);
         ctx.emit_probe(step, &cap, &judged).await;
         for cl in &judged.clauses {
@@ -88,6 +97,9 @@ pub(super) async fn record<D, A, L>(ctx: &Ctx<'_, D, A, L>, step: &str, r: &Reco
             step: step.to_string(),
             name: "next_test_in".into(),
             millis: millis(next_in),
+            uncertainty_ms: None,
+            from: None,
+            to: None,
         })
         .await;
     for reminder in &r.reminders {

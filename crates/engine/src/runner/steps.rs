@@ -7,11 +7,13 @@ use tokio::sync::mpsc::Receiver;
 use tokio::time::Instant;
 
 use super::check::{record, run_check};
+use super::prefetch::Prefetch;
 use super::{Ctx, Engine, StepReport, millis, step_kind};
-use crate::gate::{GatePass, GateResult, run_gate};
+use crate::gate::{GatePass, GateResult, Hold, run_gate};
 use crate::guard::{Authorization, GuardOutcome, run_guarded_action};
 use crate::port::trace::Tracer;
 use crate::port::{AzureApi, DeviceSession};
+use crate::predict::{self, Forecast};
 use crate::sink::SinkError;
 use cutover_core::runbook::{Runbook, Step, StepBody};
 use cutover_core::session::Outcome;
@@ -34,8 +36,13 @@ where
         // Check verdicts by step id: what the next gate looks at.
         let mut verdicts: BTreeMap<&str, Verdict> = BTreeMap::new();
         let mut pass: Option<GatePass> = None;
+        // The gate's forecast, checked once its change is confirmed.
+        let mut forecast: Option<Forecast<'_>> = None;
         let journal_failed =
             |e: SinkError| (Outcome::BadInput, format!("stopped before any change: {e}"));
+        // The first answers of the run of checks under way, asked of all
+        // devices at once.
+        let mut prefetch = Prefetch::default();
         for (index, step) in rb.steps.iter().enumerate() {
             if self.config.mode == Mode::Validate && !step.is_read_only() {
                 continue;
@@ -65,9 +72,13 @@ where
             let mut end: Option<(Outcome, String)> = None;
             match &step.body {
                 StepBody::Check(c) => {
+                    if !prefetch.covers(index) {
+                        prefetch = Prefetch::start(&self.world, rb, index, self.config.mode);
+                    }
+                    let first = prefetch.take(index).await;
                     report = StepReport {
                         title: step.title.clone(),
-                        ..run_check(ctx, &step.id, c).await
+                        ..run_check(ctx, &step.id, c, first).await
                     };
                     verdicts.insert(&step.id, report.verdict);
                 }
@@ -96,9 +107,31 @@ where
                         .await;
                     }
                     let prechecks_failed = !failed.is_empty();
-                    match run_gate(ctx.sink, &step.id, g, failed.clone(), commands).await {
+                    let sources = predict::sources(rb, index);
+                    let hazards = if sources.is_empty() {
+                        Vec::new()
+                    } else {
+                        match predict::predict(ctx, &step.id, sources).await {
+                            Ok(f) => {
+                                let h = f.prediction.hazards.clone();
+                                forecast = Some(f);
+                                h
+                            }
+                            Err(e) => {
+                                let (c, o) = journal_failed(e);
+                                return (c, o, reports);
+                            }
+                        }
+                    };
+                    let held = !hazards.is_empty();
+                    let hold = Hold {
+                        failed_checks: failed.clone(),
+                        hazards,
+                    };
+                    let what = hold.describe();
+                    match run_gate(ctx.sink, &step.id, g, hold, commands).await {
                         Ok(GateResult::Pass(p)) => {
-                            if prechecks_failed {
+                            if prechecks_failed || held {
                                 report.verdict = Verdict::Overridden;
                                 for f in &failed {
                                     if let Some(s) = rb.step(f) {
@@ -117,12 +150,10 @@ where
                             };
                             end = Some((
                                 Outcome::CheckFailed,
-                                if prechecks_failed {
+                                if prechecks_failed || held {
                                     format!(
-                                        "stopped at `{}` ({why}) with {} failed pre-check(s): {}; nothing was changed",
+                                        "stopped at `{}` ({why}) with {what}; nothing was changed",
                                         step.id,
-                                        failed.len(),
-                                        failed.join(", ")
                                     )
                                 } else {
                                     format!("stopped at `{}` ({why}); nothing was changed", step.id)
@@ -154,7 +185,11 @@ where
                         }
                     };
                     match outcome {
-                        GuardOutcome::Confirmed => {}
+                        GuardOutcome::Confirmed => {
+                            if let Some(f) = forecast.take() {
+                                predict::check(ctx, &step.id, &f).await;
+                            }
+                        }
                         GuardOutcome::NotApplied { detail } => {
                             report.verdict = Verdict::Failed;
                             report.error = Some(detail.clone());
@@ -166,6 +201,27 @@ where
                                 Outcome::CheckFailed
                             };
                             end = Some((code, format!("`{}` was not applied: {detail}", step.id)));
+                        }
+                        GuardOutcome::Cancelled { detail, safe } => {
+                            report.verdict = Verdict::Failed;
+                            report.error = Some(detail.clone());
+                            end = Some(if safe {
+                                (
+                                    Outcome::CheckFailed,
+                                    format!(
+                                        "`{}` cancelled before any write was accepted; nothing was changed",
+                                        step.id
+                                    ),
+                                )
+                            } else {
+                                (
+                                    Outcome::OperatorMustAct,
+                                    format!(
+                                        "`{}` cancelled before any write was accepted, but the peering is not as it should be: {detail}",
+                                        step.id
+                                    ),
+                                )
+                            });
                         }
                         GuardOutcome::RolledBack { reason } => {
                             report.verdict = Verdict::Failed;
@@ -239,5 +295,6 @@ fn reason_text(r: RollbackReason) -> &'static str {
         RollbackReason::VerificationFailed => "the verification failed",
         RollbackReason::Operator => "the operator asked",
         RollbackReason::ConsoleLost => "the console went away",
+        RollbackReason::TrafficLost => "the traffic was lost for longer than max_outage",
     }
 }

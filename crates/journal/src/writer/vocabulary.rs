@@ -5,7 +5,9 @@ use std::sync::OnceLock;
 
 use serde_json::Value;
 
+use cutover_core::model::path::PathKind;
 use cutover_core::session::event::{GateDecision, Mode, NoteLevel, RollbackReason, Verdict};
+use cutover_core::session::prediction::{Direction, HazardKind};
 
 /// Strings the program itself writes as enum tags: never redacted, or an
 /// over-broad inventory pattern would make records unreadable as events.
@@ -31,6 +33,7 @@ pub(super) fn vocabulary() -> &'static [String] {
             RollbackReason::VerificationFailed,
             RollbackReason::Operator,
             RollbackReason::ConsoleLost,
+            RollbackReason::TrafficLost,
         ] {
             push(serde_json::to_value(r));
         }
@@ -43,9 +46,19 @@ pub(super) fn vocabulary() -> &'static [String] {
             GateDecision::Override {
                 reason: String::new(),
                 failed_checks: Vec::new(),
+                hazards: Vec::new(),
             },
         ] {
             push(serde_json::to_value(d).map(|o| o["decision"].clone()));
+        }
+        for d in Direction::ALL {
+            push(serde_json::to_value(d));
+        }
+        for h in HazardKind::ALL {
+            push(serde_json::to_value(h));
+        }
+        for k in PathKind::ALL {
+            push(serde_json::to_value(k));
         }
         v.into_iter()
             .filter_map(|x| match x {

@@ -144,6 +144,12 @@ pub fn parse(file: &str, text: &str, topo: &Topology) -> Result<Scenario, Scenar
     if let Some(v) = &raw.timing.establish_ms {
         timing.establish = Duration::from_millis(positive(v, "establish_ms")?);
     }
+    if let Some(v) = &raw.timing.convergence_ms {
+        if *v.get_ref() > 600_000 {
+            return Err(cx.err(v.span(), "convergence_ms must be 0 to 600000"));
+        }
+        timing.convergence = Duration::from_millis(*v.get_ref());
+    }
     if let Some(v) = &raw.timing.provisioning_s {
         timing.provisioning = Duration::from_secs(positive(v, "provisioning_s")?);
     }

@@ -35,6 +35,7 @@ pub(super) struct RawTiming {
     pub(super) bfd_multiplier: Option<Spanned<u32>>,
     pub(super) hold_time_s: Option<Spanned<u64>>,
     pub(super) establish_ms: Option<Spanned<u64>>,
+    pub(super) convergence_ms: Option<Spanned<u64>>,
     pub(super) provisioning_s: Option<Spanned<u64>>,
 }
 

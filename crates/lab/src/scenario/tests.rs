@@ -88,6 +88,15 @@ fn each_fault_sits_at_its_layer() {
         Timing::default().detection(true),
         Duration::from_millis(900)
     );
+    // Every failover pays the convergence baseline after its detection.
+    assert_eq!(Timing::default().convergence, Duration::from_millis(600));
+    let quick = parse(
+        "x.toml",
+        "name = \"a\"\ndescription = \"b\"\n[timing]\nconvergence_ms = 0\n",
+        &topo(),
+    )
+    .expect("valid");
+    assert_eq!(quick.timing.convergence, Duration::ZERO);
     assert_eq!(get("stuck-on-vpn").drop, [Carriage::Vpn]);
 }
 
@@ -103,6 +112,10 @@ fn errors_name_file_line_and_column() {
 
     let e = err("name = \"a\"\ndescription = \"b\"\n[timing]\nbfd_multiplier = \"three\"\n");
     assert_eq!((e.line, e.col), (4, 18), "{e}");
+
+    let e = err("name = \"a\"\ndescription = \"b\"\n[timing]\nconvergence_ms = 900000\n");
+    assert_eq!((e.line, e.col), (4, 18), "{e}");
+    assert!(e.message.contains("convergence_ms"), "{e}");
 
     let e = err(
         "name = \"a\"\ndescription = \"b\"\n[[session]]\nrouter = \"fw\"\nneighbor = \"10.17.11.99\"\nstate = \"down\"\n",

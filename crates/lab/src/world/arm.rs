@@ -127,14 +127,14 @@ impl World {
                     self.session_down(sid);
                 }
                 // The CEs only notice the MSEE went silent after BFD (or the
-                // hold timer) says so.
+                // hold timer) says so; the tables follow after convergence.
                 for sid in self.sessions_on(|c| matches!(c, Carrier::ErLink(_))) {
                     let epoch = self.bump(sid);
                     if self.sessions[sid].established {
                         let held = self.held_on(sid);
                         self.sessions[sid].stale = Some(held);
                         let detect = timing.detection(self.topo.sessions[sid].bfd);
-                        self.schedule(detect, epoch, Ev::Down(sid));
+                        self.schedule(detect, epoch, Ev::Detect(sid));
                     }
                 }
                 self.recompute(false);

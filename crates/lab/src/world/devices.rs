@@ -238,7 +238,12 @@ impl World {
             .filter(|(_, s)| s.bfd)
             .filter_map(|(sid, s)| {
                 let (me, peer) = s.ends_of(node)?;
-                let up = self.sessions.get(sid)?.established;
+                // Down from the moment it detected the silence, before
+                // BGP and the tables follow.
+                let up = self
+                    .sessions
+                    .get(sid)
+                    .map(|rt| rt.established && !rt.detected)?;
                 let tx = timing.bfd_interval.as_secs_f64();
                 Some(BfdRow {
                     peer: peer.addr,

@@ -10,6 +10,9 @@ use crate::topology::Carrier;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Ev {
+    /// BFD (or the hold timer) declares the peer dead; `Down` follows
+    /// after the convergence time.
+    Detect(usize),
     Down(usize),
     Up(usize),
     /// The old session was stale: it resets and a new one comes up.
@@ -87,7 +90,7 @@ impl World {
 
     fn apply(&mut self, s: Scheduled) {
         match s.ev {
-            Ev::Down(sid) | Ev::Up(sid) | Ev::Reset(sid) => {
+            Ev::Detect(sid) | Ev::Down(sid) | Ev::Up(sid) | Ev::Reset(sid) => {
                 if self.sessions.get(sid).is_none_or(|x| x.epoch != s.epoch) {
                     return;
                 }
@@ -99,6 +102,17 @@ impl World {
             }
         }
         match s.ev {
+            Ev::Detect(sid) => {
+                let name = self.topo.sessions[sid].name;
+                if let Some(rt) = self.sessions.get_mut(sid)
+                    && rt.established
+                {
+                    rt.detected = true;
+                    self.log(format!("BGP session {name}: peer declared dead"));
+                    let convergence = self.scenario.timing.convergence;
+                    self.schedule(convergence, s.epoch, Ev::Down(sid));
+                }
+            }
             Ev::Down(sid) => {
                 self.session_down(sid);
                 self.recompute(false);
@@ -157,6 +171,7 @@ impl World {
         let Some(s) = self.sessions.get_mut(sid) else {
             return;
         };
+        s.detected = false;
         if s.established {
             s.established = false;
             s.since = t;
@@ -182,6 +197,7 @@ impl World {
         s.established = true;
         s.since = t;
         s.stale = None;
+        s.detected = false;
         let name = self.topo.sessions[sid].name;
         self.log(format!("BGP session {name} established"));
         true

@@ -32,6 +32,7 @@ pub(super) fn reason_str(r: RollbackReason) -> &'static str {
         RollbackReason::VerificationFailed => "verification_failed",
         RollbackReason::Operator => "operator",
         RollbackReason::ConsoleLost => "console_lost",
+        RollbackReason::TrafficLost => "traffic_lost",
     }
 }
 

@@ -6,11 +6,13 @@ use std::collections::HashMap;
 
 use time::OffsetDateTime;
 
+mod stranded;
+mod traffic;
+
 use super::convert::{attempt, level_str, manual, mode_str, reason_str, verdict_str};
 use super::millis_between;
 use crate::model::*;
 use cutover_core::session::Event;
-use cutover_core::session::event::GateDecision;
 use cutover_journal::Record;
 use cutover_journal::line::format_ts;
 
@@ -21,28 +23,14 @@ pub(super) struct ActionAcc {
     pub(super) first_pass: Option<(OffsetDateTime, u64)>,
 }
 
-fn new_step(id: &str) -> Step {
-    Step {
-        id: id.to_string(),
-        title: id.to_string(),
-        phase: String::new(),
-        kind: String::new(),
-        started_at: None,
-        ended_at: None,
-        duration_ms: None,
-        verdict: "not_run".into(),
-        expectations: Vec::new(),
-        commands: Vec::new(),
-    }
-}
-
 #[derive(Default)]
 pub(super) struct Acc {
     pub(super) session: Option<Session>,
     pub(super) end: Option<(OffsetDateTime, u8, String)>,
     pub(super) steps: Vec<Step>,
-    step_index: HashMap<String, usize>,
+    pub(super) step_index: HashMap<String, usize>,
     pub(super) gates: Vec<Gate>,
+    pub(super) predictions: Vec<Prediction>,
     pub(super) actions: Vec<ActionAcc>,
     pub(super) measured: Vec<Timing>,
     pub(super) notes: Vec<Note>,
@@ -57,22 +45,6 @@ impl Acc {
             start,
             ..Self::default()
         }
-    }
-
-    fn step(&mut self, id: &str) -> &mut Step {
-        let i = match self.step_index.get(id) {
-            Some(&i) => i,
-            None => {
-                self.steps.push(new_step(id));
-                self.step_index.insert(id.to_string(), self.steps.len() - 1);
-                self.steps.len() - 1
-            }
-        };
-        &mut self.steps[i]
-    }
-
-    fn has_step(&self, id: &str) -> bool {
-        self.step_index.contains_key(id)
     }
 
     /// The latest action of `step`, created when a record about it comes
@@ -100,6 +72,7 @@ impl Acc {
                         verifications: Vec::new(),
                         confirmed_at: None,
                         rollback: None,
+                        cancelled: None,
                         result: String::new(),
                     },
                     done_ts: None,
@@ -126,7 +99,7 @@ impl Acc {
         })
     }
 
-    fn mark(
+    pub(super) fn mark(
         &mut self,
         r: &Record,
         kind: &str,
@@ -199,12 +172,7 @@ impl Acc {
                 ids,
                 ..
             } => {
-                // The monitor's probes feed the route and trace history,
-                // not a step of the runbook.
-                if step == cutover_core::session::event::MONITOR_STEP && !self.has_step(step) {
-                    return;
-                }
-                let s = self.step(step);
+                let request_id = ids.as_ref().and_then(|i| i.request_id.clone());
                 let run = CommandRun {
                     device: device.clone(),
                     query: query.clone(),
@@ -212,116 +180,34 @@ impl Acc {
                     runs: 1,
                     elapsed_ms: *elapsed_ms,
                     error: error.clone(),
-                    request_id: ids.as_ref().and_then(|i| i.request_id.clone()),
+                    request_id,
                     seq: r.seq,
                 };
-                match s
-                    .commands
-                    .iter_mut()
-                    .find(|c| c.device == *device && c.command == *command)
-                {
-                    Some(c) => {
-                        let runs = c.runs.saturating_add(1);
-                        *c = CommandRun { runs, ..run };
-                    }
-                    None => s.commands.push(run),
-                }
+                self.command_run(step, run);
             }
+            // The answer is the last `probe`'s, already in the report.
+            Event::ProbeRepeated { .. } => {}
             Event::Expectation {
                 step,
                 clause,
                 passed,
                 evidence,
-            } => {
-                let s = self.step(step);
-                match s.expectations.iter_mut().find(|x| x.clause == *clause) {
-                    Some(x) => {
-                        x.passed = *passed;
-                        x.evidence.clone_from(evidence);
-                        x.evaluations = x.evaluations.saturating_add(1);
-                        x.seq = r.seq;
-                    }
-                    None => s.expectations.push(Expectation {
-                        clause: clause.clone(),
-                        passed: *passed,
-                        evidence: evidence.clone(),
-                        evaluations: 1,
-                        seq: r.seq,
-                    }),
-                }
-            }
+            } => self.expectation(r, step, clause, *passed, evidence),
             Event::GatePrompt {
                 step,
                 prompt,
                 confirm_text,
                 failed_checks,
-            } => {
-                self.step(step);
-                self.gates.push(Gate {
-                    step: step.clone(),
-                    prompted_at: Some(at),
-                    prompt: prompt.clone(),
-                    confirm_text: confirm_text.clone(),
-                    failed_checks: failed_checks.clone(),
-                    decision: "unanswered".into(),
-                    reason: None,
-                    decided_at: None,
-                    seq: None,
-                });
-            }
-            Event::GateDecision { step, decision } => {
-                let (word, reason, failed) = match decision {
-                    GateDecision::Confirmed => ("confirmed", None, None),
-                    GateDecision::Declined => ("declined", None, None),
-                    GateDecision::Override {
-                        reason,
-                        failed_checks,
-                    } => (
-                        "override",
-                        Some(reason.clone()),
-                        Some(failed_checks.clone()),
-                    ),
-                };
-                let i = match self
-                    .gates
-                    .iter()
-                    .rposition(|g| g.step == *step && g.decided_at.is_none())
-                {
-                    Some(i) => i,
-                    None => {
-                        // A decision without its prompt (a cut journal):
-                        // kept, since what was decided matters most.
-                        self.gates.push(Gate {
-                            step: step.clone(),
-                            prompted_at: None,
-                            prompt: String::new(),
-                            confirm_text: String::new(),
-                            failed_checks: Vec::new(),
-                            decision: String::new(),
-                            reason: None,
-                            decided_at: None,
-                            seq: None,
-                        });
-                        self.gates.len() - 1
-                    }
-                };
-                let g = &mut self.gates[i];
-                g.decision = word.to_string();
-                g.reason = reason;
-                if let Some(f) = failed
-                    && g.failed_checks.is_empty()
-                {
-                    g.failed_checks = f;
-                }
-                g.decided_at = Some(at);
-                g.seq = Some(r.seq);
-                let label = match &g.reason {
-                    Some(why) => format!("gate: OVERRIDE ({why})"),
-                    None => format!("gate: {word}"),
-                };
-                let ok = Some(word != "declined");
-                self.mark(r, "gate", Some(step), label, ok);
-            }
+                hazards,
+            } => self.gate_prompt(r, step, prompt, confirm_text, failed_checks, hazards),
+            Event::GateDecision { step, decision } => self.gate_decision(r, step, decision),
+            Event::Prediction { step, prediction } => self.prediction(r, step, prediction),
+            Event::PredictionCheck {
+                step,
+                gate,
+                sources,
+                checks,
+            } => self.prediction_check(r, step, gate, sources, checks),
             Event::ActionStarted {
                 step,
                 op,
@@ -345,6 +231,7 @@ impl Acc {
                         verifications: Vec::new(),
                         confirmed_at: None,
                         rollback: None,
+                        cancelled: None,
                         result: String::new(),
                     },
                     done_ts: None,
@@ -375,6 +262,25 @@ impl Acc {
                 }
                 let label = format!("{op} {}", if *ok { "applied" } else { "FAILED" });
                 self.mark(r, "action_done", Some(step), label, Some(*ok));
+            }
+            Event::ActionCancelled {
+                step,
+                op,
+                reason,
+                detail,
+            } => {
+                let acc = self.action(r, step);
+                acc.action.cancelled = Some(Cancelled {
+                    at,
+                    seq: r.seq,
+                    reason: reason_str(*reason).to_string(),
+                    detail: detail.clone(),
+                });
+                let label = format!(
+                    "{op} CANCELLED before any write was accepted ({})",
+                    reason_str(*reason)
+                );
+                self.mark(r, "action_cancelled", Some(step), label, Some(false));
             }
             Event::DeadlineArmed {
                 step,
@@ -411,6 +317,9 @@ impl Acc {
                 }
                 let label = format!("verify {}: {clause}", if *passed { "PASS" } else { "FAIL" });
                 self.mark(r, "verify", Some(step), label, Some(*passed));
+            }
+            Event::VerifyStarted { .. } | Event::TrafficSeen { .. } | Event::TrafficLost { .. } => {
+                self.traffic(r, e);
             }
             // The verifications are already on the timeline.
             Event::Verified { .. } => {}
@@ -475,13 +384,28 @@ impl Acc {
                 level: level_str(*level).to_string(),
                 text: text.clone(),
             }),
-            Event::Measurement { step, name, millis } => self.measured.push(Timing {
+            Event::Measurement {
+                step,
+                name,
+                millis,
+                uncertainty_ms,
+                from,
+                to,
+            } => self.measured.push(Timing {
                 name: name.clone(),
                 step: step.clone(),
                 millis: *millis,
+                uncertainty_ms: *uncertainty_ms,
+                from: from.clone(),
+                to: to.clone(),
                 source: "measured".into(),
                 seqs: vec![r.seq],
             }),
+            Event::PeeringPreflight { .. }
+            | Event::GuardLost { .. }
+            | Event::GuardRearmed { .. } => {
+                self.stranded(r, e);
+            }
             Event::SessionEnd { exit_code, outcome } => {
                 self.end = Some((r.ts, *exit_code, outcome.clone()));
                 let label = format!("session end: exit {exit_code} ({outcome})");

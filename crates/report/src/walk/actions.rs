@@ -103,14 +103,25 @@ pub(super) fn actions<'a>(d: &mut Vec<Block<'a>>, r: &'a Report) {
                 words(")"),
             ],
         ));
-        let applied = match a.ok {
-            Some(true) => ended(words("applied"), a.done_at.as_deref(), a.detail.as_deref()),
-            Some(false) => ended(
+        let applied = match (a.ok, &a.cancelled) {
+            (Some(true), _) => ended(words("applied"), a.done_at.as_deref(), a.detail.as_deref()),
+            (Some(false), _) => ended(
                 mark("fail", "FAILED"),
                 a.done_at.as_deref(),
                 a.detail.as_deref(),
             ),
-            None => vec![words("no answer recorded")],
+            (None, Some(c)) => {
+                let mut line = ended(
+                    mark("fail", "CANCELLED"),
+                    Some(c.at.as_str()),
+                    Some(c.detail.as_str()),
+                );
+                line.push(words(format!(" (seq {}; ", c.seq)));
+                line.push(words(text::cancel_reason(&c.reason)));
+                line.push(words(")"));
+                line
+            }
+            (None, None) => vec![words("no answer recorded")],
         };
         let mut rows = vec![
             fact(

@@ -57,6 +57,7 @@ fn report() -> Report {
             commands: Vec::new(),
         }],
         gates: Vec::new(),
+        predictions: Vec::new(),
         actions: Vec::new(),
         timings: Vec::new(),
         route_changes: Vec::new(),
@@ -145,5 +146,96 @@ fn a_tight_list_keeps_the_next_block_on_the_following_line() {
     assert_eq!(
         markdown::write(&doc, &Redactor::new()),
         "# t\n\n- a\np\n\n- b\n\nq\n"
+    );
+}
+
+#[test]
+fn the_prediction_section_shows_each_prefix_the_check_and_the_hazards() {
+    use cutover_core::model::path::PathKind;
+    use cutover_core::session::prediction::{
+        Direction, Hazard, HazardKind, PathCheck, PathForecast, PredictionSource,
+    };
+    let p = |s: &str| s.parse().expect("prefix");
+    let forecast = |dir, prefix: &str, now| PathForecast {
+        direction: dir,
+        prefix: p(prefix),
+        now,
+        now_path: None,
+        predicted: Some(PathKind::Vpn),
+        predicted_path: None,
+        covered_by: None,
+    };
+    let mut r = report();
+    r.predictions = vec![Prediction {
+        step: "confirm-failover".into(),
+        at: "2026-11-20T02:00:00.000Z".into(),
+        seq: 40,
+        sources: vec![PredictionSource {
+            direction: Direction::OnpremToAzure,
+            step: "fw-prefers-er-for-hub".into(),
+            device: "fw".into(),
+            command: "show route table Cust11.inet.0 10.17.11.0/24".into(),
+            error: None,
+            unaffected: 2,
+        }],
+        paths: vec![
+            forecast(
+                Direction::OnpremToAzure,
+                "10.17.11.0/25",
+                Some(PathKind::ExpressRoute),
+            ),
+            forecast(
+                Direction::AzureToOnprem,
+                "10.1.11.0/26",
+                Some(PathKind::Vpn),
+            ),
+        ],
+        hazards: vec![Hazard {
+            direction: Direction::AzureToOnprem,
+            kind: HazardKind::VpnMoreSpecific,
+            prefix: Some(p("10.1.11.0/26")),
+            related: Some(p("10.1.11.0/25")),
+            message: "Azure learns 10.1.11.0/26 over the VPN only".into(),
+        }],
+        checked: Some(PredictionChecked {
+            step: "disable-private-peering".into(),
+            at: "2026-11-20T02:01:00.000Z".into(),
+            seq: 70,
+            sources: Vec::new(),
+            checks: vec![PathCheck {
+                direction: Direction::OnpremToAzure,
+                prefix: p("10.17.11.0/25"),
+                predicted: Some(PathKind::Vpn),
+                observed: Some(PathKind::ExpressRoute),
+                observed_path: None,
+                covered_by: None,
+                matched: false,
+            }],
+        }),
+    }];
+    assert_eq!(
+        section_titles(&walk(&r)),
+        ["Summary", "Steps", "Prediction", "Journal integrity"]
+    );
+    let md = markdown::render(&r, &Redactor::new());
+    assert!(
+        md.contains("| on-prem → Azure | 10.17.11.0/25 | ExpressRoute | VPN | ExpressRoute | **NOT AS PREDICTED** |"),
+        "{md}"
+    );
+    assert!(
+        md.contains("| Azure → on-prem | 10.1.11.0/26 | VPN | VPN | - | not read |"),
+        "{md}"
+    );
+    assert!(
+        md.contains("NOT as predicted for 1 of 1 prefix(es)."),
+        "{md}"
+    );
+    assert!(
+        md.contains("- on-prem → Azure: fw show route table Cust11.inet.0 10.17.11.0/24"),
+        "{md}"
+    );
+    assert!(
+        md.contains("| Azure → on-prem | 10.1.11.0/26 | **vpn-more-specific** | Azure learns 10.1.11.0/26 over the VPN only |"),
+        "{md}"
     );
 }

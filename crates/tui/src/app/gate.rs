@@ -1,22 +1,46 @@
 //! The gate popup's and the yes/no questions' state and key handling
 //! (drawn by [`crate::gate`]). Every step of the gate is typed by the
-//! operator and checked here before anything reaches the engine.
+//! operator and checked here before anything reaches the engine, which
+//! checks it all again: an override takes a reason of at least 20
+//! characters, the word `OVERRIDE`, then the confirmation text.
 
 use cutover_core::session::Command;
+use cutover_core::session::command::{OVERRIDE_WORD, override_reason_problem};
 
 use super::{Action, App};
 
 /// The stages of the gate popup.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum GateStage {
-    /// Pre-checks failed: the operator types why they go on anyway.
+    /// Pre-checks failed or hazards were predicted: the operator types why
+    /// they go on anyway (at least 20 characters).
     Reason,
+    /// Then types the word `OVERRIDE`.
+    Acknowledge,
     /// The operator types the confirmation text.
     Confirm,
     /// Esc was pressed: asks once more before declining.
-    Decline { from_confirm: bool },
+    Decline { from: GateField },
     /// The answer went to the engine; waiting for its `gate_decision`.
     Sent,
+}
+
+/// The gate's text fields, in the order they are filled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GateField {
+    Reason,
+    Acknowledge,
+    Confirm,
+}
+
+impl GateField {
+    fn stage(self) -> GateStage {
+        match self {
+            GateField::Reason => GateStage::Reason,
+            GateField::Acknowledge => GateStage::Acknowledge,
+            GateField::Confirm => GateStage::Confirm,
+        }
+    }
 }
 
 /// What the operator is typing at the open gate.
@@ -25,6 +49,8 @@ pub struct GateInput {
     pub step: String,
     pub stage: GateStage,
     pub reason: String,
+    /// The word typed to override: must be `OVERRIDE`.
+    pub acknowledged: String,
     pub typed: String,
     /// Why the last Enter did not pass.
     pub error: Option<String>,
@@ -83,18 +109,14 @@ impl App {
         let input = self.gate.as_mut()?;
         match input.stage {
             GateStage::Sent => None,
-            GateStage::Decline { from_confirm } => match action {
+            GateStage::Decline { from } => match action {
                 Action::Yes => {
                     input.stage = GateStage::Sent;
                     input.sent = Some("decline");
                     Some(Command::GateDecline { step: gate.step })
                 }
                 Action::No | Action::Cancel => {
-                    input.stage = if from_confirm || !gate.needs_reason() {
-                        GateStage::Confirm
-                    } else {
-                        GateStage::Reason
-                    };
+                    input.stage = from.stage();
                     None
                 }
                 _ => None,
@@ -112,20 +134,49 @@ impl App {
                         input.reason.pop();
                     }
                     Action::ClearInput => input.reason.clear(),
+                    Action::Submit => match override_reason_problem(&input.reason) {
+                        Some(why) => input.error = Some(format!("{why} (it is journaled)")),
+                        None => {
+                            input.error = None;
+                            input.stage = GateStage::Acknowledge;
+                        }
+                    },
+                    Action::Cancel => {
+                        input.stage = GateStage::Decline {
+                            from: GateField::Reason,
+                        }
+                    }
+                    _ => {}
+                }
+                None
+            }
+            GateStage::Acknowledge => {
+                if matches!(
+                    action,
+                    Action::Char(_) | Action::Backspace | Action::ClearInput
+                ) {
+                    input.error = None;
+                }
+                match action {
+                    Action::Char(c) => input.acknowledged.push(c),
+                    Action::Backspace => {
+                        input.acknowledged.pop();
+                    }
+                    Action::ClearInput => input.acknowledged.clear(),
+                    Action::BackToReason => input.stage = GateStage::Reason,
                     Action::Submit => {
-                        if input.reason.trim().is_empty() {
-                            input.error = Some(
-                                "type why you go on although pre-checks failed (it is journaled)"
-                                    .into(),
-                            );
-                        } else {
+                        if input.acknowledged.trim() == OVERRIDE_WORD {
                             input.error = None;
                             input.stage = GateStage::Confirm;
+                        } else {
+                            input.error = Some(format!(
+                                "type {OVERRIDE_WORD} in capitals to go on despite what holds the gate"
+                            ));
                         }
                     }
                     Action::Cancel => {
                         input.stage = GateStage::Decline {
-                            from_confirm: false,
+                            from: GateField::Acknowledge,
                         }
                     }
                     _ => {}
@@ -150,12 +201,14 @@ impl App {
                 }
                 Action::BackToReason => {
                     if gate.needs_reason() {
-                        input.stage = GateStage::Reason;
+                        input.stage = GateStage::Acknowledge;
                     }
                     None
                 }
                 Action::Cancel => {
-                    input.stage = GateStage::Decline { from_confirm: true };
+                    input.stage = GateStage::Decline {
+                        from: GateField::Confirm,
+                    };
                     None
                 }
                 Action::Submit => {
@@ -175,9 +228,14 @@ impl App {
                     }
                     if gate.needs_reason() {
                         let reason = input.reason.trim().to_string();
-                        if reason.is_empty() {
+                        if let Some(why) = override_reason_problem(&reason) {
                             input.stage = GateStage::Reason;
-                            input.error = Some("an override reason is required".into());
+                            input.error = Some(why);
+                            return None;
+                        }
+                        if input.acknowledged.trim() != OVERRIDE_WORD {
+                            input.stage = GateStage::Acknowledge;
+                            input.error = Some(format!("type {OVERRIDE_WORD} first"));
                             return None;
                         }
                         input.stage = GateStage::Sent;
@@ -186,6 +244,7 @@ impl App {
                         Some(Command::GateOverride {
                             step: gate.step,
                             reason,
+                            acknowledged: OVERRIDE_WORD.to_string(),
                             typed: input.typed.clone(),
                         })
                     } else {
@@ -218,6 +277,7 @@ impl App {
                             GateStage::Confirm
                         },
                         reason: String::new(),
+                        acknowledged: String::new(),
                         typed: String::new(),
                         error: None,
                         sent: None,

@@ -46,17 +46,23 @@ fn rollback(app: &App) -> bool {
 fn gate_text(app: &App) -> bool {
     matches!(
         app.mode(),
-        Mode::Gate(GateStage::Reason) | Mode::Gate(GateStage::Confirm)
+        Mode::Gate(GateStage::Reason)
+            | Mode::Gate(GateStage::Acknowledge)
+            | Mode::Gate(GateStage::Confirm)
     )
 }
 fn gate_reason(app: &App) -> bool {
     app.mode() == Mode::Gate(GateStage::Reason)
 }
+fn gate_acknowledge(app: &App) -> bool {
+    app.mode() == Mode::Gate(GateStage::Acknowledge)
+}
 fn gate_confirm(app: &App) -> bool {
     app.mode() == Mode::Gate(GateStage::Confirm)
 }
 fn gate_back(app: &App) -> bool {
-    gate_confirm(app) && app.state.open_gate().is_some_and(|g| g.needs_reason())
+    gate_acknowledge(app)
+        || (gate_confirm(app) && app.state.open_gate().is_some_and(|g| g.needs_reason()))
 }
 fn gate_decline(app: &App) -> bool {
     matches!(app.mode(), Mode::Gate(GateStage::Decline { .. }))
@@ -113,10 +119,19 @@ pub static BINDINGS: &[Binding] = &[
         keys: &[code(KeyCode::Enter)],
         action: Action::Submit,
         label: "next",
-        help: "accept the override reason, then type the confirmation",
+        help: "accept the override reason (at least 20 characters), then type OVERRIDE",
         section: Section::Gate,
         footer: true,
         when: gate_reason,
+    },
+    Binding {
+        keys: &[code(KeyCode::Enter)],
+        action: Action::Submit,
+        label: "next",
+        help: "accept OVERRIDE, then type the confirmation",
+        section: Section::Gate,
+        footer: true,
+        when: gate_acknowledge,
     },
     Binding {
         keys: &[code(KeyCode::Enter)],
@@ -130,8 +145,8 @@ pub static BINDINGS: &[Binding] = &[
     Binding {
         keys: &[code(KeyCode::BackTab)],
         action: Action::BackToReason,
-        label: "edit reason",
-        help: "back to the override reason",
+        label: "back",
+        help: "back to the previous field of the override (OVERRIDE, then the reason)",
         section: Section::Gate,
         footer: true,
         when: gate_back,

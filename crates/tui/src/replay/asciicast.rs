@@ -127,14 +127,15 @@ pub fn write(
     };
     let mut app = App::new(state_at(rec, 0), theme)
         .with_replay(true)
-        .with_why(rec.why.clone());
+        .with_why(rec.why.clone())
+        .with_monitor_every(rec.monitor_every);
     let mut last: Option<Buffer> = None;
     let mut frames = 0;
     for (r, t) in rec.records.iter().zip(times) {
-        if let Some(e) = r.event() {
-            app.apply(e);
-        }
         app.set_now(r.ts);
+        if let Some(e) = r.event() {
+            app.apply_at(e, r.ts);
+        }
         let (buffer, data) = ansi_screen(&app, opts.width, opts.height)?;
         if last.as_ref() == Some(&buffer) {
             continue;

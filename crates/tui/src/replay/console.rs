@@ -23,8 +23,8 @@ use super::schedule::{self, MAX_GAP};
 use crate::app::Mode;
 use crate::{App, Theme};
 use cutover_core::session::state::SessionState;
+use cutover_journal::line::format_ts;
 use cutover_journal::recording::Recording;
-use cutover_journal::{Record, line::format_ts};
 
 /// The fastest and slowest speeds `+` and `-` reach.
 const MAX_SPEED: f64 = 1024.0;
@@ -68,6 +68,7 @@ impl<'r> Player<'r> {
         App::new(SessionState::with_classifier(rec.classifier.clone()), theme)
             .with_replay(true)
             .with_why(rec.why.clone())
+            .with_monitor_every(rec.monitor_every)
     }
 
     pub fn cursor(&self) -> usize {
@@ -99,10 +100,10 @@ impl<'r> Player<'r> {
         let Some(r) = self.rec.records.get(self.cursor) else {
             return false;
         };
-        if let Some(e) = r.event() {
-            self.app.apply(e);
-        }
         self.app.set_now(r.ts);
+        if let Some(e) = r.event() {
+            self.app.apply_at(e, r.ts);
+        }
         self.cursor += 1;
         true
     }
@@ -123,17 +124,20 @@ impl<'r> Player<'r> {
         app.selected_step = self.app.selected_step;
         app.routes.filter = self.app.routes.filter.clone();
         let records = &self.rec.records[..n];
-        let events: Vec<_> = records.iter().filter_map(Record::event).collect();
-        // The state alone for all but the last event, then the last one
-        // through the app so its view (tables, traces, rows) follows once.
-        if let Some((last, before)) = events.split_last() {
-            for e in before {
-                app.state.apply(e);
-            }
-            app.apply(last);
-        }
+        let events: Vec<_> = records
+            .iter()
+            .filter_map(|r| Some((r.event()?, r.ts)))
+            .collect();
         if let Some(r) = records.last() {
             app.set_now(r.ts);
+        }
+        // The state alone for all but the last event, then the last one
+        // through the app so its view (tables, traces, rows) follows once.
+        if let Some(((last, at), before)) = events.split_last() {
+            for (e, at) in before {
+                app.state.apply_at(e, *at);
+            }
+            app.apply_at(last, *at);
         }
         self.app = app;
         self.cursor = n;

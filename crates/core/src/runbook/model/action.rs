@@ -85,6 +85,11 @@ pub struct Action {
     /// confirmation, when a verification fails, or on request.
     pub rollback: ActionOp,
     pub deadline: Duration,
+    /// How long the verification's trace may fail to reach the test
+    /// target before the change is rolled back, without waiting for the
+    /// verification's `within`: traffic that is lost, not merely still on
+    /// the old path. `None`: only `within` and the deadline apply.
+    pub max_outage: Option<Duration>,
     /// The change, rendered (ARM call, az CLI, PowerShell).
     pub command: String,
     /// The rollback, rendered: what an operator runs by hand if the

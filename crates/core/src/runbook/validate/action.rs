@@ -22,6 +22,7 @@ const ACTION_KEYS: &[&str] = &[
     "peering",
     "rollback",
     "deadline",
+    "max_outage",
 ];
 const VERIFY_KEYS: &[&str] = &["probe", "expect", "within", "every"];
 
@@ -169,6 +170,10 @@ impl Cx<'_> {
             Some(vv) => self.verifies(vv, roles, paths),
             None => Some(Vec::new()),
         };
+        let max_outage = match get(at, "max_outage") {
+            Some(mv) => self.max_outage(mv, deadline, verify.as_deref()).map(Some),
+            None => Some(None),
+        };
         let [rg, circuit, peering]: [Option<String>; 3] = names.try_into().ok()?;
         let (op, _) = op?;
         let target = PeeringRef {
@@ -185,11 +190,77 @@ impl Cx<'_> {
             target,
             rollback,
             deadline: deadline?,
+            max_outage: max_outage?,
         };
         Some(StepBody::Action(ActionStep {
             action,
             verify: verify?,
         }))
+    }
+
+    /// `max_outage` is read only from a trace that did or did not reach
+    /// the target, so it needs a trace verification; and it must be able
+    /// to fire: shorter than that verification's `within` (which would
+    /// otherwise end the wait first) and than the deadline, and longer
+    /// than its `every` (or one lost trace would roll back before the next
+    /// one could see the traffic back).
+    fn max_outage(
+        &mut self,
+        v: &Val<'_>,
+        deadline: Option<crate::runbook::Duration>,
+        verify: Option<&[Verify]>,
+    ) -> Option<crate::runbook::Duration> {
+        let d = self.duration(v, "max_outage")?;
+        let at = v.span().start;
+        let mut ok = true;
+        if let Some(dl) = deadline
+            && d >= dl
+        {
+            self.err(
+                at,
+                format!(
+                    "`max_outage` ({d}) must be shorter than the action's `deadline` ({dl}): the deadline would roll back first"
+                ),
+            );
+            ok = false;
+        }
+        // The verifications did not read: their own errors say why.
+        let verify = verify?;
+        let traces: Vec<&Verify> = verify
+            .iter()
+            .filter(|x| x.probe.query.name() == query::QueryName::Trace)
+            .collect();
+        if traces.is_empty() {
+            self.err(
+                at,
+                "`max_outage` needs a `[[step.verify]]` with a `trace` probe: only a trace tells traffic that is lost from traffic not moved yet",
+            );
+            return None;
+        }
+        for x in traces {
+            if d >= x.within {
+                self.err(
+                    at,
+                    format!(
+                        "`max_outage` ({d}) must be shorter than the trace verification's `within` ({}): that verification would give up first",
+                        x.within
+                    ),
+                );
+                ok = false;
+            }
+            if let Some(every) = x.every
+                && d <= every
+            {
+                self.err(
+                    at,
+                    format!(
+                        "`max_outage` ({d}) must be longer than the trace verification's `every` ({every}): one trace that misses the target would roll back before the next could see the traffic back"
+                    ),
+                );
+                ok = false;
+            }
+        }
+        ok.then_some(d)
     }
 
     fn verifies(

@@ -446,3 +446,97 @@ proptest! {
         }
     }
 }
+
+fn guarded(max_outage: &str, verify: &str) -> String {
+    format!(
+        r#"{CHECK}{GATE}
+[[step]]
+id = "d"
+title = "d"
+phase = 3
+why = "w"
+action = {{ op = "azure.peering.disable", role = "azure", rollback = "azure.peering.enable", deadline = "10m", max_outage = "{max_outage}" }}
+{verify}"#
+    )
+}
+
+const TRACE_VERIFY: &str = r#"
+[[step.verify]]
+probe = { role = "ce1", query = "trace", target = "10.17.11.132" }
+expect = [{ path = "vpn", reached = true }]
+within = "60s"
+every = "5s"
+"#;
+
+const TABLE_VERIFY: &str = r#"
+[[step.verify]]
+probe = { role = "ce1", query = "bgp.advertised", peer = "${msee}" }
+expect = [{ prefix = "${onprem}" }]
+within = "60s"
+"#;
+
+#[test]
+fn max_outage_is_read_onto_the_action() {
+    let rb = load(&guarded("15s", TRACE_VERIFY)).expect("valid");
+    let a = rb.step("d").and_then(Step::action).expect("action");
+    assert_eq!(a.max_outage.map(|d| d.to_string()).as_deref(), Some("15s"));
+    let rb = load(&format!("{CHECK}{GATE}{}", disable("d"))).expect("valid");
+    assert_eq!(
+        rb.step("d")
+            .and_then(Step::action)
+            .expect("action")
+            .max_outage,
+        None
+    );
+}
+
+#[test]
+fn the_bundled_failover_sets_max_outage_on_both_changes() {
+    let rb = build(FAILOVER, "f.toml", &BTreeMap::new()).expect("bundled runbook is valid");
+    for id in ["disable-private-peering", "enable-private-peering"] {
+        let a = rb.step(id).and_then(Step::action).expect("action");
+        assert_eq!(
+            a.max_outage.map(|d| d.to_string()).as_deref(),
+            Some("15s"),
+            "{id}"
+        );
+    }
+}
+
+#[test]
+fn max_outage_must_be_able_to_fire() {
+    let within = messages(&guarded("60s", TRACE_VERIFY));
+    assert!(
+        within
+            .iter()
+            .any(|m| m.contains("shorter than the trace verification's `within` (1m)")),
+        "{within:?}"
+    );
+    let every = messages(&guarded("5s", TRACE_VERIFY));
+    assert!(
+        every
+            .iter()
+            .any(|m| m.contains("longer than the trace verification's `every` (5s)")),
+        "{every:?}"
+    );
+    let deadline = messages(&guarded("10m", TRACE_VERIFY));
+    assert!(
+        deadline
+            .iter()
+            .any(|m| m.contains("shorter than the action's `deadline` (10m)")),
+        "{deadline:?}"
+    );
+    let unwatched = messages(&guarded("15s", TABLE_VERIFY));
+    assert!(
+        unwatched
+            .iter()
+            .any(|m| m.contains("needs a `[[step.verify]]` with a `trace` probe")),
+        "{unwatched:?}"
+    );
+    let bad = messages(&guarded("0s", TRACE_VERIFY));
+    assert!(
+        bad.iter().any(|m| m.contains("longer than zero")),
+        "{bad:?}"
+    );
+    assert!(messages(&guarded("6s", TRACE_VERIFY)).is_empty());
+}

@@ -9,7 +9,7 @@ use time::format_description::well_known::Rfc3339;
 
 use super::SessionState;
 use crate::azure_call::{ArmAttempt, ManualCommands};
-use crate::session::event::RollbackReason;
+use crate::session::event::{Event, RollbackReason};
 
 /// The deadline of a guarded change.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -67,6 +67,82 @@ pub struct ActionOutcome {
     pub detail: String,
 }
 
+/// A change stopped before ARM accepted any write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cancellation {
+    pub reason: RollbackReason,
+    pub detail: String,
+}
+
+/// The verification window of a guarded change, as announced when it
+/// began.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifyWindow {
+    /// When the change was applied: the clock of `within` and of the
+    /// outage. `None` when the engine's timestamp does not read.
+    pub since: Option<OffsetDateTime>,
+    pub within_ms: u64,
+    pub max_outage_ms: Option<u64>,
+}
+
+impl VerifyWindow {
+    /// Time since the change at `now`.
+    pub fn elapsed(&self, now: OffsetDateTime) -> Option<std::time::Duration> {
+        since(self.since?, now)
+    }
+}
+
+/// What the verification trace last said about the test traffic.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Traffic {
+    /// The target answered over `path`; `moved == false`: still on the
+    /// old path (not moved yet, which is not a loss).
+    Seen {
+        path: String,
+        moved: bool,
+        elapsed_ms: u64,
+    },
+    /// The target has not answered since the trace sent at `since`.
+    Lost {
+        since: Option<OffsetDateTime>,
+        since_text: String,
+        /// When the engine rolls back unless the target answers first.
+        rollback_at: Option<OffsetDateTime>,
+        evidence: String,
+    },
+}
+
+impl Traffic {
+    /// How long the traffic has been lost at `now` (counted from the first
+    /// trace that did not reach the target); `None` unless lost.
+    pub fn lost_for(&self, now: OffsetDateTime) -> Option<std::time::Duration> {
+        match self {
+            Traffic::Lost { since: Some(t), .. } => since(*t, now),
+            _ => None,
+        }
+    }
+
+    /// Time left before the loss rollback is due; zero once due; `None`
+    /// unless lost with a `max_outage`.
+    pub fn rollback_in(&self, now: OffsetDateTime) -> Option<std::time::Duration> {
+        match self {
+            Traffic::Lost {
+                rollback_at: Some(t),
+                ..
+            } => Some((*t - now).try_into().unwrap_or(std::time::Duration::ZERO)),
+            _ => None,
+        }
+    }
+}
+
+fn since(t: OffsetDateTime, now: OffsetDateTime) -> Option<std::time::Duration> {
+    Some((now - t).try_into().unwrap_or(std::time::Duration::ZERO))
+}
+
+fn read_ts(text: &str) -> Option<OffsetDateTime> {
+    OffsetDateTime::parse(text, &Rfc3339).ok()
+}
+
 /// Where a guarded change stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum GuardPhase {
@@ -74,6 +150,8 @@ pub enum GuardPhase {
     Applying,
     /// The change itself failed.
     ApplyFailed,
+    /// Stopped before any write was accepted: nothing changed.
+    Cancelled,
     /// Applied, the deadline runs: the operator confirms or it is undone.
     Armed,
     Confirmed,
@@ -105,10 +183,23 @@ pub struct GuardState {
     pub verifications: Vec<VerifyRecord>,
     pub confirmed: bool,
     pub rollback: Option<RollbackState>,
+    /// The verification window, once it began.
+    pub window: Option<VerifyWindow>,
+    /// What the verification trace last said about the traffic.
+    pub traffic: Option<Traffic>,
+    /// Every verification passed (`verified`).
+    pub verified: bool,
+    pub cancelled: Option<Cancellation>,
+    /// Whether its detached guard still watches (it may die and be
+    /// replaced while the change is out).
+    pub watch: super::GuardWatch,
 }
 
 impl GuardState {
     pub fn phase(&self) -> GuardPhase {
+        if self.cancelled.is_some() && self.rollback.is_none() {
+            return GuardPhase::Cancelled;
+        }
         if let Some(rb) = &self.rollback {
             return match rb.outcome {
                 RollbackOutcome::Running => GuardPhase::RollingBack,
@@ -125,6 +216,17 @@ impl GuardState {
         match &self.applied {
             Some(a) if !a.ok => GuardPhase::ApplyFailed,
             _ => GuardPhase::Applying,
+        }
+    }
+
+    /// Whether the engine takes "healthy" now: once every verification
+    /// passed (`verified`). A journal from before `verify_started` tells
+    /// that only through its records: not once one failed.
+    pub fn may_confirm(&self) -> bool {
+        if self.window.is_some() {
+            self.verified
+        } else {
+            self.verified || self.verify_status() != VerifyStatus::Failed
         }
     }
 
@@ -152,6 +254,11 @@ impl GuardState {
             verifications: Vec::new(),
             confirmed: false,
             rollback: None,
+            window: None,
+            traffic: None,
+            verified: false,
+            cancelled: None,
+            watch: super::GuardWatch::default(),
         }
     }
 
@@ -160,6 +267,50 @@ impl GuardState {
         match &mut self.rollback {
             Some(rb) => rb.attempts.push(attempt.clone()),
             None => self.attempts.push(attempt.clone()),
+        }
+    }
+
+    /// The verification window and what its trace said of the traffic.
+    pub(super) fn record_traffic(&mut self, event: &Event) {
+        match event {
+            Event::VerifyStarted {
+                since,
+                within_ms,
+                max_outage_ms,
+                ..
+            } => {
+                self.window = Some(VerifyWindow {
+                    since: read_ts(since),
+                    within_ms: *within_ms,
+                    max_outage_ms: *max_outage_ms,
+                });
+            }
+            Event::TrafficSeen {
+                path,
+                moved,
+                elapsed_ms,
+                ..
+            } => {
+                self.traffic = Some(Traffic::Seen {
+                    path: path.clone(),
+                    moved: *moved,
+                    elapsed_ms: *elapsed_ms,
+                });
+            }
+            Event::TrafficLost {
+                since,
+                rollback_at,
+                evidence,
+                ..
+            } => {
+                self.traffic = Some(Traffic::Lost {
+                    since: read_ts(since),
+                    since_text: since.clone(),
+                    rollback_at: rollback_at.as_deref().and_then(read_ts),
+                    evidence: evidence.clone(),
+                });
+            }
+            _ => {}
         }
     }
 

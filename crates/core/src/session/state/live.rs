@@ -8,6 +8,9 @@
 //! stale and keeps its last good value.
 
 use std::sync::Arc;
+use std::time::Duration;
+
+use time::OffsetDateTime;
 
 use super::SessionState;
 use crate::model::Prefix;
@@ -34,11 +37,50 @@ pub struct Latest<T> {
     /// Why the latest probe gave no value (probe error or parse error).
     pub error: Option<String>,
     pub updates: u32,
+    /// When `value` was last read or answered again unchanged.
+    pub seen_at: Option<OffsetDateTime>,
 }
 
 impl<T> Latest<T> {
     pub fn is_stale(&self) -> bool {
         self.error.is_some()
+    }
+}
+
+/// How old a pane's data is, against the live monitor's period.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Age {
+    /// Whole seconds since the data was last read.
+    pub secs: u64,
+    /// Older than two polling periods: a poll was missed or hangs, and
+    /// the pane may no longer show what is true.
+    pub stale: bool,
+}
+
+impl Age {
+    /// The age at `now` of data read at `seen_at`; `None` when either time
+    /// is unknown. Without a period nothing is called stale.
+    pub fn of(
+        seen_at: Option<OffsetDateTime>,
+        now: Option<OffsetDateTime>,
+        period: Option<Duration>,
+    ) -> Option<Age> {
+        let (seen, now) = (seen_at?, now?);
+        let age = (now - seen).max(time::Duration::ZERO);
+        let age = Duration::try_from(age).unwrap_or_default();
+        Some(Age {
+            secs: age.as_secs(),
+            stale: period.is_some_and(|p| age > p.saturating_mul(2)),
+        })
+    }
+
+    /// `4 s ago`, `2 min ago`, `1 h ago`.
+    pub fn text(&self) -> String {
+        match self.secs {
+            s if s < 120 => format!("{s} s ago"),
+            s if s < 7200 => format!("{} min ago", s / 60),
+            s => format!("{} h ago", s / 3600),
+        }
     }
 }
 
@@ -62,6 +104,8 @@ pub struct TableView {
     pub updates: u32,
     /// `applied` when it was last updated, to tell the freshest source.
     pub updated_at: u64,
+    /// When `latest` was last read or answered again unchanged.
+    pub seen_at: Option<OffsetDateTime>,
     /// Why the latest probe gave no table; the latest table is the last
     /// good one.
     pub error: Option<String>,
@@ -99,6 +143,8 @@ pub struct TraceView {
     pub updates: u32,
     /// `applied` when it was last updated, to tell the freshest source.
     pub updated_at: u64,
+    /// When `latest` was last read or answered again unchanged.
+    pub seen_at: Option<OffsetDateTime>,
     pub error: Option<String>,
 }
 
@@ -186,6 +232,7 @@ impl SessionState {
         raw: &Arc<str>,
         answer: Answer<'_>,
     ) -> Result<(), String> {
+        let now = self.clock;
         let live = &mut self.live;
         match answer {
             Answer::JunosRoutes(list) => {
@@ -197,16 +244,18 @@ impl SessionState {
                 self.live_table(query, device, command, raw, table);
             }
             Answer::Trace(trace) => self.live_trace(device, command, trace),
-            Answer::BgpSummary(v) => set_latest(&mut live.bgp, device, command, Ok(v)),
-            Answer::Bfd(v) => set_latest(&mut live.bfd, device, command, Ok(v)),
-            Answer::IkeSas(v) => set_latest(&mut live.ike, device, command, Ok(v)),
-            Answer::IpsecSas(v) => set_latest(&mut live.ipsec, device, command, Ok(v)),
-            Answer::AzureBgpPeers(v) => set_latest(&mut live.azure_bgp, device, command, Ok(v)),
+            Answer::BgpSummary(v) => set_latest(&mut live.bgp, device, command, Ok(v), now),
+            Answer::Bfd(v) => set_latest(&mut live.bfd, device, command, Ok(v), now),
+            Answer::IkeSas(v) => set_latest(&mut live.ike, device, command, Ok(v), now),
+            Answer::IpsecSas(v) => set_latest(&mut live.ipsec, device, command, Ok(v), now),
+            Answer::AzureBgpPeers(v) => {
+                set_latest(&mut live.azure_bgp, device, command, Ok(v), now)
+            }
             Answer::AzurePeerings(v) => {
-                set_latest(&mut live.azure_peering, device, command, Ok(v));
+                set_latest(&mut live.azure_peering, device, command, Ok(v), now);
             }
             Answer::AzureConnection(v) => {
-                set_latest(&mut live.azure_connection, device, command, Ok(*v));
+                set_latest(&mut live.azure_connection, device, command, Ok(*v), now);
             }
         }
         Ok(())
@@ -216,7 +265,7 @@ impl SessionState {
     /// a trace not seen yet gets no pane until it reads; a state list
     /// shows the source with its error from the first probe.
     fn live_error(&mut self, parser: Parser, device: &str, command: &str, error: String) {
-        let at = self.applied;
+        let (at, now) = (self.applied, self.clock);
         let live = &mut self.live;
         match parser {
             Parser::JunosRoutes | Parser::AzureRoutes => {
@@ -241,16 +290,18 @@ impl SessionState {
                     t.updated_at = at;
                 }
             }
-            Parser::BgpSummary => set_latest(&mut live.bgp, device, command, Err(error)),
-            Parser::Bfd => set_latest(&mut live.bfd, device, command, Err(error)),
-            Parser::IkeSas => set_latest(&mut live.ike, device, command, Err(error)),
-            Parser::IpsecSas => set_latest(&mut live.ipsec, device, command, Err(error)),
-            Parser::AzureBgpPeers => set_latest(&mut live.azure_bgp, device, command, Err(error)),
+            Parser::BgpSummary => set_latest(&mut live.bgp, device, command, Err(error), now),
+            Parser::Bfd => set_latest(&mut live.bfd, device, command, Err(error), now),
+            Parser::IkeSas => set_latest(&mut live.ike, device, command, Err(error), now),
+            Parser::IpsecSas => set_latest(&mut live.ipsec, device, command, Err(error), now),
+            Parser::AzureBgpPeers => {
+                set_latest(&mut live.azure_bgp, device, command, Err(error), now)
+            }
             Parser::AzurePeerings => {
-                set_latest(&mut live.azure_peering, device, command, Err(error));
+                set_latest(&mut live.azure_peering, device, command, Err(error), now);
             }
             Parser::AzureConnection => {
-                set_latest(&mut live.azure_connection, device, command, Err(error));
+                set_latest(&mut live.azure_connection, device, command, Err(error), now);
             }
         }
     }
@@ -279,6 +330,7 @@ impl SessionState {
                 compare,
                 updates: 1,
                 updated_at: at,
+                seen_at: self.clock,
                 error: None,
             });
             return;
@@ -298,7 +350,63 @@ impl SessionState {
         t.compare = diff_traces(before, &t.latest, classifier);
         t.updates = t.updates.saturating_add(1);
         t.updated_at = at;
+        t.seen_at = self.clock;
         t.error = None;
+    }
+
+    /// A probe answered as its command's last probe did: the pane showing
+    /// that answer is current again (unless that answer was a failure).
+    pub(super) fn live_repeated(&mut self, device: &str, query: &str, command: &str) {
+        let Some(query) = QueryName::parse(query) else {
+            return;
+        };
+        let (at, now) = (self.applied, self.clock);
+        let live = &mut self.live;
+        let seen = |error: &Option<String>, seen_at: &mut Option<OffsetDateTime>| {
+            if error.is_none() {
+                *seen_at = now;
+            }
+        };
+        match Parser::of(query) {
+            Parser::JunosRoutes | Parser::AzureRoutes => {
+                if let Some(t) = live
+                    .tables
+                    .iter_mut()
+                    .find(|t| t.device == device && t.command == command)
+                {
+                    seen(&t.error, &mut t.seen_at);
+                    t.updates = t.updates.saturating_add(1);
+                    t.updated_at = at;
+                }
+            }
+            Parser::Trace => {
+                if let Some(t) = live
+                    .traces
+                    .iter_mut()
+                    .find(|t| t.device == device && t.command == command)
+                {
+                    seen(&t.error, &mut t.seen_at);
+                    t.updates = t.updates.saturating_add(1);
+                    t.updated_at = at;
+                }
+            }
+            Parser::BgpSummary => repeat_latest(&mut live.bgp, device, now),
+            Parser::Bfd => repeat_latest(&mut live.bfd, device, now),
+            Parser::IkeSas => repeat_latest(&mut live.ike, device, now),
+            Parser::IpsecSas => repeat_latest(&mut live.ipsec, device, now),
+            Parser::AzureBgpPeers => repeat_latest(&mut live.azure_bgp, device, now),
+            Parser::AzurePeerings => repeat_latest(&mut live.azure_peering, device, now),
+            Parser::AzureConnection => repeat_latest(&mut live.azure_connection, device, now),
+        }
+    }
+}
+
+fn repeat_latest<T>(list: &mut [Latest<T>], device: &str, now: Option<OffsetDateTime>) {
+    if let Some(l) = list.iter_mut().find(|l| l.device == device) {
+        l.updates = l.updates.saturating_add(1);
+        if l.error.is_none() {
+            l.seen_at = now;
+        }
     }
 }
 
@@ -309,6 +417,7 @@ fn set_latest<T>(
     device: &str,
     command: &str,
     result: Result<T, String>,
+    now: Option<OffsetDateTime>,
 ) {
     let slot = match list.iter().position(|l| l.device == device) {
         Some(i) => i,
@@ -319,6 +428,7 @@ fn set_latest<T>(
                 value: None,
                 error: None,
                 updates: 0,
+                seen_at: None,
             });
             list.len() - 1
         }
@@ -330,6 +440,7 @@ fn set_latest<T>(
             Ok(v) => {
                 l.value = Some(Arc::new(v));
                 l.error = None;
+                l.seen_at = now;
             }
             Err(e) => l.error = Some(e),
         }

@@ -21,7 +21,7 @@ impl SessionState {
     /// Counts a capture identical to the last one read for this view as an
     /// update; true when there was one.
     pub(super) fn same_table_again(&mut self, device: &str, command: &str, raw: &Arc<str>) -> bool {
-        let at = self.applied;
+        let (at, now) = (self.applied, self.clock);
         let Some(t) = self
             .live
             .tables
@@ -35,6 +35,7 @@ impl SessionState {
         }
         t.updates = t.updates.saturating_add(1);
         t.updated_at = at;
+        t.seen_at = now;
         t.error = None;
         true
     }
@@ -48,7 +49,7 @@ impl SessionState {
         raw: &Arc<str>,
         (name, table): (String, RouteTable),
     ) {
-        let at = self.applied;
+        let (at, now) = (self.applied, self.clock);
         let classifier = &self.classifier;
         let tables = &mut self.live.tables;
         let table = Arc::new(table);
@@ -66,6 +67,7 @@ impl SessionState {
                 t.error = None;
                 t.updates = t.updates.saturating_add(1);
                 t.updated_at = at;
+                t.seen_at = now;
             }
             None => tables.push(TableView {
                 device: device.to_string(),
@@ -78,6 +80,7 @@ impl SessionState {
                 changed: Arc::from(Vec::new()),
                 updates: 1,
                 updated_at: at,
+                seen_at: now,
                 error: None,
                 last_raw: Some(Arc::clone(raw)),
             }),

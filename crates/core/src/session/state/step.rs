@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use crate::azure_call::RequestIds;
 use crate::session::event::{GateDecision, Mode, NoteLevel, StepInfo, Verdict};
+use crate::session::prediction::Hazard;
 
 /// Where a step stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -108,8 +109,11 @@ pub struct GateState {
     pub step: String,
     pub prompt: String,
     pub confirm_text: String,
-    /// Pre-checks that failed: passing needs an override reason.
+    /// Pre-checks that failed: passing needs an override.
     pub failed_checks: Vec<String>,
+    /// What the prediction says will break: holds the gate like a failed
+    /// pre-check.
+    pub hazards: Vec<Hazard>,
     pub decision: Option<GateDecision>,
 }
 
@@ -118,8 +122,9 @@ impl GateState {
         self.decision.is_none()
     }
 
+    /// Passing needs an override: a reason, `OVERRIDE`, the text.
     pub fn needs_reason(&self) -> bool {
-        !self.failed_checks.is_empty()
+        !self.failed_checks.is_empty() || !self.hazards.is_empty()
     }
 }
 
@@ -128,6 +133,36 @@ pub struct Measurement {
     pub step: String,
     pub name: String,
     pub millis: u64,
+    /// The true value lies between `millis - uncertainty_ms` and `millis`.
+    pub uncertainty_ms: Option<u64>,
+    pub from: Option<String>,
+    pub to: Option<String>,
+}
+
+impl Measurement {
+    /// The value as a range of seconds, `1.2–2.2 s` (or `1.5 s` when it
+    /// is exact); whole durations above a minute keep `measured_text`'s
+    /// form.
+    pub fn text(&self) -> String {
+        measured_text(self.millis, self.uncertainty_ms)
+    }
+}
+
+/// A measured time with its uncertainty, as the console and the report
+/// show it: `1.2–2.2 s` when the true value lies in a range, else `1.5 s`.
+pub fn measured_text(millis: u64, uncertainty_ms: Option<u64>) -> String {
+    // Tenths of a second; the range is widened, never narrowed, by the
+    // rounding: the lower end rounds down, the upper end up.
+    let tenths = |t: u64| format!("{}.{}", t / 10, t % 10);
+    match uncertainty_ms {
+        Some(u) if u > 0 => format!(
+            "{}–{} s",
+            tenths(millis.saturating_sub(u) / 100),
+            tenths(millis.div_ceil(100))
+        ),
+        _ if millis < 1000 => format!("{millis} ms"),
+        _ => format!("{} s", tenths((millis + 50) / 100)),
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

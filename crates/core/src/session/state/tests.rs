@@ -275,6 +275,7 @@ fn checks() -> Vec<Event> {
             prompt: "Disable AzurePrivatePeering?".into(),
             confirm_text: "er-circuit-11".into(),
             failed_checks: vec!["fw-tunnels".into()],
+            hazards: Vec::new(),
         },
     ]
 }
@@ -287,6 +288,7 @@ fn failover() -> Vec<Event> {
             decision: GateDecision::Override {
                 reason: "tunnel 2 known down, tunnel 1 carries".into(),
                 failed_checks: vec!["fw-tunnels".into()],
+                hazards: Vec::new(),
             },
         },
         Event::StepEnd {
@@ -351,6 +353,9 @@ fn failover() -> Vec<Event> {
             step: "disable-peering".into(),
             name: "failover".into(),
             millis: 6100,
+            uncertainty_ms: None,
+            from: None,
+            to: None,
         },
     ]
 }
@@ -653,6 +658,36 @@ fn rollback_failure_keeps_the_manual_commands() {
     );
 }
 
+#[test]
+fn a_cancelled_change_is_neither_armed_nor_rolled_back() {
+    let mut events = checks();
+    events.push(Event::ActionStarted {
+        step: "disable-peering".into(),
+        op: "azure.peering.disable".into(),
+        target: "rg/er/AzurePrivatePeering".into(),
+        manual: manual("Disabled"),
+    });
+    let s = fold(&events);
+    assert_eq!(s.guard().map(GuardState::phase), Some(GuardPhase::Applying));
+    events.push(Event::ActionCancelled {
+        step: "disable-peering".into(),
+        op: "azure.peering.disable".into(),
+        reason: RollbackReason::ConsoleLost,
+        detail: "no PUT had been sent".into(),
+    });
+    let s = fold(&events);
+    let g = s.guard().expect("guard");
+    assert_eq!(g.phase(), GuardPhase::Cancelled);
+    assert_eq!(
+        g.cancelled,
+        Some(Cancellation {
+            reason: RollbackReason::ConsoleLost,
+            detail: "no PUT had been sent".into(),
+        })
+    );
+    assert!(s.armed_guard().is_none());
+}
+
 /// What the panes would show, as text, to compare two folds.
 fn fingerprint(s: &SessionState) -> String {
     let mut out = String::new();
@@ -840,4 +875,201 @@ fn a_decision_without_prompt_is_kept() {
         .expect("deadline");
     assert_eq!(d.expires_at, None);
     assert_eq!(d.remaining(OffsetDateTime::UNIX_EPOCH), None);
+}
+
+/// A change applied at 02:00:00 whose trace first stays on ExpressRoute,
+/// then stops reaching the target at 02:00:10.
+fn traffic_events() -> Vec<Event> {
+    let step = "disable-peering";
+    vec![
+        Event::ActionStarted {
+            step: step.into(),
+            op: "azure.peering.disable".into(),
+            target: "er-circuit-11/AzurePrivatePeering".into(),
+            manual: manual("Disabled"),
+        },
+        Event::ActionDone {
+            step: step.into(),
+            op: "azure.peering.disable".into(),
+            ok: true,
+            detail: "state Disabled".into(),
+        },
+        Event::DeadlineArmed {
+            step: step.into(),
+            seconds: 600,
+            expires_at: "2026-11-20T02:10:00.000Z".into(),
+        },
+        Event::VerifyStarted {
+            step: step.into(),
+            since: "2026-11-20T02:00:00.000Z".into(),
+            within_ms: 60_000,
+            max_outage_ms: Some(15_000),
+        },
+        Event::TrafficSeen {
+            step: step.into(),
+            path: "expressroute".into(),
+            moved: false,
+            elapsed_ms: 0,
+            lost_ms: None,
+        },
+    ]
+}
+
+fn at(t: &str) -> OffsetDateTime {
+    OffsetDateTime::parse(t, &Rfc3339).expect("time")
+}
+
+#[test]
+fn the_fold_tells_not_moved_from_lost_and_counts_from_the_first_miss() {
+    let mut s = SessionState::new(classifier());
+    for e in traffic_events() {
+        s.apply(&e);
+    }
+    let g = s.guard().expect("guard");
+    let w = g.window.as_ref().expect("window");
+    assert_eq!((w.within_ms, w.max_outage_ms), (60_000, Some(15_000)));
+    assert_eq!(
+        w.elapsed(at("2026-11-20T02:00:12Z")),
+        Some(std::time::Duration::from_secs(12))
+    );
+    assert!(matches!(
+        &g.traffic,
+        Some(Traffic::Seen { path, moved: false, .. }) if path == "expressroute"
+    ));
+    assert!(!g.may_confirm(), "not verified yet");
+
+    s.apply(&Event::TrafficLost {
+        step: "disable-peering".into(),
+        since: "2026-11-20T02:00:10.000Z".into(),
+        elapsed_ms: 10_000,
+        unseen_ms: 5_000,
+        rollback_at: Some("2026-11-20T02:00:25.000Z".into()),
+        evidence: "10.17.11.132 did not answer".into(),
+    });
+    let t = s.guard().and_then(|g| g.traffic.clone()).expect("traffic");
+    let now = at("2026-11-20T02:00:19Z");
+    assert_eq!(t.lost_for(now), Some(std::time::Duration::from_secs(9)));
+    assert_eq!(t.rollback_in(now), Some(std::time::Duration::from_secs(6)));
+    assert_eq!(
+        t.rollback_in(at("2026-11-20T02:00:40Z")),
+        Some(std::time::Duration::ZERO)
+    );
+    // Still armed: only `rollback_started` makes it a rollback.
+    assert_eq!(s.guard().map(GuardState::phase), Some(GuardPhase::Armed));
+    s.apply(&Event::RollbackStarted {
+        step: "disable-peering".into(),
+        reason: RollbackReason::TrafficLost,
+        op: "azure.peering.enable".into(),
+    });
+    let g = s.guard().expect("guard");
+    assert_eq!(g.phase(), GuardPhase::RollingBack);
+    assert_eq!(
+        g.rollback.as_ref().map(|r| r.reason),
+        Some(RollbackReason::TrafficLost)
+    );
+}
+
+#[test]
+fn healthy_is_taken_once_verified() {
+    let mut s = SessionState::new(classifier());
+    for e in traffic_events() {
+        s.apply(&e);
+    }
+    s.apply(&Event::Verified {
+        step: "disable-peering".into(),
+    });
+    assert!(s.guard().is_some_and(GuardState::may_confirm));
+}
+
+#[test]
+fn live_panes_keep_when_their_data_was_last_read() {
+    let t = |s: i64| at("2026-11-20T02:00:00Z") + time::Duration::seconds(s);
+    let repeated = |device: &str, query: &str, command: &str| Event::ProbeRepeated {
+        step: MONITOR_STEP.into(),
+        device: device.into(),
+        query: query.into(),
+        command: command.into(),
+        elapsed_ms: 40,
+    };
+    let mut s = SessionState::new(classifier());
+    s.apply_at(
+        &probe(MONITOR_STEP, "fw", "route.table", TABLE_CMD, FW_TABLE_ER),
+        t(0),
+    );
+    s.apply_at(
+        &probe(MONITOR_STEP, "fw", "bgp.summary", "show bgp summary", BGP),
+        t(0),
+    );
+    s.apply_at(
+        &probe(MONITOR_STEP, "server", "trace", TRACE_CMD, TRACE_ER),
+        t(0),
+    );
+    // The same answers again: the panes are current, nothing else changes.
+    s.apply_at(&repeated("fw", "route.table", TABLE_CMD), t(5));
+    s.apply_at(&repeated("fw", "bgp.summary", "show bgp summary"), t(5));
+    assert_eq!(s.live.tables[0].seen_at, Some(t(5)));
+    assert_eq!(s.live.tables[0].updates, 2);
+    assert_eq!(s.live.bgp[0].seen_at, Some(t(5)));
+    assert_eq!(s.live.traces[0].seen_at, Some(t(0)));
+    assert_eq!(s.monitor.iter().map(|p| p.runs).sum::<u32>(), 5);
+    // A failed poll keeps the last value and its time; a repeat of the
+    // failure does not make the old value current.
+    let failed = Event::Probe {
+        step: MONITOR_STEP.into(),
+        device: "fw".into(),
+        query: "bgp.summary".into(),
+        command: "show bgp summary".into(),
+        raw: None,
+        error: Some("fw: `show bgp summary` timed out after 30 s".into()),
+        parsed: None,
+        elapsed_ms: 30_000,
+        ids: None,
+    };
+    s.apply_at(&failed, t(40));
+    s.apply_at(&repeated("fw", "bgp.summary", "show bgp summary"), t(45));
+    assert_eq!(s.live.bgp[0].seen_at, Some(t(5)));
+    assert!(s.live.bgp[0].error.is_some());
+    // Ages against a 5 s period: stale past two periods.
+    let period = Some(std::time::Duration::from_secs(5));
+    let age = |seen, now| Age::of(seen, Some(now), period).expect("known");
+    assert_eq!(
+        age(Some(t(5)), t(15)),
+        Age {
+            secs: 10,
+            stale: false
+        }
+    );
+    assert_eq!(
+        age(Some(t(5)), t(16)),
+        Age {
+            secs: 11,
+            stale: true
+        }
+    );
+    assert_eq!(age(Some(t(0)), t(200)).text(), "3 min ago");
+    assert_eq!(Age::of(None, Some(t(1)), period), None);
+    assert!(
+        !Age::of(Some(t(0)), Some(t(100)), None)
+            .expect("known")
+            .stale
+    );
+    // A fold without times keeps none.
+    let plain = fold(&[probe(
+        MONITOR_STEP,
+        "fw",
+        "route.table",
+        TABLE_CMD,
+        FW_TABLE_ER,
+    )]);
+    assert_eq!(plain.live.tables[0].seen_at, None);
+}
+
+#[test]
+fn measured_times_read_as_their_range() {
+    assert_eq!(measured_text(2_180, Some(1_000)), "1.1–2.2 s");
+    // Rounded outward: never narrower than measured.
+    assert_eq!(measured_text(2_150, Some(1_000)), "1.1–2.2 s");
+    assert_eq!(measured_text(900, Some(900)), "0.0–0.9 s");
+    assert_eq!(measured_text(5, None), "5 ms");
+    assert_eq!(measured_text(15_000, Some(0)), "15.0 s");
 }

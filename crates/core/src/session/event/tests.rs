@@ -1,0 +1,188 @@
+use super::*;
+use crate::model::path::PathKind;
+use crate::session::prediction::{Direction, HazardKind, PathForecast};
+
+fn hazard() -> Hazard {
+    Hazard {
+        direction: Direction::AzureToOnprem,
+        kind: HazardKind::VpnMoreSpecific,
+        prefix: Some("10.1.11.0/26".parse().expect("prefix")),
+        related: Some("10.1.11.0/25".parse().expect("prefix")),
+        message: "more specific over the VPN".into(),
+    }
+}
+
+#[test]
+fn serialized_kind_matches_kind() {
+    let events = [
+        Event::StepStart { step: "a".into() },
+        Event::Verified { step: "a".into() },
+        Event::ProbeRepeated {
+            step: MONITOR_STEP.into(),
+            device: "fw".into(),
+            query: "route.table".into(),
+            command: "show route table Cust11.inet.0".into(),
+            elapsed_ms: 40,
+        },
+        Event::Measurement {
+            step: "disable".into(),
+            name: "failover.trace".into(),
+            millis: 1_520,
+            uncertainty_ms: Some(1_000),
+            from: Some("PUT accepted (201)".into()),
+            to: Some("server trace".into()),
+        },
+        Event::GateDecision {
+            step: "g".into(),
+            decision: GateDecision::Override {
+                reason: "known".into(),
+                failed_checks: vec!["x".into()],
+                hazards: vec![hazard()],
+            },
+        },
+        Event::GatePrompt {
+            step: "g".into(),
+            prompt: "Disable?".into(),
+            confirm_text: "er".into(),
+            failed_checks: Vec::new(),
+            hazards: vec![hazard()],
+        },
+        Event::Prediction {
+            step: "g".into(),
+            prediction: Prediction {
+                sources: vec![PredictionSource {
+                    direction: Direction::AzureToOnprem,
+                    step: "azure-learned-onprem".into(),
+                    device: "azure".into(),
+                    command: "getLearnedRoutes".into(),
+                    error: None,
+                    unaffected: 3,
+                }],
+                paths: vec![PathForecast {
+                    direction: Direction::AzureToOnprem,
+                    prefix: "10.1.11.0/25".parse().expect("prefix"),
+                    now: Some(PathKind::ExpressRoute),
+                    now_path: Some("bgp [12076 65020]".into()),
+                    predicted: Some(PathKind::Vpn),
+                    predicted_path: Some("bgp [65020]".into()),
+                    covered_by: None,
+                }],
+                hazards: vec![hazard()],
+            },
+        },
+        Event::PredictionCheck {
+            step: "disable".into(),
+            gate: "g".into(),
+            sources: Vec::new(),
+            checks: vec![PathCheck {
+                direction: Direction::OnpremToAzure,
+                prefix: "10.17.11.0/25".parse().expect("prefix"),
+                predicted: Some(PathKind::Vpn),
+                observed: None,
+                observed_path: None,
+                covered_by: None,
+                matched: false,
+            }],
+        },
+        Event::ActionCancelled {
+            step: "disable".into(),
+            op: "azure.peering.disable".into(),
+            reason: RollbackReason::Operator,
+            detail: "no write was accepted".into(),
+        },
+        Event::VerifyStarted {
+            step: "disable".into(),
+            since: "2026-11-20T02:00:00.000Z".into(),
+            within_ms: 60_000,
+            max_outage_ms: Some(15_000),
+        },
+        Event::TrafficSeen {
+            step: "disable".into(),
+            path: "expressroute".into(),
+            moved: false,
+            elapsed_ms: 5_000,
+            lost_ms: None,
+        },
+        Event::TrafficLost {
+            step: "disable".into(),
+            since: "2026-11-20T02:00:10.000Z".into(),
+            elapsed_ms: 10_000,
+            unseen_ms: 5_000,
+            rollback_at: Some("2026-11-20T02:00:25.000Z".into()),
+            evidence: "no answer after hop 1".into(),
+        },
+        Event::RollbackStarted {
+            step: "disable".into(),
+            reason: RollbackReason::TrafficLost,
+            op: "azure.peering.enable".into(),
+        },
+        Event::PeeringPreflight {
+            target: "rg/er/AzurePrivatePeering".into(),
+            state: Some("Disabled".into()),
+            provisioning_state: Some("Succeeded".into()),
+            ok: false,
+            detail: "AzurePrivatePeering is Disabled".into(),
+            remedy: Some("cutover restore".into()),
+            ids: None,
+        },
+        Event::GuardLost {
+            step: "disable".into(),
+            detail: "exited (signal 9)".into(),
+        },
+        Event::GuardRearmed {
+            step: "disable".into(),
+            ok: true,
+            detail: "a new guard watches".into(),
+        },
+        Event::SessionEnd {
+            exit_code: 0,
+            outcome: "completed".into(),
+        },
+    ];
+    for e in events {
+        let v = serde_json::to_value(&e).expect("serializes");
+        assert_eq!(v["kind"], e.kind());
+        let back: Event = serde_json::from_value(v).expect("reads back");
+        assert_eq!(back, e);
+    }
+}
+
+#[test]
+fn traffic_lost_reason_reads_as_the_contract_says() {
+    let v = serde_json::to_value(RollbackReason::TrafficLost).expect("serializes");
+    assert_eq!(v, "traffic_lost");
+}
+
+#[test]
+fn a_measurement_without_its_uncertainty_still_reads() {
+    let old = serde_json::json!({
+        "kind": "measurement", "step": "disable", "name": "failover", "millis": 5
+    });
+    let e: Event = serde_json::from_value(old.clone()).expect("an older journal reads");
+    assert_eq!(
+        e,
+        Event::Measurement {
+            step: "disable".into(),
+            name: "failover".into(),
+            millis: 5,
+            uncertainty_ms: None,
+            from: None,
+            to: None,
+        }
+    );
+    // And it is written back the same way: no null fields.
+    assert_eq!(serde_json::to_value(&e).expect("serializes"), old);
+}
+
+#[test]
+fn gate_decision_is_flat_in_the_line() {
+    let e = Event::GateDecision {
+        step: "gate".into(),
+        decision: GateDecision::Declined,
+    };
+    let v = serde_json::to_value(&e).expect("serializes");
+    assert_eq!(
+        v,
+        serde_json::json!({"kind": "gate_decision", "step": "gate", "decision": "declined"})
+    );
+}

@@ -1,0 +1,295 @@
+//! Abort means abort (DESIGN.md invariant 2): while the disruptive change
+//! is going out (the GET, the PUT, its backoff through 409 and 429, the
+//! polling) the operator's commands are read as they come. An abort revokes the
+//! change's [`SendPermit`], so no PUT leaves after it; then what ARM made
+//! of the PUTs already sent decides:
+//!
+//! - none may have been accepted: the change is cancelled at once
+//!   (`action_cancelled`, nothing to undo);
+//! - one is on the wire: its answer decides (a refusal cancels, anything
+//!   else counts as accepted);
+//! - one was accepted, or its answer was lost: the change counts as
+//!   applied and is rolled back at once.
+
+use std::time::Duration;
+
+use tokio::sync::mpsc::{Receiver, unbounded_channel};
+
+use super::{GuardOutcome, roll_back};
+use crate::detached::Watch;
+use crate::gate::describe;
+use crate::port::trace::Tracer;
+use crate::port::{
+    ArmAttempt, ArmError, AzureApi, DeviceSession, PeeringChange, SendPermit, WriteStatus,
+};
+use crate::runner::Ctx;
+use cutover_core::model::azure::PeeringState;
+use cutover_core::runbook::ActionStep;
+use cutover_core::session::command::Command;
+use cutover_core::session::event::{Event, NoteLevel, RollbackReason};
+
+/// How long the read that closes a cancelled change may take: it only
+/// reports the state, and the operator asked to stop.
+const CLOSING_READ: Duration = Duration::from_secs(30);
+
+/// How the call that makes the change ended.
+// One per change, moved once: boxing the change would buy nothing.
+#[allow(clippy::large_enum_variant)]
+pub(super) enum Applied {
+    /// It ran to its end without an abort.
+    Done(Result<PeeringChange, ArmError>),
+    /// Aborted while no write may have been accepted: nothing changed.
+    Cancelled {
+        by: RollbackReason,
+        /// Statuses of the PUTs ARM refused before the abort.
+        refused: Vec<u16>,
+    },
+    /// Aborted after a write may have been accepted: undo it.
+    AbortedAfterWrite {
+        by: RollbackReason,
+        /// The answer of the last PUT (0: none came).
+        last: u16,
+    },
+}
+
+/// Sets the peering's state while reading the operator's commands:
+/// every HTTP exchange is journaled as it happens, and an abort takes
+/// effect at once.
+pub(super) async fn apply<D, A, L>(
+    ctx: &Ctx<'_, D, A, L>,
+    step: &str,
+    az: &A,
+    state: PeeringState,
+    mut commands: Option<&mut Receiver<Command>>,
+    seen: &(dyn Fn(&ArmAttempt) + Send + Sync),
+) -> Applied
+where
+    A: AzureApi,
+{
+    let permit = SendPermit::new();
+    let (tx, mut rx) = unbounded_channel::<ArmAttempt>();
+    let on_attempt = move |a: &ArmAttempt| {
+        // As it happens: the failover is timed from the accepted PUT.
+        seen(a);
+        // The receiver lives until this function returns.
+        let _ = tx.send(a.clone());
+    };
+    let call = az.set_peering_state(state, &on_attempt, &permit);
+    tokio::pin!(call);
+    let mut puts: Vec<u16> = Vec::new();
+    let mut aborted: Option<RollbackReason> = None;
+    // `Some(by)` with no result: stopped by `by`; the permit says how.
+    let (by, result) = loop {
+        if let Some(by) = aborted {
+            match permit.status() {
+                WriteStatus::NoneAccepted | WriteStatus::MayBeAccepted => break (Some(by), None),
+                // The PUT on the wire answers soon (the client's request
+                // timeout bounds it); its answer decides.
+                WriteStatus::InFlight => {}
+            }
+        }
+        // Biased: an attempt is journaled before anything else, and a
+        // command already queued is read before the call is polled (an
+        // abort typed while the guard started sends nothing at all).
+        tokio::select! {
+            biased;
+            Some(attempt) = rx.recv() => {
+                if attempt.method == "PUT" {
+                    puts.push(attempt.status);
+                }
+                let _ = ctx.sink.emit(Event::ActionAttempt { step: step.to_string(), attempt }).await;
+            }
+            Some(cmd) = next_command(&mut commands), if aborted.is_none() => {
+                if let Some(by) = abort_asked(ctx, step, cmd).await {
+                    permit.revoke();
+                    aborted = Some(by);
+                }
+            }
+            r = &mut call => break (aborted, Some(r)),
+        }
+    };
+    while let Ok(attempt) = rx.try_recv() {
+        if attempt.method == "PUT" {
+            puts.push(attempt.status);
+        }
+        let _ = ctx
+            .sink
+            .emit(Event::ActionAttempt {
+                step: step.to_string(),
+                attempt,
+            })
+            .await;
+    }
+    match (by, result) {
+        (None, Some(r)) => Applied::Done(r),
+        // Cannot happen (the loop ends with a result or an abort); the
+        // safe reading of it is "the change may be out".
+        (None, None) => Applied::AbortedAfterWrite {
+            by: RollbackReason::Operator,
+            last: puts.last().copied().unwrap_or(0),
+        },
+        // Nothing accepted: whatever the call said (the client's own
+        // `Cancelled`, or a failure before any PUT), nothing changed. An
+        // `Ok` without a PUT means the peering already read the new state:
+        // that is out too, and undone like a change.
+        (Some(by), r)
+            if permit.status() == WriteStatus::NoneAccepted && !matches!(r, Some(Ok(_))) =>
+        {
+            Applied::Cancelled { by, refused: puts }
+        }
+        (Some(by), _) => Applied::AbortedAfterWrite {
+            by,
+            last: puts.last().copied().unwrap_or(0),
+        },
+    }
+}
+
+/// The next command, read only when the change is abortable (`None`
+/// never resolves). `Some(None)`: the console is gone.
+async fn next_command(commands: &mut Option<&mut Receiver<Command>>) -> Option<Option<Command>> {
+    match commands {
+        Some(rx) => Some(rx.recv().await),
+        None => std::future::pending().await,
+    }
+}
+
+/// Whether `cmd`, read while the change goes out, stops it (and who asked).
+async fn abort_asked<D, A, L>(
+    ctx: &Ctx<'_, D, A, L>,
+    step: &str,
+    cmd: Option<Command>,
+) -> Option<RollbackReason> {
+    match cmd {
+        // The console is gone: nobody could confirm the change.
+        None => Some(RollbackReason::ConsoleLost),
+        Some(Command::Rollback { step: s }) if s == step => Some(RollbackReason::Operator),
+        Some(Command::Quit) => Some(RollbackReason::Operator),
+        Some(other) => {
+            ctx.note(
+                Some(step),
+                NoteLevel::Info,
+                format!("ignored while the change goes out: {}", describe(&other)),
+            )
+            .await;
+            None
+        }
+    }
+}
+
+/// Ends a change that was stopped before any write was accepted: reads
+/// the peering to say where it stands, journals `action_cancelled`, and
+/// releases the detached guard (there is nothing for it to undo).
+pub(super) async fn cancelled<D, A, L>(
+    ctx: &Ctx<'_, D, A, L>,
+    step: &str,
+    a: &ActionStep,
+    az: &A,
+    by: RollbackReason,
+    refused: &[u16],
+    watch: &mut Option<Box<dyn Watch>>,
+) -> GuardOutcome
+where
+    D: DeviceSession,
+    A: AzureApi,
+    L: Tracer,
+{
+    let safe_state = PeeringState::from(a.action.rollback.peering_state());
+    let sent = match refused {
+        [] => "no PUT had been sent".to_string(),
+        list => format!(
+            "{} PUT{} sent, none accepted ({})",
+            list.len(),
+            if list.len() == 1 { "" } else { "s" },
+            list.iter()
+                .map(u16::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    };
+    let read = tokio::time::timeout(CLOSING_READ, az.get_peering()).await;
+    let (seen, safe) = match &read {
+        Ok(Ok(r)) => {
+            let state = r.value.state().cloned();
+            let prov = r
+                .value
+                .provisioning_state()
+                .map_or_else(|| "?".to_string(), |p| p.to_string());
+            let shown = state
+                .as_ref()
+                .map_or_else(|| "?".to_string(), |s| s.to_string());
+            (
+                format!("the peering reads {shown} (provisioningState {prov})"),
+                state.is_none_or(|s| s == safe_state),
+            )
+        }
+        Ok(Err(e)) => (format!("the peering could not be read ({e})"), true),
+        Err(_) => (
+            format!(
+                "the peering could not be read within {} s",
+                CLOSING_READ.as_secs()
+            ),
+            true,
+        ),
+    };
+    let detail = format!("{sent}; nothing was sent after the abort; {seen}");
+    let _ = ctx
+        .sink
+        .emit(Event::ActionCancelled {
+            step: step.to_string(),
+            op: a.action.op.as_str().to_string(),
+            reason: by,
+            detail: detail.clone(),
+        })
+        .await;
+    if let Some(w) = watch.as_mut()
+        && let Err(e) = w.resolved().await
+    {
+        tracing::warn!(error = %e, "could not release the detached guard");
+    }
+    if !safe {
+        // Not this change (no write of it was accepted), yet the peering
+        // is not where the procedure needs it: someone must look.
+        let manual = az.manual_commands(safe_state.clone());
+        ctx.note(
+            Some(step),
+            NoteLevel::Error,
+            format!(
+                "the change was cancelled, but {seen}, not {safe_state}: set it back by hand.\n  az CLI:     {}\n  PowerShell: {}",
+                manual.az_cli, manual.powershell
+            ),
+        )
+        .await;
+    }
+    GuardOutcome::Cancelled { detail, safe }
+}
+
+/// Aborted once a write may have been accepted: the change counts as
+/// applied, and the rollback starts now.
+pub(super) async fn undo_aborted<D, A, L>(
+    ctx: &Ctx<'_, D, A, L>,
+    step: &str,
+    a: &ActionStep,
+    az: &A,
+    by: RollbackReason,
+    last: u16,
+    watch: &mut Option<Box<dyn Watch>>,
+) -> GuardOutcome
+where
+    D: DeviceSession,
+    A: AzureApi,
+    L: Tracer,
+{
+    let answer = match last {
+        0 => "its answer was lost".to_string(),
+        s => format!("ARM answered {s}"),
+    };
+    ctx.note(
+        Some(step),
+        NoteLevel::Warn,
+        format!(
+            "aborted after a PUT may have been accepted ({answer}): it counts as applied; rolling back now"
+        ),
+    )
+    .await;
+    roll_back(ctx, step, a.action.rollback, az, by, watch).await
+}
