@@ -41,6 +41,11 @@ pub struct GuardArgs {
     pub deadline_ms: u64,
     #[arg(long, default_value_t = 30_000)]
     pub grace_ms: u64,
+    /// How long the rollback watches the peering after its write (the
+    /// console's `--settle` or the action's `settle`); default: the
+    /// runbook default.
+    #[arg(long, hide = true)]
+    pub settle_ms: Option<u64>,
     /// A drill's lab lifeline (`cutover lab serve --held`): the lab stays
     /// up while this guard lives, whatever became of the console.
     #[arg(long)]
@@ -48,13 +53,18 @@ pub struct GuardArgs {
 }
 
 pub fn run(args: GuardArgs) -> ExitCode {
-    match run_inner(args) {
-        Ok(code) => ExitCode::from(code),
+    // Nothing the guard says may stop it: its console's terminal may be
+    // hung up, or its pipe closed, by the time it speaks (`lossy`).
+    super::lossy::init_logging("warn");
+    let code = match run_inner(args) {
+        Ok(code) => code,
         Err(e) => {
-            eprintln!("cutover guard: {e}");
-            ExitCode::from(exit::BAD_INPUT)
+            super::lossy::say(format!("cutover guard: {e}"));
+            exit::BAD_INPUT
         }
-    }
+    };
+    super::lossy::settle(Duration::from_millis(200));
+    ExitCode::from(code)
 }
 
 fn run_inner(args: GuardArgs) -> Result<u8, String> {
@@ -63,6 +73,13 @@ fn run_inner(args: GuardArgs) -> Result<u8, String> {
     };
     let deadline = OffsetDateTime::parse(&args.deadline_at, &Rfc3339)
         .map_err(|e| format!("--deadline-at `{}`: {e}", args.deadline_at))?;
+    let deadline_ms = Duration::from_millis(args.deadline_ms);
+    let grace = Duration::from_millis(args.grace_ms);
+    let settle = args.settle_ms.map_or(
+        cutover_core::runbook::Action::DEFAULT_SETTLE,
+        Duration::from_millis,
+    );
+    let left = Duration::try_from(deadline - OffsetDateTime::now_utc()).unwrap_or(Duration::ZERO);
     let inv = Inventory::load(&args.inventory).map_err(|e| e.to_string())?;
     let az = inv
         .azure
@@ -86,15 +103,14 @@ fn run_inner(args: GuardArgs) -> Result<u8, String> {
         // A hang-up of the console's terminal must not end the guard.
         #[cfg(unix)]
         let _hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup());
-        let left = deadline - OffsetDateTime::now_utc();
-        let left = Duration::try_from(left).unwrap_or(Duration::ZERO);
         let params = GuardParams {
             step: args.step,
             rollback,
             deadline_at: tokio::time::Instant::now() + left,
-            deadline: Duration::from_millis(args.deadline_ms),
-            grace: Duration::from_millis(args.grace_ms),
+            deadline: deadline_ms,
+            grace,
             policy: RollbackPolicy::default(),
+            settle,
             journal: args.journal,
         };
         watch_over(

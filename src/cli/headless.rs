@@ -210,7 +210,20 @@ fn describe(e: &Event) -> (&str, String) {
                     .unwrap_or_default()
             ),
         ),
-        Event::RollbackDone { step, detail } => (step, detail.clone()),
+        Event::RollbackSettling {
+            step,
+            seconds,
+            until,
+        } => (
+            step,
+            format!("settling: watching the peering for {seconds} s, until {until}"),
+        ),
+        Event::RollbackDone {
+            step,
+            detail,
+            outcome,
+            reasserts,
+        } => (step, rollback_done_text(detail, *outcome, *reasserts)),
         Event::RollbackFailed {
             step,
             error,
@@ -482,6 +495,24 @@ fn answer(line: &str, asking: &mut Asking, out: &mut (dyn Write + Send)) -> Opti
             }
         },
     }
+}
+
+/// A rollback's end as the operator reads it: what it found first.
+fn rollback_done_text(
+    detail: &str,
+    outcome: Option<cutover_core::session::event::RollbackResult>,
+    reasserts: u32,
+) -> String {
+    let mut text = match outcome {
+        Some(o) => format!("{}: {detail}", o.as_str()),
+        None => detail.to_string(),
+    };
+    if reasserts > 0 {
+        text.push_str(&format!(
+            " ({reasserts} re-assert(s) after the peering flipped)"
+        ));
+    }
+    text
 }
 
 mod abort;

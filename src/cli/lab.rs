@@ -109,7 +109,8 @@ pub fn serve(args: ServeArgs) -> ExitCode {
         }
     };
     if args.held {
-        super::lab_held::init_logging();
+        // Only what needs attention: a drill's console shows it in its log.
+        super::lossy::init_logging("warn");
     } else {
         super::init_stderr_logging("warn,cutover::lab=info");
     }
@@ -158,7 +159,9 @@ pub fn serve(args: ServeArgs) -> ExitCode {
         }
     };
     let code = if args.held {
-        runtime.block_on(super::lab_held::run(options))
+        let code = runtime.block_on(super::lab_held::run(options));
+        super::lossy::settle(std::time::Duration::from_millis(200));
+        code
     } else {
         runtime.block_on(run(options))
     };

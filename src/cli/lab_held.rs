@@ -12,7 +12,7 @@
 //! a guard still needs it, so nothing here panics on a failed write (as
 //! `println!` would), logging included.
 
-use std::io::{Read, Write};
+use std::io::Read;
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -23,6 +23,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::exit;
 use super::lab::{Signals, print_summary};
+use super::lossy::say;
 use cutover_lab::serve::{self, LabOptions};
 
 /// What the lab says to a new holder once it counts it.
@@ -55,38 +56,6 @@ pub(crate) fn hold(lifeline: &Path) -> Result<UnixStream, String> {
     }
     s.set_read_timeout(None).map_err(fail)?;
     Ok(s)
-}
-
-/// Standard error that swallows its failures: the console that reads it
-/// may be gone, and the lab must go on for the guard.
-struct LossyStderr;
-
-impl Write for LossyStderr {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        let _ = std::io::stderr().write_all(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        let _ = std::io::stderr().flush();
-        Ok(())
-    }
-}
-
-/// One line to standard error, or nowhere.
-fn say(msg: impl std::fmt::Display) {
-    let _ = writeln!(LossyStderr, "{msg}");
-}
-
-/// Only what needs attention: a drill's console shows it in its log.
-pub(super) fn init_logging() {
-    use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_env("CUTOVER_LOG").unwrap_or_else(|_| EnvFilter::new("warn"));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(|| LossyStderr)
-        .with_ansi(false)
-        .try_init();
 }
 
 /// Why the lab stops.
@@ -208,6 +177,7 @@ async fn keep(mut stream: tokio::net::UnixStream, gone: mpsc::UnboundedSender<()
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::io::Write;
 
     #[test]
     fn the_lifeline_sits_beside_the_inventory() {

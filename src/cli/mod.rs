@@ -15,6 +15,7 @@ pub mod guard;
 pub mod headless;
 pub mod lab;
 mod lab_held;
+mod lossy;
 pub mod replay;
 mod replay_headless;
 pub mod report;

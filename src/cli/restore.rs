@@ -139,6 +139,7 @@ pub fn run(args: RestoreArgs) -> ExitCode {
     let inventory = std::fs::canonicalize(&args.inventory).unwrap_or(args.inventory.clone());
     let mut config = SessionConfig::new(Mode::Run);
     config.restore = true;
+    config.settle_override = args.session.settle;
     config.restore_command = Some(format!(
         "cutover restore --inventory {}",
         inventory.display()

@@ -34,13 +34,39 @@ use cutover_tui::{self as ui, App, Theme};
 pub const FAILOVER_RUNBOOK: &str = include_str!("../../runbooks/er-vpn-failover.toml");
 const FAILOVER_NAME: &str = "runbooks/er-vpn-failover.toml (bundled)";
 
+/// The longest `--deadline`: a guarded change is confirmed in minutes, and
+/// a longer one is a typo (and past some length no clock can count it).
+const LONGEST_DEADLINE: Duration = Duration::from_secs(24 * 3600);
+
 fn parse_deadline(s: &str) -> Result<Duration, String> {
-    cutover_core::runbook::Duration::parse(s)
+    let d = cutover_core::runbook::Duration::parse(s)
         .map(|d| d.as_std())
-        .map_err(|e| format!("{e} (for example 90s, 10m, 1h30m)"))
+        .map_err(|e| format!("{e} (for example 90s, 10m, 1h30m)"))?;
+    if d > LONGEST_DEADLINE {
+        return Err(format!(
+            "a deadline of `{s}` is longer than the longest allowed, 24h (for example 90s, 10m, 1h30m)"
+        ));
+    }
+    Ok(d)
 }
 
-/// What `drill` and `run` share.
+/// The longest `--settle`, as for a runbook's `settle`: the rollback and
+/// the session's exit wait for it.
+const LONGEST_SETTLE: Duration = Duration::from_secs(600);
+
+fn parse_settle(s: &str) -> Result<Duration, String> {
+    let d = cutover_core::runbook::Duration::parse(s)
+        .map(|d| d.as_std())
+        .map_err(|e| e.to_string())?;
+    if d > LONGEST_SETTLE {
+        return Err(format!(
+            "a settle window of `{s}` is longer than the longest allowed, 10m (for example 2s, 30s, 2m)"
+        ));
+    }
+    Ok(d)
+}
+
+/// What `drill`, `run` and `restore` share.
 #[derive(Debug, Clone, clap::Args)]
 pub struct SessionArgs {
     /// The runbook (default: the bundled runbooks/er-vpn-failover.toml).
@@ -61,6 +87,11 @@ pub struct SessionArgs {
     /// NO_COLOR is honoured.
     #[arg(long, value_name = "THEME")]
     pub theme: Option<String>,
+    /// Replace every action's settle window: how long a rollback watches
+    /// the peering after its write, writing again if it flips (2s, 30s,
+    /// 2m; default: the runbook's `settle`, else 30s).
+    #[arg(long, value_name = "DUR", value_parser = parse_settle)]
+    pub settle: Option<Duration>,
 }
 
 /// `cutover drill`.
@@ -188,6 +219,7 @@ async fn drill_session(args: &DrillArgs, front: Front, lab: &DrillLab, scenario:
     let mut config = SessionConfig::new(Mode::Drill);
     config.scenario = Some(scenario.to_string());
     config.deadline_override = args.deadline;
+    config.settle_override = args.session.settle;
     super::startup::prepare(&mut config, None);
     let session = Session {
         prepared,
@@ -234,6 +266,7 @@ pub fn run(args: RunArgs) -> ExitCode {
     init_logging(front.theme.is_some());
     let mut config = SessionConfig::new(Mode::Run);
     config.deadline_override = args.deadline;
+    config.settle_override = args.session.settle;
     let inventory = std::fs::canonicalize(&args.inventory).unwrap_or(args.inventory.clone());
     super::startup::prepare(&mut config, Some(&inventory));
     let session = Session {

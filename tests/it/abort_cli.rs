@@ -35,9 +35,10 @@ fn confirm_text(line: &str) -> Option<&str> {
     Some(&line[from..from + len])
 }
 
-/// Answers the gate with its confirmation text, then types `abort` on the
-/// first refused PUT (409 or 429, while the client waits to retry). Returns
-/// every line printed and whether `abort` was typed.
+/// Answers the gate with its confirmation text, then types `abort` once
+/// the PUT was throttled (429: the client waits out its Retry-After, after
+/// the 409 before it was already retried). Returns every line printed and
+/// whether `abort` was typed.
 fn operate(child: &mut Child) -> mpsc::Receiver<(Vec<String>, bool)> {
     let mut input = child.stdin.take().expect("stdin");
     let output = child.stdout.take().expect("stdout");
@@ -52,10 +53,10 @@ fn operate(child: &mut Child) -> mpsc::Receiver<(Vec<String>, bool)> {
             {
                 let _ = writeln!(input, "{text}");
             }
-            let refused = line.contains(" action_attempt ")
+            let throttled = line.contains(" action_attempt ")
                 && line.contains("PUT ")
-                && (line.contains("-> 409") || line.contains("-> 429"));
-            if refused && !aborted {
+                && line.contains("-> 429");
+            if throttled && !aborted {
                 let _ = writeln!(input, "abort");
                 aborted = true;
             }
@@ -104,6 +105,8 @@ fn assert_cancelled_journal(evs: &[Value], printed: &str) {
         puts.iter().all(|(_, s)| *s == 409 || *s == 429),
         "a PUT was accepted: {puts:?}"
     );
+    // Stopped in the 429's Retry-After wait, the last PUT sent.
+    assert_eq!(puts.last().map(|(_, s)| *s), Some(429), "{puts:?}");
     assert!(
         puts.iter().all(|(i, _)| *i < cancelled),
         "a PUT after the abort: {puts:?}"
@@ -128,7 +131,7 @@ fn a_drill_aborted_during_the_429_wait_changes_nothing_and_exits_1() {
     let dir = tempfile::tempdir().expect("dir");
     let journal = dir.path().join("conflict.jsonl");
     let mut child = Command::new(assert_cmd::cargo::cargo_bin("cutover"))
-        .args(["drill", "--headless", "--deadline", "60s"])
+        .args(["drill", "--headless", "--settle", "2s", "--deadline", "60s"])
         .args(["--scenario", "er-disable-conflict", "--journal"])
         .arg(&journal)
         .env("XDG_STATE_HOME", dir.path())
@@ -144,7 +147,7 @@ fn a_drill_aborted_during_the_429_wait_changes_nothing_and_exits_1() {
         .recv_timeout(Duration::from_secs(10))
         .expect("the reader ends with the process");
     let printed = seen.join("\n");
-    assert!(aborted, "no refused PUT was printed:\n{printed}");
+    assert!(aborted, "no throttled PUT was printed:\n{printed}");
     assert_eq!(code, Some(1), "{printed}");
     assert!(printed.contains(" action_cancelled "), "{printed}");
     assert_cancelled_journal(&events(&journal), &printed);
@@ -178,7 +181,7 @@ fn drill_terminated(
 ) -> (Option<i32>, Vec<Value>, String) {
     let journal = dir.join(format!("{scenario}-term.jsonl"));
     let mut child = Command::new(assert_cmd::cargo::cargo_bin("cutover"))
-        .args(["drill", "--headless", "--deadline", "60s"])
+        .args(["drill", "--headless", "--settle", "2s", "--deadline", "60s"])
         .args(["--scenario", scenario, "--journal"])
         .arg(&journal)
         .env("XDG_STATE_HOME", dir)
@@ -227,7 +230,7 @@ fn drill_terminated(
 fn sigterm_takes_the_abort_path_instead_of_killing_the_session() {
     let dir = tempfile::tempdir().expect("dir");
     let (code, evs, printed) = drill_terminated(dir.path(), "er-disable-conflict", |l| {
-        l.contains(" action_attempt ") && l.contains("PUT ") && l.contains("-> 409")
+        l.contains(" action_attempt ") && l.contains("PUT ") && l.contains("-> 429")
     });
     assert_eq!(code, Some(1), "{printed}");
     let cancelled = evs
@@ -279,7 +282,15 @@ async fn a_run_aborted_during_the_429_wait_never_disables_the_peering() {
     };
     let journal = dir.path().join("run.jsonl");
     let mut child = Command::new(assert_cmd::cargo::cargo_bin("cutover"))
-        .args(["run", "--headless", "--deadline", "10m", "--inventory"])
+        .args([
+            "run",
+            "--headless",
+            "--settle",
+            "2s",
+            "--deadline",
+            "10m",
+            "--inventory",
+        ])
         .arg(lab.inventory_path())
         .arg("--journal")
         .arg(&journal)
@@ -305,7 +316,7 @@ async fn a_run_aborted_during_the_429_wait_never_disables_the_peering() {
     tokio::time::sleep(Duration::from_millis(500)).await;
     stop.store(true, Ordering::Relaxed);
     watcher.await.expect("watcher");
-    assert!(aborted, "no refused PUT was printed:\n{printed}");
+    assert!(aborted, "no throttled PUT was printed:\n{printed}");
     assert_eq!(code, Some(1), "{printed}");
     assert!(
         !ever_disabled.load(Ordering::Relaxed),

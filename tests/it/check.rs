@@ -593,3 +593,44 @@ fn max_outage_that_cannot_fire_or_would_fire_on_one_trace() {
         ]
     );
 }
+
+#[test]
+fn rollback_that_repeats_the_change() {
+    let f = "rollback-not-inverse.toml";
+    assert_eq!(
+        problems(f),
+        [at(
+            f,
+            "23:69",
+            "rollback `azure.peering.disable` does not undo action `azure.peering.disable`: \
+             it would leave the peering Disabled; use rollback = \"azure.peering.enable\""
+        )]
+    );
+}
+
+#[test]
+fn deadline_past_the_longest_duration() {
+    let f = "deadline-too-long.toml";
+    assert_eq!(
+        problems(f),
+        [at(
+            f,
+            "23:104",
+            "bad duration `99999999999h`: longer than 365d, the longest a duration may be"
+        )]
+    );
+}
+
+#[test]
+fn confirm_text_typed_by_reflex() {
+    let f = "confirm-by-reflex.toml";
+    assert_eq!(
+        problems(f),
+        [at(
+            f,
+            "16:58",
+            "gate `confirm_text` `y` is too easy to type by reflex: use the resource's name \
+             (e.g. confirm_text = \"${circuit}\") or a phrase of at least 8 characters"
+        )]
+    );
+}

@@ -56,6 +56,7 @@ fn drill(state: &Path, scenario: &str) -> (Output, PathBuf) {
     let journal = state.join(format!("{scenario}.jsonl"));
     let out = cutover(state)
         .args(["drill", "--headless", "--auto-confirm", "--deadline", "20s"])
+        .args(["--settle", "2s"])
         .args(["--scenario", scenario, "--journal"])
         .arg(&journal)
         .output()
@@ -127,8 +128,17 @@ fn every_scenario_exits_as_the_contract_says_and_leaves_the_peering_enabled() {
                     "{name}: the retries are journaled: {statuses:?}"
                 );
             }
+            // Both black-hole the traffic (README's scenario table): rolled
+            // back because it was lost for `max_outage`, not because the
+            // verification window or the deadline ran out.
             "slow-convergence" | "stuck-on-vpn" => {
                 assert_eq!(count(&evs, "rollback_started"), 1, "{name}");
+                let reason = evs
+                    .iter()
+                    .find(|e| e["kind"] == "rollback_started")
+                    .map(|e| e["reason"].clone());
+                assert_eq!(reason, Some(Value::from("traffic_lost")), "{name}");
+                assert!(count(&evs, "traffic_lost") >= 1, "{name}");
                 assert_eq!(count(&evs, "rollback_done"), 1, "{name}");
             }
             // The gate sees it coming: stopped before any change.
@@ -305,7 +315,7 @@ fn stuck_on_vpn_with_the_bundled_deadline_rolls_back_on_lost_traffic_not_after_t
     let dir = tempfile::tempdir().expect("dir");
     let journal = dir.path().join("stuck.jsonl");
     let out = cutover(dir.path())
-        .args(["drill", "--headless", "--auto-confirm"])
+        .args(["drill", "--headless", "--auto-confirm", "--settle", "2s"])
         .args(["--scenario", "stuck-on-vpn", "--journal"])
         .arg(&journal)
         .output()
@@ -332,11 +342,30 @@ fn stuck_on_vpn_with_the_bundled_deadline_rolls_back_on_lost_traffic_not_after_t
         .find(|e| e["kind"] == "verify_started")
         .expect("verify_started");
     assert_eq!(window["max_outage_ms"], 15_000);
-    let took = ts_of(&evs, "rollback_started") - ts_of(&evs, "action_done");
+    // The change is the first PUT ARM accepted (ARM's operation runs on
+    // after it, and the traffic is lost from then on), not `action_done`.
+    let accepted = evs
+        .iter()
+        .find(|e| {
+            e["kind"] == "action_attempt"
+                && e["attempt"]["method"] == "PUT"
+                && e["attempt"]["status"]
+                    .as_u64()
+                    .is_some_and(|s| (200..300).contains(&s))
+        })
+        .and_then(|e| e["ts"].as_str())
+        .map(|ts| {
+            time::OffsetDateTime::parse(ts, &time::format_description::well_known::Rfc3339)
+                .expect("RFC 3339")
+        })
+        .unwrap_or_else(|| panic!("no accepted PUT:\n{stdout}"));
+    let took = ts_of(&evs, "rollback_started") - accepted;
     assert!(
         took <= time::Duration::seconds(25),
-        "rollback {took} after the change:\n{stdout}"
+        "rollback {took} after the PUT was accepted:\n{stdout}"
     );
+    // The loss is told from the accepted PUT, as the measurements are.
+    assert!(stdout.contains("ms from PUT accepted"), "{stdout}");
     let lost = ts_of(&evs, "traffic_lost");
     assert!(lost <= ts_of(&evs, "rollback_started"));
     assert_eq!(count(&evs, "verified"), 0);
@@ -362,6 +391,18 @@ fn bad_input_is_exit_2_before_anything_starts() {
         .expect("runs");
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--deadline"));
+
+    // A settle window that is not a duration, or longer than a runbook's
+    // may be, is bad input too (on every command that takes it).
+    for (cmd, settle) in [("drill", "soon"), ("drill", "11m"), ("restore", "2x")] {
+        let out = cutover(dir.path())
+            .args([cmd, "--headless", "--settle", settle])
+            .output()
+            .expect("runs");
+        assert_eq!(out.status.code(), Some(2), "{cmd} --settle {settle}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("--settle"), "{err}");
+    }
 
     let rb = dir.path().join("bad.toml");
     std::fs::write(&rb, "[runbook]\nid = \"x\"\ntitel = \"y\"\n").expect("write");
@@ -497,7 +538,7 @@ fn tui_drill(dir: &Path) -> (Tmux, PathBuf, PathBuf) {
     let journal = dir.join("tui.jsonl");
     let status = dir.join("status");
     let shell = format!(
-        "env XDG_STATE_HOME={state} TERM=xterm-256color {bin} drill --journal {journal}; echo $? > {status}; sleep 60",
+        "env XDG_STATE_HOME={state} TERM=xterm-256color {bin} drill --settle 2s --journal {journal}; echo $? > {status}; sleep 60",
         state = dir.display(),
         bin = bin().display(),
         journal = journal.display(),

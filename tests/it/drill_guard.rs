@@ -23,6 +23,7 @@ fn drill(dir: &Path, journal: &Path, extra: &[&str]) -> Command {
     std::fs::create_dir_all(&tmp).expect("tmp");
     let mut c = Command::new(assert_cmd::cargo::cargo_bin("cutover"));
     c.args(["drill", "--headless", "--scenario", "baseline"])
+        .args(["--settle", "2s"])
         .args(extra)
         .arg("--journal")
         .arg(journal)

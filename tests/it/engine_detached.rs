@@ -24,7 +24,7 @@ const STEP: &str = "disable-private-peering";
 
 /// A journal as the console leaves it once the peering is disabled and the
 /// deadline armed.
-fn journal_until_armed(dir: &Path, extra: &[Event]) -> PathBuf {
+pub(crate) fn journal_until_armed(dir: &Path, extra: &[Event]) -> PathBuf {
     let path = dir.join("session.jsonl");
     let mut w = JournalWriter::create(&path, Arc::new(Redactor::new())).expect("create");
     let manual = ManualCommands {
@@ -81,6 +81,7 @@ fn params(journal: PathBuf, deadline_in: Duration) -> GuardParams {
             first_backoff: Duration::from_secs(5),
             max_backoff: Duration::from_secs(20),
         },
+        settle: Duration::from_secs(30),
         journal,
     }
 }
@@ -180,6 +181,7 @@ async fn the_console_dying_makes_the_guard_roll_back_and_finish_the_journal() {
             "note",
             "rollback_started",
             "action_attempt",
+            "rollback_settling",
             "rollback_done",
             "session_end"
         ]
@@ -191,11 +193,50 @@ async fn the_console_dying_makes_the_guard_roll_back_and_finish_the_journal() {
             ..
         }
     )));
+    assert_eq!(
+        session_end_text(&ev),
+        format!("the console went away during `{STEP}`; the detached guard rolled the change back")
+    );
     // The guard continued the console's chain: the journal verifies.
     assert!(matches!(
         verify(&journal).expect("verify").status,
         Status::Intact
     ));
+}
+
+fn session_end_text(ev: &[Event]) -> String {
+    match ev.last() {
+        Some(Event::SessionEnd { outcome, .. }) => outcome.clone(),
+        other => panic!("the journal ends with {other:?}"),
+    }
+}
+
+/// The change never landed (or was undone by someone else): the guard's
+/// rollback finds the peering Enabled, and its last line says so rather
+/// than claim it rolled something back.
+#[tokio::test(start_paused = true)]
+async fn a_guard_that_finds_the_peering_enabled_says_it_rolled_nothing_back() {
+    let dir = tempfile::tempdir().expect("dir");
+    let journal = journal_until_armed(dir.path(), &[]);
+    let net = Net::new();
+    assert_eq!(net.with(|n| n.peering.clone()), PeeringState::Enabled);
+    let (mut console, guard) = start(&net, params(journal.clone(), Duration::from_secs(600)));
+    assert_eq!(console.hear().await, "ready");
+    console.die();
+    let end = guard.await.expect("guard");
+    assert_eq!(end.exit_code(), 3);
+    let ev = events(&journal);
+    assert!(ev.iter().any(|e| matches!(
+        e,
+        Event::RollbackDone {
+            outcome: Some(cutover_core::session::event::RollbackResult::AlreadyEnabled),
+            ..
+        }
+    )));
+    let text = session_end_text(&ev);
+    assert!(text.contains("found the peering already Enabled"), "{text}");
+    assert!(text.contains("nothing to roll back"), "{text}");
+    assert!(!text.contains("rolled the change back"), "{text}");
 }
 
 #[tokio::test(start_paused = true)]
@@ -268,6 +309,8 @@ async fn a_change_the_console_resolved_before_dying_is_left_alone() {
             Event::RollbackDone {
                 step: STEP.into(),
                 detail: "Disabled -> Enabled".into(),
+                outcome: None,
+                reasserts: 0,
             },
         ],
     );
@@ -363,6 +406,7 @@ fn request() -> WatchRequest {
         rollback: ActionOp::AzurePeeringEnable,
         expires_at: time::OffsetDateTime::from_unix_timestamp(1_764_100_000).expect("ts"),
         deadline: Duration::from_secs(600),
+        settle: Duration::from_millis(2_500),
     }
 }
 
@@ -389,7 +433,7 @@ async fn the_console_side_speaks_the_protocol_to_a_child_process() {
     );
     assert_eq!(
         std::fs::read_to_string(&args).expect("args"),
-        "guard\n--inventory\ninv.toml\n--journal\nj.jsonl\n--step\ndisable-private-peering\n--rollback\nazure.peering.enable\n--deadline-at\n2025-11-25T19:46:40.000Z\n--deadline-ms\n600000\n--grace-ms\n30000\n"
+        "guard\n--inventory\ninv.toml\n--journal\nj.jsonl\n--step\ndisable-private-peering\n--rollback\nazure.peering.enable\n--deadline-at\n2025-11-25T19:46:40.000Z\n--deadline-ms\n600000\n--grace-ms\n30000\n--settle-ms\n2500\n"
     );
 }
 
@@ -417,6 +461,59 @@ async fn the_guard_gets_its_secret_in_the_environment_only() {
     assert!(
         argv.starts_with("guard --inventory") && !argv.contains("s3cret"),
         "{argv}"
+    );
+}
+
+/// Whether `pid` is gone, reaped included (a zombie still has /proc/pid).
+fn reaped(pid_file: &Path) -> bool {
+    let pid = std::fs::read_to_string(pid_file).expect("pid");
+    !Path::new(&format!("/proc/{}", pid.trim())).exists()
+}
+
+/// A guard that failed to start, or stopped answering, is killed and
+/// reaped: left alive, it would see its input close with the console and
+/// roll back a change the console still runs.
+#[tokio::test]
+async fn a_guard_that_is_given_up_on_is_killed_and_reaped() {
+    let dir = tempfile::tempdir().expect("dir");
+    let pid = dir.path().join("pid");
+    let body = |then: &str| format!("echo $$ > '{}'\n{then}\nexec sleep 60", pid.display());
+    // It said something else.
+    let wd = ChildWatchdog::new(
+        script(dir.path(), &body("echo nope")),
+        "i".into(),
+        "j".into(),
+    );
+    let err = wd.arm(request()).await.err().expect("refused");
+    assert_eq!(err, "the guard did not start: it said Some(\"nope\")");
+    assert!(reaped(&pid), "the guard that said `nope` still runs");
+    // It said nothing in time.
+    let mut wd = ChildWatchdog::new(script(dir.path(), &body("")), "i".into(), "j".into());
+    wd.ready_timeout = Duration::from_millis(500);
+    let err = wd.arm(request()).await.err().expect("refused");
+    assert!(err.contains("did not say `ready`"), "{err}");
+    assert!(reaped(&pid), "the guard that said nothing still runs");
+    // It started, then stopped answering: the engine abandons it.
+    let wd = ChildWatchdog::new(
+        script(dir.path(), &body("echo ready")),
+        "i".into(),
+        "j".into(),
+    );
+    let mut watch = wd.arm(request()).await.expect("started").expect("a watch");
+    assert!(!reaped(&pid));
+    watch.abandon().await;
+    assert!(reaped(&pid), "the abandoned guard still runs");
+}
+
+/// The console's ready timeout outlasts the drill guard's wait for its
+/// hold on the lab (10 s), so a guard that cannot hold the lab says why.
+#[test]
+fn the_console_waits_for_ready_longer_than_a_guard_waits_for_the_lab() {
+    let wd = ChildWatchdog::new("x".into(), "i".into(), "j".into());
+    assert!(
+        wd.ready_timeout > Duration::from_secs(10),
+        "{:?}",
+        wd.ready_timeout
     );
 }
 
@@ -460,4 +557,116 @@ async fn applied_restarts_the_guards_clock() {
         guard.await.expect("guard"),
         GuardEnd::RolledBack { ok: true, .. }
     ));
+}
+
+/// A guard that was wanted and cannot start: `cutover guard` missing, or
+/// silent past its `ready` timeout.
+struct GuardWontStart {
+    net: Net,
+}
+
+impl Watchdog for GuardWontStart {
+    fn arm(
+        &self,
+        req: WatchRequest,
+    ) -> futures::future::BoxFuture<
+        '_,
+        Result<Option<Box<dyn cutover_engine::detached::Watch>>, String>,
+    > {
+        Box::pin(async move {
+            self.net
+                .with(|n| n.order.push(format!("guard:arm {}", req.step)));
+            Err("the guard did not say `ready` within 10 s".to_string())
+        })
+    }
+}
+
+/// Fail closed (issue 18): the disable is not sent when its guard cannot
+/// start; the gate's pass is spent, the refusal and its reason are in the
+/// journal, and the session ends 1 with the peering as it was.
+#[tokio::test(start_paused = true)]
+async fn a_change_whose_guard_cannot_start_is_not_made() {
+    let net = Net::new();
+    let watchdog = Arc::new(GuardWontStart { net: net.clone() });
+    let run = run_session_guarded(
+        failover_runbook(),
+        net,
+        config(),
+        operator_confirming(),
+        watchdog,
+    )
+    .await;
+    assert_eq!(run.outcome.exit_code(), 1, "{}", run.outcome.outcome);
+    assert!(
+        run.outcome.outcome.contains("did not start"),
+        "{}",
+        run.outcome.outcome
+    );
+    assert_eq!(puts(&run.net), 0, "nothing was sent: {:?}", run.net.order());
+    assert_eq!(run.net.with(|n| n.peering.clone()), PeeringState::Enabled);
+    assert!(run.at("guard:arm disable-private-peering") > run.at("journal:action_started"));
+    let done = run.events.iter().find_map(|e| match e {
+        Event::ActionDone {
+            step, ok, detail, ..
+        } if step == "disable-private-peering" => Some((*ok, detail.clone())),
+        _ => None,
+    });
+    let (ok, detail) = done.expect("the refusal is journaled as the action's end");
+    assert!(!ok);
+    assert!(
+        detail.starts_with(
+            "nothing was sent: the detached guard did not start (the guard did not say `ready`"
+        ),
+        "{detail}"
+    );
+    assert!(run.events.iter().any(|e| matches!(e,
+        Event::Note { level: cutover_core::session::event::NoteLevel::Error, text, .. }
+            if text.starts_with("refused: the detached guard did not start"))));
+    assert_eq!(run.count("deadline_armed"), 0);
+    assert_eq!(run.count("rollback_started"), 0);
+    assert_eq!(run.kinds().last(), Some(&"session_end"));
+}
+
+/// Only the disruptive change fails closed: a restore whose guard cannot
+/// start still goes out (refusing it would leave the peering disabled),
+/// with the warning.
+#[tokio::test(start_paused = true)]
+async fn a_restore_whose_guard_cannot_start_still_restores() {
+    let net = Net::new();
+    disabled(&net);
+    let rb = cutover_core::runbook::Runbook::load(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("runbooks/er-restore.toml"),
+    )
+    .expect("bundled restore runbook");
+    let watchdog = Arc::new(GuardWontStart { net: net.clone() });
+    let mut config = config();
+    config.restore = true;
+    let run = run_session_guarded(rb, net, config, operator_confirming(), watchdog).await;
+    assert_eq!(run.outcome.exit_code(), 0, "{}", run.outcome.outcome);
+    assert_eq!(run.net.with(|n| n.peering.clone()), PeeringState::Enabled);
+    assert!(run.events.iter().any(|e| matches!(e,
+        Event::Note { level: cutover_core::session::event::NoteLevel::Warn, text, .. }
+            if text.starts_with("the detached guard did not start"))));
+}
+
+/// A deadline no clock can count (a library caller past the command line's
+/// and `check`'s bounds) refuses the change instead of overflowing.
+#[tokio::test(start_paused = true)]
+async fn a_deadline_no_clock_can_count_refuses_the_change() {
+    let net = Net::new();
+    let mut config = config();
+    config.deadline_override = Some(Duration::MAX);
+    let watchdog = Arc::new(RecordingWatchdog { net: net.clone() });
+    let run = run_session_guarded(
+        failover_runbook(),
+        net,
+        config,
+        operator_confirming(),
+        watchdog,
+    )
+    .await;
+    assert_eq!(run.outcome.exit_code(), 1, "{}", run.outcome.outcome);
+    assert_eq!(puts(&run.net), 0);
+    assert_eq!(run.count("action_started"), 0);
+    assert_eq!(run.net.with(|n| n.peering.clone()), PeeringState::Enabled);
 }

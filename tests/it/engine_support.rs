@@ -387,6 +387,16 @@ impl AzureApi for FakeAzure {
         })
     }
 
+    /// This fake's PUT always goes out, so the forced one is the same.
+    async fn assert_peering_state(
+        &self,
+        state: PeeringState,
+        on_attempt: &(dyn Fn(&ArmAttempt) + Send + Sync),
+        permit: &SendPermit,
+    ) -> Result<PeeringChange, ArmError> {
+        self.set_peering_state(state, on_attempt, permit).await
+    }
+
     async fn learned_routes(&self) -> Result<ArmRead<GatewayRouteListResult>, ArmError> {
         let mut list: GatewayRouteListResult =
             read(fixture("arm/synthetic/gateway-learned-routes.json"))?.value;

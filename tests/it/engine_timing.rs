@@ -3,16 +3,18 @@
 //! that saw the path move (not from the end of ARM's operation), the live
 //! monitor polls every pane's source during the guarded change, and one
 //! slow device delays neither the other devices' polls nor their
-//! pre-checks.
+//! pre-checks. Lost traffic is counted from the accepted PUT as well, so
+//! it rolls back while ARM's operation still runs.
 
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crate::engine_support::*;
+use cutover_core::model::azure::PeeringState;
 use cutover_core::runbook::{Runbook, StepBody};
 use cutover_core::session::Command;
-use cutover_core::session::event::{Event, MONITOR_STEP};
+use cutover_core::session::event::{Event, MONITOR_STEP, RollbackReason};
 use cutover_engine::monitor;
 use tokio::time::Instant;
 
@@ -294,4 +296,87 @@ async fn the_pre_checks_of_different_devices_run_at_once() {
         .take(started.len())
         .collect();
     assert_eq!(started, order);
+}
+
+/// Every event the console was shown, with the virtual moment it was.
+type Shown = Arc<Mutex<Vec<(Event, Instant)>>>;
+
+#[tokio::test(start_paused = true)]
+async fn traffic_lost_while_arms_operation_runs_rolls_back_at_max_outage_from_the_first_miss() {
+    let net = Net::new();
+    net.with(|n| {
+        // The routes move, the traffic goes nowhere; ARM accepts the PUT
+        // and then keeps its operation running for 40 s.
+        n.converge = None;
+        n.script
+            .push_back(SetScript::Paced(vec![(201, Duration::from_secs(40))]));
+    });
+    let shown: Shown = Arc::new(Mutex::new(Vec::new()));
+    let log = Arc::clone(&shown);
+    let mut careful = operator_confirming();
+    let operator = move |ev: &Event| {
+        log.lock().expect("lock").push((ev.clone(), Instant::now()));
+        careful(ev)
+    };
+    let run = run_session(failover_runbook(), net, config(), operator).await;
+    assert_eq!(run.outcome.exit_code(), 3, "{}", run.outcome.outcome);
+    let shown = shown.lock().expect("lock").clone();
+    let when = |what: &str, f: &dyn Fn(&Event) -> bool| {
+        shown
+            .iter()
+            .find(|(e, _)| f(e))
+            .map(|(_, t)| *t)
+            .unwrap_or_else(|| panic!("no {what} in {:?}", run.kinds()))
+    };
+    let accepted = when("accepted PUT", &|e| {
+        matches!(e, Event::ActionAttempt { attempt, .. }
+            if attempt.method == "PUT" && (200..300).contains(&attempt.status))
+    });
+    let first_miss = when("traffic_lost", &|e| matches!(e, Event::TrafficLost { .. }));
+    let rollback = when("rollback_started", &|e| {
+        matches!(e, Event::RollbackStarted { .. })
+    });
+    let reasons: Vec<RollbackReason> = run
+        .events
+        .iter()
+        .filter_map(|e| match e {
+            Event::RollbackStarted { reason, .. } => Some(*reason),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(reasons, [RollbackReason::TrafficLost]);
+    // The first trace after the acceptance already missed; the loss runs
+    // from it, not from the end of the operation 40 s later.
+    let lost_from = first_miss.duration_since(accepted);
+    assert!(lost_from <= Duration::from_secs(1), "{lost_from:?}");
+    let max_outage = Duration::from_secs(15);
+    let took = rollback.duration_since(first_miss);
+    assert!(
+        took + Duration::from_secs(1) >= max_outage && took <= max_outage + Duration::from_secs(1),
+        "rollback {took:?} after the first miss"
+    );
+    assert!(
+        rollback.duration_since(accepted) < Duration::from_secs(20),
+        "waited for the operation"
+    );
+    // Stopped while the operation still ran: it never ended on its own.
+    assert_eq!(run.count("action_done"), 0, "{:?}", run.kinds());
+    assert_eq!(run.count("rollback_done"), 1);
+    // The journal gives the loss from the accepted PUT.
+    let elapsed = run.events.iter().find_map(|e| match e {
+        Event::TrafficLost { elapsed_ms, .. } => Some(*elapsed_ms),
+        _ => None,
+    });
+    assert!(elapsed.is_some_and(|ms| ms <= 1000), "{elapsed:?}");
+    assert!(
+        run.notes()
+            .iter()
+            .any(|n| n.starts_with("traffic lost:") && n.contains("ARM's operation")),
+        "{:?}",
+        run.notes()
+    );
+    // The disable went out once; the rollback wrote Enabled after it.
+    assert!(run.at("azure:PUT Disabled") < run.at("journal:rollback_started"));
+    assert!(run.at("journal:rollback_started") < run.at("azure:PUT Enabled"));
+    assert_eq!(run.net.with(|n| n.peering.clone()), PeeringState::Enabled);
 }

@@ -23,49 +23,20 @@ use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
+// One copy of the fixtures and commands the console tests use too.
+pub use crate::ui_support::{FW_TABLE_VPN, TABLE_CMD, TRACE_CMD, fixture};
+
 pub const OPERATOR: &str = "alice.netops";
 pub const TICKET: &str = "CHG-4711";
 pub const CIRCUIT: &str = "SEA-Cust11-er-circuit";
-pub const TABLE_CMD: &str = "show route table Cust11.inet.0 10.17.11.0/24";
-pub const TRACE_CMD: &str = "traceroute -n 10.17.11.132";
 pub const OVERRIDE_REASON: &str =
     "CE2 local-preference fix is scheduled under CHG-4712; the primary CE carries the test";
 pub const FAILOVER_MS: u64 = 4213;
-
-pub fn fixture(rel: &str) -> String {
-    let p = format!("{}/tests/fixtures/{rel}", env!("CARGO_MANIFEST_DIR"));
-    std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{p}: {e}"))
-}
 
 /// The firewall's table with both ExpressRoute paths active (the article's).
 pub fn fw_table_er() -> String {
     fixture("article/route/srx42-01-route-table-cust11-10.17.11.0-24.txt")
 }
-
-/// The firewall's table once the private peering is down: only the VPN.
-pub const FW_TABLE_VPN: &str = "\
-user@SEA-SRX42-01> show route table Cust11.inet.0 10.17.11.0/24
-
-Cust11.inet.0: 12 destinations, 15 routes (12 active, 0 holddown, 0 hidden)
-+ = Active Route, - = Last Active, * = Both
-
-10.17.11.0/25      *[BGP/170] 00:00:07, localpref 100, from 10.17.11.76
-                      AS path: 65515 I, validation-state: unverified
-                    > via st0.118
-                    [BGP/170] 00:00:07, localpref 100, from 10.17.11.77
-                      AS path: 65515 I, validation-state: unverified
-                    > via st0.119
-10.17.11.76/32     *[Static/5] 2d 21:12:26
-                    > via st0.118
-10.17.11.77/32     *[Static/5] 2d 00:42:06
-                    > via st0.119
-10.17.11.128/26    *[BGP/170] 00:00:07, localpref 100, from 10.17.11.76
-                      AS path: 65515 I, validation-state: unverified
-                    > via st0.118
-                    [BGP/170] 00:00:07, localpref 100, from 10.17.11.77
-                      AS path: 65515 I, validation-state: unverified
-                    > via st0.119
-";
 
 pub fn trace_er() -> String {
     fixture("article/traceroute/linux-er.txt")
@@ -478,6 +449,8 @@ pub fn rolled_back() -> Vec<Event> {
         Event::RollbackDone {
             step: s.into(),
             detail: "AzurePrivatePeering is Enabled again".into(),
+            outcome: None,
+            reasserts: 0,
         },
         end(s, Verdict::Failed, 66_000),
         session_end(3, "rolled back: verification failed"),

@@ -269,7 +269,12 @@ fn middle_event() -> impl Strategy<Value = Event> {
                 reason,
                 op: "azure.peering.enable".into(),
             }),
-        (step_ids(), words()).prop_map(|(step, detail)| Event::RollbackDone { step, detail }),
+        (step_ids(), words()).prop_map(|(step, detail)| Event::RollbackDone {
+            step,
+            detail,
+            outcome: None,
+            reasserts: 0,
+        }),
         (step_ids(), words()).prop_map(|(step, error)| Event::RollbackFailed {
             step,
             error,

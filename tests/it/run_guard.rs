@@ -128,7 +128,15 @@ async fn a_killed_console_is_rolled_back_by_its_detached_guard() {
         .expect("the lab starts");
     let journal = dir.path().join("session.jsonl");
     let mut console = Command::new(assert_cmd::cargo::cargo_bin("cutover"))
-        .args(["run", "--headless", "--deadline", "10m", "--inventory"])
+        .args([
+            "run",
+            "--headless",
+            "--settle",
+            "2s",
+            "--deadline",
+            "10m",
+            "--inventory",
+        ])
         .arg(lab.inventory_path())
         .arg("--journal")
         .arg(&journal)
@@ -176,11 +184,18 @@ async fn a_killed_console_is_rolled_back_by_its_detached_guard() {
         "the guard did not roll back"
     );
 
-    // The guard finishes the journal: rollback done, session end, intact.
+    // The guard finishes the journal: rollback done, session end, intact;
+    // `rollback_done` comes after its settle window, the console's
+    // `--settle 2s` handed to the guard.
     let closed = journal.clone();
-    let text = tokio::task::spawn_blocking(move || wait_closed(&closed, Duration::from_secs(10)))
+    let text = tokio::task::spawn_blocking(move || wait_closed(&closed, Duration::from_secs(20)))
         .await
         .expect("journal reader");
+    assert!(
+        text.lines()
+            .any(|l| l.contains("\"kind\":\"rollback_settling\"") && l.contains("\"seconds\":2,")),
+        "the guard did not watch for the console's --settle:\n{text}"
+    );
     let kinds = kinds(&text);
     assert!(kinds.iter().any(|k| k == "rollback_done"), "{kinds:?}");
     assert_eq!(kinds.last().map(String::as_str), Some("session_end"));

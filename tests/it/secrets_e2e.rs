@@ -69,7 +69,15 @@ async fn a_password_and_a_token_reach_nothing_cutover_writes() {
 
     let journal = dir.path().join("session.jsonl");
     let mut child = cutover(dir.path())
-        .args(["run", "--headless", "--ticket", "CHG-7", "--inventory"])
+        .args([
+            "run",
+            "--headless",
+            "--settle",
+            "2s",
+            "--ticket",
+            "CHG-7",
+            "--inventory",
+        ])
         .arg(lab.inventory_path())
         .arg("--journal")
         .arg(&journal)

@@ -18,7 +18,7 @@ use cutover_core::model::azure::{ExpressRouteCircuitPeering, PeeringState};
 use cutover_lab::serve::{LabHandle, LabOptions, TOKEN_ENV, start};
 use cutover_lab::{Topology, scenario};
 
-const TOKEN: &str = "restore-cli-test-token";
+pub(crate) const TOKEN: &str = "restore-cli-test-token";
 const API: &str = "2024-05-01";
 
 fn peering_state(lab: &LabHandle) -> Option<String> {
@@ -36,7 +36,7 @@ fn accepted_puts(lab: &LabHandle) -> usize {
     })
 }
 
-async fn lab(dir: &Path) -> LabHandle {
+pub(crate) async fn lab(dir: &Path) -> LabHandle {
     let s = scenario::load_builtin("baseline", &Topology::article()).expect("scenario");
     start(LabOptions::new(s, dir.join("inventory.toml"), TOKEN))
         .await
@@ -45,7 +45,7 @@ async fn lab(dir: &Path) -> LabHandle {
 
 /// What someone else does: GET the private peering, PUT it back Disabled
 /// under its etag, straight on the lab's ARM API.
-async fn disable_behind_the_back(lab: &LabHandle) {
+pub(crate) async fn disable_behind_the_back(lab: &LabHandle) {
     let az = lab.inventory().azure.clone().expect("[azure]");
     let url = format!(
         "{}/subscriptions/{}/resourceGroups/{}/providers/Microsoft.Network/expressRouteCircuits/{}/peerings/AzurePrivatePeering?api-version={API}",
@@ -315,7 +315,10 @@ async fn a_killed_guard_is_replaced_and_its_replacement_covers_a_killed_console(
     let dir = tempfile::tempdir().expect("dir");
     let lab = lab(dir.path()).await;
     let journal = dir.path().join("session.jsonl");
-    let mut c = cutover(dir.path(), &["run", "--headless", "--deadline", "10m"]);
+    let mut c = cutover(
+        dir.path(),
+        &["run", "--headless", "--settle", "2s", "--deadline", "10m"],
+    );
     c.arg("--inventory")
         .arg(lab.inventory_path())
         .arg("--journal")

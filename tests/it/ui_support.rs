@@ -617,6 +617,8 @@ pub fn rollback_done() -> Vec<Event> {
         Event::RollbackDone {
             step: GUARD_STEP.into(),
             detail: "AzurePrivatePeering is Enabled again (provisioning Succeeded)".into(),
+            outcome: None,
+            reasserts: 0,
         },
         end(GUARD_STEP, Verdict::Failed, 64_000),
         Event::SessionEnd {

@@ -299,7 +299,18 @@ impl AzureApi for ArmClient {
         on_attempt: &(dyn Fn(&ArmAttempt) + Send + Sync),
         permit: &SendPermit,
     ) -> Result<PeeringChange, ArmError> {
-        self.change_peering_state(state, on_attempt, permit).await
+        self.change_peering_state(state, on_attempt, permit, false)
+            .await
+    }
+
+    async fn assert_peering_state(
+        &self,
+        state: PeeringState,
+        on_attempt: &(dyn Fn(&ArmAttempt) + Send + Sync),
+        permit: &SendPermit,
+    ) -> Result<PeeringChange, ArmError> {
+        self.change_peering_state(state, on_attempt, permit, true)
+            .await
     }
 
     async fn learned_routes(&self) -> Result<ArmRead<GatewayRouteListResult>, ArmError> {

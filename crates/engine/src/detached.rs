@@ -29,6 +29,9 @@ pub struct WatchRequest {
     /// When the change must have been confirmed (wall clock, UTC).
     pub expires_at: OffsetDateTime,
     pub deadline: Duration,
+    /// How long its rollback watches the peering after the write: the
+    /// session's `--settle`, or the action's `settle`.
+    pub settle: Duration,
 }
 
 /// Starts a guard for one change.
@@ -58,6 +61,13 @@ pub trait Watch: Send {
     /// must not block. A guard that cannot tell says `None`.
     fn gone(&mut self) -> Option<String> {
         None
+    }
+    /// The console gives up on a guard that stopped answering: a guard
+    /// left alive would see its input close when the console ends, take
+    /// it for the console dying and roll back a change the console still
+    /// runs (two writers of one journal). Ends it, and waits for that.
+    fn abandon(&mut self) -> BoxFuture<'_, ()> {
+        Box::pin(async {})
     }
 }
 

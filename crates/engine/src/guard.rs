@@ -152,6 +152,30 @@ where
         };
     };
     let new_state = PeeringState::from(action.op.peering_state());
+    let deadline = match countable(
+        ctx.config
+            .deadline_override
+            .unwrap_or(action.deadline.as_std()),
+    ) {
+        Ok(d) => d,
+        // `check` and the command line refuse such a deadline first; the
+        // engine must not overflow a clock if one gets through.
+        Err(asked) if action.op.is_disruptive() => {
+            ctx.note(
+                Some(step),
+                NoteLevel::Error,
+                format!(
+                    "refused: a deadline of {} s cannot be counted; nothing was sent",
+                    asked.as_secs()
+                ),
+            )
+            .await;
+            return GuardOutcome::NotApplied {
+                detail: "the deadline is too long to count".into(),
+            };
+        }
+        Err(_) => LONGEST_DEADLINE,
+    };
 
     // Write-ahead: nothing goes out unless this is durable.
     let announced = ctx
@@ -175,10 +199,6 @@ where
         };
     }
 
-    let deadline = ctx
-        .config
-        .deadline_override
-        .unwrap_or(action.deadline.as_std());
     // The detached guard watches before the change goes out: a console
     // that dies during the call (a long run of 429s, say) is rolled back
     // too. Rolling back a change that never went out changes nothing.
@@ -190,16 +210,23 @@ where
             // Provisional: `applied` below restarts the guard's clock.
             expires_at: OffsetDateTime::now_utc() + deadline,
             deadline,
+            settle: settle_window(ctx, action),
         })
         .await
     {
         Ok(w) => w,
+        // Fail closed: a disruptive change that nothing would undo if this
+        // console died is not made. Restoring service still goes ahead:
+        // refusing it would leave the peering disabled.
+        Err(e) if action.op.is_disruptive() => {
+            return guard_refused(ctx, step, action.op, &e).await;
+        }
         Err(e) => {
             ctx.note(
                 Some(step),
                 NoteLevel::Warn,
                 format!(
-                    "the detached guard did not start ({e}): if this console dies now, nothing undoes the change; stay with it until it is confirmed or rolled back"
+                    "the detached guard did not start ({e}): if this console dies now, nothing undoes the change; stay with it until it is done"
                 ),
             )
             .await;
@@ -210,12 +237,16 @@ where
     // Times the failover from the accepted write, probing the paths while
     // ARM's operation still runs.
     let clock = measure::PathClock::new(step, action.op, &a.verify);
+    // Lost traffic counts from the accepted PUT too, not from the end of
+    // ARM's operation.
+    let loss = loss::LossWatch::new(a);
     let seen = |at: &ArmAttempt| clock.on_attempt(at);
     // Stopping a restore half-way would leave the peering disabled: only
-    // the disruptive change is abortable while it goes out.
-    let abortable = action.op.is_disruptive().then_some(&mut *commands);
-    let call = abort::apply(ctx, step, az, new_state.clone(), abortable, &seen);
-    let applied = match clock.while_applying(ctx, &a.verify, call).await {
+    // the disruptive change is abortable while it goes out (by the
+    // operator, or by traffic lost for `max_outage` meanwhile).
+    let stops = action.op.is_disruptive().then_some((&mut *commands, &loss));
+    let call = abort::apply(ctx, step, az, new_state.clone(), stops, &seen);
+    let applied = match clock.while_applying(ctx, &a.verify, &loss, call).await {
         abort::Applied::Done(r) => r,
         abort::Applied::Cancelled { by, refused } => {
             return abort::cancelled(ctx, step, a, az, by, &refused, &mut watch).await;
@@ -264,19 +295,23 @@ where
                     rollback: action.rollback,
                     deadline,
                     deadline_at: done_at + deadline,
+                    settle: settle_window(ctx, action),
                 };
                 keeper::rearm(ctx, g, lost, &mut watch).await;
             }
             None => {
+                // Left alive, it would take this console's end for its
+                // death and undo a change still being verified here.
+                w.abandon().await;
+                watch = None;
                 ctx.note(
                     Some(step),
                     NoteLevel::Warn,
                     format!(
-                        "the detached guard is not answering ({e}): if this console dies now, nothing undoes the change; stay with it until it is confirmed or rolled back"
+                        "the detached guard is not answering ({e}) and was stopped: if this console dies now, nothing undoes the change; stay with it until it is confirmed or rolled back"
                     ),
                 )
                 .await;
-                watch = None;
             }
         }
     }
@@ -305,6 +340,7 @@ where
             action.rollback,
             az,
             RollbackReason::VerificationFailed,
+            settle_window(ctx, action),
             &mut watch,
         )
         .await;
@@ -319,12 +355,80 @@ where
         &mut watch,
         commands,
         &clock,
+        &loss,
     )
     .await
     {
         Ok(()) => GuardOutcome::Confirmed,
-        Err(reason) => roll_back(ctx, step, action.rollback, az, reason, &mut watch).await,
+        Err(reason) => {
+            let settle = settle_window(ctx, action);
+            roll_back(ctx, step, action.rollback, az, reason, settle, &mut watch).await
+        }
     }
+}
+
+/// How long a rollback of `action` watches the peering after its write:
+/// `--settle`, or the runbook's `settle`, or the default. The detached
+/// guard is told the same.
+pub(crate) fn settle_window<D, A, L>(
+    ctx: &Ctx<'_, D, A, L>,
+    action: &cutover_core::runbook::Action,
+) -> std::time::Duration {
+    ctx.config
+        .settle_override
+        .unwrap_or_else(|| action.settle_window())
+}
+
+/// The longest deadline a change runs under when the one asked for cannot
+/// be counted (only a restore gets here: it must go out regardless).
+const LONGEST_DEADLINE: std::time::Duration = std::time::Duration::from_secs(86_400);
+
+/// `deadline` if both clocks can count it (twice over, for the grace and
+/// a replacement guard's arithmetic); `Err(deadline)` otherwise.
+fn countable(deadline: std::time::Duration) -> Result<std::time::Duration, std::time::Duration> {
+    let twice = deadline.saturating_mul(2);
+    let wall = time::Duration::try_from(twice)
+        .ok()
+        .and_then(|d| OffsetDateTime::now_utc().checked_add(d));
+    match (Instant::now().checked_add(twice), wall) {
+        (Some(_), Some(_)) => Ok(deadline),
+        _ => Err(deadline),
+    }
+}
+
+/// The detached guard was wanted and did not start: the change is
+/// announced but nothing is sent. Journaled as a failed action with the
+/// reason, so the record and the report say why nothing changed.
+async fn guard_refused<D, A, L>(
+    ctx: &Ctx<'_, D, A, L>,
+    step: &str,
+    op: ActionOp,
+    why: &str,
+) -> GuardOutcome
+where
+    D: DeviceSession,
+    A: AzureApi,
+    L: Tracer,
+{
+    let detail = format!("nothing was sent: the detached guard did not start ({why})");
+    let _ = ctx
+        .sink
+        .emit(Event::ActionDone {
+            step: step.to_string(),
+            op: op.as_str().to_string(),
+            ok: false,
+            detail: detail.clone(),
+        })
+        .await;
+    ctx.note(
+        Some(step),
+        NoteLevel::Error,
+        format!(
+            "refused: the detached guard did not start ({why}); without it nothing would undo the change if this console died, so it was not made"
+        ),
+    )
+    .await;
+    GuardOutcome::NotApplied { detail }
 }
 
 /// The action call failed: find out whether anything changed before
@@ -388,6 +492,7 @@ where
                 a.action.rollback,
                 az,
                 RollbackReason::VerificationFailed,
+                settle_window(ctx, &a.action),
                 watch,
             )
             .await
@@ -395,7 +500,8 @@ where
     }
 }
 
-/// Sets the peering's state, journaling every HTTP exchange as it happens.
+/// Sets the peering's state with a write of our own even when it already
+/// reads so (see `rollback`), journaling every HTTP exchange as it happens.
 /// For the rollback: nothing stops it, so its permit is never revoked.
 async fn set_state<D, A, L>(
     ctx: &Ctx<'_, D, A, L>,
@@ -413,7 +519,7 @@ where
         let _ = tx.send(a.clone());
     };
     let permit = SendPermit::new();
-    let call = az.set_peering_state(state, &on_attempt, &permit);
+    let call = az.assert_peering_state(state, &on_attempt, &permit);
     tokio::pin!(call);
     let result = loop {
         tokio::select! {

@@ -143,6 +143,17 @@ pub trait AzureApi: Send + Sync {
         on_attempt: &(dyn Fn(&ArmAttempt) + Send + Sync),
         permit: &SendPermit,
     ) -> impl Future<Output = Result<PeeringChange, ArmError>> + Send;
+    /// As [`AzureApi::set_peering_state`], but the PUT goes out even when
+    /// the peering already reads `state`: it moves the etag, so a write
+    /// made earlier under the old one (the console's, still on its way
+    /// when the console died) fails with 412 instead of landing after
+    /// this one. What a rollback runs.
+    fn assert_peering_state(
+        &self,
+        state: PeeringState,
+        on_attempt: &(dyn Fn(&ArmAttempt) + Send + Sync),
+        permit: &SendPermit,
+    ) -> impl Future<Output = Result<PeeringChange, ArmError>> + Send;
     fn learned_routes(
         &self,
     ) -> impl Future<Output = Result<ArmRead<GatewayRouteListResult>, ArmError>> + Send;

@@ -46,6 +46,9 @@ pub struct SessionConfig {
     pub runbook_sha256: String,
     /// `--deadline`: replaces every action's deadline.
     pub deadline_override: Option<Duration>,
+    /// `--settle`: replaces every action's settle window (how long a
+    /// rollback watches the peering after its write).
+    pub settle_override: Option<Duration>,
     /// Pause between probes of a step that re-probes and says no `every`.
     pub default_every: Duration,
     pub rollback: RollbackPolicy,
@@ -77,6 +80,7 @@ impl SessionConfig {
             scenario: None,
             runbook_sha256: String::new(),
             deadline_override: None,
+            settle_override: None,
             default_every: Duration::from_secs(5),
             rollback: RollbackPolicy::default(),
             monitor: mode != Mode::Validate,

@@ -17,6 +17,7 @@ mod stranded;
 use super::app::App;
 use super::detail::{attempt_text, cancel_text, reason_text};
 use super::pane::text_width;
+use cutover_core::session::event::RollbackResult;
 use cutover_core::session::state::{GuardPhase, GuardState, RollbackOutcome};
 
 /// `mm:ss`, or `h:mm:ss` from an hour on.
@@ -136,6 +137,21 @@ fn lines(app: &App, g: &GuardState) -> Vec<String> {
                 .last()
                 .map_or_else(|| "waiting for the answer".to_string(), attempt_text);
             out.push(format!("   {last}"));
+            if let Some(w) = &rb.settling {
+                // The window restarts on each re-assert: count from its
+                // latest start.
+                let shown = match w.remaining(app.now) {
+                    Some(left) => format!(
+                        "{} s of {} s",
+                        w.seconds.saturating_sub(left.as_secs()),
+                        w.seconds
+                    ),
+                    None => format!("{} s, until {}", w.seconds, w.expires_at_text),
+                };
+                out.push(format!(
+                    "   settling: watching the peering, {shown} (a write still in flight could land)"
+                ));
+            }
         }
         GuardPhase::RolledBack => {
             let Some(rb) = &g.rollback else {
@@ -145,10 +161,16 @@ fn lines(app: &App, g: &GuardState) -> Vec<String> {
                 RollbackOutcome::Done { detail } => detail.clone(),
                 _ => String::new(),
             };
-            out.push(format!(
-                " ✓ ROLLED BACK ({}): {what} undone",
-                reason_text(rb.reason)
-            ));
+            let reason = reason_text(rb.reason);
+            out.push(match rb.result {
+                Some(RollbackResult::AlreadyEnabled) => format!(
+                    " ✓ ALREADY ENABLED ({reason}): nothing to undo; re-asserted and watched"
+                ),
+                Some(RollbackResult::AlreadyDisabled) => format!(
+                    " ✓ ALREADY DISABLED ({reason}): nothing to undo; re-asserted and watched"
+                ),
+                _ => format!(" ✓ ROLLED BACK ({reason}): {what} undone"),
+            });
             out.push(format!("   {detail}"));
         }
         GuardPhase::RollbackFailed => {

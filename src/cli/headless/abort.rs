@@ -108,6 +108,16 @@ pub(super) fn on_signal(
             );
             return OnSignal::Wait;
         }
+        // Past a gate the engine may already have announced the change or
+        // armed its guard before this driver saw it: leaving now could
+        // strand a change, so only the engine may end the session.
+        if guarded.phase != Phase::Idle {
+            let _ = writeln!(
+                out,
+                "> {name} again: a gate was passed: cutover ends once the engine has stopped the change"
+            );
+            return OnSignal::Wait;
+        }
         let _ = writeln!(out, "> {name} again: leaving now; nothing was changed");
         return OnSignal::Exit;
     }
@@ -190,6 +200,16 @@ mod tests {
         assert_eq!(
             on_signal(Signal::Interrupt, &g, false, &mut out),
             OnSignal::Exit
+        );
+        let mut passed = Guarded::default();
+        passed.follow(&Event::GateDecision {
+            step: "gate".into(),
+            decision: GateDecision::Confirmed,
+        });
+        assert_eq!(
+            on_signal(Signal::Interrupt, &passed, false, &mut out),
+            OnSignal::Wait,
+            "a second signal between the gate and the change never leaves"
         );
         g.follow(&started("disable", "azure.peering.disable"));
         assert_eq!(

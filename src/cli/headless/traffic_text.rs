@@ -26,10 +26,12 @@ pub(super) fn traffic(e: &Event) -> String {
             ..
         } => {
             let mut t = if *moved {
-                format!("traffic reaches the target over {path} (+{elapsed_ms} ms)")
+                format!(
+                    "traffic reaches the target over {path} (+{elapsed_ms} ms from PUT accepted)"
+                )
             } else {
                 format!(
-                    "not moved yet: traffic still reaches the target over {path} (+{elapsed_ms} ms)"
+                    "not moved yet: traffic still reaches the target over {path} (+{elapsed_ms} ms from PUT accepted)"
                 )
             };
             if let Some(l) = lost_ms {
@@ -49,7 +51,7 @@ pub(super) fn traffic(e: &Event) -> String {
                 None => "no max_outage: the verification decides".to_string(),
             };
             format!(
-                "TRAFFIC LOST from +{elapsed_ms} ms after the change (unseen for up to {unseen_ms} ms before that): {evidence}; {then}"
+                "TRAFFIC LOST at +{elapsed_ms} ms from PUT accepted (unseen for up to {unseen_ms} ms before that): {evidence}; {then}"
             )
         }
         _ => String::new(),
@@ -72,7 +74,7 @@ mod tests {
         };
         assert_eq!(
             traffic(&lost),
-            "TRAFFIC LOST from +10000 ms after the change (unseen for up to 5000 ms before that): 10.17.11.132 did not answer; rolling back at 2026-11-20T02:00:25.000Z unless it comes back"
+            "TRAFFIC LOST at +10000 ms from PUT accepted (unseen for up to 5000 ms before that): 10.17.11.132 did not answer; rolling back at 2026-11-20T02:00:25.000Z unless it comes back"
         );
         let back = Event::TrafficSeen {
             step: "d".into(),
@@ -83,7 +85,7 @@ mod tests {
         };
         assert_eq!(
             traffic(&back),
-            "traffic reaches the target over vpn (+15000 ms), after 5000 ms lost"
+            "traffic reaches the target over vpn (+15000 ms from PUT accepted), after 5000 ms lost"
         );
     }
 }

@@ -46,12 +46,14 @@ impl ArmClient {
         Ok(read)
     }
 
-    /// See [`cutover_engine::port::AzureApi::set_peering_state`].
+    /// See [`cutover_engine::port::AzureApi::set_peering_state`];
+    /// `force`: [`cutover_engine::port::AzureApi::assert_peering_state`].
     pub(crate) async fn change_peering_state(
         &self,
         wanted: PeeringState,
         on_attempt: &(dyn Fn(&ArmAttempt) + Send + Sync),
         permit: &SendPermit,
+        force: bool,
     ) -> Result<PeeringChange, ArmError> {
         if !matches!(wanted, PeeringState::Enabled | PeeringState::Disabled) {
             return Err(ArmError::Refused(format!(
@@ -75,7 +77,7 @@ impl ArmClient {
             wanted = %wanted,
         );
         let (before, after) = self
-            .change(&wanted, deadline, sink, permit)
+            .change(&wanted, deadline, sink, permit, force)
             .instrument(span)
             .await?;
         Ok(PeeringChange {
@@ -92,10 +94,11 @@ impl ArmClient {
         deadline: Deadline,
         sink: Sink<'_>,
         permit: &SendPermit,
+        force: bool,
     ) -> Result<(ExpressRouteCircuitPeering, ExpressRouteCircuitPeering), ArmError> {
         let before = self.settled_peering(deadline, sink).await?;
         check_private(&before)?;
-        if before.state() == Some(wanted) && succeeded(&before) {
+        if !force && before.state() == Some(wanted) && succeeded(&before) {
             tracing::info!("the peering is already {wanted}; nothing to change");
             return Ok((before.clone(), before));
         }
@@ -127,13 +130,15 @@ impl ArmClient {
                     reread = true;
                     let fresh = self.read_peering(deadline, sink).await?.value;
                     check_private(&fresh)?;
-                    if fresh.state() == Some(wanted) {
+                    // Forced, the PUT is what matters (it moves the etag):
+                    // put again under the fresh one.
+                    if !force && fresh.state() == Some(wanted) {
                         tracing::info!(
                             "the etag changed and the peering already reads {wanted}; not PUTting again"
                         );
                         break None;
                     }
-                    if fresh.state() != before.state() {
+                    if fresh.state() != before.state() && fresh.state() != Some(wanted) {
                         return Err(ArmError::PreconditionFailed(format!(
                             "{why}; the peering now reads state {}, so it is not retried",
                             shown_state(&fresh)

@@ -1,4 +1,5 @@
-//! What is wrong with a runbook, and where: `file:line:col: message`.
+//! What is wrong with a runbook or an inventory, and where:
+//! `file:line:col: message`.
 
 use std::fmt;
 

@@ -9,7 +9,10 @@ use serde::{Serialize, Serializer};
 ///
 /// Units: `d` (24 h), `h`, `m`, `s`, `ms`. Zero is refused because every
 /// duration in a runbook is a deadline, an interval or a cadence, and a zero
-/// one is always a typo that would fire immediately or spin.
+/// one is always a typo that would fire immediately or spin. Longer than
+/// [`Duration::MAX`] is refused too: nothing in a procedure waits a year, and
+/// a deadline that far out would overflow a clock when it is armed
+/// (`Instant + 99999999999h` panics) instead of being reported.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Duration(std::time::Duration);
 
@@ -25,7 +28,7 @@ pub enum DurationError {
     Order(String),
     #[error("bad duration `{0}`: it must be longer than zero")]
     Zero(String),
-    #[error("bad duration `{0}`: too long")]
+    #[error("bad duration `{0}`: longer than {max}, the longest a duration may be", max = Duration::MAX)]
     Overflow(String),
 }
 
@@ -51,6 +54,10 @@ impl Unit {
 }
 
 impl Duration {
+    /// The longest duration [`Duration::parse`] accepts: 365 days. The
+    /// longest one the bundled runbooks use is `repeat_every = "90d"`.
+    pub const MAX: Duration = Duration(std::time::Duration::from_secs(365 * 86_400));
+
     pub fn from_std(d: std::time::Duration) -> Self {
         Duration(d)
     }
@@ -119,6 +126,9 @@ impl Duration {
         if total == 0 {
             return Err(DurationError::Zero(text.to_string()));
         }
+        if u128::from(total) > Self::MAX.as_millis() {
+            return Err(DurationError::Overflow(text.to_string()));
+        }
         Ok(Duration(std::time::Duration::from_millis(total)))
     }
 }
@@ -184,6 +194,27 @@ mod tests {
         assert_eq!(ms("1h30m"), 5_400_000);
         assert_eq!(ms("90d"), 90 * 86_400_000);
         assert_eq!(ms("1d2h3m4s5ms"), 93_784_005);
+        assert_eq!(ms("365d"), Duration::MAX.as_millis());
+        assert_eq!(ms("8760h"), Duration::MAX.as_millis());
+    }
+
+    #[test]
+    fn refuses_anything_past_a_year() {
+        // Each of these fits in a u64 of milliseconds: the bound, not the
+        // arithmetic, refuses them.
+        for long in [
+            "366d",
+            "8760h1ms",
+            "99999999999h",
+            "365d1ms",
+            "31536000001ms",
+        ] {
+            let e = Duration::parse(long).expect_err(long);
+            assert_eq!(
+                e.to_string(),
+                format!("bad duration `{long}`: longer than 365d, the longest a duration may be")
+            );
+        }
     }
 
     #[test]
@@ -225,7 +256,7 @@ mod tests {
         }
 
         #[test]
-        fn display_round_trips(n in 1u64..10_000_000_000) {
+        fn display_round_trips(n in 1u64..=31_536_000_000) {
             let d = Duration::from_std(std::time::Duration::from_millis(n));
             let back = Duration::parse(&d.to_string()).expect("canonical form parses");
             prop_assert_eq!(back, d);

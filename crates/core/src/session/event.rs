@@ -72,6 +72,34 @@ pub enum RollbackReason {
     TrafficLost,
 }
 
+/// What a rollback found and left, once its settle window ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RollbackResult {
+    /// The peering was in the other state and was set back.
+    RolledBack,
+    /// The first read already showed the wanted state (the change never
+    /// landed, or someone undid it): re-asserted under its etag and
+    /// watched, but nothing was rolled back.
+    AlreadyEnabled,
+    /// As `AlreadyEnabled`, for a rollback that disables.
+    AlreadyDisabled,
+}
+
+impl RollbackResult {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RollbackResult::RolledBack => "rolled_back",
+            RollbackResult::AlreadyEnabled => "already_enabled",
+            RollbackResult::AlreadyDisabled => "already_disabled",
+        }
+    }
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
 /// One journal event.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -206,7 +234,9 @@ pub enum Event {
     /// the change (`action_done`), as `within` and `max_outage` do.
     VerifyStarted {
         step: String,
-        /// RFC 3339 UTC: when the change was applied.
+        /// RFC 3339 UTC: when ARM's operation ended; the verifications'
+        /// `within` counts from here (the loss clock and the measurements
+        /// from the accepted PUT, which comes earlier).
         since: String,
         /// The longest `within` of the verifications: the wait ends by
         /// then at the latest.
@@ -225,7 +255,8 @@ pub enum Event {
         /// The trace passed its verification: the traffic moved where the
         /// change was meant to move it. `false`: not moved yet.
         moved: bool,
-        /// Since the change, when the trace was sent.
+        /// When the trace was sent, after the PUT was accepted (the first
+        /// 2xx answer to it; the measurements count from there too).
         elapsed_ms: u64,
         /// When this ends a loss: how long the target had been unreachable,
         /// from the first trace that did not reach it to this one.
@@ -239,10 +270,11 @@ pub enum Event {
         /// RFC 3339 UTC: when the first trace that did not reach the target
         /// was sent. The loss is counted from here.
         since: String,
-        /// `since`, after the change.
+        /// `since`, after the PUT was accepted (the first 2xx answer to
+        /// it): it may come before ARM's operation ended.
         elapsed_ms: u64,
         /// How long before `since` the target was last seen reached (or
-        /// the change was applied): the loss may have begun up to this much
+        /// the PUT was accepted): the loss may have begun up to this much
         /// earlier.
         unseen_ms: u64,
         /// RFC 3339 UTC: when the rollback starts unless a trace reaches
@@ -266,9 +298,27 @@ pub enum Event {
         reason: RollbackReason,
         op: String,
     },
+    /// The rollback's write is in and the peering is watched for
+    /// `seconds` (the action's `settle`): a write still in flight (the
+    /// console's, from before it died) could otherwise land after it.
+    RollbackSettling {
+        step: String,
+        seconds: u64,
+        /// RFC 3339 UTC: when the window ends unless the peering flips
+        /// (each re-assert starts it again).
+        until: String,
+    },
+    /// Journaled once the settle window ended with the peering in the
+    /// wanted state.
     RollbackDone {
         step: String,
         detail: String,
+        /// Absent in journals from before the settle window.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        outcome: Option<RollbackResult>,
+        /// Writes made after the first because the peering flipped back.
+        #[serde(default, skip_serializing_if = "is_zero")]
+        reasserts: u32,
     },
     RollbackFailed {
         step: String,
@@ -388,6 +438,7 @@ impl Event {
             Event::Verified { .. } => "verified",
             Event::ConfirmHealthy { .. } => "confirm_healthy",
             Event::RollbackStarted { .. } => "rollback_started",
+            Event::RollbackSettling { .. } => "rollback_settling",
             Event::RollbackDone { .. } => "rollback_done",
             Event::RollbackFailed { .. } => "rollback_failed",
             Event::StepEnd { .. } => "step_end",

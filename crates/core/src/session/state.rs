@@ -394,11 +394,23 @@ impl SessionState {
             Event::RollbackStarted { step, reason, op } => {
                 self.guard_for(step).rollback = Some(RollbackState::started(*reason, op));
             }
-            Event::RollbackDone { step, detail } => {
-                let outcome = RollbackOutcome::Done {
+            Event::RollbackSettling {
+                step,
+                seconds,
+                until,
+            } => self.rollback_for(step).settle(*seconds, until),
+            Event::RollbackDone {
+                step,
+                detail,
+                outcome,
+                reasserts,
+            } => {
+                let rb = self.rollback_for(step);
+                rb.outcome = RollbackOutcome::Done {
                     detail: detail.clone(),
                 };
-                self.rollback_for(step).outcome = outcome;
+                rb.result = *outcome;
+                rb.reasserts = *reasserts;
             }
             Event::RollbackFailed {
                 step,

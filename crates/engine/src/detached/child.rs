@@ -26,7 +26,9 @@ pub struct ChildWatchdog {
     pub journal: PathBuf,
     /// How long past the deadline the guard waits for a silent console.
     pub grace: Duration,
-    /// How long the guard may take to say `ready`.
+    /// How long the guard may take to say `ready`: longer than a drill
+    /// guard's wait for its hold on the lab (`cutover guard --hold`), so
+    /// that a guard that cannot hold the lab says why before this gives up.
     pub ready_timeout: Duration,
     /// Set in the guard's environment only (a drill's lab token).
     pub env: GuardEnv,
@@ -52,6 +54,9 @@ impl std::fmt::Debug for GuardEnv {
     }
 }
 
+/// See [`ChildWatchdog::ready_timeout`].
+const READY_TIMEOUT: Duration = Duration::from_secs(20);
+
 impl ChildWatchdog {
     pub fn new(program: PathBuf, inventory: PathBuf, journal: PathBuf) -> Self {
         Self {
@@ -60,7 +65,7 @@ impl ChildWatchdog {
             inventory,
             journal,
             grace: Duration::from_secs(30),
-            ready_timeout: Duration::from_secs(10),
+            ready_timeout: READY_TIMEOUT,
             env: GuardEnv::default(),
         }
     }
@@ -83,6 +88,8 @@ impl ChildWatchdog {
             req.deadline.as_millis().to_string().into(),
             "--grace-ms".into(),
             self.grace.as_millis().to_string().into(),
+            "--settle-ms".into(),
+            req.settle.as_millis().to_string().into(),
         ]);
         a
     }
@@ -106,24 +113,49 @@ impl Watchdog for ChildWatchdog {
             let mut child = cmd
                 .spawn()
                 .map_err(|e| format!("cannot start `{}`: {e}", self.program.display()))?;
-            let stdin = child.stdin.take().ok_or("the guard has no stdin")?;
-            let stdout = child.stdout.take().ok_or("the guard has no stdout")?;
+            let Some((stdin, stdout)) = child.stdin.take().zip(child.stdout.take()) else {
+                end(&mut child).await;
+                return Err("the guard has no stdin or stdout".into());
+            };
             let mut lines = BufReader::new(stdout).lines();
-            match tokio::time::timeout(self.ready_timeout, lines.next_line()).await {
-                Ok(Ok(Some(l))) if l.trim() == READY => Ok(Some(Box::new(ChildWatch {
-                    child,
-                    stdin: Some(stdin),
-                    lines,
-                })
-                    as Box<dyn Watch>)),
-                Ok(Ok(other)) => Err(format!("the guard did not start: it said {other:?}")),
-                Ok(Err(e)) => Err(format!("the guard did not start: {e}")),
-                Err(_) => Err(format!(
+            let failed = match tokio::time::timeout(self.ready_timeout, lines.next_line()).await {
+                Ok(Ok(Some(l))) if l.trim() == READY => {
+                    return Ok(Some(Box::new(ChildWatch {
+                        child,
+                        stdin: Some(stdin),
+                        lines,
+                    }) as Box<dyn Watch>));
+                }
+                Ok(Ok(other)) => format!("the guard did not start: it said {other:?}"),
+                Ok(Err(e)) => format!("the guard did not start: {e}"),
+                Err(_) => format!(
                     "the guard did not say `{READY}` within {} s",
                     self.ready_timeout.as_secs()
-                )),
-            }
+                ),
+            };
+            // Killed before its input closes: a guard that may still come
+            // up would take that for this console dying and roll back a
+            // change it was never meant to watch (two writers of one
+            // journal).
+            end(&mut child).await;
+            drop(stdin);
+            Err(failed)
         })
+    }
+}
+
+/// Kills the guard's process and reaps it. Bounded: a process that does
+/// not die on SIGKILL is beyond help, and the console must go on.
+async fn end(child: &mut Child) {
+    if let Err(e) = child.start_kill() {
+        tracing::warn!(error = %e, "cannot stop the detached guard");
+        return;
+    }
+    if tokio::time::timeout(Duration::from_secs(5), child.wait())
+        .await
+        .is_err()
+    {
+        tracing::warn!("the detached guard did not end within 5 s of SIGKILL");
     }
 }
 
@@ -169,6 +201,13 @@ impl Watch for ChildWatch {
                 None
             }
         }
+    }
+
+    fn abandon(&mut self) -> BoxFuture<'_, ()> {
+        Box::pin(async move {
+            end(&mut self.child).await;
+            self.stdin = None;
+        })
     }
 
     fn applied(&mut self) -> BoxFuture<'_, Result<(), String>> {

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use super::watcher::GuardParams;
-use cutover_core::session::event::{Event, Mode};
+use cutover_core::session::event::{Event, Mode, RollbackResult};
 use cutover_journal::{JournalReader, JournalWriter, Redactor, SharedJournal};
 
 /// The session's journal, continued; `Ok(None)` when it shows the change
@@ -35,6 +35,23 @@ pub(super) const TAKEOVER_DEADLINE: &str =
     "the console did not act at the deadline: the detached guard rolls the change back";
 /// ... the operator had confirmed, the console died before recording it.
 pub(super) const TAKEOVER_CONFIRMED: &str = "the operator confirmed this change; the console went away before it recorded that (written by the detached guard)";
+
+/// The guard's `session_end` text once it had to act: what its rollback
+/// did (`found`: its `rollback_done` outcome, `None` if it never got that
+/// far or the journal predates it).
+pub(super) fn end_text(step: &str, ok: bool, found: Option<RollbackResult>) -> String {
+    let did = match (ok, found) {
+        (false, _) => "could NOT roll the change back: the operator must act",
+        (true, Some(RollbackResult::AlreadyEnabled)) => {
+            "found the peering already Enabled (the change had not landed, or was undone): nothing to roll back; it re-asserted that state and watched it hold"
+        }
+        (true, Some(RollbackResult::AlreadyDisabled)) => {
+            "found the peering already Disabled: nothing to roll back; it re-asserted that state and watched it hold"
+        }
+        (true, Some(RollbackResult::RolledBack) | None) => "rolled the change back",
+    };
+    format!("the console went away during `{step}`; the detached guard {did}")
+}
 
 /// Whether `e` is where the detached guard's records begin in a journal
 /// it took over: everything from there on is the guard's.
@@ -98,6 +115,6 @@ pub(super) fn sidecar(
         version: env!("CARGO_PKG_VERSION").to_string(),
     })
     .map_err(|e| e.to_string())?;
-    eprintln!("cutover guard: writing to {}", path.display());
+    tracing::warn!(sidecar = %path.display(), "the guard's events go to its own journal");
     Ok(j)
 }

@@ -10,7 +10,7 @@ use tokio::sync::mpsc;
 use tokio::time::{Instant, sleep_until};
 
 use super::journal::{
-    TAKEOVER_CONFIRMED, TAKEOVER_CONSOLE_LOST, TAKEOVER_DEADLINE, open_journal, sidecar,
+    TAKEOVER_CONFIRMED, TAKEOVER_CONSOLE_LOST, TAKEOVER_DEADLINE, end_text, open_journal, sidecar,
 };
 use super::{ACK, APPLIED, CONFIRM, DENIED, GRANTED, NoWatchdog, READY, RESOLVED, ROLLBACK};
 use crate::guard::{GuardOutcome, RollbackPolicy, roll_back};
@@ -34,6 +34,8 @@ pub struct GuardParams {
     pub deadline: Duration,
     pub grace: Duration,
     pub policy: RollbackPolicy,
+    /// How long the rollback watches the peering after its write.
+    pub settle: Duration,
     pub journal: PathBuf,
 }
 
@@ -108,14 +110,15 @@ where
     let mut st = St::Armed;
     let mut kept: Vec<Event> = Vec::new();
     let mut acted: Option<GuardOutcome> = None;
-    let silent_until = sleep_until(params.deadline_at + params.grace);
+    let silent_until = sleep_until(later(params.deadline_at, params.grace));
     tokio::pin!(silent_until);
     loop {
         tokio::select! {
             () = &mut silent_until, if st == St::Armed => {
-                eprintln!(
-                    "cutover guard: the console said nothing {} s past the deadline: rolling back `{}` now",
-                    params.grace.as_secs(), params.step
+                tracing::warn!(
+                    step = %params.step,
+                    "the console said nothing {} s past the deadline: rolling back now",
+                    params.grace.as_secs()
                 );
                 let (tx, mut rx) = mpsc::unbounded_channel();
                 let sink = EventSink::new(None, vec![tx]);
@@ -133,7 +136,7 @@ where
                         if st == St::Armed {
                             silent_until
                                 .as_mut()
-                                .reset(Instant::now() + params.deadline + params.grace);
+                                .reset(later(later(Instant::now(), params.deadline), params.grace));
                         }
                         say(&mut output, ACK).await;
                     }
@@ -153,9 +156,9 @@ where
                     }
                     RESOLVED => {
                         if st == St::Acted {
-                            eprintln!(
-                                "cutover guard: the console resolved `{}` itself after the guard's rollback; its journal records its own",
-                                params.step
+                            tracing::warn!(
+                                step = %params.step,
+                                "the console resolved the change itself after the guard's rollback; its journal records its own"
                             );
                         }
                         return GuardEnd::Released;
@@ -172,12 +175,12 @@ where
         Ok(Some(j)) => j,
         Ok(None) => return GuardEnd::AlreadyResolved,
         Err(e) => {
-            eprintln!("cutover guard: {e}");
+            tracing::warn!(error = %e, "the session's journal cannot be continued");
             match sidecar(&params, &redactor) {
                 Ok(j) => j,
                 Err(e2) => {
                     // Nowhere to write: the world still comes first.
-                    eprintln!("cutover guard: no journal at all: {e2}");
+                    tracing::error!(error = %e2, "no journal at all: rolling back unrecorded");
                     let (tx, _rx) = mpsc::unbounded_channel();
                     let sink = EventSink::new(None, vec![tx]);
                     return finish(&world, &sink, &config, &params, st, acted).await;
@@ -185,24 +188,26 @@ where
             }
         }
     };
-    let sink = EventSink::new(Some(Arc::new(journal) as Arc<dyn EventLog>), Vec::new());
+    // Listened to for what the rollback found, which the last line says.
+    let (tx, mut seen) = mpsc::unbounded_channel();
+    let sink = EventSink::new(Some(Arc::new(journal) as Arc<dyn EventLog>), vec![tx]);
     for e in kept {
         let _ = sink.emit(e).await;
     }
     let end = finish(&world, &sink, &config, &params, st, acted).await;
     if let GuardEnd::RolledBack { ok, .. } = &end {
+        let mut found = None;
+        while let Ok(e) = seen.try_recv() {
+            if let Event::RollbackDone { step, outcome, .. } = e
+                && step == params.step
+            {
+                found = outcome;
+            }
+        }
         let _ = sink
             .emit(Event::SessionEnd {
                 exit_code: end.exit_code(),
-                outcome: format!(
-                    "the console went away during `{}`; the detached guard {}",
-                    params.step,
-                    if *ok {
-                        "rolled the change back"
-                    } else {
-                        "could NOT roll the change back: the operator must act"
-                    }
-                ),
+                outcome: end_text(&params.step, *ok, found),
             })
             .await;
     }
@@ -278,7 +283,16 @@ async fn act<A: AzureApi>(
             },
         })
         .await;
-    roll_back(&ctx, &params.step, params.rollback, az, reason, &mut None).await
+    roll_back(
+        &ctx,
+        &params.step,
+        params.rollback,
+        az,
+        reason,
+        params.settle,
+        &mut None,
+    )
+    .await
 }
 
 /// One protocol line to the console; a console that is gone cannot hear,
@@ -286,4 +300,13 @@ async fn act<A: AzureApi>(
 async fn say<W: AsyncWrite + Unpin>(w: &mut W, msg: &str) {
     let _ = w.write_all(format!("{msg}\n").as_bytes()).await;
     let _ = w.flush().await;
+}
+
+/// `t + d`, for a `d` from the command line: one no clock can count means
+/// "not in this process's life" (`cutover guard` refuses such a deadline
+/// first; this only keeps a library caller's from panicking).
+fn later(t: Instant, d: Duration) -> Instant {
+    t.checked_add(d)
+        .or_else(|| t.checked_add(Duration::from_secs(100 * 365 * 86_400)))
+        .unwrap_or(t)
 }

@@ -10,11 +10,17 @@
 //!   else counts as accepted);
 //! - one was accepted, or its answer was lost: the change counts as
 //!   applied and is rolled back at once.
+//!
+//! Lost traffic aborts the same way: once the test target has been
+//! unreachable for `max_outage` (counted from the accepted PUT, see
+//! `loss`), the permit is revoked and the change rolled back with
+//! `traffic_lost`, even while ARM's operation still runs.
 
 use std::time::Duration;
 
 use tokio::sync::mpsc::{Receiver, unbounded_channel};
 
+use super::loss::LossWatch;
 use super::{GuardOutcome, roll_back};
 use crate::detached::Watch;
 use crate::gate::describe;
@@ -54,18 +60,23 @@ pub(super) enum Applied {
 
 /// Sets the peering's state while reading the operator's commands:
 /// every HTTP exchange is journaled as it happens, and an abort takes
-/// effect at once.
+/// effect at once. `stops`: what may stop the change while it goes out
+/// (the operator's commands, and the loss clock); `None` for a restore.
 pub(super) async fn apply<D, A, L>(
     ctx: &Ctx<'_, D, A, L>,
     step: &str,
     az: &A,
     state: PeeringState,
-    mut commands: Option<&mut Receiver<Command>>,
+    stops: Option<(&mut Receiver<Command>, &LossWatch)>,
     seen: &(dyn Fn(&ArmAttempt) + Send + Sync),
 ) -> Applied
 where
     A: AzureApi,
 {
+    let (mut commands, loss) = match stops {
+        Some((c, l)) => (Some(c), Some(l)),
+        None => (None, None),
+    };
     let permit = SendPermit::new();
     let (tx, mut rx) = unbounded_channel::<ArmAttempt>();
     let on_attempt = move |a: &ArmAttempt| {
@@ -105,6 +116,17 @@ where
                     aborted = Some(by);
                 }
             }
+            // The traffic has been lost for `max_outage` while ARM's
+            // operation still runs. The loss clock starts only at an
+            // accepted PUT, so this is always an abort after a write: the
+            // change counts as applied and is rolled back now.
+            () = loss_due(loss), if aborted.is_none() => {
+                if let Some(l) = loss {
+                    l.tell_rollback(ctx, step, true).await;
+                }
+                permit.revoke();
+                aborted = Some(RollbackReason::TrafficLost);
+            }
             r = &mut call => break (aborted, Some(r)),
         }
     };
@@ -141,6 +163,14 @@ where
             by,
             last: puts.last().copied().unwrap_or(0),
         },
+    }
+}
+
+/// When `loss` says the traffic has been lost too long (`None` never).
+async fn loss_due(loss: Option<&LossWatch>) {
+    match loss {
+        Some(l) => l.due().await,
+        None => std::future::pending().await,
     }
 }
 
@@ -283,13 +313,17 @@ where
         0 => "its answer was lost".to_string(),
         s => format!("ARM answered {s}"),
     };
-    ctx.note(
-        Some(step),
-        NoteLevel::Warn,
-        format!(
-            "aborted after a PUT may have been accepted ({answer}): it counts as applied; rolling back now"
-        ),
-    )
-    .await;
-    roll_back(ctx, step, a.action.rollback, az, by, watch).await
+    // A loss has said why in its own note.
+    if by != RollbackReason::TrafficLost {
+        ctx.note(
+            Some(step),
+            NoteLevel::Warn,
+            format!(
+                "aborted after a PUT may have been accepted ({answer}): it counts as applied; rolling back now"
+            ),
+        )
+        .await;
+    }
+    let settle = a.action.settle_window();
+    roll_back(ctx, step, a.action.rollback, az, by, settle, watch).await
 }

@@ -37,6 +37,8 @@ pub(super) struct Guarded<'a> {
     pub rollback: ActionOp,
     pub deadline: Duration,
     pub deadline_at: Instant,
+    /// The rollback's settle window, as the first guard was told.
+    pub settle: Duration,
 }
 
 /// Replaces the guard when its process is gone; journaled as `guard_lost`,
@@ -88,6 +90,7 @@ pub(super) async fn rearm<D, A, L>(
         rollback: g.rollback,
         expires_at: OffsetDateTime::now_utc() + left,
         deadline: g.deadline,
+        settle: g.settle,
     };
     let (ok, detail) = match ctx.watchdog.arm(req).await {
         Ok(Some(w)) => {

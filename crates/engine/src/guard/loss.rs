@@ -23,8 +23,16 @@
 //! gone, is journaled as `unseen_ms` so the report states the outage with
 //! its uncertainty. The rollback is due exactly `max_outage` after that
 //! first miss, whether or not a trace is running at that moment.
+//!
+//! The clock starts when ARM accepted the write (the first 2xx answer to
+//! the PUT), not when its operation ends: ARM keeps the operation running
+//! for seconds (in Azure, tens of seconds) while the network already
+//! moves, and the traces probed meanwhile feed this watch too. A loss seen
+//! then is due `max_outage` after its first miss like any other, while the
+//! operation still runs; every time journaled counts from the acceptance,
+//! as the measurements do.
 
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 use time::OffsetDateTime;
@@ -41,7 +49,7 @@ use cutover_core::model::Trace;
 use cutover_core::parse::query::{self, Answer};
 use cutover_core::runbook::model::PathRules;
 use cutover_core::runbook::{ActionStep, QueryName, Verify};
-use cutover_core::session::event::Event;
+use cutover_core::session::event::{Event, NoteLevel};
 
 /// What one verification trace said about the test traffic.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -117,27 +125,49 @@ struct Track {
     reported: Option<(String, bool)>,
 }
 
-/// The loss clock of one guarded change, shared by its verifications and
-/// the window that rolls back when it runs out.
+/// The loss clock of one guarded change, shared by the probes taken while
+/// ARM's operation runs, the verifications after it, and whatever rolls
+/// back when it runs out.
 pub(super) struct LossWatch {
     max_outage: Option<Duration>,
-    /// When the change was applied.
-    since: Instant,
+    /// When ARM accepted the write (the first 2xx answer to the PUT), or
+    /// when the call returned if no answer said so: every time the loss
+    /// journals counts from here, as the measurements do. Unset, nothing
+    /// is observed: a probe before the acceptance says nothing of the
+    /// change.
+    since: OnceLock<Instant>,
     tracks: Mutex<Vec<Track>>,
     /// When the loss rollback is due, if a loss runs (`max_outage` set).
     due: watch::Sender<Option<Instant>>,
 }
 
 impl LossWatch {
-    /// Announces the verification of the change applied at `done_at` and
-    /// starts its loss clock.
-    pub(super) async fn start<D, A, L>(
+    /// The loss clock of `a`, not started yet.
+    pub(super) fn new(a: &ActionStep) -> Self {
+        Self {
+            max_outage: a.action.max_outage.map(|d| d.as_std()),
+            since: OnceLock::new(),
+            tracks: Mutex::new(a.verify.iter().map(|_| Track::default()).collect()),
+            due: watch::Sender::new(None),
+        }
+    }
+
+    /// Starts the clock at `accepted`; the first start wins (the probes
+    /// during the operation start it at the acceptance, the window only
+    /// when none did).
+    pub(super) fn begin(&self, accepted: Instant) {
+        let _ = self.since.set(accepted);
+    }
+
+    /// Announces the verification of the change whose call returned at
+    /// `done_at`: its `within` counts from there.
+    pub(super) async fn announce<D, A, L>(
+        &self,
         ctx: &Ctx<'_, D, A, L>,
         step: &str,
         a: &ActionStep,
         done_at: Instant,
-    ) -> Self {
-        let max_outage = a.action.max_outage.map(|d| d.as_std());
+    ) {
         let within = a
             .verify
             .iter()
@@ -150,15 +180,9 @@ impl LossWatch {
                 step: step.to_string(),
                 since: rfc3339_ms(wall(done_at)),
                 within_ms: millis(within),
-                max_outage_ms: max_outage.map(millis),
+                max_outage_ms: self.max_outage.map(millis),
             })
             .await;
-        Self {
-            max_outage,
-            since: done_at,
-            tracks: Mutex::new(a.verify.iter().map(|_| Track::default()).collect()),
-            due: watch::Sender::new(None),
-        }
     }
 
     /// Resolves when the traffic has been lost for `max_outage`; never
@@ -198,6 +222,45 @@ impl LossWatch {
         self.max_outage
     }
 
+    /// When the current loss began (its first missed trace was sent),
+    /// after the PUT was accepted.
+    pub(super) fn lost_from(&self) -> Option<Duration> {
+        let since = *self.since.get()?;
+        let tracks = self.tracks.lock().ok()?;
+        tracks
+            .iter()
+            .filter_map(|t| t.lost_since)
+            .min()
+            .map(|s| s.saturating_duration_since(since))
+    }
+
+    /// Tells why the change is undone before the verification's `within`
+    /// (or, `during_operation`, before ARM's operation even ended).
+    pub(super) async fn tell_rollback<D, A, L>(
+        &self,
+        ctx: &Ctx<'_, D, A, L>,
+        step: &str,
+        during_operation: bool,
+    ) {
+        let secs = |d: Option<Duration>| d.map_or(0.0, |d| d.as_secs_f64());
+        let instead = if during_operation {
+            "without waiting for ARM's operation to end (a PUT was accepted: the change counts as applied)"
+        } else {
+            "without waiting for the verification to give up"
+        };
+        ctx.note(
+            Some(step),
+            NoteLevel::Error,
+            format!(
+                "traffic lost: the test target has not answered for {:.1} s, from +{} ms after the PUT was accepted (max_outage {:.0} s): rolling back now, {instead}",
+                secs(self.lost_for()),
+                self.lost_from().map_or(0, millis),
+                secs(self.max_outage())
+            ),
+        )
+        .await;
+    }
+
     /// Takes what verification `item`'s trace, sent at `sent`, saw;
     /// journals a loss when it starts and a reach when it is news.
     pub(super) async fn observe<D, A, L>(
@@ -221,9 +284,13 @@ impl LossWatch {
 
     /// The state change, and the event that tells it (if any).
     fn update(&self, step: &str, item: usize, sent: Instant, seen: Seen) -> Option<Event> {
+        let since = *self.since.get()?;
+        if sent < since {
+            return None;
+        }
         let mut tracks = self.tracks.lock().ok()?;
         let t = tracks.get_mut(item)?;
-        let elapsed_ms = millis(sent.saturating_duration_since(self.since));
+        let elapsed_ms = millis(sent.saturating_duration_since(since));
         let event = match seen {
             Seen::Unknown => None,
             Seen::Reached { path, moved } => {
@@ -242,7 +309,7 @@ impl LossWatch {
             Seen::Lost { .. } if t.lost_since.is_some() => None,
             Seen::Lost { evidence } => {
                 t.lost_since = Some(sent);
-                let seen_last = t.last_reached.unwrap_or(self.since);
+                let seen_last = t.last_reached.unwrap_or(since);
                 let rollback_at = self.max_outage.map(|m| sent + m);
                 Some(Event::TrafficLost {
                     step: step.to_string(),
@@ -290,7 +357,7 @@ mod tests {
     fn watch(max_outage: Option<u64>) -> LossWatch {
         LossWatch {
             max_outage: max_outage.map(Duration::from_secs),
-            since: Instant::now(),
+            since: OnceLock::from(Instant::now()),
             tracks: Mutex::new(vec![Track::default(), Track::default()]),
             due: watch::Sender::new(None),
         }
@@ -383,6 +450,32 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert_eq!(*w.due.borrow(), None);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn nothing_counts_before_the_clock_starts_and_times_run_from_its_start() {
+        let w = watch(Some(15));
+        let w = LossWatch {
+            since: OnceLock::new(),
+            ..w
+        };
+        let t0 = Instant::now();
+        assert_eq!(w.update("s", 0, t0, lost()), None);
+        assert_eq!(*w.due.borrow(), None);
+        let accepted = t0 + Duration::from_secs(1);
+        w.begin(accepted);
+        // A later start does not move it.
+        w.begin(t0 + Duration::from_secs(30));
+        let miss = accepted + Duration::from_millis(8);
+        match w.update("s", 0, miss, lost()) {
+            Some(Event::TrafficLost {
+                elapsed_ms,
+                unseen_ms,
+                ..
+            }) => assert_eq!((elapsed_ms, unseen_ms), (8, 8)),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(*w.due.borrow(), Some(miss + Duration::from_secs(15)));
     }
 
     #[tokio::test(start_paused = true)]

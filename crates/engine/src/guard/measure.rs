@@ -12,7 +12,9 @@
 //! write while the network already moves, so the path probes start at the
 //! acceptance ([`PathClock::while_applying`], once a second at most), not
 //! when the call returns; from the change's end the verification's own
-//! probes feed the same clock ([`PathClock::observe`]).
+//! probes feed the same clock ([`PathClock::observe`]). The traces probed
+//! while the operation runs feed the loss clock as well (`loss`), so lost
+//! traffic is counted from the acceptance too.
 
 use std::future::Future;
 use std::sync::{Mutex, OnceLock, PoisonError};
@@ -22,6 +24,7 @@ use futures::future::join_all;
 use tokio::sync::Notify;
 use tokio::time::{Instant, sleep};
 
+use super::loss::{self, LossWatch};
 use crate::expect::judge;
 use crate::port::trace::Tracer;
 use crate::port::{ArmAttempt, AzureApi, DeviceSession};
@@ -124,7 +127,6 @@ impl PathClock {
     }
 
     /// When ARM accepted the write, if it did.
-    #[cfg(test)]
     pub(crate) fn accepted_at(&self) -> Option<Instant> {
         self.accepted.get().map(|(t, _)| *t)
     }
@@ -178,11 +180,13 @@ impl PathClock {
 
     /// Runs `call` (the change going out) and, from the moment ARM accepts
     /// the write until the call returns, probes each path at its
-    /// verification's period so the move is seen when it happens.
-    pub(crate) async fn while_applying<D, A, L, T>(
+    /// verification's period so the move is seen when it happens, and a
+    /// lost trace starts `loss`'s clock then rather than after the call.
+    pub(super) async fn while_applying<D, A, L, T>(
         &self,
         ctx: &Ctx<'_, D, A, L>,
         verify: &[Verify],
+        loss: &LossWatch,
         call: impl Future<Output = T>,
     ) -> T
     where
@@ -191,7 +195,7 @@ impl PathClock {
         L: Tracer,
     {
         tokio::pin!(call);
-        let probing = self.probe_moves(ctx, verify);
+        let probing = self.probe_moves(ctx, verify, loss);
         tokio::pin!(probing);
         let mut probing_done = false;
         loop {
@@ -203,8 +207,12 @@ impl PathClock {
         }
     }
 
-    async fn probe_moves<D, A, L>(&self, ctx: &Ctx<'_, D, A, L>, verify: &[Verify])
-    where
+    async fn probe_moves<D, A, L>(
+        &self,
+        ctx: &Ctx<'_, D, A, L>,
+        verify: &[Verify],
+        loss: &LossWatch,
+    ) where
         D: DeviceSession,
         A: AzureApi,
         L: Tracer,
@@ -215,15 +223,23 @@ impl PathClock {
         if self.accepted.get().is_none() {
             self.wake.notified().await;
         }
+        if let Some(at) = self.accepted_at() {
+            loss.begin(at);
+        }
         let lanes = self.pending().into_iter().filter_map(|i| {
             let v = verify.get(i)?;
-            Some(self.probe_one(ctx, i, v))
+            Some(self.probe_one(ctx, i, v, loss))
         });
         join_all(lanes).await;
     }
 
-    async fn probe_one<D, A, L>(&self, ctx: &Ctx<'_, D, A, L>, i: usize, v: &Verify)
-    where
+    async fn probe_one<D, A, L>(
+        &self,
+        ctx: &Ctx<'_, D, A, L>,
+        i: usize,
+        v: &Verify,
+        loss: &LossWatch,
+    ) where
         D: DeviceSession,
         A: AzureApi,
         L: Tracer,
@@ -237,7 +253,13 @@ impl PathClock {
             let cap = capture(ctx.world, &v.probe).await;
             let judged = judge(&cap, &v.expect, &ctx.rules);
             ctx.emit_probe(&self.step, &cap, &judged).await;
-            if let Some(m) = self.observe(i, sent, Instant::now(), judged.passed()) {
+            let answered = Instant::now();
+            // The same reading as the verification's: a trace that misses
+            // the target now is lost traffic now, not once the call returns.
+            if let Some(seen) = loss::read(v, &cap, &judged, &ctx.rules) {
+                loss.observe(ctx, &self.step, i, sent, seen).await;
+            }
+            if let Some(m) = self.observe(i, sent, answered, judged.passed()) {
                 let _ = ctx.sink.emit(m).await;
                 return;
             }

@@ -25,7 +25,8 @@ enum Phase {
     AwaitingConfirm,
 }
 
-/// Waits for the verification of the change made at `done_at`, then for
+/// Waits for the verification of the change made at `done_at` (its loss
+/// clock may already run since the PUT was accepted), then for
 /// the operator's confirmation, until `deadline_at`. `Ok` once the
 /// confirmation is journaled; `Err` with why the change must be undone.
 // The window is where the change's times, its guard, the operator and the
@@ -40,6 +41,7 @@ pub(super) async fn await_confirmation<D, A, L>(
     watch: &mut Option<Box<dyn Watch>>,
     commands: &mut Receiver<Command>,
     clock: &PathClock,
+    loss: &LossWatch,
 ) -> Result<(), RollbackReason>
 where
     D: DeviceSession,
@@ -48,8 +50,11 @@ where
 {
     let deadline_sleep = sleep_until(deadline_at);
     tokio::pin!(deadline_sleep);
-    let loss = LossWatch::start(ctx, step, a, done_at).await;
-    let verification = verify_all(ctx, step, &a.verify, done_at, &loss, clock);
+    // Started at the accepted PUT by the probes during the operation; from
+    // the call's end when nothing said when ARM accepted.
+    loss.begin(clock.accepted_at().unwrap_or(done_at));
+    loss.announce(ctx, step, a, done_at).await;
+    let verification = verify_all(ctx, step, &a.verify, done_at, loss, clock);
     tokio::pin!(verification);
     let mut phase = Phase::Verifying;
     let mut guard_check = keeper::ticker(ctx);
@@ -60,7 +65,7 @@ where
             // Before the verification: when both end at once, the loss is
             // the more precise reason.
             () = loss.due(), if matches!(phase, Phase::Verifying) => {
-                traffic_lost(ctx, step, &loss).await;
+                loss.tell_rollback(ctx, step, false).await;
                 return Err(RollbackReason::TrafficLost);
             }
             v = &mut verification, if matches!(phase, Phase::Verifying) => match v {
@@ -104,26 +109,12 @@ where
                     rollback: a.action.rollback,
                     deadline: deadline_at.saturating_duration_since(done_at),
                     deadline_at,
+                    settle: super::settle_window(ctx, &a.action),
                 };
                 keeper::keep(ctx, g, watch).await;
             }
         }
     }
-}
-
-/// Tells why the change is undone before the verification's `within`.
-async fn traffic_lost<D, A, L>(ctx: &Ctx<'_, D, A, L>, step: &str, loss: &LossWatch) {
-    let secs = |d: Option<std::time::Duration>| d.map_or(0.0, |d| d.as_secs_f64());
-    ctx.note(
-        Some(step),
-        NoteLevel::Error,
-        format!(
-            "traffic lost: the test target has not answered for {:.1} s (max_outage {:.0} s): rolling back now, without waiting for the verification to give up",
-            secs(loss.lost_for()),
-            secs(loss.max_outage())
-        ),
-    )
-    .await;
 }
 
 /// Every verification passed: the typed event an automatic operator

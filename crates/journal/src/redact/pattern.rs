@@ -6,7 +6,8 @@ use memchr::memmem;
 
 /// A pattern must keep at least this many literal characters: `*` alone, or
 /// `a*`, would blank out whole journals and make them useless as evidence.
-const MIN_PATTERN_LITERAL: usize = 3;
+/// The inventory's own check (at load, with its line:col) is the same rule.
+const MIN_PATTERN_LITERAL: usize = cutover_core::inventory::MIN_REDACT_LITERAL;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RedactError {

@@ -13,6 +13,7 @@ use super::convert::{attempt, level_str, manual, mode_str, reason_str, verdict_s
 use super::millis_between;
 use crate::model::*;
 use cutover_core::session::Event;
+use cutover_core::session::event::RollbackResult;
 use cutover_journal::Record;
 use cutover_journal::line::format_ts;
 
@@ -341,18 +342,40 @@ impl Acc {
                 let label = format!("rollback ({}): {op}", reason_str(*reason));
                 self.mark(r, "rollback", Some(step), label, None);
             }
-            Event::RollbackDone { step, detail } => {
+            Event::RollbackSettling {
+                step,
+                seconds,
+                until,
+            } => {
+                let label =
+                    format!("settling: watching the peering for {seconds} s (until {until})");
+                self.mark(r, "rollback_settling", Some(step), label, None);
+            }
+            Event::RollbackDone {
+                step,
+                detail,
+                outcome,
+                reasserts,
+            } => {
                 let rb = self.rollback(r, step);
                 rb.result = "done".into();
                 rb.ended_at = Some(at);
-                rb.detail = Some(detail.clone());
-                self.mark(
-                    r,
-                    "rollback_done",
-                    Some(step),
-                    "rollback done".into(),
-                    Some(true),
-                );
+                let mut text = match outcome {
+                    Some(o) => format!("{}: {detail}", o.as_str()),
+                    None => detail.clone(),
+                };
+                if *reasserts > 0 {
+                    text.push_str(&format!(
+                        " ({reasserts} re-assert(s) after the peering flipped)"
+                    ));
+                }
+                rb.detail = Some(text);
+                let label = match outcome {
+                    Some(RollbackResult::AlreadyEnabled) => "rollback done: already Enabled",
+                    Some(RollbackResult::AlreadyDisabled) => "rollback done: already Disabled",
+                    _ => "rollback done",
+                };
+                self.mark(r, "rollback_done", Some(step), label.into(), Some(true));
             }
             Event::RollbackFailed {
                 step,

@@ -61,6 +61,21 @@ impl ActionOp {
         matches!(self, ActionOp::AzurePeeringDisable)
     }
 
+    /// The rollbacks that undo `self`, the expected one first. Exhaustive on
+    /// purpose: a new op does not compile until someone decides what undoes
+    /// it.
+    pub fn undone_by(self) -> &'static [ActionOp] {
+        match self {
+            // A disable is undone only by the enable: a disable as its own
+            // rollback would "roll back" by taking ExpressRoute down again.
+            ActionOp::AzurePeeringDisable => &[ActionOp::AzurePeeringEnable],
+            // An enable (the restore) is rolled back by re-asserting
+            // Enabled: the safe state is ExpressRoute up, so undoing a
+            // restore never disables it (er-restore.toml's `why` says so).
+            ActionOp::AzurePeeringEnable => &[ActionOp::AzurePeeringEnable],
+        }
+    }
+
     /// The peering state the op sets.
     pub fn peering_state(self) -> &'static str {
         match self {
@@ -90,11 +105,25 @@ pub struct Action {
     /// verification's `within`: traffic that is lost, not merely still on
     /// the old path. `None`: only `within` and the deadline apply.
     pub max_outage: Option<Duration>,
+    /// How long a rollback watches the peering after its own write before
+    /// it is called done (`None`: [`Action::DEFAULT_SETTLE`]).
+    pub settle: Option<Duration>,
     /// The change, rendered (ARM call, az CLI, PowerShell).
     pub command: String,
     /// The rollback, rendered: what an operator runs by hand if the
     /// automatic rollback cannot.
     pub rollback_command: String,
+}
+
+impl Action {
+    /// The settle window when the runbook names none: long enough for a
+    /// PUT held by a slow path to reach ARM, or be refused under the
+    /// rollback's etag.
+    pub const DEFAULT_SETTLE: std::time::Duration = std::time::Duration::from_secs(30);
+
+    pub fn settle_window(&self) -> std::time::Duration {
+        self.settle.map_or(Self::DEFAULT_SETTLE, |d| d.as_std())
+    }
 }
 
 /// One verification after an action: probe until the expectations hold, at

@@ -23,11 +23,31 @@ const ACTION_KEYS: &[&str] = &[
     "rollback",
     "deadline",
     "max_outage",
+    "settle",
+];
+/// The longest settle window: the session's exit waits for it.
+const MAX_SETTLE_S: u64 = 600;
+/// A confirmation that is not a resource name must be at least this long:
+/// `y` or `yes` is typed by reflex, which is what the gate is there to stop.
+const MIN_CONFIRM_PHRASE: usize = 8;
+/// The variables (and Azure role keys) that name the resources a runbook
+/// changes or reads.
+const RESOURCE_KEYS: &[&str] = &[
+    "resource_group",
+    "circuit",
+    "peering",
+    "gateway",
+    "connection",
 ];
 const VERIFY_KEYS: &[&str] = &["probe", "expect", "within", "every"];
 
 impl Cx<'_> {
-    pub(super) fn gate(&mut self, t: &DeTable<'_>, info: &mut StepInfo) -> Option<StepBody> {
+    pub(super) fn gate(
+        &mut self,
+        t: &DeTable<'_>,
+        roles: &BTreeMap<String, Role>,
+        info: &mut StepInfo,
+    ) -> Option<StepBody> {
         let v = get(t, "gate")?;
         let gt = self.table(v, "gate")?;
         let span = v.span();
@@ -39,6 +59,16 @@ impl Cx<'_> {
                 self.err(
                     at.start,
                     "gate `confirm_text` is empty: the operator must type something specific (e.g. the circuit name) to go on",
+                );
+                None
+            } else if !self.names_a_resource(&c, roles)
+                && c.trim().chars().count() < MIN_CONFIRM_PHRASE
+            {
+                self.err(
+                    at.start,
+                    format!(
+                        "gate `confirm_text` `{c}` is too easy to type by reflex: use the resource's name (e.g. confirm_text = \"${{circuit}}\") or a phrase of at least {MIN_CONFIRM_PHRASE} characters"
+                    ),
                 );
                 None
             } else {
@@ -65,6 +95,17 @@ impl Cx<'_> {
             confirm_text: confirm?,
             require: require?,
         }))
+    }
+
+    /// True when `text` is the name of an Azure resource the runbook
+    /// names (in its variables or on an Azure role): typing it proves the
+    /// operator read which circuit is about to change.
+    fn names_a_resource(&self, text: &str, roles: &BTreeMap<String, Role>) -> bool {
+        let text = text.trim();
+        RESOURCE_KEYS.iter().any(|k| {
+            self.vars.get(*k).is_some_and(|v| v == text)
+                || roles.values().any(|r| r.azure.get(k) == Some(text))
+        })
     }
 
     fn op(&mut self, v: &Val<'_>, what: &str) -> Option<(ActionOp, Span)> {
@@ -147,7 +188,9 @@ impl Cx<'_> {
             names.push(name);
         }
         let rollback = match get(at, "rollback") {
-            Some(rv) => self.op(rv, "rollback").map(|(o, _)| o),
+            Some(rv) => self
+                .op(rv, "rollback")
+                .and_then(|(rb, rat)| self.inverse(op.as_ref().map(|(o, _)| *o), rb, &rat)),
             None => {
                 let msg = format!(
                     "{op_name} has no `rollback`: name the op that returns to a safe state (e.g. rollback = \"azure.peering.enable\")"
@@ -174,6 +217,10 @@ impl Cx<'_> {
             Some(mv) => self.max_outage(mv, deadline, verify.as_deref()).map(Some),
             None => Some(None),
         };
+        let settle = match get(at, "settle") {
+            Some(sv) => self.settle(sv).map(Some),
+            None => Some(None),
+        };
         let [rg, circuit, peering]: [Option<String>; 3] = names.try_into().ok()?;
         let (op, _) = op?;
         let target = PeeringRef {
@@ -191,11 +238,52 @@ impl Cx<'_> {
             rollback,
             deadline: deadline?,
             max_outage: max_outage?,
+            settle: settle?,
         };
         Some(StepBody::Action(ActionStep {
             action,
             verify: verify?,
         }))
+    }
+
+    /// A rollback must undo its action (see [`ActionOp::undone_by`]):
+    /// `check` catches a rollback that repeats the change, which a drill
+    /// would otherwise report as "rolled back" with the peering still down.
+    fn inverse(&mut self, op: Option<ActionOp>, rollback: ActionOp, at: &Span) -> Option<ActionOp> {
+        // An unknown op is reported on its own: nothing to compare with.
+        let Some(op) = op else {
+            return Some(rollback);
+        };
+        let undo = op.undone_by();
+        if undo.contains(&rollback) {
+            return Some(rollback);
+        }
+        let expected = undo.first().map_or("", |o| o.as_str());
+        self.err(
+            at.start,
+            format!(
+                "rollback `{rollback}` does not undo action `{op}`: it would leave the peering {}; use rollback = \"{expected}\"",
+                rollback.peering_state()
+            ),
+        );
+        None
+    }
+
+    /// How long a rollback watches the peering after its write (a write
+    /// still in flight could land after it); bounded because the session's
+    /// exit waits for it.
+    fn settle(&mut self, v: &Val<'_>) -> Option<crate::runbook::Duration> {
+        let d = self.duration(v, "settle")?;
+        if d.as_std().as_secs() > MAX_SETTLE_S {
+            self.err(
+                v.span().start,
+                format!(
+                    "`settle` ({d}) is longer than 10m: the rollback and the session's exit wait for it"
+                ),
+            );
+            return None;
+        }
+        Some(d)
     }
 
     /// `max_outage` is read only from a trace that did or did not reach

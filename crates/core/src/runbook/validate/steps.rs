@@ -201,7 +201,7 @@ impl Cx<'_> {
                     "probe" => self.check_body(t, &span, &label, roles, paths, &mut info),
                     "gate" => {
                         info.is_gate = true;
-                        self.gate(t, &mut info)
+                        self.gate(t, roles, &mut info)
                     }
                     "action" => self.action_body(t, roles, paths, &mut info),
                     _ => self.record(t),

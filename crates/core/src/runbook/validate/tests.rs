@@ -171,7 +171,13 @@ fn the_validate_runbook_is_the_read_only_subset() {
     let rb = build(VALIDATE, "v.toml", &BTreeMap::new()).expect("bundled runbook is valid");
     let full = build(FAILOVER, "f.toml", &BTreeMap::new()).expect("bundled runbook is valid");
     assert!(rb.meta.read_only && rb.is_read_only());
-    for step in &rb.steps {
+    // `run` and `drill` read the peering in the engine before any step
+    // (`peering_preflight`); the quarterly check has no engine preflight,
+    // so it reads the peering as its first check instead.
+    const PEERING_CHECK: &str = "private-peering-enabled";
+    let peering = rb.step(PEERING_CHECK).expect("validate reads the peering");
+    assert_eq!(peering.phase, Phase::ValidateEr);
+    for step in rb.steps.iter().filter(|s| s.id != PEERING_CHECK) {
         let twin = full
             .step(&step.id)
             .or_else(|| {
@@ -189,7 +195,7 @@ fn the_validate_runbook_is_the_read_only_subset() {
     assert_eq!(
         rb.steps
             .iter()
-            .filter(|s| s.phase <= Phase::ValidateVpn)
+            .filter(|s| s.phase <= Phase::ValidateVpn && s.id != PEERING_CHECK)
             .count(),
         phase_1_2
     );
@@ -310,7 +316,7 @@ title = "x"
 phase = 3
 why = "w"
 probe = { role = "ce1", query = "bfd.sessions" }
-gate = { prompt = "p", confirm_text = "c" }
+gate = { prompt = "p", confirm_text = "ckt" }
 "#,
     );
     assert_eq!(
@@ -539,4 +545,91 @@ fn max_outage_must_be_able_to_fire() {
         "{bad:?}"
     );
     assert!(messages(&guarded("6s", TRACE_VERIFY)).is_empty());
+}
+
+fn action_step(op: &str, rollback: &str, deadline: &str) -> String {
+    format!(
+        r#"
+[[step]]
+id = "a"
+title = "a"
+phase = 3
+why = "w"
+action = {{ op = "{op}", role = "azure", rollback = "{rollback}", deadline = "{deadline}" }}
+"#
+    )
+}
+
+#[test]
+fn a_rollback_must_undo_its_action() {
+    let m = messages(&format!(
+        "{CHECK}{GATE}{}",
+        action_step("azure.peering.disable", "azure.peering.disable", "10m")
+    ));
+    assert_eq!(
+        m,
+        [
+            "rollback `azure.peering.disable` does not undo action `azure.peering.disable`: it would leave the peering Disabled; use rollback = \"azure.peering.enable\""
+        ]
+    );
+    assert!(messages(&format!("{CHECK}{GATE}{}", disable("d"))).is_empty());
+    // The restore's rollback re-asserts Enabled (er-restore.toml).
+    assert!(
+        messages(&action_step(
+            "azure.peering.enable",
+            "azure.peering.enable",
+            "10m"
+        ))
+        .is_empty()
+    );
+    for op in ActionOp::ALL {
+        assert!(!op.undone_by().is_empty(), "{op}");
+        assert!(
+            op.undone_by().iter().all(|r| !r.is_disruptive()),
+            "{op}: a rollback never takes ExpressRoute down"
+        );
+    }
+}
+
+#[test]
+fn a_duration_longer_than_a_year_is_refused() {
+    let m = messages(&format!(
+        "{CHECK}{GATE}{}",
+        action_step(
+            "azure.peering.disable",
+            "azure.peering.enable",
+            "99999999999h"
+        )
+    ));
+    assert_eq!(
+        m,
+        ["bad duration `99999999999h`: longer than 365d, the longest a duration may be"]
+    );
+}
+
+#[test]
+fn confirm_text_is_a_resource_name_or_a_phrase() {
+    let gate = |text: &str| {
+        format!(
+            r#"
+[[step]]
+id = "g"
+title = "g"
+phase = 3
+why = "w"
+gate = {{ prompt = "p", confirm_text = "{text}" }}
+"#
+        )
+    };
+    for ok in ["ckt", "rg", "AzurePrivatePeering", "disable it", "12345678"] {
+        assert!(messages(&gate(ok)).is_empty(), "{ok}");
+    }
+    for bad in ["y", "yes", "ck", "1234567", "  go   "] {
+        let m = messages(&gate(bad));
+        assert_eq!(m.len(), 1, "{bad}: {m:?}");
+        assert!(
+            m[0].contains("is too easy to type by reflex: use the resource's name (e.g. confirm_text = \"${circuit}\") or a phrase of at least 8 characters"),
+            "{m:?}"
+        );
+    }
 }

@@ -116,6 +116,17 @@ fn serialized_kind_matches_kind() {
             reason: RollbackReason::TrafficLost,
             op: "azure.peering.enable".into(),
         },
+        Event::RollbackSettling {
+            step: "disable".into(),
+            seconds: 30,
+            until: "2026-11-20T02:01:00.000Z".into(),
+        },
+        Event::RollbackDone {
+            step: "disable".into(),
+            detail: "already Enabled".into(),
+            outcome: Some(RollbackResult::AlreadyEnabled),
+            reasserts: 1,
+        },
         Event::PeeringPreflight {
             target: "rg/er/AzurePrivatePeering".into(),
             state: Some("Disabled".into()),

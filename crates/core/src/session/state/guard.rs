@@ -9,7 +9,7 @@ use time::format_description::well_known::Rfc3339;
 
 use super::SessionState;
 use crate::azure_call::{ArmAttempt, ManualCommands};
-use crate::session::event::{Event, RollbackReason};
+use crate::session::event::{Event, RollbackReason, RollbackResult};
 
 /// The deadline of a guarded change.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,6 +58,12 @@ pub struct RollbackState {
     /// HTTP exchanges of the rollback (throttling, conflicts, retries).
     pub attempts: Vec<ArmAttempt>,
     pub outcome: RollbackOutcome,
+    /// The settle window under way or last opened (`until` as its end).
+    pub settling: Option<Deadline>,
+    /// What the rollback found, once done (absent in older journals).
+    pub result: Option<RollbackResult>,
+    /// Writes after the first because the peering flipped back.
+    pub reasserts: u32,
 }
 
 /// The result of the change itself.
@@ -338,12 +344,23 @@ impl Deadline {
 }
 
 impl RollbackState {
+    pub(super) fn settle(&mut self, seconds: u64, until: &str) {
+        self.settling = Some(Deadline {
+            seconds,
+            expires_at: OffsetDateTime::parse(until, &Rfc3339).ok(),
+            expires_at_text: until.to_string(),
+        });
+    }
+
     pub(super) fn started(reason: RollbackReason, op: &str) -> Self {
         Self {
             reason,
             op: op.to_string(),
             attempts: Vec::new(),
             outcome: RollbackOutcome::Running,
+            settling: None,
+            result: None,
+            reasserts: 0,
         }
     }
 }

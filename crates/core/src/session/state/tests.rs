@@ -613,6 +613,8 @@ fn failed_verification_rolls_back() {
     s.apply(&Event::RollbackDone {
         step: "disable-peering".into(),
         detail: "state Enabled".into(),
+        outcome: None,
+        reasserts: 0,
     });
     assert_eq!(
         s.guard().map(GuardState::phase),

@@ -1,6 +1,7 @@
 //! The verification window and the test traffic in the report: how long
 //! the change was given, when the traffic was seen moved, not moved yet or
-//! lost, and with what uncertainty. A loss or a recovery is a note as well
+//! lost (counted from the accepted PUT, like the measurements), and with
+//! what uncertainty. A loss or a recovery is a note as well
 //! as a mark on the timeline, so the ticket says it in words.
 
 use super::Acc;
@@ -40,19 +41,19 @@ impl Acc {
                 match lost_ms {
                     Some(l) => {
                         let text = format!(
-                            "traffic back over {path} {after} after the change, after {} lost",
+                            "traffic back over {path} {after} from PUT accepted, after {} lost",
                             duration(*l)
                         );
                         self.traffic_note(r, step, "warn", text.clone());
                         self.mark(r, "traffic", Some(step), text, Some(true));
                     }
                     None if *moved => {
-                        let text = format!("traffic moved: over {path} {after} after the change");
+                        let text = format!("traffic moved: over {path} {after} from PUT accepted");
                         self.mark(r, "traffic", Some(step), text, Some(true));
                     }
                     None => {
                         let text =
-                            format!("not moved yet: still over {path} {after} after the change");
+                            format!("not moved yet: still over {path} {after} from PUT accepted");
                         self.mark(r, "traffic", Some(step), text, None);
                     }
                 }
@@ -70,7 +71,7 @@ impl Acc {
                     None => "no max_outage: the verification decided".to_string(),
                 };
                 let text = format!(
-                    "TRAFFIC LOST from {} after the change (unseen for up to {} before that, since the change or the last trace that reached it): {evidence}; {then}",
+                    "TRAFFIC LOST at {} from PUT accepted (unseen for up to {} before that, since the PUT was accepted or the last trace that reached it): {evidence}; {then}",
                     duration(*elapsed_ms),
                     duration(*unseen_ms)
                 );
