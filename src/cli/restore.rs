@@ -14,17 +14,13 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
 
-use super::session::{SessionArgs, front, guarded, init_logging, runtime};
-use super::validate::{prepare, real_world};
+use super::session::{SessionArgs, guarded, init_logging, real_setup, runtime};
 use super::{bad, exit};
-use cutover_clients::ssh::SshOptions;
 use cutover_core::model::azure::{PeeringState, ProvisioningState};
 use cutover_core::session::event::Mode;
 use cutover_engine::SessionConfig;
 use cutover_engine::port::{AzureApi, ManualCommands};
-use cutover_journal::Redactor;
 
 /// The bundled restore runbook, so the binary stands alone.
 pub const RESTORE_RUNBOOK: &str = include_str!("../../runbooks/er-restore.toml");
@@ -95,28 +91,17 @@ fn manual_text(m: &ManualCommands) -> String {
 }
 
 pub fn run(args: RestoreArgs) -> ExitCode {
-    let front = match front(&args.session) {
-        Ok(f) => f,
-        Err(e) => return bad(e),
-    };
-    let prepared = match prepare(
+    let setup = match real_setup(
+        &args.session,
         &args.inventory,
-        args.session.runbook.as_deref(),
         RESTORE_RUNBOOK,
         RESTORE_NAME,
     ) {
-        Ok(p) => p,
+        Ok(s) => s,
         Err(e) => return bad(e),
     };
-    let redactor = match Redactor::for_inventory(&prepared.inventory) {
-        Ok(r) => r,
-        Err(e) => return bad(e),
-    };
-    let world = match real_world(&prepared, &SshOptions::default(), None) {
-        Ok(w) => w,
-        Err(e) => return bad(e),
-    };
-    let Some(manual) = world
+    let Some(manual) = setup
+        .world
         .azure
         .as_ref()
         .map(|az| az.manual_commands(PeeringState::Enabled))
@@ -126,7 +111,8 @@ pub fn run(args: RestoreArgs) -> ExitCode {
             args.inventory.display()
         ));
     };
-    let peering = prepared
+    let peering = setup
+        .prepared
         .inventory
         .azure
         .as_ref()
@@ -135,17 +121,16 @@ pub fn run(args: RestoreArgs) -> ExitCode {
         Ok(rt) => rt,
         Err(e) => return bad(e),
     };
-    init_logging(front.theme.is_some());
-    let inventory = std::fs::canonicalize(&args.inventory).unwrap_or(args.inventory.clone());
+    init_logging(setup.front.theme.is_some());
     let mut config = SessionConfig::new(Mode::Run);
     config.restore = true;
     config.settle_override = args.session.settle;
     config.restore_command = Some(format!(
         "cutover restore --inventory {}",
-        inventory.display()
+        setup.inventory.display()
     ));
     rt.block_on(async move {
-        let before = match world.azure.as_ref() {
+        let before = match setup.world.azure.as_ref() {
             Some(az) => read_before(az, &peering).await,
             None => Err("no Azure client".to_string()),
         };
@@ -160,17 +145,7 @@ pub fn run(args: RestoreArgs) -> ExitCode {
                 return ExitCode::from(exit::OPERATOR_MUST_ACT);
             }
         }
-        let code = guarded(
-            prepared,
-            config,
-            Arc::new(redactor),
-            args.session.clone(),
-            args.yes,
-            front.theme,
-            world,
-            inventory,
-        )
-        .await;
+        let code = guarded(setup, config, args.session.clone(), args.yes).await;
         if code == ExitCode::from(exit::OPERATOR_MUST_ACT) {
             println!("{}", manual_text(&manual));
         }

@@ -19,14 +19,14 @@ use tokio::sync::mpsc;
 use super::drill_lab::DrillLab;
 use super::validate::{Prepared, prepare, real_world};
 use super::{bad, init_stderr_logging};
-use cutover_clients::arm::StaticToken;
-use cutover_clients::ssh::SshOptions;
+use cutover_clients::arm::{ArmClient, StaticToken};
+use cutover_clients::ssh::{SshDevice, SshOptions};
 use cutover_core::session::event::Mode;
 use cutover_core::session::state::SessionState;
 use cutover_engine::detached::{ChildWatchdog, Watchdog};
 use cutover_engine::port::trace::Tracer;
 use cutover_engine::port::{AzureApi, DeviceSession};
-use cutover_engine::{Engine, EventSink, SessionConfig, SessionOutcome, World};
+use cutover_engine::{Engine, EventSink, NoLocalTracer, SessionConfig, SessionOutcome, World};
 use cutover_journal::{JournalWriter, Redactor, SharedJournal};
 use cutover_tui::{self as ui, App, Theme};
 
@@ -236,93 +236,89 @@ async fn drill_session(args: &DrillArgs, front: Front, lab: &DrillLab, scenario:
         .await
 }
 
+/// What `run` and `restore` hold before their session starts: the
+/// console's theme, the checked inventory and runbook, the redactor and the
+/// real clients, and the inventory's absolute path (for the guard and for
+/// the hints that name it).
+pub(super) struct RealSetup {
+    pub(super) front: Front,
+    pub(super) prepared: Prepared,
+    pub(super) redactor: Redactor,
+    pub(super) world: World<SshDevice, ArmClient, NoLocalTracer>,
+    pub(super) inventory: PathBuf,
+}
+
+/// Reads and checks everything a session against real devices needs,
+/// before anything is started: bad input is exit 2 with nothing begun.
+pub(super) fn real_setup(
+    session: &SessionArgs,
+    inventory: &Path,
+    runbook: &str,
+    runbook_name: &str,
+) -> Result<RealSetup, String> {
+    let front = front(session)?;
+    let prepared = prepare(inventory, session.runbook.as_deref(), runbook, runbook_name)?;
+    let redactor = Redactor::for_inventory(&prepared.inventory).map_err(|e| e.to_string())?;
+    let world = real_world(&prepared, &SshOptions::default(), None)?;
+    let inventory = std::fs::canonicalize(inventory).unwrap_or_else(|_| inventory.to_path_buf());
+    Ok(RealSetup {
+        front,
+        prepared,
+        redactor,
+        world,
+        inventory,
+    })
+}
+
 /// `cutover run`.
 pub fn run(args: RunArgs) -> ExitCode {
-    let front = match front(&args.session) {
-        Ok(f) => f,
-        Err(e) => return bad(e),
-    };
-    let prepared = match prepare(
+    let setup = match real_setup(
+        &args.session,
         &args.inventory,
-        args.session.runbook.as_deref(),
         FAILOVER_RUNBOOK,
         FAILOVER_NAME,
     ) {
-        Ok(p) => p,
-        Err(e) => return bad(e),
-    };
-    let redactor = match Redactor::for_inventory(&prepared.inventory) {
-        Ok(r) => r,
-        Err(e) => return bad(e),
-    };
-    let world = match real_world(&prepared, &SshOptions::default(), None) {
-        Ok(w) => w,
+        Ok(s) => s,
         Err(e) => return bad(e),
     };
     let rt = match runtime() {
         Ok(rt) => rt,
         Err(e) => return bad(e),
     };
-    init_logging(front.theme.is_some());
+    init_logging(setup.front.theme.is_some());
     let mut config = SessionConfig::new(Mode::Run);
     config.deadline_override = args.deadline;
     config.settle_override = args.session.settle;
-    let inventory = std::fs::canonicalize(&args.inventory).unwrap_or(args.inventory.clone());
-    super::startup::prepare(&mut config, Some(&inventory));
-    let session = Session {
-        prepared,
-        config,
-        redactor: Arc::new(redactor),
-        args: args.session.clone(),
-        auto_confirm: false,
-        theme: front.theme,
-    };
-    rt.block_on(async move {
-        let program = match std::env::current_exe() {
-            Ok(p) => p,
-            Err(e) => return bad(format!("cannot find this program for its guard: {e}")),
-        };
-        session
-            .run(world, |journal| {
-                Arc::new(ChildWatchdog::new(
-                    program,
-                    inventory,
-                    journal.to_path_buf(),
-                )) as Arc<dyn Watchdog>
-            })
-            .await
-    })
+    super::startup::prepare(&mut config, Some(&setup.inventory));
+    rt.block_on(guarded(setup, config, args.session.clone(), false))
 }
 
-/// `cutover restore`'s session: the journal, the console or headless
-/// driver and the detached guard of `run`, against `inventory`.
-#[allow(clippy::too_many_arguments)]
-pub(super) async fn guarded<D, A, L>(
-    prepared: Prepared,
+/// The session of `run` and `restore`: the journal, the console or
+/// headless driver, and a detached guard for each guarded change.
+pub(super) async fn guarded(
+    setup: RealSetup,
     config: SessionConfig,
-    redactor: Arc<Redactor>,
     args: SessionArgs,
     auto_confirm: bool,
-    theme: Option<Theme>,
-    world: World<D, A, L>,
-    inventory: PathBuf,
-) -> ExitCode
-where
-    D: DeviceSession + 'static,
-    A: AzureApi + 'static,
-    L: Tracer + 'static,
-{
+) -> ExitCode {
     let program = match std::env::current_exe() {
         Ok(p) => p,
         Err(e) => return bad(format!("cannot find this program for its guard: {e}")),
     };
+    let RealSetup {
+        front,
+        prepared,
+        redactor,
+        world,
+        inventory,
+    } = setup;
     let session = Session {
         prepared,
         config,
-        redactor,
+        redactor: Arc::new(redactor),
         args,
         auto_confirm,
-        theme,
+        theme: front.theme,
     };
     session
         .run(world, |journal| {
