@@ -25,6 +25,7 @@ fn start() -> Event {
         runbook_sha256: "ab".repeat(32),
         operator: "netops".into(),
         ticket: Some("CHG-1234".into()),
+        key_fingerprint: None,
         scenario: Some("baseline".into()),
         steps: vec![StepInfo {
             id: "fw-table".into(),

@@ -10,7 +10,7 @@ pub fn run(path: &Path) -> ExitCode {
     match Runbook::load(path) {
         Ok(rb) => {
             let s = rb.summary();
-            println!(
+            outln!(
                 "{}: ok: {}: {} {} in {} {}, {} {}, {} {}, {} {}",
                 path.display(),
                 rb.meta.id,
@@ -28,7 +28,7 @@ pub fn run(path: &Path) -> ExitCode {
             ExitCode::from(exit::OK)
         }
         Err(diags) => {
-            eprintln!("{diags}");
+            errln!("{diags}");
             ExitCode::from(exit::BAD_INPUT)
         }
     }

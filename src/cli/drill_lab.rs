@@ -152,7 +152,7 @@ impl DrillLab {
                 self.remove_dir();
             }
             Ok(Err(e)) => tracing::warn!(error = %e, "cannot wait for the lab"),
-            Err(_) => eprintln!(
+            Err(_) => errln!(
                 "the lab (pid {}) stays up while a detached guard holds it; it stops when the guard is done",
                 self.child
                     .id()

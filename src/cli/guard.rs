@@ -13,7 +13,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use super::exit;
-use cutover_clients::arm::ArmClient;
+use cutover_clients::arm::{ArmClient, ArmOptions, lab_tokens};
 use cutover_core::inventory::Inventory;
 use cutover_core::runbook::ActionOp;
 use cutover_engine::detached::{GuardParams, watch_over};
@@ -46,10 +46,18 @@ pub struct GuardArgs {
     /// runbook default.
     #[arg(long, hide = true)]
     pub settle_ms: Option<u64>,
+    /// How long a failing rollback retries before the operator must act
+    /// (the console's `--rollback-budget` or the action's
+    /// `rollback_budget`); default: the runbook default.
+    #[arg(long, hide = true)]
+    pub rollback_budget_ms: Option<u64>,
     /// A drill's lab lifeline (`cutover lab serve --held`): the lab stays
     /// up while this guard lives, whatever became of the console.
     #[arg(long)]
     pub hold: Option<PathBuf>,
+    /// The session's signing key: a guard that closes the journal signs it.
+    #[arg(long)]
+    pub sign_key: Option<PathBuf>,
 }
 
 pub fn run(args: GuardArgs) -> ExitCode {
@@ -75,10 +83,20 @@ fn run_inner(args: GuardArgs) -> Result<u8, String> {
         .map_err(|e| format!("--deadline-at `{}`: {e}", args.deadline_at))?;
     let deadline_ms = Duration::from_millis(args.deadline_ms);
     let grace = Duration::from_millis(args.grace_ms);
-    let settle = args.settle_ms.map_or(
-        cutover_core::runbook::Action::DEFAULT_SETTLE,
-        Duration::from_millis,
-    );
+    let settle = args
+        .settle_ms
+        .map_or(
+            cutover_core::runbook::Action::DEFAULT_SETTLE,
+            Duration::from_millis,
+        )
+        .min(cutover_engine::guard::MAX_SETTLE);
+    let budget = args
+        .rollback_budget_ms
+        .map_or(
+            cutover_core::runbook::Action::DEFAULT_ROLLBACK_BUDGET,
+            Duration::from_millis,
+        )
+        .min(cutover_core::runbook::Action::MAX_ROLLBACK_BUDGET);
     let left = Duration::try_from(deadline - OffsetDateTime::now_utc()).unwrap_or(Duration::ZERO);
     let inv = Inventory::load(&args.inventory).map_err(|e| e.to_string())?;
     let az = inv
@@ -86,7 +104,21 @@ fn run_inner(args: GuardArgs) -> Result<u8, String> {
         .as_ref()
         .ok_or_else(|| format!("{}: no [azure] section", args.inventory.display()))?;
     let redactor = Redactor::for_inventory(&inv).map_err(|e| e.to_string())?;
-    let client = ArmClient::new(az).map_err(|e| e.to_string())?;
+    super::identity::guard_signer(args.sign_key.as_deref());
+    let lab_token = az
+        .token_env
+        .as_deref()
+        .and_then(|v| std::env::var(v).ok())
+        .filter(|t| !t.trim().is_empty());
+    let client = match (&args.hold, lab_token) {
+        // A drill's guard: the lab's token renews at the lab's token
+        // endpoint once ARM says it expired, as the console's does.
+        (Some(_), Some(t)) => {
+            ArmClient::with_token_source(az, ArmOptions::default(), lab_tokens(&az.endpoint, &t))
+        }
+        _ => ArmClient::new(az),
+    }
+    .map_err(|e| e.to_string())?;
     // Held before `ready`, and until this process ends: the console may
     // die the moment it hears `ready`, and the lab must outlive it.
     let _lab = args
@@ -111,6 +143,7 @@ fn run_inner(args: GuardArgs) -> Result<u8, String> {
             grace,
             policy: RollbackPolicy::default(),
             settle,
+            budget,
             journal: args.journal,
         };
         watch_over(

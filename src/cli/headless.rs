@@ -13,22 +13,27 @@
 //! `healthy`, `rollback` or `quit`. From the gate decision to the end of
 //! the disruptive change, `abort` or `rollback` stops it at once, whatever
 //! is asked (cancelled while no write was accepted, rolled back after).
-//! End of input, SIGTERM and SIGHUP are the console going away: a gate
-//! declines, a guarded change is cancelled or rolled back; Ctrl-C is the
-//! operator stopping (`abort`, or `quit` outside a change).
+//! Lines typed ahead wait in a queue for the question they answer
+//! (`input.rs`); `healthy` is asked once the verification has passed.
+//! End of input (once the queued lines are used), SIGTERM and SIGHUP are
+//! the console going away: a gate declines, a guarded change not yet
+//! confirmed is cancelled or rolled back; Ctrl-C is the operator stopping
+//! (`abort`, or `quit` outside a change).
 
 use std::io::{BufRead, Write};
 
 use time::OffsetDateTime;
 use tokio::sync::mpsc::{self, UnboundedReceiver};
 
+use cutover_core::model::duration::human;
 use cutover_core::session::event::{Event, GateDecision, NoteLevel};
-use cutover_core::session::state::measured_text;
+use cutover_core::session::state::{PLANNED_NEXT_TEST, measured_text};
 use cutover_engine::port::trace::Tracer;
 use cutover_engine::port::{AzureApi, DeviceSession, ManualCommands};
 use cutover_engine::{Command, Engine, SessionOutcome};
 
 use super::signals::{self, Signals};
+use input::{Asking, Input};
 
 /// One line for one event: `TS KIND STEP TEXT` (the text may continue on
 /// indented lines for multi-line notes).
@@ -76,8 +81,11 @@ fn describe(e: &Event) -> (&str, String) {
         } => {
             let first = command.lines().next().unwrap_or_default();
             match error {
-                Some(err) => (step, format!("{device}: {first} ({elapsed_ms} ms): {err}")),
-                None => (step, format!("{device}: {first} ({elapsed_ms} ms)")),
+                Some(err) => (
+                    step,
+                    format!("{device}: {first} ({}): {err}", human(*elapsed_ms)),
+                ),
+                None => (step, format!("{device}: {first} ({})", human(*elapsed_ms))),
             }
         }
         Event::ProbeRepeated {
@@ -90,7 +98,7 @@ fn describe(e: &Event) -> (&str, String) {
             let first = command.lines().next().unwrap_or_default();
             (
                 step,
-                format!("{device}: {first} ({elapsed_ms} ms): unchanged"),
+                format!("{device}: {first} ({}): unchanged", human(*elapsed_ms)),
             )
         }
         Event::Expectation {
@@ -152,7 +160,7 @@ fn describe(e: &Event) -> (&str, String) {
                 t.push_str(&format!(" {c}"));
             }
             if let Some(ms) = attempt.retry_after_ms {
-                t.push_str(&format!(", retry in {} ms", ms));
+                t.push_str(&format!(", retry in {}", human(ms)));
             }
             (step, t)
         }
@@ -183,7 +191,10 @@ fn describe(e: &Event) -> (&str, String) {
             expires_at,
         } => (
             step,
-            format!("confirm within {seconds} s (by {expires_at}) or it is rolled back"),
+            format!(
+                "confirm within {} (by {expires_at}) or it is rolled back",
+                human(seconds.saturating_mul(1000))
+            ),
         ),
         Event::VerifyResult {
             step,
@@ -193,7 +204,11 @@ fn describe(e: &Event) -> (&str, String) {
             elapsed_ms,
         } => (
             step,
-            format!("{} {clause}: {evidence} (+{elapsed_ms} ms)", pass(*passed)),
+            format!(
+                "{} {clause}: {evidence} (+{})",
+                pass(*passed),
+                human(*elapsed_ms)
+            ),
         ),
         Event::VerifyStarted { step, .. }
         | Event::TrafficSeen { step, .. }
@@ -216,19 +231,23 @@ fn describe(e: &Event) -> (&str, String) {
             until,
         } => (
             step,
-            format!("settling: watching the peering for {seconds} s, until {until}"),
+            format!(
+                "settling: watching the peering for {}, until {until}",
+                human(seconds.saturating_mul(1000))
+            ),
         ),
         Event::RollbackDone {
             step,
             detail,
             outcome,
             reasserts,
-        } => (step, rollback_done_text(detail, *outcome, *reasserts)),
+        } => (step, rollback_text::done(detail, *outcome, *reasserts)),
         Event::RollbackFailed {
             step,
             error,
             manual,
         } => (step, format!("{error}\n{}", manual_text(manual))),
+        Event::RollbackEscalated { step, .. } => (step, rollback_text::escalated(e)),
         Event::StepEnd {
             step,
             verdict,
@@ -236,11 +255,12 @@ fn describe(e: &Event) -> (&str, String) {
         } => (
             step,
             format!(
-                "{} ({elapsed_ms} ms)",
+                "{} ({})",
                 serde_json::to_value(verdict)
                     .ok()
                     .and_then(|v| v.as_str().map(str::to_string))
-                    .unwrap_or_default()
+                    .unwrap_or_default(),
+                human(*elapsed_ms)
             ),
         ),
         Event::Note { step, level, text } => (
@@ -262,9 +282,11 @@ fn describe(e: &Event) -> (&str, String) {
             from,
             to,
         } => {
-            let mut t = match uncertainty_ms {
-                Some(_) => format!("{name} {}", measured_text(*millis, *uncertainty_ms)),
-                None => format!("{name} {}.{:03} s", millis / 1000, millis % 1000),
+            // A planned interval is not a measurement: said as such.
+            let mut t = if name == PLANNED_NEXT_TEST {
+                format!("{name} {} (planned)", human(*millis))
+            } else {
+                format!("{name} {}", measured_text(*millis, *uncertainty_ms))
             };
             if let (Some(f), Some(to)) = (from, to) {
                 t.push_str(&format!(" (from {f} to {to})"));
@@ -274,20 +296,20 @@ fn describe(e: &Event) -> (&str, String) {
         Event::PeeringPreflight { .. } | Event::GuardLost { .. } | Event::GuardRearmed { .. } => {
             stranded_text::describe(e).unwrap_or_default()
         }
+        Event::ChainSigned {
+            covers_seq,
+            key_fingerprint,
+            ..
+        } => (
+            "",
+            format!("journal signed up to seq {covers_seq} by {key_fingerprint}"),
+        ),
         Event::SessionEnd { exit_code, outcome } => ("", format!("exit {exit_code}: {outcome}")),
     }
 }
 
 fn manual_text(m: &ManualCommands) -> String {
     format!("az CLI:     {}\nPowerShell: {}", m.az_cli, m.powershell)
-}
-
-/// What the operator is being asked, for reading standard input.
-#[derive(Debug, Clone)]
-enum Asking {
-    Nothing,
-    Gate(gate_prompt::GateAsk),
-    Window { step: String },
 }
 
 /// Runs `engine` to its end, printing every event to `out`. `events` is
@@ -344,7 +366,7 @@ where
         }
     }
     let mut cmd_tx = Some(cmd_tx);
-    let mut asking = Asking::Nothing;
+    let mut input = Input::default();
     let mut last_manual: Option<ManualCommands> = None;
     let mut stdin_open = !auto_confirm;
     let mut guarded = abort::Guarded::default();
@@ -359,25 +381,40 @@ where
                 if let Event::RollbackFailed { manual, .. } = &ev {
                     last_manual = Some(manual.clone());
                 }
-                if let Some(a) = ask { asking = a; }
-                if let (Some(c), Some(tx)) = (reply, cmd_tx.as_ref()) {
-                    let _ = tx.send(c).await;
+                if let Some(a) = ask { input.ask(a); }
+                input.follow(&ev, out);
+                let queued = input.drain(out);
+                if let Some(tx) = cmd_tx.as_ref() {
+                    for c in reply.into_iter().chain(queued) {
+                        let _ = tx.send(c).await;
+                    }
+                }
+                if input.exhausted() {
+                    cmd_tx = None;
                 }
             }
             line = lines.recv(), if stdin_open => match line {
                 Some(l) => {
-                    // Whatever is asked: stopping the change comes first.
-                    let stop = guarded.abort().filter(|_| abort::is_abort_word(&l));
-                    if let Some(c) = stop.or_else(|| answer(&l, &mut asking, out))
-                        && let Some(tx) = cmd_tx.as_ref()
-                    {
-                        let _ = tx.send(c).await;
+                    // Whatever is asked or queued: stopping the change
+                    // comes first.
+                    let cmds = match guarded.abort().filter(|_| abort::is_abort_word(&l)) {
+                        Some(stop) => vec![stop],
+                        None => input.push(&l, out),
+                    };
+                    if let Some(tx) = cmd_tx.as_ref() {
+                        for c in cmds {
+                            let _ = tx.send(c).await;
+                        }
                     }
                 }
                 None => {
-                    // End of input: nobody is there to answer any more.
+                    // End of input: once the lines typed before it are
+                    // used, nobody is there to answer any more.
                     stdin_open = false;
-                    cmd_tx = None;
+                    input.close();
+                    if input.exhausted() {
+                        cmd_tx = None;
+                    }
                 }
             },
             sig = signals::next(&mut signals) => {
@@ -407,6 +444,7 @@ where
                         last_manual = Some(manual.clone());
                     }
                 }
+                input.finish(out);
                 break r.unwrap_or_else(|e| SessionOutcome {
                     status: cutover_core::session::Outcome::OperatorMustAct,
                     outcome: format!("the engine failed ({e}): the state of the peering is unknown"),
@@ -458,66 +496,36 @@ fn react(
             if !auto_confirm {
                 let _ = writeln!(
                     out,
-                    "> once verified, type `healthy` to confirm; `rollback` undoes the change now"
+                    "> verifying: `healthy` is asked once the verification has passed; `rollback` undoes the change now"
                 );
             }
-            (None, Some(Asking::Window { step: step.clone() }))
+            (
+                None,
+                Some(Asking::Window {
+                    step: step.clone(),
+                    verified: false,
+                }),
+            )
         }
         Event::Verified { step } if auto_confirm => {
             (Some(Command::ConfirmHealthy { step: step.clone() }), None)
         }
-        Event::ConfirmHealthy { .. } | Event::RollbackStarted { .. } => {
-            (None, Some(Asking::Nothing))
+        Event::ConfirmHealthy { .. }
+        | Event::RollbackStarted { .. }
+        | Event::RollbackDone { .. }
+        | Event::RollbackFailed { .. } => (None, Some(Asking::Nothing)),
+        Event::RollbackEscalated { step, .. } => {
+            (None, Some(Asking::Escalated { step: step.clone() }))
         }
         _ => (None, None),
     }
 }
 
-/// Turns a typed line into a command for what is being asked.
-fn answer(line: &str, asking: &mut Asking, out: &mut (dyn Write + Send)) -> Option<Command> {
-    let l = line.trim();
-    match asking {
-        Asking::Nothing => {
-            if l == "quit" {
-                return Some(Command::Quit);
-            }
-            let _ = writeln!(out, "> nothing is being asked now");
-            None
-        }
-        Asking::Gate(a) => gate_prompt::answer(l, a, out),
-        Asking::Window { step } => match l {
-            "healthy" | "yes" => Some(Command::ConfirmHealthy { step: step.clone() }),
-            "rollback" => Some(Command::Rollback { step: step.clone() }),
-            "quit" => Some(Command::Quit),
-            _ => {
-                let _ = writeln!(out, "> `healthy`, `rollback` or `quit`");
-                None
-            }
-        },
-    }
-}
-
-/// A rollback's end as the operator reads it: what it found first.
-fn rollback_done_text(
-    detail: &str,
-    outcome: Option<cutover_core::session::event::RollbackResult>,
-    reasserts: u32,
-) -> String {
-    let mut text = match outcome {
-        Some(o) => format!("{}: {detail}", o.as_str()),
-        None => detail.to_string(),
-    };
-    if reasserts > 0 {
-        text.push_str(&format!(
-            " ({reasserts} re-assert(s) after the peering flipped)"
-        ));
-    }
-    text
-}
-
 mod abort;
 mod gate_prompt;
+mod input;
 mod prediction_text;
+mod rollback_text;
 mod stranded_text;
 #[cfg(test)]
 mod tests;

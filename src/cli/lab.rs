@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use clap::{Args, Subcommand};
 
 use super::exit;
+use super::signals::Signals;
 use cutover_lab::Topology;
 use cutover_lab::scenario::{self, LoadError};
 use cutover_lab::serve::{self, LabHandle, LabOptions, PASSWORD_ENV, TOKEN_ENV};
@@ -65,7 +66,7 @@ pub fn scenarios() -> ExitCode {
     let list = match scenario::builtin(&topo) {
         Ok(l) => l,
         Err(e) => {
-            eprintln!("error: {e}");
+            errln!("error: {e}");
             return ExitCode::from(exit::BAD_INPUT);
         }
     };
@@ -104,7 +105,7 @@ pub fn serve(args: ServeArgs) -> ExitCode {
     let scenario = match load_scenario(&args.scenario) {
         Ok(s) => s,
         Err(e) => {
-            eprintln!("error: {e}");
+            errln!("error: {e}");
             return ExitCode::from(exit::BAD_INPUT);
         }
     };
@@ -119,14 +120,14 @@ pub fn serve(args: ServeArgs) -> ExitCode {
         // A held lab's console made the token; printing one of its own
         // would leak it into the console's log.
         _ if args.held => {
-            eprintln!("error: --held needs the token in ${TOKEN_ENV}");
+            errln!("error: --held needs the token in ${TOKEN_ENV}");
             return ExitCode::from(exit::BAD_INPUT);
         }
         _ => {
             let t = uuid::Uuid::new_v4().simple().to_string();
             // The one place a token is printed: the operator needs it for
             // curl or for `cutover run` against this lab.
-            eprintln!(
+            errln!(
                 "{TOKEN_ENV} is not set; this lab's ARM API takes a token made for this run:\n  export {TOKEN_ENV}={t}"
             );
             t
@@ -154,7 +155,7 @@ pub fn serve(args: ServeArgs) -> ExitCode {
     {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
+            errln!("error: cannot start the async runtime: {e}");
             return ExitCode::from(exit::BAD_INPUT);
         }
     };
@@ -181,10 +182,10 @@ pub fn serve(args: ServeArgs) -> ExitCode {
 
 async fn run(options: LabOptions) -> ExitCode {
     // Handlers first: a SIGTERM right after `ready` must find them.
-    let mut signals = match Signals::new() {
+    let mut signals = match Signals::stopping() {
         Ok(s) => s,
         Err(e) => {
-            eprintln!("error: cannot watch for signals: {e}");
+            errln!("error: cannot watch for signals: {e}");
             return ExitCode::from(exit::BAD_INPUT);
         }
     };
@@ -192,30 +193,30 @@ async fn run(options: LabOptions) -> ExitCode {
     let mut lab = match serve::start(options).await {
         Ok(h) => h,
         Err(e) => {
-            eprintln!("error: {e}");
+            errln!("error: {e}");
             return ExitCode::from(exit::BAD_INPUT);
         }
     };
     print_summary(&lab, password);
     let failure = tokio::select! {
         name = signals.recv() => {
-            eprintln!("{name}: stopping the lab");
+            errln!("{}: stopping the lab", name.name());
             None
         }
         e = lab.failed() => Some(e),
     };
     if let Some(e) = failure {
-        eprintln!("error: {e}");
+        errln!("error: {e}");
         let _ = lab.shutdown().await;
         return ExitCode::from(exit::CHECK_FAILED);
     }
     match lab.shutdown().await {
         Ok(()) => {
-            println!("lab stopped");
+            outln!("lab stopped");
             ExitCode::from(exit::OK)
         }
         Err(e) => {
-            eprintln!("error: {e}");
+            errln!("error: {e}");
             ExitCode::from(exit::CHECK_FAILED)
         }
     }
@@ -269,44 +270,6 @@ fn shell_quote(s: &str) -> String {
         s.to_string()
     } else {
         format!("'{}'", s.replace('\'', r"'\''"))
-    }
-}
-
-/// SIGINT and SIGTERM (Ctrl-C elsewhere).
-pub(super) struct Signals {
-    #[cfg(unix)]
-    int: tokio::signal::unix::Signal,
-    #[cfg(unix)]
-    term: tokio::signal::unix::Signal,
-}
-
-impl Signals {
-    #[cfg(unix)]
-    pub(super) fn new() -> std::io::Result<Self> {
-        use tokio::signal::unix::{SignalKind, signal};
-        Ok(Signals {
-            int: signal(SignalKind::interrupt())?,
-            term: signal(SignalKind::terminate())?,
-        })
-    }
-
-    #[cfg(not(unix))]
-    pub(super) fn new() -> std::io::Result<Self> {
-        Ok(Signals {})
-    }
-
-    #[cfg(unix)]
-    pub(super) async fn recv(&mut self) -> &'static str {
-        tokio::select! {
-            _ = self.int.recv() => "SIGINT",
-            _ = self.term.recv() => "SIGTERM",
-        }
-    }
-
-    #[cfg(not(unix))]
-    pub(super) async fn recv(&mut self) -> &'static str {
-        let _ = tokio::signal::ctrl_c().await;
-        "Ctrl-C"
     }
 }
 

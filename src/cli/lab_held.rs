@@ -22,8 +22,9 @@ use tokio::net::UnixListener;
 use tokio::sync::{mpsc, oneshot};
 
 use super::exit;
-use super::lab::{Signals, print_summary};
+use super::lab::print_summary;
 use super::lossy::say;
+use super::signals::Signals;
 use cutover_lab::serve::{self, LabOptions};
 
 /// What the lab says to a new holder once it counts it.
@@ -68,7 +69,7 @@ enum Stop {
 /// Serves `options` until the last holder is gone.
 pub(super) async fn run(options: LabOptions) -> ExitCode {
     // Handlers first: a SIGTERM right after `ready` must find them.
-    let mut signals = match Signals::new() {
+    let mut signals = match Signals::stopping() {
         Ok(s) => s,
         Err(e) => {
             say(format!("error: cannot watch for signals: {e}"));
@@ -117,7 +118,7 @@ pub(super) async fn run(options: LabOptions) -> ExitCode {
                 Err(e) => tracing::warn!(error = %e, "a guard could not hold the lab"),
             },
             Some(()) = gone_rx.recv() => holders = holders.saturating_sub(1),
-            name = signals.recv() => break Stop::Signal(name),
+            signal = signals.recv() => break Stop::Signal(signal.name()),
             e = lab.failed() => break Stop::Failed(e),
         }
     };

@@ -9,10 +9,13 @@ use clap::{Parser, Subcommand};
 
 use cutover_core::parse;
 
+#[macro_use]
+mod out;
 mod check;
 mod drill_lab;
 pub mod guard;
 pub mod headless;
+mod identity;
 pub mod lab;
 mod lab_held;
 mod lossy;
@@ -64,19 +67,11 @@ enum Command {
     /// restored or already Enabled, 1 declined, 2 bad input, 4 not
     /// restored (the manual commands are printed last).
     Restore(restore::RestoreArgs),
-    /// Only the read-only checks (no gate, no change): for the quarterly
-    /// check and cron. Exit 0 all passed, 1 a check failed, 2 bad input.
-    Validate {
-        /// Where the devices and the Azure resources are (TOML).
-        #[arg(long, value_name = "PATH")]
-        inventory: PathBuf,
-        /// The runbook (default: the bundled runbooks/er-vpn-validate.toml).
-        #[arg(long, value_name = "PATH")]
-        runbook: Option<PathBuf>,
-        /// One JSON object per check on standard output.
-        #[arg(long)]
-        json: bool,
-    },
+    /// Only the read-only checks (no gate, no change), over one circuit or
+    /// many at once: for the quarterly check, cron and pipelines. Exit 0
+    /// all passed, 1 a check failed, 2 bad input (an inventory, the
+    /// runbook or an argument; 2 wins over 1).
+    Validate(validate::ValidateArgs),
     /// The detached guard of one guarded change (started by the console).
     #[command(hide = true)]
     Guard(guard::GuardArgs),
@@ -104,17 +99,20 @@ enum Command {
     Report(report::ReportArgs),
     /// Play a recorded session back: in the console, as text, or as an asciicast.
     Replay(replay::ReplayArgs),
-    /// Check a journal's hash chain: exit 0 intact, 1 broken (naming the
-    /// first bad seq) or incomplete, 2 not a journal.
+    /// Check a journal's hash chain and signatures: exit 0 intact (and
+    /// every signature good), 1 broken (naming the first bad seq),
+    /// incomplete, or a bad or missing signature, 2 not a journal.
     Verify {
         /// The session journal (JSONL).
         journal: PathBuf,
+        #[command(flatten)]
+        signatures: verify::SignatureArgs,
     },
 }
 
 /// Bad input: the message on stderr, exit 2.
 pub(crate) fn bad(msg: impl std::fmt::Display) -> ExitCode {
-    eprintln!("{msg}");
+    errln!("{msg}");
     ExitCode::from(exit::BAD_INPUT)
 }
 
@@ -148,11 +146,7 @@ pub fn main() -> ExitCode {
         Command::Drill(args) => session::drill(args),
         Command::Run(args) => session::run(args),
         Command::Restore(args) => restore::run(args),
-        Command::Validate {
-            inventory,
-            runbook,
-            json,
-        } => validate::run(&inventory, runbook.as_deref(), json),
+        Command::Validate(args) => validate::run(args),
         Command::Guard(args) => guard::run(args),
         Command::Report(args) => report::run(&args),
         Command::Replay(args) => replay::run(&args),
@@ -161,7 +155,10 @@ pub fn main() -> ExitCode {
             command: lab::LabCommand::Serve(args),
         } => lab::serve(args),
         Command::Scenarios => lab::scenarios(),
-        Command::Verify { journal } => verify::run(&journal),
+        Command::Verify {
+            journal,
+            signatures,
+        } => verify::run(&journal, &signatures),
     }
 }
 
@@ -174,7 +171,7 @@ fn run_parse(kind: parse::Kind, file: Option<PathBuf>) -> ExitCode {
     let bytes = match bytes {
         Ok(b) => b,
         Err(e) => {
-            eprintln!("error: cannot read {name}: {e}");
+            errln!("error: cannot read {name}: {e}");
             return ExitCode::from(exit::BAD_INPUT);
         }
     };
@@ -184,19 +181,19 @@ fn run_parse(kind: parse::Kind, file: Option<PathBuf>) -> ExitCode {
     match parse::to_json(kind, &text) {
         Ok(v) => match serde_json::to_string_pretty(&v) {
             Ok(s) => {
-                println!("{s}");
+                outln!("{s}");
                 ExitCode::from(exit::OK)
             }
             Err(e) => {
-                eprintln!("error: {e}");
+                errln!("error: {e}");
                 ExitCode::from(exit::BAD_INPUT)
             }
         },
         Err(e) => {
             if e.line == 0 {
-                eprintln!("{name}: {}", e.message);
+                errln!("{name}: {}", e.message);
             } else {
-                eprintln!("{name}:{}: {}", e.line, e.message);
+                errln!("{name}:{}: {}", e.line, e.message);
             }
             ExitCode::from(exit::BAD_INPUT)
         }

@@ -73,15 +73,16 @@ pub fn run(args: &ReplayArgs) -> ExitCode {
     let name = args.journal.display().to_string();
     // Said before playing, so a reader knows what they are looking at.
     for w in &rec.warnings {
-        eprintln!("{name}: warning: {w}");
+        errln!("{name}: warning: {w}");
     }
+    errln!("{name}: {}", who_and_signature(&rec));
 
     if let Some(out) = &args.asciicast {
         let opts = CastOptions {
             speed: args.speed.unwrap_or(1.0),
             ..CastOptions::default()
         };
-        let written = std::fs::File::create(out).and_then(|f| {
+        let written = super::out::create_private(out).and_then(|f| {
             let mut w = BufWriter::new(f);
             let stats = asciicast::write(&rec, theme.clone(), &opts, &mut w)?;
             w.flush()?;
@@ -113,4 +114,22 @@ pub fn run(args: &ReplayArgs) -> ExitCode {
     } else {
         ExitCode::from(exit::OK)
     }
+}
+
+/// Who ran the session, for which ticket, and what its signatures say.
+fn who_and_signature(rec: &Recording) -> String {
+    let who = rec.events().find_map(|e| match e {
+        cutover_core::session::Event::SessionStart {
+            operator, ticket, ..
+        } => Some(match ticket {
+            Some(t) => format!("operator {operator}, ticket {t}"),
+            None => format!("operator {operator}, no ticket"),
+        }),
+        _ => None,
+    });
+    format!(
+        "{}; {}",
+        who.unwrap_or_else(|| "no session_start".into()),
+        rec.signature_summary()
+    )
 }

@@ -2,7 +2,6 @@
 //! change-ticket report of a recorded session (see `crate::report`).
 
 use std::io::Write;
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -52,12 +51,7 @@ pub struct ReportArgs {
 }
 
 fn write_output(path: &Path, text: &str) -> std::io::Result<()> {
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(path)?;
+    let mut f = super::out::create_private(path)?;
     f.write_all(text.as_bytes())?;
     f.flush()
 }
@@ -69,14 +63,14 @@ pub fn run(args: &ReportArgs) -> ExitCode {
             let inv = match Inventory::load(p) {
                 Ok(i) => i,
                 Err(e) => {
-                    eprintln!("{e}");
+                    errln!("{e}");
                     return ExitCode::from(exit::BAD_INPUT);
                 }
             };
             match Redactor::for_inventory(&inv) {
                 Ok(r) => r,
                 Err(e) => {
-                    eprintln!("{}: {e}", p.display());
+                    errln!("{}: {e}", p.display());
                     return ExitCode::from(exit::BAD_INPUT);
                 }
             }
@@ -85,7 +79,7 @@ pub fn run(args: &ReportArgs) -> ExitCode {
     let rec = match Recording::open(&args.journal, args.runbook.as_deref()) {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("{e}");
+            errln!("{e}");
             return ExitCode::from(exit::BAD_INPUT);
         }
     };
@@ -93,14 +87,14 @@ pub fn run(args: &ReportArgs) -> ExitCode {
     let text = match report::render(&built, args.format, &redactor) {
         Ok(t) => t,
         Err(e) => {
-            eprintln!("{}: {e}", args.journal.display());
+            errln!("{}: {e}", args.journal.display());
             return ExitCode::from(exit::BAD_INPUT);
         }
     };
     match &args.output {
         Some(out) => {
             if let Err(e) = write_output(out, &text) {
-                eprintln!("{}: cannot write the report: {e}", out.display());
+                errln!("{}: cannot write the report: {e}", out.display());
                 return ExitCode::from(exit::BAD_INPUT);
             }
         }
@@ -113,14 +107,14 @@ pub fn run(args: &ReportArgs) -> ExitCode {
                 // A closed pipe (`| head`) is the reader's choice, not a
                 // failure of the report.
                 if e.kind() != std::io::ErrorKind::BrokenPipe {
-                    eprintln!("cannot write the report: {e}");
+                    errln!("cannot write the report: {e}");
                     return ExitCode::from(exit::BAD_INPUT);
                 }
             }
         }
     }
     for w in &built.warnings {
-        eprintln!(
+        errln!(
             "{}: warning: {}",
             args.journal.display(),
             redactor.redact_str(w)

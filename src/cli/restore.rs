@@ -125,6 +125,7 @@ pub fn run(args: RestoreArgs) -> ExitCode {
     let mut config = SessionConfig::new(Mode::Run);
     config.restore = true;
     config.settle_override = args.session.settle;
+    config.rollback_budget_override = args.session.rollback_budget;
     config.restore_command = Some(format!(
         "cutover restore --inventory {}",
         setup.inventory.display()
@@ -136,18 +137,18 @@ pub fn run(args: RestoreArgs) -> ExitCode {
         };
         match before {
             Ok(Before::Enabled(text)) => {
-                println!("{text}: nothing to restore; no journal was written");
+                outln!("{text}: nothing to restore; no journal was written");
                 return ExitCode::from(exit::OK);
             }
-            Ok(Before::Needs(text)) => eprintln!("{text}: restoring it"),
+            Ok(Before::Needs(text)) => errln!("{text}: restoring it"),
             Err(e) => {
-                println!("{e}\n{}", manual_text(&manual));
+                outln!("{e}\n{}", manual_text(&manual));
                 return ExitCode::from(exit::OPERATOR_MUST_ACT);
             }
         }
         let code = guarded(setup, config, args.session.clone(), args.yes).await;
         if code == ExitCode::from(exit::OPERATOR_MUST_ACT) {
-            println!("{}", manual_text(&manual));
+            outln!("{}", manual_text(&manual));
         }
         code
     })

@@ -19,13 +19,14 @@ use tokio::sync::mpsc;
 use super::drill_lab::DrillLab;
 use super::validate::{Prepared, prepare, real_world};
 use super::{bad, init_stderr_logging};
-use cutover_clients::arm::{ArmClient, StaticToken};
+use cutover_clients::arm::{ArmClient, StaticToken, lab_tokens};
 use cutover_clients::ssh::{SshDevice, SshOptions};
 use cutover_core::session::event::Mode;
 use cutover_core::session::state::SessionState;
 use cutover_engine::detached::{ChildWatchdog, Watchdog};
 use cutover_engine::port::trace::Tracer;
 use cutover_engine::port::{AzureApi, DeviceSession};
+use cutover_engine::sink::ConsoleSidecar;
 use cutover_engine::{Engine, EventSink, NoLocalTracer, SessionConfig, SessionOutcome, World};
 use cutover_journal::{JournalWriter, Redactor, SharedJournal};
 use cutover_tui::{self as ui, App, Theme};
@@ -66,6 +67,18 @@ fn parse_settle(s: &str) -> Result<Duration, String> {
     Ok(d)
 }
 
+fn parse_rollback_budget(s: &str) -> Result<Duration, String> {
+    let d = cutover_core::runbook::Duration::parse(s)
+        .map(|d| d.as_std())
+        .map_err(|e| e.to_string())?;
+    if d < Duration::from_secs(1) || d > cutover_core::runbook::Action::MAX_ROLLBACK_BUDGET {
+        return Err(format!(
+            "a rollback budget of `{s}` is outside 1s..1h (for example 30s, 10m)"
+        ));
+    }
+    Ok(d)
+}
+
 /// What `drill`, `run` and `restore` share.
 #[derive(Debug, Clone, clap::Args)]
 pub struct SessionArgs {
@@ -83,6 +96,17 @@ pub struct SessionArgs {
     /// The change ticket, recorded in the journal and the report.
     #[arg(long, value_name = "ID")]
     pub ticket: Option<String>,
+    /// Who runs the session, recorded in the journal, the report and the
+    /// replay (default: $USER, else $LOGNAME, else the account name).
+    #[arg(long, value_name = "NAME", value_parser = super::identity::parse_operator)]
+    pub operator: Option<String>,
+    /// Sign the journal with this SSH key (SSHSIG, namespace
+    /// cutover-journal; `ssh-keygen -Y verify` checks it): an unencrypted
+    /// private key, or a public key (.pub) whose private half is in the
+    /// ssh-agent. Writes JOURNAL.sig at the end. Default: the inventory's
+    /// [journal] sign_key.
+    #[arg(long, value_name = "PATH")]
+    pub sign_key: Option<PathBuf>,
     /// Colour theme: a bundled name (dark, light, high-contrast) or a file.
     /// NO_COLOR is honoured.
     #[arg(long, value_name = "THEME")]
@@ -92,6 +116,12 @@ pub struct SessionArgs {
     /// 2m; default: the runbook's `settle`, else 30s).
     #[arg(long, value_name = "DUR", value_parser = parse_settle)]
     pub settle: Option<Duration>,
+    /// Replace every action's rollback budget: how long a failing rollback
+    /// retries (escalated to you meanwhile, with the manual commands)
+    /// before it stops and the session ends with exit 4 (1s to 1h;
+    /// default: the runbook's `rollback_budget`, else 10m).
+    #[arg(long, value_name = "DUR", value_parser = parse_rollback_budget)]
+    pub rollback_budget: Option<Duration>,
 }
 
 /// `cutover drill`.
@@ -152,10 +182,13 @@ pub(super) struct Front {
 }
 
 pub(super) fn front(args: &SessionArgs) -> Result<Front, String> {
+    // Read even headless, where it is not used: a broken theme file is
+    // bad input in every mode, not something that waits for the day the
+    // console is used.
+    let theme = Theme::from_args(args.theme.as_deref()).map_err(|e| e.to_string())?;
     if args.headless {
         return Ok(Front { theme: None });
     }
-    let theme = Theme::from_args(args.theme.as_deref()).map_err(|e| e.to_string())?;
     if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
         return Err(
             "the console needs a terminal on standard input and output (use --headless)".into(),
@@ -174,6 +207,9 @@ pub fn drill(args: DrillArgs) -> ExitCode {
         Ok(s) => s,
         Err(e) => return bad(format!("error: {e}")),
     };
+    if let Err(e) = super::identity::load_signer(args.session.sign_key.as_deref(), None) {
+        return bad(e);
+    }
     let rt = match runtime() {
         Ok(rt) => rt,
         Err(e) => return bad(e),
@@ -206,7 +242,12 @@ async fn drill_session(args: &DrillArgs, front: Front, lab: &DrillLab, scenario:
     let world = match real_world(
         &prepared,
         &SshOptions::isolated(),
-        Some(Arc::new(StaticToken::new(token))),
+        // Renewed at the lab's token endpoint once ARM says it expired,
+        // as a production credential renews.
+        Some(match &prepared.inventory.azure {
+            Some(az) => lab_tokens(&az.endpoint, token),
+            None => Arc::new(StaticToken::new(token)),
+        }),
     ) {
         Ok(w) => w,
         Err(e) => return bad(e),
@@ -220,6 +261,7 @@ async fn drill_session(args: &DrillArgs, front: Front, lab: &DrillLab, scenario:
     config.scenario = Some(scenario.to_string());
     config.deadline_override = args.deadline;
     config.settle_override = args.session.settle;
+    config.rollback_budget_override = args.session.rollback_budget;
     super::startup::prepare(&mut config, None);
     let session = Session {
         prepared,
@@ -231,7 +273,9 @@ async fn drill_session(args: &DrillArgs, front: Front, lab: &DrillLab, scenario:
     };
     session
         .run(world, |journal| {
-            Arc::new(lab.watchdog(journal)) as Arc<dyn Watchdog>
+            let mut wd = lab.watchdog(journal);
+            wd.leading_args.extend(super::identity::guard_args());
+            Arc::new(wd) as Arc<dyn Watchdog>
         })
         .await
 }
@@ -260,6 +304,10 @@ pub(super) fn real_setup(
     let prepared = prepare(inventory, session.runbook.as_deref(), runbook, runbook_name)?;
     let redactor = Redactor::for_inventory(&prepared.inventory).map_err(|e| e.to_string())?;
     let world = real_world(&prepared, &SshOptions::default(), None)?;
+    super::identity::load_signer(
+        session.sign_key.as_deref(),
+        Some((&prepared.inventory, inventory)),
+    )?;
     let inventory = std::fs::canonicalize(inventory).unwrap_or_else(|_| inventory.to_path_buf());
     Ok(RealSetup {
         front,
@@ -289,6 +337,7 @@ pub fn run(args: RunArgs) -> ExitCode {
     let mut config = SessionConfig::new(Mode::Run);
     config.deadline_override = args.deadline;
     config.settle_override = args.session.settle;
+    config.rollback_budget_override = args.session.rollback_budget;
     super::startup::prepare(&mut config, Some(&setup.inventory));
     rt.block_on(guarded(setup, config, args.session.clone(), false))
 }
@@ -322,11 +371,9 @@ pub(super) async fn guarded(
     };
     session
         .run(world, |journal| {
-            Arc::new(ChildWatchdog::new(
-                program,
-                inventory,
-                journal.to_path_buf(),
-            )) as Arc<dyn Watchdog>
+            let mut wd = ChildWatchdog::new(program, inventory, journal.to_path_buf());
+            wd.leading_args.extend(super::identity::guard_args());
+            Arc::new(wd) as Arc<dyn Watchdog>
         })
         .await
 }
@@ -358,7 +405,18 @@ impl Session {
         self.config.session_id = session_id.to_string();
         self.config.runbook_sha256 = self.prepared.runbook_sha256.clone();
         self.config.ticket = self.args.ticket.clone();
-        let rb = Arc::new(self.prepared.runbook);
+        self.config.operator = super::identity::operator(self.args.operator.as_deref());
+        self.config.key_fingerprint =
+            cutover_journal::sign::process_signer().map(|s| s.fingerprint().to_string());
+        // Why-texts and prompts say the limits in force (flags over the
+        // runbook), before the console, the engine or the journal read one.
+        let mut runbook = self.prepared.runbook;
+        runbook.apply_in_force(&cutover_core::runbook::in_force::Flags {
+            deadline: self.config.deadline_override,
+            settle: self.config.settle_override,
+            rollback_budget: self.config.rollback_budget_override,
+        });
+        let rb = Arc::new(runbook);
         let writer = match &self.args.journal {
             Some(p) => JournalWriter::create(p, Arc::clone(&self.redactor)),
             None => JournalWriter::create_for_session(
@@ -375,7 +433,11 @@ impl Session {
         let journal_path = writer.path().to_path_buf();
         let journal = SharedJournal::new(writer);
         let (ev_tx, ev_rx) = mpsc::unbounded_channel();
-        let sink = EventSink::new(Some(Arc::new(journal)), vec![ev_tx]);
+        // A failed write still stops the change; what follows (the
+        // rollback) is recorded beside the journal instead of dropped.
+        let sidecar = ConsoleSidecar::new(&journal_path, Arc::clone(&self.redactor));
+        let sidecar_path = sidecar.path().to_path_buf();
+        let sink = EventSink::with_sidecar(Arc::new(journal), sidecar, vec![ev_tx]);
         let engine = Engine::new(Arc::clone(&rb), Arc::new(world), sink, self.config)
             .with_watchdog(watchdog(&journal_path));
         tracing::info!(journal = %journal_path.display(), "session started");
@@ -391,7 +453,8 @@ impl Session {
                     super::signals::install(),
                 )
                 .await;
-                eprintln!("journal: {}", journal_path.display());
+                errln!("journal: {}", journal_path.display());
+                continued_note(&journal_path, &sidecar_path);
                 o
             }
             Some(theme) => {
@@ -408,8 +471,9 @@ impl Session {
                     Ok(o) => {
                         // Printed after the alternate screen is gone, so it
                         // stays in the operator's scrollback.
-                        println!("exit {}: {}", o.exit_code(), o.outcome);
-                        eprintln!("journal: {}", journal_path.display());
+                        outln!("exit {}: {}", o.exit_code(), o.outcome);
+                        errln!("journal: {}", journal_path.display());
+                        continued_note(&journal_path, &sidecar_path);
                         o
                     }
                     Err(e) => return bad(e),
@@ -417,6 +481,19 @@ impl Session {
             }
         };
         ExitCode::from(outcome.exit_code())
+    }
+}
+
+/// Says on stderr where the session's records went once its journal
+/// failed (the console and the headless output said it as a note too).
+fn continued_note(journal: &Path, sidecar: &Path) {
+    if sidecar.exists() {
+        errln!(
+            "journal continued in {}: a write to {} failed mid-session; `cutover verify {}` checks both",
+            sidecar.display(),
+            journal.display(),
+            journal.display()
+        );
     }
 }
 
@@ -444,7 +521,7 @@ where
     let ui = tokio::select! {
         ui = ui::run_console(app, events, cmd_tx) => ui.map(|_| ()),
         sig = super::signals::next(&mut signals) => {
-            eprintln!(
+            errln!(
                 "{}: the console stops; a change that is out is cancelled or rolled back first",
                 sig.name()
             );
@@ -455,7 +532,7 @@ where
         .await
         .map_err(|e| format!("the session ended abnormally: {e}"))?;
     if let Err(e) = ui {
-        eprintln!("the console failed: {e}");
+        errln!("the console failed: {e}");
     }
     Ok(outcome)
 }

@@ -37,8 +37,9 @@ pub struct Signals {
     int: tokio::signal::unix::Signal,
     #[cfg(unix)]
     term: tokio::signal::unix::Signal,
+    /// `None` for a process that keeps SIGHUP's default (a lab).
     #[cfg(unix)]
-    hup: tokio::signal::unix::Signal,
+    hup: Option<tokio::signal::unix::Signal>,
 }
 
 impl std::fmt::Debug for Signals {
@@ -56,8 +57,25 @@ impl Signals {
         Ok(Signals {
             int: signal(SignalKind::interrupt())?,
             term: signal(SignalKind::terminate())?,
-            hup: signal(SignalKind::hangup())?,
+            hup: Some(signal(SignalKind::hangup())?),
         })
+    }
+
+    /// SIGINT and SIGTERM only: the labs, which are told to stop, and
+    /// whose SIGHUP keeps its default action.
+    #[cfg(unix)]
+    pub fn stopping() -> std::io::Result<Self> {
+        use tokio::signal::unix::{SignalKind, signal};
+        Ok(Signals {
+            int: signal(SignalKind::interrupt())?,
+            term: signal(SignalKind::terminate())?,
+            hup: None,
+        })
+    }
+
+    #[cfg(not(unix))]
+    pub fn stopping() -> std::io::Result<Self> {
+        Self::new()
     }
 
     #[cfg(not(unix))]
@@ -71,7 +89,12 @@ impl Signals {
         tokio::select! {
             _ = self.int.recv() => Signal::Interrupt,
             _ = self.term.recv() => Signal::Terminate,
-            _ = self.hup.recv() => Signal::HangUp,
+            Some(_) = async {
+                match self.hup.as_mut() {
+                    Some(h) => h.recv().await,
+                    None => std::future::pending().await,
+                }
+            } => Signal::HangUp,
         }
     }
 

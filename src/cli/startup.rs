@@ -61,7 +61,7 @@ pub fn unclosed_in(dir: &Path) -> Vec<Unclosed> {
         .map(|e| e.path())
         .filter(|p| {
             let name = p.file_name().and_then(|n| n.to_str()).unwrap_or_default();
-            name.ends_with(".jsonl") && !name.ends_with(".guard.jsonl")
+            name.ends_with(".jsonl") && !cutover_journal::is_sidecar(p)
         })
         .collect();
     paths.sort();
@@ -205,6 +205,7 @@ mod tests {
             runbook_sha256: String::new(),
             operator: "op".into(),
             ticket: None,
+            key_fingerprint: None,
             scenario: None,
             steps: Vec::new(),
             version: "0".into(),

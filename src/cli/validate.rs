@@ -1,24 +1,32 @@
-//! `cutover validate --inventory P [--runbook R] [--json]`: the read-only
-//! checks, through the real SSH and ARM clients built from the inventory,
-//! for the quarterly check and cron. Exit 0 when every check passed, 1 when
-//! one failed (named on stderr), 2 for a bad inventory or runbook, or a
-//! runbook that would change anything.
+//! `cutover validate --inventory P... [--runbook R] [--json] [--jobs N]
+//! [--prom-out FILE]`: the read-only checks, through the real SSH and ARM
+//! clients built from each inventory, for the quarterly check, cron and
+//! pipelines. Many circuits run at once (`many`); their lines are printed
+//! by one writer (`lines`) and, with `--prom-out`, written for
+//! node_exporter's textfile collector (`prom`). Exit 0 when every check of
+//! every circuit passed, 1 when one failed, 2 when an inventory, the runbook
+//! or an argument was bad (2 wins over 1: a circuit nobody checked must not
+//! hide behind another's failed check).
+
+mod causes;
+mod fit;
+mod lines;
+mod many;
+mod prom;
 
 use std::collections::BTreeMap;
-use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 use tokio::sync::mpsc;
 
-use super::exit;
 use cutover_clients::arm::{ArmClient, ArmOptions, TokenSource};
 use cutover_clients::ssh::{SshDevice, SshOptions};
 use cutover_core::inventory::Inventory;
 use cutover_core::runbook::Runbook;
-use cutover_core::session::event::{Mode, Verdict};
+use cutover_core::session::event::{Event, Mode};
 use cutover_engine::{
     Engine, EventSink, NoLocalTracer, SessionConfig, SessionOutcome, World, preflight,
 };
@@ -45,7 +53,6 @@ pub fn prepare(
     default_text: &str,
     default_name: &str,
 ) -> Result<Prepared, String> {
-    let inv = Inventory::load(inventory).map_err(|e| e.to_string())?;
     let (text, name) = match runbook {
         Some(p) => (
             std::fs::read_to_string(p).map_err(|e| format!("{}: cannot read: {e}", p.display()))?,
@@ -53,19 +60,26 @@ pub fn prepare(
         ),
         None => (default_text.to_string(), default_name.to_string()),
     };
+    prepare_text(inventory, &text, &name)
+}
+
+/// [`prepare`] with the runbook's text already read (`name` names it in
+/// messages): many inventories, one read of the runbook.
+pub fn prepare_text(inventory: &Path, text: &str, name: &str) -> Result<Prepared, String> {
+    let inv = Inventory::load(inventory).map_err(|e| e.to_string())?;
     let vars = inv
         .azure
         .as_ref()
         .map(preflight::azure_overrides)
         .unwrap_or_default();
-    let rb = Runbook::from_str_with_vars(&text, &name, &vars).map_err(|d| d.to_string())?;
+    let rb = Runbook::from_str_with_vars(text, name, &vars).map_err(|d| d.to_string())?;
     let problems = preflight::check(&rb, &inv);
     if !problems.is_empty() {
         return Err(format!(
             "{}: the inventory does not fit the runbook `{}`:\n  {}",
             inventory.display(),
             rb.meta.id,
-            problems.join("\n  ")
+            fit::placed(inventory, &problems).join("\n  ")
         ));
     }
     let sha = Sha256::digest(text.as_bytes());
@@ -117,41 +131,34 @@ pub fn real_world(
     Ok(World::new(devices, azure, None))
 }
 
-/// Runs the checks; `json`: one object per check on stdout.
-pub fn run(inventory: &Path, runbook: Option<&Path>, json: bool) -> ExitCode {
-    let prepared = match prepare(inventory, runbook, DEFAULT_RUNBOOK, DEFAULT_NAME) {
-        Ok(p) => p,
-        Err(e) => {
-            eprintln!("{e}");
-            return ExitCode::from(exit::BAD_INPUT);
-        }
-    };
-    if let Err(e) = refuse_changes(&prepared.runbook) {
-        eprintln!("{e}");
-        return ExitCode::from(exit::BAD_INPUT);
-    }
-    let world = match real_world(&prepared, &SshOptions::default(), None) {
-        Ok(w) => w,
-        Err(e) => {
-            eprintln!("{}: {e}", inventory.display());
-            return ExitCode::from(exit::BAD_INPUT);
-        }
-    };
-    let rt = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("cannot start the runtime: {e}");
-            return ExitCode::from(exit::BAD_INPUT);
-        }
-    };
-    let outcome = rt.block_on(run_checks(prepared, world));
-    let stdout = std::io::stdout();
-    let stderr = std::io::stderr();
-    let code = report(&outcome, json, &mut stdout.lock(), &mut stderr.lock());
-    ExitCode::from(code)
+/// `cutover validate`'s arguments.
+#[derive(Debug, clap::Args)]
+pub struct ValidateArgs {
+    /// An inventory (TOML), or a directory: every `*.toml` in it, in name
+    /// order. Repeat it for more circuits; each runs on its own and a bad
+    /// one does not stop the others.
+    #[arg(long, value_name = "PATH", required = true)]
+    pub inventory: Vec<PathBuf>,
+    /// The runbook (default: the bundled runbooks/er-vpn-validate.toml).
+    #[arg(long, value_name = "PATH")]
+    pub runbook: Option<PathBuf>,
+    /// One JSON object per check on standard output, with its circuit,
+    /// inventory and time.
+    #[arg(long)]
+    pub json: bool,
+    /// How many circuits are checked at once (default: the number of CPUs).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub jobs: Option<u16>,
+    /// Also write the results in the Prometheus text format, for
+    /// node_exporter's textfile collector (replaced atomically; mode 0644).
+    #[arg(long, value_name = "FILE")]
+    pub prom_out: Option<PathBuf>,
+}
+
+/// Runs the checks of every circuit named; see the module doc for the exit
+/// status.
+pub fn run(args: ValidateArgs) -> ExitCode {
+    ExitCode::from(many::run(&args))
 }
 
 /// `validate` never changes anything: a gate or an action is refused.
@@ -181,13 +188,29 @@ where
     A: cutover_engine::port::AzureApi + 'static,
     L: cutover_engine::port::trace::Tracer + 'static,
 {
+    run_checks_with(p, world, Vec::new()).await
+}
+
+/// [`run_checks`], with `listeners` getting every event as it happens (the
+/// times of the checks' ends).
+pub async fn run_checks_with<D, A, L>(
+    p: Prepared,
+    world: World<D, A, L>,
+    listeners: Vec<mpsc::UnboundedSender<Event>>,
+) -> SessionOutcome
+where
+    D: cutover_engine::port::DeviceSession + 'static,
+    A: cutover_engine::port::AzureApi + 'static,
+    L: cutover_engine::port::trace::Tracer + 'static,
+{
     let mut config = SessionConfig::new(Mode::Validate);
+    config.operator = super::identity::operator(None);
     config.runbook_sha256 = p.runbook_sha256;
     config.monitor = false;
     let engine = Engine::new(
         Arc::new(p.runbook),
         Arc::new(world),
-        EventSink::new(None, Vec::new()),
+        EventSink::new(None, listeners),
         config,
     );
     // No gate can be asked: the channel is closed from the start.
@@ -195,150 +218,5 @@ where
     engine.run(rx).await
 }
 
-/// Prints the checks and returns the exit status.
-pub fn report(
-    outcome: &SessionOutcome,
-    json: bool,
-    out: &mut dyn Write,
-    err: &mut dyn Write,
-) -> u8 {
-    for s in outcome.steps.iter().filter(|s| s.kind == "check") {
-        if json {
-            let line = serde_json::json!({
-                "step": s.step,
-                "title": s.title,
-                "verdict": s.verdict,
-                "device": s.device,
-                "command": s.command,
-                "evidence": s.evidence,
-                "error": s.error,
-                "advisory": s.advisory,
-            });
-            let _ = writeln!(out, "{line}");
-        } else {
-            let mark = match (s.verdict, s.advisory) {
-                (Verdict::Passed, _) => "PASS",
-                (_, true) => "WARN",
-                (_, false) => "FAIL",
-            };
-            let _ = writeln!(out, "{mark}  {}  {}", s.step, s.title);
-            for c in s.evidence.iter().filter(|c| !c.passed) {
-                let _ = writeln!(out, "      {}: {}", c.clause, c.evidence);
-            }
-        }
-        if s.verdict != Verdict::Passed {
-            let why = s
-                .error
-                .clone()
-                .or_else(|| {
-                    s.evidence
-                        .iter()
-                        .find(|c| !c.passed)
-                        .map(|c| format!("{}: {}", c.clause, c.evidence))
-                })
-                .unwrap_or_else(|| "failed".into());
-            let what = if s.advisory {
-                "warning (advisory check)"
-            } else {
-                "check failed"
-            };
-            let _ = writeln!(err, "{what}: {}: {why}", s.step);
-        }
-    }
-    if outcome.exit_code() != exit::OK && outcome.exit_code() != exit::CHECK_FAILED {
-        let _ = writeln!(err, "{}", outcome.outcome);
-    }
-    outcome.exit_code()
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn write(dir: &tempfile::TempDir, name: &str, text: &str) -> std::path::PathBuf {
-        let p = dir.path().join(name);
-        std::fs::write(&p, text).expect("write");
-        p
-    }
-
-    const INV: &str = r#"
-[devices.ce1]
-platform = "junos"
-host = "127.0.0.1"
-[devices.ce2]
-platform = "junos"
-host = "127.0.0.1"
-[devices.fw]
-platform = "junos"
-host = "127.0.0.1"
-[devices.server]
-platform = "linux"
-host = "127.0.0.1"
-[azure]
-endpoint = "http://127.0.0.1:9"
-subscription = "00000000-0000-0000-0000-000000000000"
-resource_group = "rg-er-lab"
-circuit = "er-circuit-11"
-gateway = "vpngw-hub-11"
-connection = "cn-onprem-11"
-credential = "token-env"
-token_env = "CUTOVER_ARM_TOKEN"
-"#;
-
-    #[test]
-    fn the_bundled_runbook_fits_a_full_inventory() {
-        let dir = tempfile::tempdir().expect("dir");
-        let inv = write(&dir, "inv.toml", INV);
-        let p = prepare(&inv, None, DEFAULT_RUNBOOK, DEFAULT_NAME).expect("fits");
-        assert_eq!(p.runbook.meta.id, "er-vpn-validate");
-        assert!(refuse_changes(&p.runbook).is_ok());
-        assert_eq!(p.runbook_sha256.len(), 64);
-    }
-
-    #[test]
-    fn a_bad_inventory_names_its_line() {
-        let dir = tempfile::tempdir().expect("dir");
-        let inv = write(
-            &dir,
-            "inv.toml",
-            &INV.replace(
-                "host = \"127.0.0.1\"\n[devices.ce2]",
-                "hots = 1\n[devices.ce2]",
-            ),
-        );
-        let e = prepare(&inv, None, DEFAULT_RUNBOOK, DEFAULT_NAME).expect_err("bad");
-        assert!(e.starts_with(&format!("{}:", inv.display())), "{e}");
-    }
-
-    #[test]
-    fn a_runbook_that_changes_things_is_refused() {
-        let dir = tempfile::tempdir().expect("dir");
-        let inv = write(&dir, "inv.toml", INV);
-        let rb =
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("runbooks/er-vpn-failover.toml");
-        let p = prepare(&inv, Some(&rb), DEFAULT_RUNBOOK, DEFAULT_NAME).expect("fits");
-        let e = refuse_changes(&p.runbook).expect_err("refused");
-        assert!(
-            e.contains("confirm-failover, disable-private-peering, enable-private-peering"),
-            "{e}"
-        );
-    }
-
-    #[test]
-    fn a_missing_device_is_bad_input() {
-        let dir = tempfile::tempdir().expect("dir");
-        let inv = write(
-            &dir,
-            "inv.toml",
-            &INV.replace(
-                "[devices.server]\nplatform = \"linux\"\nhost = \"127.0.0.1\"\n",
-                "",
-            ),
-        );
-        let e = prepare(&inv, None, DEFAULT_RUNBOOK, DEFAULT_NAME).expect_err("no server");
-        assert!(
-            e.contains("role `server` (linux) has no [devices.server]"),
-            "{e}"
-        );
-    }
-}
+mod tests;

@@ -302,6 +302,7 @@ fn azure(endpoint: &str) -> Azure {
         client_id: None,
         client_secret_env: None,
         api_version: "2024-05-01".into(),
+        request_timeout: None,
     }
 }
 

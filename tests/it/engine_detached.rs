@@ -40,6 +40,7 @@ pub(crate) fn journal_until_armed(dir: &Path, extra: &[Event]) -> PathBuf {
             runbook_sha256: String::new(),
             operator: "tester".into(),
             ticket: None,
+            key_fingerprint: None,
             scenario: None,
             steps: vec![],
             version: "0".into(),
@@ -82,6 +83,7 @@ fn params(journal: PathBuf, deadline_in: Duration) -> GuardParams {
             max_backoff: Duration::from_secs(20),
         },
         settle: Duration::from_secs(30),
+        budget: Duration::from_secs(600),
         journal,
     }
 }
@@ -407,6 +409,7 @@ fn request() -> WatchRequest {
         expires_at: time::OffsetDateTime::from_unix_timestamp(1_764_100_000).expect("ts"),
         deadline: Duration::from_secs(600),
         settle: Duration::from_millis(2_500),
+        budget: Duration::from_secs(600),
     }
 }
 
@@ -433,7 +436,7 @@ async fn the_console_side_speaks_the_protocol_to_a_child_process() {
     );
     assert_eq!(
         std::fs::read_to_string(&args).expect("args"),
-        "guard\n--inventory\ninv.toml\n--journal\nj.jsonl\n--step\ndisable-private-peering\n--rollback\nazure.peering.enable\n--deadline-at\n2025-11-25T19:46:40.000Z\n--deadline-ms\n600000\n--grace-ms\n30000\n--settle-ms\n2500\n"
+        "guard\n--inventory\ninv.toml\n--journal\nj.jsonl\n--step\ndisable-private-peering\n--rollback\nazure.peering.enable\n--deadline-at\n2025-11-25T19:46:40.000Z\n--deadline-ms\n600000\n--grace-ms\n30000\n--settle-ms\n2500\n--rollback-budget-ms\n600000\n"
     );
 }
 

@@ -141,6 +141,7 @@ fn params(journal: std::path::PathBuf) -> GuardParams {
             max_backoff: Duration::from_secs(20),
         },
         settle: SETTLE,
+        budget: Duration::from_secs(600),
         journal,
     }
 }
@@ -303,4 +304,234 @@ async fn a_peering_that_keeps_flipping_is_handed_to_a_person() {
         Event::RollbackFailed { error, .. } if error.contains("something else keeps writing")
     )));
     assert!(!kinds(&ev).contains(&"rollback_done"));
+}
+
+/// Review 2a: the peering read Enabled at the guard's first write, then a
+/// write landed in the settle window: it was rolled back, not "already".
+#[tokio::test(start_paused = true)]
+async fn a_flip_after_an_already_enabled_read_says_rolled_back() {
+    let dir = tempfile::tempdir().expect("dir");
+    let journal = journal_until_armed(dir.path(), &[]);
+    let net = Net::new();
+    let arm = Arm::new(&net);
+    arm.writer_at(PeeringState::Disabled, Duration::from_secs(4));
+    let (end, _) = console_dies(arm, journal.clone()).await;
+    assert_eq!(end.exit_code(), 3);
+    assert_eq!(net.with(|n| n.peering.clone()), PeeringState::Enabled);
+    let ev = events(&journal);
+    let (detail, outcome, reasserts) = done(&ev);
+    assert_eq!(outcome, Some(RollbackResult::RolledBack), "{detail}");
+    assert_eq!(reasserts, 1);
+    assert!(!detail.contains("nothing to undo"), "{detail}");
+    let Some(Event::SessionEnd { outcome, .. }) = ev.last() else {
+        panic!("{:?}", kinds(&ev));
+    };
+    assert!(outcome.contains("rolled the change back"), "{outcome}");
+}
+
+/// ARM as the guard meets it, whose first forced write goes through (the
+/// peering moves back) but whose call then fails (the settle reads time
+/// out): the next call reads the peering already as wanted.
+#[derive(Clone)]
+struct FirstCallFails {
+    arm: Arm,
+    failed: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl AzureApi for FirstCallFails {
+    async fn get_peering(&self) -> Result<ArmRead<ExpressRouteCircuitPeering>, ArmError> {
+        self.arm.get_peering().await
+    }
+    async fn get_circuit(&self) -> Result<ArmRead<ExpressRouteCircuit>, ArmError> {
+        self.arm.get_circuit().await
+    }
+    async fn set_peering_state(
+        &self,
+        state: PeeringState,
+        on_attempt: &(dyn Fn(&ArmAttempt) + Send + Sync),
+        permit: &SendPermit,
+    ) -> Result<PeeringChange, ArmError> {
+        self.arm.set_peering_state(state, on_attempt, permit).await
+    }
+    async fn assert_peering_state(
+        &self,
+        state: PeeringState,
+        on_attempt: &(dyn Fn(&ArmAttempt) + Send + Sync),
+        permit: &SendPermit,
+    ) -> Result<PeeringChange, ArmError> {
+        if self.failed.swap(true, std::sync::atomic::Ordering::SeqCst) {
+            return self
+                .arm
+                .assert_peering_state(state, on_attempt, permit)
+                .await;
+        }
+        // As the real client records it: the write's field change.
+        let from = self.arm.net.with(|n| n.peering.to_string());
+        let to = state.to_string();
+        let recorded = |a: &ArmAttempt| {
+            let mut a = a.clone();
+            a.write = Some(cutover_core::azure_call::WriteRecord {
+                changes: vec![cutover_core::azure_call::FieldChange {
+                    field: "properties.state".into(),
+                    from: Some(from.clone()),
+                    to: to.clone(),
+                }],
+                ..Default::default()
+            });
+            on_attempt(&a);
+        };
+        self.arm
+            .assert_peering_state(state, &recorded, permit)
+            .await?;
+        Err(ArmError::Timeout("the peering to settle".into()))
+    }
+    async fn learned_routes(&self) -> Result<ArmRead<GatewayRouteListResult>, ArmError> {
+        self.arm.learned_routes().await
+    }
+    async fn advertised_routes(
+        &self,
+        peer: IpAddr,
+    ) -> Result<ArmRead<GatewayRouteListResult>, ArmError> {
+        self.arm.advertised_routes(peer).await
+    }
+    async fn bgp_peer_status(&self) -> Result<ArmRead<BgpPeerStatusListResult>, ArmError> {
+        self.arm.bgp_peer_status().await
+    }
+    async fn get_connection(&self) -> Result<ArmRead<VirtualNetworkGatewayConnection>, ArmError> {
+        self.arm.get_connection().await
+    }
+    fn manual_commands(&self, state: PeeringState) -> ManualCommands {
+        self.arm.manual_commands(state)
+    }
+}
+
+/// Review 2b: "already" is judged across the rollback's calls: the first
+/// one wrote over Disabled and failed after its write went through; the
+/// second read Enabled. The change was live and was rolled back.
+#[tokio::test(start_paused = true)]
+async fn a_rollback_whose_first_call_landed_then_failed_says_rolled_back() {
+    let dir = tempfile::tempdir().expect("dir");
+    let journal = journal_until_armed(dir.path(), &[]);
+    let net = Net::new();
+    net.with(|n| n.peering = PeeringState::Disabled);
+    let arm = FirstCallFails {
+        arm: Arm::new(&net),
+        failed: Arc::default(),
+    };
+    let (console_w, guard_r) = tokio::io::duplex(1024);
+    let (guard_w, console_r) = tokio::io::duplex(1024);
+    let task = tokio::spawn(watch_over(
+        arm,
+        BufReader::new(guard_r),
+        guard_w,
+        params(journal.clone()),
+        Arc::new(Redactor::new()),
+    ));
+    let mut from_guard = BufReader::new(console_r).lines();
+    assert_eq!(
+        from_guard.next_line().await.expect("read").as_deref(),
+        Some("ready")
+    );
+    drop(console_w);
+    let end = task.await.expect("guard");
+    assert_eq!(end.exit_code(), 3);
+    assert_eq!(net.with(|n| n.peering.clone()), PeeringState::Enabled);
+    let (detail, outcome, _) = done(&events(&journal));
+    assert_eq!(outcome, Some(RollbackResult::RolledBack), "{detail}");
+}
+
+/// Review 1b: the guard rolled back a console silent past the deadline;
+/// the console was frozen, not gone, and its disable landed after that.
+/// Its `applied` is refused, and when it then dies the guard acts again
+/// rather than report its old rollback.
+#[tokio::test(start_paused = true)]
+async fn a_guard_that_acted_refuses_a_late_change_and_acts_again() {
+    let dir = tempfile::tempdir().expect("dir");
+    let journal = journal_until_armed(dir.path(), &[]);
+    let net = Net::new();
+    let arm = Arm::new(&net);
+    let (mut console_w, guard_r) = tokio::io::duplex(1024);
+    let (guard_w, console_r) = tokio::io::duplex(1024);
+    let p = params(journal.clone());
+    let silent_for = p.deadline + p.grace + SETTLE + Duration::from_secs(60);
+    let task = tokio::spawn(watch_over(
+        arm,
+        BufReader::new(guard_r),
+        guard_w,
+        p,
+        Arc::new(Redactor::new()),
+    ));
+    let mut from_guard = BufReader::new(console_r).lines();
+    assert_eq!(
+        from_guard.next_line().await.expect("read").as_deref(),
+        Some("ready")
+    );
+    // Frozen past the deadline, the grace and the guard's whole rollback.
+    sleep(silent_for).await;
+    assert!(!task.is_finished(), "the guard waits for the console's end");
+    assert_eq!(
+        net.order().iter().filter(|o| *o == "guard:assert").count(),
+        1
+    );
+    // Resumed: its write, made under the fresh etag, lands.
+    net.with(|n| {
+        n.peering = PeeringState::Disabled;
+        n.etag += 1;
+    });
+    use tokio::io::AsyncWriteExt as _;
+    console_w.write_all(b"applied\n").await.expect("say");
+    assert_eq!(
+        from_guard.next_line().await.expect("read").as_deref(),
+        Some("denied")
+    );
+    drop(console_w);
+    let end = task.await.expect("guard");
+    assert_eq!(end.exit_code(), 3);
+    assert_eq!(net.with(|n| n.peering.clone()), PeeringState::Enabled);
+    let ev = events(&journal);
+    let last_done = ev
+        .iter()
+        .rev()
+        .find_map(|e| match e {
+            Event::RollbackDone { outcome, .. } => Some(*outcome),
+            _ => None,
+        })
+        .expect("rollback_done");
+    assert_eq!(last_done, Some(RollbackResult::RolledBack));
+    assert_eq!(kinds(&ev).last(), Some(&"session_end"));
+}
+
+/// Review 5a: a settle window no clock can count is cut to the longest
+/// allowed, not a panic.
+#[tokio::test(start_paused = true)]
+async fn a_settle_window_too_long_to_count_is_cut_not_a_panic() {
+    let dir = tempfile::tempdir().expect("dir");
+    let journal = journal_until_armed(dir.path(), &[]);
+    let net = Net::new();
+    let (console_w, guard_r) = tokio::io::duplex(1024);
+    let (guard_w, console_r) = tokio::io::duplex(1024);
+    let mut p = params(journal.clone());
+    p.settle = Duration::from_millis(u64::MAX);
+    let t0 = Instant::now();
+    let task = tokio::spawn(watch_over(
+        Arm::new(&net),
+        BufReader::new(guard_r),
+        guard_w,
+        p,
+        Arc::new(Redactor::new()),
+    ));
+    let mut from_guard = BufReader::new(console_r).lines();
+    assert_eq!(
+        from_guard.next_line().await.expect("read").as_deref(),
+        Some("ready")
+    );
+    drop(console_w);
+    let end = task.await.expect("the guard does not panic");
+    assert_eq!(end.exit_code(), 3);
+    let took = t0.elapsed();
+    assert!(
+        took >= cutover_engine::guard::MAX_SETTLE
+            && took < cutover_engine::guard::MAX_SETTLE + Duration::from_secs(60),
+        "{took:?}"
+    );
 }

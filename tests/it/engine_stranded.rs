@@ -186,8 +186,8 @@ impl Watchdog for DyingWatchdog {
 }
 
 impl Watch for DyingWatch {
-    fn applied(&mut self) -> BoxFuture<'_, Result<(), String>> {
-        let r = self.say("applied");
+    fn applied(&mut self) -> BoxFuture<'_, Result<bool, String>> {
+        let r = self.say("applied").map(|()| true);
         Box::pin(async move { r })
     }
     fn confirm(&mut self) -> BoxFuture<'_, Result<bool, String>> {

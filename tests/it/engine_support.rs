@@ -103,6 +103,12 @@ pub enum SetScript {
     /// the permit before every PUT, wakes from a wait when it is revoked,
     /// and fails with the last refusal when the entries run out.
     Paced(Vec<(u16, Duration)>),
+    /// The PUT's answer is lost (status 0) and the call fails with the
+    /// error; the write itself is held on its way and reaches ARM after
+    /// the duration, under the etag it was sent with: applied if that is
+    /// still current, else refused (412). `held:PUT <state> applied|412`
+    /// in the shared order.
+    Held(Duration, ArmError),
 }
 
 #[derive(Debug)]
@@ -323,6 +329,7 @@ fn attempt(status: u16) -> ArmAttempt {
         },
         retry_after_ms: (status == 429).then_some(10_000),
         ids: RequestIds::default(),
+        write: None,
     }
 }
 
@@ -355,12 +362,32 @@ impl AzureApi for FakeAzure {
             n.order.push(format!("azure:PUT {state}"));
             n.script.pop_front()
         });
+        if let Some(SetScript::Held(after, error)) = step {
+            ticket.answered(0);
+            on_attempt(&attempt(0));
+            let net = self.net.clone();
+            let etag = net.with(|n| n.etag);
+            tokio::spawn(async move {
+                tokio::time::sleep(after).await;
+                net.with(|n| {
+                    let lands = n.etag == etag;
+                    let how = if lands { "applied" } else { "412" };
+                    n.order.push(format!("held:PUT {state} {how}"));
+                    if lands {
+                        n.peering = state;
+                        n.changed_at = Instant::now();
+                        n.etag += 1;
+                    }
+                });
+            });
+            return Err(error);
+        }
         let (statuses, error, change) = match step {
             None => (vec![200], None, true),
             Some(SetScript::Ok(s)) => (s, None, true),
             Some(SetScript::Err(s, e)) => (s, Some(e), false),
             Some(SetScript::ErrAfterChange(e)) => (vec![200], Some(e), true),
-            Some(SetScript::Paced(_)) => unreachable!("handled above"),
+            Some(SetScript::Paced(_) | SetScript::Held(..)) => unreachable!("handled above"),
         };
         ticket.answered(if change { 200 } else { 400 });
         let mut attempts = Vec::new();
@@ -384,6 +411,7 @@ impl AzureApi for FakeAzure {
             before,
             after,
             attempts,
+            notes: Vec::new(),
         })
     }
 
@@ -501,6 +529,7 @@ impl FakeAzure {
                     before,
                     after,
                     attempts,
+                    notes: Vec::new(),
                 });
             }
             last = if status == 409 {
@@ -665,9 +694,9 @@ impl Watchdog for RecordingWatchdog {
 }
 
 impl Watch for RecordingWatch {
-    fn applied(&mut self) -> BoxFuture<'_, Result<(), String>> {
+    fn applied(&mut self) -> BoxFuture<'_, Result<bool, String>> {
         self.say("applied");
-        Box::pin(async { Ok(()) })
+        Box::pin(async { Ok(true) })
     }
     fn confirm(&mut self) -> BoxFuture<'_, Result<bool, String>> {
         self.say("confirm");

@@ -27,6 +27,7 @@ fn start() -> Event {
         runbook_sha256: "ab".repeat(32),
         operator: "netops".into(),
         ticket: Some("CHG-1234".into()),
+        key_fingerprint: None,
         scenario: Some("baseline".into()),
         steps: vec![StepInfo {
             id: "ce1-advertises-onprem".into(),
@@ -115,6 +116,7 @@ fn session() -> Vec<Event> {
                 error_code: Some("TooManyRequests".into()),
                 retry_after_ms: Some(2000),
                 ids: RequestIds::default(),
+                write: None,
             },
         },
         Event::ActionDone {

@@ -1246,6 +1246,7 @@ async fn the_arm_client_disables_the_peering_through_conflict_and_throttling() {
         client_id: None,
         client_secret_env: None,
         api_version: API.into(),
+        request_timeout: None,
     };
     let client = ArmClient::with_token_source(&azure, ArmOptions::default(), Arc::new(FixedToken))
         .expect("client")

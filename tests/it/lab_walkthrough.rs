@@ -740,7 +740,7 @@ fn bad_input_exits_2_with_the_reason() {
 }
 
 #[test]
-fn scenarios_lists_all_eight() {
+fn scenarios_lists_all_thirteen() {
     let out = cutover().arg("scenarios").output().unwrap();
     assert_eq!(out.status.code(), Some(0));
     let text = String::from_utf8(out.stdout).unwrap();
@@ -759,6 +759,11 @@ fn scenarios_lists_all_eight() {
             "er-disable-conflict",
             "slow-convergence",
             "stuck-on-vpn",
+            "rollback-throttled",
+            "disable-operation-failed",
+            "arm-slow",
+            "concurrent-writer",
+            "token-expires",
         ]
     );
     for line in text.lines() {

@@ -77,6 +77,7 @@ pub fn session_start(scenario: &str) -> Event {
         runbook_sha256: bundled_sha(),
         operator: OPERATOR.into(),
         ticket: Some(TICKET.into()),
+        key_fingerprint: None,
         scenario: Some(scenario.into()),
         steps: vec![
             info(
@@ -182,6 +183,7 @@ pub fn attempt(step: &str, status: u16, code: Option<&str>, retry: Option<u64>, 
                 request_id: Some(id.into()),
                 correlation_id: Some(format!("corr-{id}")),
             },
+            write: None,
         },
     }
 }

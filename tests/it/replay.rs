@@ -150,6 +150,7 @@ fn attempt_strategy() -> impl Strategy<Value = ArmAttempt> {
                 request_id: Some(id),
                 correlation_id: None,
             },
+            write: None,
         }
     })
 }
@@ -310,6 +311,7 @@ fn session() -> impl Strategy<Value = Vec<Event>> {
                 runbook_sha256: bundled_sha(),
                 operator: "op".into(),
                 ticket: None,
+                key_fingerprint: None,
                 scenario: None,
                 steps: vec![StepInfo {
                     id: "fw-prefers-er-for-hub".into(),

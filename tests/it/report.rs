@@ -226,7 +226,7 @@ fn markdown_report_reads_as_a_ticket() {
         "| Ticket | CHG-4711 |",
         "drill (scenario baseline)",
         "**exit 0**",
-        "| failover time | **4.213 s** (measured) |",
+        "| failover time | **4.2 s** (measured) |",
         "fw-prefers-er-for-hub",
         "AnotherOperationInProgress",
         "req-disable-ok",

@@ -121,6 +121,7 @@ fn leave_unclosed_journal(dir: &Path) -> std::path::PathBuf {
         runbook_sha256: String::new(),
         operator: "op".into(),
         ticket: None,
+        key_fingerprint: None,
         scenario: None,
         steps: Vec::new(),
         version: "0".into(),

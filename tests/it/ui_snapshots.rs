@@ -95,10 +95,11 @@ fn layout_compact_80x24() {
     insta::assert_snapshot!("compact_steps_focus", render_to_string(&app, 80, 24));
     app.update(Action::Focus(Pane::Routes));
     let routes = render_to_string(&app, 80, 24);
-    assert!(routes.contains("3 Routes") && routes.contains("1 Steps"));
+    // The tabbed view: the bar names every pane, one pane is drawn.
+    assert!(routes.contains("┏ 3 Routes") && routes.contains(" 1 Steps "));
     assert!(
-        !routes.contains("4 Tunnels"),
-        "compact shows one pane beside the steps"
+        !routes.contains("┌ 1 Steps") && !routes.contains("┌ 4 Tunnels"),
+        "the tabbed view shows one pane at a time"
     );
     insta::assert_snapshot!("compact_routes_focus", routes);
     app.update(Action::Focus(Pane::Tunnels));

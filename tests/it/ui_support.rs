@@ -234,6 +234,7 @@ pub fn checks(bgp_ok: bool) -> Vec<Event> {
         runbook_sha256: "ab".repeat(32),
         operator: "netops".into(),
         ticket: Some("CHG-2026-1120".into()),
+        key_fingerprint: None,
         scenario: Some(if bgp_ok { "baseline" } else { "vpn-bgp-down" }.into()),
         steps,
         version: "0.1.0".into(),
@@ -489,6 +490,7 @@ pub fn attempt(status: u16, code: Option<&str>, retry: Option<u64>) -> ArmAttemp
         error_code: code.map(str::to_string),
         retry_after_ms: retry,
         ids: RequestIds::default(),
+        write: None,
     }
 }
 

@@ -5,8 +5,11 @@
 //! - `credential`: the token, from azure_identity or an environment
 //!   variable, cached until 5 minutes before it expires.
 //! - `http`: one request with retries (429 and Retry-After, 409
-//!   AnotherOperationInProgress, 408, 5xx, network errors), every exchange
-//!   reported as an [`ArmAttempt`].
+//!   AnotherOperationInProgress, 408, 5xx, network errors and timeouts, a
+//!   read's garbled body), every exchange reported as an [`ArmAttempt`]
+//!   (a write's with its If-Match, changed fields, new etag and
+//!   provisioningState). A write whose answer was lost is never sent
+//!   again blind: `peering` reads what it did first.
 //! - `retry`: which answers are transient, backoff, budgets, the clock.
 //! - `lro`: Azure-AsyncOperation / Location polling.
 //! - `peering`: the guarded peering state change.
@@ -28,7 +31,9 @@ use std::time::Duration;
 use reqwest::Url;
 use tracing::Instrument as _;
 
-pub use credential::{BearerToken, CredentialError, EnvToken, StaticToken, TokenSource};
+pub use credential::{
+    BearerToken, ClientCredentials, CredentialError, EnvToken, StaticToken, TokenSource, lab_tokens,
+};
 pub use retry::{Clock, RetryPolicy, TokioClock};
 
 use self::http::{Http, Req};
@@ -50,7 +55,9 @@ pub struct ArmOptions {
     pub retry: RetryPolicy,
     /// TCP + TLS handshake.
     pub connect_timeout: Duration,
-    /// One whole HTTP exchange (a slow answer is retried like a lost one).
+    /// One whole HTTP exchange: a read that takes longer is asked again,
+    /// a write is followed by a read of what it may have done. The
+    /// inventory's `request_timeout`, when set, wins.
     pub request_timeout: Duration,
 }
 
@@ -59,7 +66,7 @@ impl Default for ArmOptions {
         Self {
             retry: RetryPolicy::default(),
             connect_timeout: Duration::from_secs(10),
-            request_timeout: Duration::from_secs(60),
+            request_timeout: Azure::DEFAULT_REQUEST_TIMEOUT,
         }
     }
 }
@@ -231,7 +238,10 @@ fn prepare(azure: &Azure, options: &ArmOptions) -> Result<(Url, reqwest::Client)
         // ARM does not redirect; a redirect would carry the token elsewhere.
         .redirect(reqwest::redirect::Policy::none())
         .connect_timeout(options.connect_timeout)
-        .timeout(options.request_timeout)
+        .timeout(match azure.request_timeout {
+            Some(_) => azure.request_timeout(),
+            None => options.request_timeout,
+        })
         .user_agent(concat!("cutover/", env!("CARGO_PKG_VERSION")));
     if loopback {
         // The lab is on this host; a system proxy must not see its traffic.
@@ -343,64 +353,4 @@ impl AzureApi for ArmClient {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use cutover_core::azure_call::API_VERSION;
-    use cutover_core::inventory::Credential;
-
-    #[test]
-    fn the_peering_is_called_where_its_commands_name_it() {
-        let azure = Azure {
-            endpoint: "https://management.azure.com".into(),
-            subscription: "00000000-0000-0000-0000-000000000000".into(),
-            resource_group: "SEA-Cust11".into(),
-            circuit: "er-circuit-11".into(),
-            peering: "AzurePrivatePeering".into(),
-            gateway: "vpngw-hub-11".into(),
-            connection: "cn-onprem-11".into(),
-            credential: Credential::AzureCli,
-            token_env: None,
-            tenant_id: None,
-            client_id: None,
-            client_secret_env: None,
-            api_version: API_VERSION.into(),
-        };
-        let c = ArmClient::with_token_source(
-            &azure,
-            ArmOptions::default(),
-            Arc::new(StaticToken::new("t")),
-        )
-        .expect("client");
-        assert_eq!(http::shown_path(&c.peering_url()), c.peering.path());
-        let m = c.manual_commands(PeeringState::Disabled);
-        assert!(
-            m.az_cli
-                .contains("--name AzurePrivatePeering --set state=Disabled")
-        );
-    }
-
-    #[test]
-    fn endpoints_https_or_loopback_http_only() {
-        for ok in [
-            "https://management.azure.com",
-            "https://management.azure.com/",
-            "http://127.0.0.1:8080",
-            "http://[::1]:9",
-            "http://localhost:1",
-        ] {
-            assert!(parse_endpoint(ok).is_ok(), "{ok}");
-        }
-        for bad in [
-            "http://management.azure.com",
-            "http://127.0.0.1.evil.example",
-            "http://localhost.evil.example",
-            "ftp://127.0.0.1",
-            "https://user:pw@management.azure.com",
-            "https://management.azure.com?x=1",
-            "management.azure.com",
-            "",
-        ] {
-            assert!(parse_endpoint(bad).is_err(), "{bad}");
-        }
-    }
-}
+mod tests;

@@ -263,7 +263,9 @@ impl SshDevice {
                     }
                     Ok(Ok(h)) => h,
                 };
-            tracing::info!(device = %device, host = %hop.host, port = hop.port, hop = i, "ssh connected");
+            // Connection chatter is debug: at info it drowns the session's
+            // notes in the console's log pane (issue 17).
+            tracing::debug!(device = %device, host = %hop.host, port = hop.port, hop = i, "ssh connected");
             let method = match tokio::time::timeout(
                 self.options.auth_timeout,
                 auth::authenticate(&mut handle, &hop.creds, &self.options.secrets),
@@ -293,7 +295,7 @@ impl SshDevice {
                 }
                 Ok(Ok(m)) => m,
             };
-            tracing::info!(device = %device, user = %hop.creds.user, method = %method, hop = i, "ssh authenticated");
+            tracing::debug!(device = %device, user = %hop.creds.user, method = %method, hop = i, "ssh authenticated");
             if i == last {
                 let generation = self.opened.fetch_add(1, Ordering::Relaxed) + 1;
                 return Ok(Connection {

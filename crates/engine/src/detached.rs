@@ -32,6 +32,10 @@ pub struct WatchRequest {
     /// How long its rollback watches the peering after the write: the
     /// session's `--settle`, or the action's `settle`.
     pub settle: Duration,
+    /// How long its rollback retries failing writes before the operator
+    /// must act: the session's `--rollback-budget`, or the action's
+    /// `rollback_budget`.
+    pub budget: Duration,
 }
 
 /// Starts a guard for one change.
@@ -46,8 +50,10 @@ pub trait Watchdog: Send + Sync {
 pub trait Watch: Send {
     /// The change went out: the deadline counts from now (the guard is
     /// armed before the call, so that a console dying during it is
-    /// covered).
-    fn applied(&mut self) -> BoxFuture<'_, Result<(), String>>;
+    /// covered). `Ok(false)`: the guard already rolled back while this
+    /// console was silent past the deadline, and the change went out after
+    /// that: the console must roll it back now.
+    fn applied(&mut self) -> BoxFuture<'_, Result<bool, String>>;
     /// Asks to confirm. `Ok(false)`: the guard already started the
     /// rollback, the change must not be called healthy.
     fn confirm(&mut self) -> BoxFuture<'_, Result<bool, String>>;
@@ -90,6 +96,9 @@ impl Watchdog for NoWatchdog {
 //   guard:   `ready`                  armed, watching
 //   console: `applied`   guard: `ack`      (the change went out: the
 //                                           deadline counts from now)
+//                        | `denied`        (the guard already rolled back
+//                                           while the console was silent:
+//                                           the console rolls back now)
 //   console: `confirm`   guard: `granted` | `denied`
 //   console: `rollback`  guard: `ack`      (the console undoes it itself)
 //   console: `resolved`                    (the guard exits)

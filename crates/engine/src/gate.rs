@@ -271,6 +271,7 @@ pub(crate) fn describe(c: &Command) -> String {
         Command::GateDecline { step } => format!("decline for step `{step}`"),
         Command::ConfirmHealthy { step } => format!("healthy for step `{step}`"),
         Command::Rollback { step } => format!("rollback for step `{step}`"),
+        Command::TakeOver { step } => format!("take over for step `{step}`"),
         Command::Quit => "quit".into(),
     }
 }

@@ -9,10 +9,18 @@
 //! ([`super::detached`]) covers the case where this process itself dies.
 //!
 //! Invariant 3: the rollback retries through throttling, conflicts and
-//! transient errors, and otherwise tells the operator loudly, with the
-//! exact manual commands (`rollback`).
+//! transient errors until it succeeds, the operator takes over or its
+//! budget is spent (`rollback`); one that keeps failing is escalated to
+//! the operator at once, with the exact manual commands (`escalate`).
+//! Every ARM write of a change, the change's and the rollback's, goes
+//! through one driver that journals each exchange as it happens
+//! (`attempt`).
 
 mod abort;
+mod attempt;
+mod bounds;
+mod escalate;
+mod failed;
 mod keeper;
 mod loss;
 mod measure;
@@ -21,7 +29,7 @@ mod verify;
 mod window;
 
 use time::OffsetDateTime;
-use tokio::sync::mpsc::{Receiver, unbounded_channel};
+use tokio::sync::mpsc::Receiver;
 use tokio::time::Instant;
 
 use crate::detached::{Watch, WatchRequest};
@@ -34,9 +42,14 @@ use cutover_core::runbook::{ActionOp, ActionStep};
 use cutover_core::session::command::Command;
 use cutover_core::session::event::{Event, NoteLevel, RollbackReason};
 
-pub(crate) use rollback::roll_back;
+pub use escalate::{ESCALATE_AFTER, SILENCE};
 pub use rollback::{RollbackPolicy, retryable};
+pub(crate) use rollback::{Undo, roll_back};
 pub use verify::verify_clause;
+
+pub use bounds::MAX_SETTLE;
+use bounds::{LONGEST_DEADLINE, countable, undo};
+pub(crate) use bounds::{budget_window, settle_window};
 
 /// Permission to run a guarded action. A disruptive op needs a
 /// [`GatePass`] (consumed: one confirmation, one change); an op that
@@ -106,11 +119,16 @@ fn describe_change(c: &PeeringChange) -> String {
         .after
         .provisioning_state()
         .map_or_else(|| "?".to_string(), |s| s.to_string());
-    format!(
+    let mut d = format!(
         "{name}: {} -> {} (provisioningState {prov})",
         st(&c.before),
         st(&c.after)
-    )
+    );
+    for n in &c.notes {
+        d.push_str("; ");
+        d.push_str(n);
+    }
+    d
 }
 
 /// Runs `step`'s action under guard. `auth` is consumed.
@@ -211,6 +229,7 @@ where
             expires_at: OffsetDateTime::now_utc() + deadline,
             deadline,
             settle: settle_window(ctx, action),
+            budget: budget_window(ctx, action),
         })
         .await
     {
@@ -246,13 +265,14 @@ where
     // operator, or by traffic lost for `max_outage` meanwhile).
     let stops = action.op.is_disruptive().then_some((&mut *commands, &loss));
     let call = abort::apply(ctx, step, az, new_state.clone(), stops, &seen);
-    let applied = match clock.while_applying(ctx, &a.verify, &loss, call).await {
-        abort::Applied::Done(r) => r,
+    let (applied, writes) = match clock.while_applying(ctx, &a.verify, &loss, call).await {
+        abort::Applied::Done(r, w) => (r, w),
         abort::Applied::Cancelled { by, refused } => {
             return abort::cancelled(ctx, step, a, az, by, &refused, &mut watch).await;
         }
         abort::Applied::AbortedAfterWrite { by, last } => {
-            return abort::undo_aborted(ctx, step, a, az, by, last, &mut watch).await;
+            let how = undo(ctx, action, Some(commands));
+            return abort::undo_aborted(ctx, step, a, az, (by, last), how, &mut watch).await;
         }
     };
     let done_at = Instant::now();
@@ -277,43 +297,34 @@ where
                     detail: e.to_string(),
                 })
                 .await;
-            return after_failed_action(ctx, step, a, az, e, &mut watch).await;
+            let failure = failed::Failure { error: e, writes };
+            return failed::after_failed_action(ctx, step, a, az, failure, commands, &mut watch)
+                .await;
         }
     };
 
     // The deadline counts from the change, for the guard as for us.
-    if let Some(w) = watch.as_mut()
-        && let Err(e) = w.applied().await
-    {
-        match keeper::gone_soon(w.as_mut()).await {
-            // It died while the call ran: replace it, the deadline counting
-            // from the change.
-            Some(lost) => {
-                watch = None;
-                let g = keeper::Guarded {
-                    step,
-                    rollback: action.rollback,
-                    deadline,
-                    deadline_at: done_at + deadline,
-                    settle: settle_window(ctx, action),
-                };
-                keeper::rearm(ctx, g, lost, &mut watch).await;
-            }
-            None => {
-                // Left alive, it would take this console's end for its
-                // death and undo a change still being verified here.
-                w.abandon().await;
-                watch = None;
-                ctx.note(
-                    Some(step),
-                    NoteLevel::Warn,
-                    format!(
-                        "the detached guard is not answering ({e}) and was stopped: if this console dies now, nothing undoes the change; stay with it until it is confirmed or rolled back"
-                    ),
-                )
-                .await;
-            }
-        }
+    let g = keeper::Guarded {
+        step,
+        rollback: action.rollback,
+        deadline,
+        deadline_at: done_at + deadline,
+        settle: settle_window(ctx, action),
+        budget: budget_window(ctx, action),
+    };
+    if !keeper::tell_applied(ctx, g, &mut watch).await {
+        // The guard rolled back while this console was silent past the
+        // deadline (frozen, not gone), and this change went out after
+        // that: nothing guards it now, and the deadline is long gone.
+        ctx.note(
+            Some(step),
+            NoteLevel::Error,
+            "the detached guard already rolled this change back while this console was silent past the deadline, and the change went out again after that: rolling it back now".into(),
+        )
+        .await;
+        let how = undo(ctx, action, Some(commands));
+        let reason = RollbackReason::DeadlinePassed;
+        return roll_back(ctx, step, action.rollback, az, reason, how, &mut watch).await;
     }
     let deadline_at = done_at + deadline;
     let expires_at = OffsetDateTime::now_utc() + deadline;
@@ -334,16 +345,9 @@ where
             "the journal failed after the change: rolling back, since no confirmation could be recorded".into(),
         )
         .await;
-        return roll_back(
-            ctx,
-            step,
-            action.rollback,
-            az,
-            RollbackReason::VerificationFailed,
-            settle_window(ctx, action),
-            &mut watch,
-        )
-        .await;
+        let how = undo(ctx, action, Some(commands));
+        let reason = RollbackReason::JournalFailed;
+        return roll_back(ctx, step, action.rollback, az, reason, how, &mut watch).await;
     }
 
     match window::await_confirmation(
@@ -361,38 +365,9 @@ where
     {
         Ok(()) => GuardOutcome::Confirmed,
         Err(reason) => {
-            let settle = settle_window(ctx, action);
-            roll_back(ctx, step, action.rollback, az, reason, settle, &mut watch).await
+            let how = undo(ctx, action, Some(commands));
+            roll_back(ctx, step, action.rollback, az, reason, how, &mut watch).await
         }
-    }
-}
-
-/// How long a rollback of `action` watches the peering after its write:
-/// `--settle`, or the runbook's `settle`, or the default. The detached
-/// guard is told the same.
-pub(crate) fn settle_window<D, A, L>(
-    ctx: &Ctx<'_, D, A, L>,
-    action: &cutover_core::runbook::Action,
-) -> std::time::Duration {
-    ctx.config
-        .settle_override
-        .unwrap_or_else(|| action.settle_window())
-}
-
-/// The longest deadline a change runs under when the one asked for cannot
-/// be counted (only a restore gets here: it must go out regardless).
-const LONGEST_DEADLINE: std::time::Duration = std::time::Duration::from_secs(86_400);
-
-/// `deadline` if both clocks can count it (twice over, for the grace and
-/// a replacement guard's arithmetic); `Err(deadline)` otherwise.
-fn countable(deadline: std::time::Duration) -> Result<std::time::Duration, std::time::Duration> {
-    let twice = deadline.saturating_mul(2);
-    let wall = time::Duration::try_from(twice)
-        .ok()
-        .and_then(|d| OffsetDateTime::now_utc().checked_add(d));
-    match (Instant::now().checked_add(twice), wall) {
-        (Some(_), Some(_)) => Ok(deadline),
-        _ => Err(deadline),
     }
 }
 
@@ -431,115 +406,27 @@ where
     GuardOutcome::NotApplied { detail }
 }
 
-/// The action call failed: find out whether anything changed before
-/// deciding between "nothing to undo" and the rollback.
-async fn after_failed_action<D, A, L>(
-    ctx: &Ctx<'_, D, A, L>,
-    step: &str,
-    a: &ActionStep,
-    az: &A,
-    error: &ArmError,
-    watch: &mut Option<Box<dyn Watch>>,
-) -> GuardOutcome
-where
-    D: DeviceSession,
-    A: AzureApi,
-    L: Tracer,
-{
-    let new_state = PeeringState::from(a.action.op.peering_state());
-    let safe_state = PeeringState::from(a.action.rollback.peering_state());
-    let now = az.get_peering().await;
-    let state = now.as_ref().ok().and_then(|r| r.value.state().cloned());
-    let settled = now.as_ref().ok().is_some_and(|r| {
-        r.value
-            .provisioning_state()
-            .is_some_and(|p| p.is_terminal())
-    });
-    match state {
-        Some(s) if settled && s == safe_state && s != new_state => {
-            ctx.note(
-                Some(step),
-                NoteLevel::Warn,
-                format!(
-                    "the change failed ({error}) and the peering is still {s}: nothing to undo"
-                ),
-            )
-            .await;
-            if let Some(w) = watch.as_mut()
-                && let Err(e) = w.resolved().await
-            {
-                tracing::warn!(error = %e, "could not release the detached guard");
-            }
-            GuardOutcome::NotApplied {
-                detail: error.to_string(),
-            }
-        }
-        other => {
-            let seen = match (&other, &now) {
-                (Some(s), _) => format!("the peering is now {s}"),
-                (None, Err(e)) => format!("its state cannot be read ({e})"),
-                (None, Ok(_)) => "its state is not shown".to_string(),
-            };
-            ctx.note(
-                Some(step),
-                NoteLevel::Error,
-                format!("the change failed ({error}) and {seen}: rolling back to be sure"),
-            )
-            .await;
-            roll_back(
-                ctx,
-                step,
-                a.action.rollback,
-                az,
-                RollbackReason::VerificationFailed,
-                settle_window(ctx, &a.action),
-                watch,
-            )
-            .await
-        }
-    }
-}
-
 /// Sets the peering's state with a write of our own even when it already
 /// reads so (see `rollback`), journaling every HTTP exchange as it happens.
-/// For the rollback: nothing stops it, so its permit is never revoked.
-async fn set_state<D, A, L>(
+/// For the rollback: nothing stops it (its permit is never revoked) but
+/// `side` (the operator taking over, the budget); `None` when that did.
+async fn set_state<D, A, L, S>(
     ctx: &Ctx<'_, D, A, L>,
     step: &str,
     az: &A,
     state: PeeringState,
-) -> Result<PeeringChange, ArmError>
+    side: &mut S,
+    seen: &(dyn Fn(&ArmAttempt) + Send + Sync),
+) -> Option<Result<PeeringChange, ArmError>>
 where
     A: AzureApi,
+    S: attempt::Sidelines,
 {
-    let (tx, mut rx) = unbounded_channel::<ArmAttempt>();
-    let on_attempt = move |a: &ArmAttempt| {
-        // The receiver lives until the call returns; a send cannot fail
-        // before then.
-        let _ = tx.send(a.clone());
-    };
+    let log = attempt::Journaled::new();
+    let on_attempt = log.reporter(seen);
     let permit = SendPermit::new();
     let call = az.assert_peering_state(state, &on_attempt, &permit);
-    tokio::pin!(call);
-    let result = loop {
-        tokio::select! {
-            biased;
-            Some(attempt) = rx.recv() => {
-                let _ = ctx.sink.emit(Event::ActionAttempt { step: step.to_string(), attempt }).await;
-            }
-            r = &mut call => break r,
-        }
-    };
-    while let Ok(attempt) = rx.try_recv() {
-        let _ = ctx
-            .sink
-            .emit(Event::ActionAttempt {
-                step: step.to_string(),
-                attempt,
-            })
-            .await;
-    }
-    result
+    log.drive(ctx, step, call, side).await
 }
 
 /// RFC 3339, UTC, milliseconds (the journal's timestamp form).

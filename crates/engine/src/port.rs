@@ -79,6 +79,10 @@ pub struct PeeringChange {
     pub before: ExpressRouteCircuitPeering,
     pub after: ExpressRouteCircuitPeering,
     pub attempts: Vec<ArmAttempt>,
+    /// What the client decided on the way that the statuses alone do not
+    /// say (a 412 read again, a lost answer that had landed), for the
+    /// record of the change. Empty when nothing but the PUT happened.
+    pub notes: Vec<String>,
 }
 
 /// Classified ARM failures; the class decides retry and what the operator
@@ -105,6 +109,11 @@ pub enum ArmError {
     },
     #[error("operation failed: {0}")]
     OperationFailed(String),
+    /// The operation reported success, yet the peering kept reading the
+    /// old state: unlike [`ArmError::OperationFailed`], the write may
+    /// still land (ARM's reads lag, or a held write is on its way).
+    #[error("not settled: {0}")]
+    NotSettled(String),
     #[error("timed out: {0}")]
     Timeout(String),
     #[error("transport: {0}")]

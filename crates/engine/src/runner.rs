@@ -10,8 +10,11 @@
 
 mod check;
 mod prefetch;
+mod reread;
 mod steps;
 mod stranded;
+
+pub(crate) use reread::journal_peering_read;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -41,6 +44,8 @@ pub struct SessionConfig {
     pub session_id: String,
     pub operator: String,
     pub ticket: Option<String>,
+    /// The fingerprint of the key the journal is signed with, if any.
+    pub key_fingerprint: Option<String>,
     pub scenario: Option<String>,
     /// SHA-256 of the runbook text, hex.
     pub runbook_sha256: String,
@@ -49,6 +54,9 @@ pub struct SessionConfig {
     /// `--settle`: replaces every action's settle window (how long a
     /// rollback watches the peering after its write).
     pub settle_override: Option<Duration>,
+    /// `--rollback-budget`: replaces every action's rollback budget (how
+    /// long a failing rollback retries before the operator must act).
+    pub rollback_budget_override: Option<Duration>,
     /// Pause between probes of a step that re-probes and says no `every`.
     pub default_every: Duration,
     pub rollback: RollbackPolicy,
@@ -77,10 +85,12 @@ impl SessionConfig {
                 .or_else(|_| std::env::var("USERNAME"))
                 .unwrap_or_else(|_| "unknown".into()),
             ticket: None,
+            key_fingerprint: None,
             scenario: None,
             runbook_sha256: String::new(),
             deadline_override: None,
             settle_override: None,
+            rollback_budget_override: None,
             default_every: Duration::from_secs(5),
             rollback: RollbackPolicy::default(),
             monitor: mode != Mode::Validate,
@@ -255,6 +265,7 @@ where
             runbook_sha256: self.config.runbook_sha256.clone(),
             operator: self.config.operator.clone(),
             ticket: self.config.ticket.clone(),
+            key_fingerprint: self.config.key_fingerprint.clone(),
             scenario: self.config.scenario.clone(),
             steps: rb
                 .steps

@@ -5,6 +5,14 @@
 //! Listeners receive the event *as recorded*: the journal redacts at the
 //! source, and the console must never show what the journal refused to
 //! keep.
+//!
+//! A console's sink has a sidecar ([`ConsoleSidecar`]): once a write to
+//! the journal fails, that event and every later one are recorded there
+//! instead. `emit` still answers `Err` for each of them, so the engine
+//! stops the change exactly as it would without the sidecar; only the
+//! record survives.
+
+mod continued;
 
 use std::fmt;
 use std::sync::{Arc, Mutex};
@@ -15,6 +23,8 @@ use tokio::sync::watch;
 
 use cutover_core::session::event::Event;
 use cutover_journal::SharedJournal;
+
+pub use continued::ConsoleSidecar;
 
 /// A durable record of events.
 pub trait EventLog: Send + Sync {
@@ -102,6 +112,8 @@ struct Inner {
     broken: Mutex<Option<String>>,
     /// Whether a guarded change is out, as the events emitted so far say.
     change_out: watch::Sender<bool>,
+    /// Where events go once the journal has failed.
+    sidecar: Option<ConsoleSidecar>,
 }
 
 /// The one way events leave the engine. Cheap to clone.
@@ -123,6 +135,24 @@ impl EventSink {
     /// `log`: `None` keeps no record (read-only validation without a
     /// journal). `listeners` get every event after it is recorded.
     pub fn new(log: Option<Arc<dyn EventLog>>, listeners: Vec<UnboundedSender<Event>>) -> Self {
+        Self::build(log, None, listeners)
+    }
+
+    /// A console's sink: `log` is the session's journal; once a write to
+    /// it fails, that event and the rest of the session go to `sidecar`.
+    pub fn with_sidecar(
+        log: Arc<dyn EventLog>,
+        sidecar: ConsoleSidecar,
+        listeners: Vec<UnboundedSender<Event>>,
+    ) -> Self {
+        Self::build(Some(log), Some(sidecar), listeners)
+    }
+
+    fn build(
+        log: Option<Arc<dyn EventLog>>,
+        sidecar: Option<ConsoleSidecar>,
+        listeners: Vec<UnboundedSender<Event>>,
+    ) -> Self {
         Self {
             inner: Arc::new(Inner {
                 log,
@@ -130,6 +160,7 @@ impl EventSink {
                 order: tokio::sync::Mutex::new(()),
                 broken: Mutex::new(None),
                 change_out: watch::Sender::new(false),
+                sidecar,
             }),
         }
     }
@@ -158,19 +189,30 @@ impl EventSink {
 
     /// The first journal failure, if the journal has failed.
     pub fn journal_error(&self) -> Option<String> {
-        match self.inner.broken.lock() {
-            Ok(b) => b.clone(),
-            Err(p) => p.into_inner().clone(),
-        }
+        broken(&self.inner)
     }
 }
 
-async fn emit_now(inner: &Inner, event: Event) -> Result<(), SinkError> {
-    let _order = inner.order.lock().await;
-    let (shown, result) = match &inner.log {
-        None => (event, Ok(())),
-        Some(log) => match log.append(event.clone()).await {
-            Ok(recorded) => (recorded, Ok(())),
+fn broken(inner: &Inner) -> Option<String> {
+    match inner.broken.lock() {
+        Ok(b) => b.clone(),
+        Err(p) => p.into_inner().clone(),
+    }
+}
+
+/// Records `event`: in the journal, or once that failed in the sidecar.
+/// Returns the event as recorded (or as given, when nothing recorded it)
+/// and `Err` whenever the journal did not record it.
+async fn record(inner: &Inner, event: Event) -> (Event, Result<(), SinkError>) {
+    let Some(log) = &inner.log else {
+        return (event, Ok(()));
+    };
+    let why = match (broken(inner), &inner.sidecar) {
+        // Everything after the first failure goes to the sidecar, so the
+        // sidecar holds one unbroken run of the session.
+        (Some(why), Some(_)) => why,
+        _ => match log.append(event.clone()).await {
+            Ok(recorded) => return (recorded, Ok(())),
             Err(why) => {
                 tracing::error!(error = %why, kind = event.kind(), "journal write failed");
                 if let Ok(mut b) = inner.broken.lock()
@@ -178,10 +220,39 @@ async fn emit_now(inner: &Inner, event: Event) -> Result<(), SinkError> {
                 {
                     *b = Some(why.clone());
                 }
-                (event, Err(SinkError(why)))
+                why
             }
         },
     };
+    let Some(sidecar) = &inner.sidecar else {
+        return (event, Err(SinkError(why)));
+    };
+    match sidecar.keep(event.clone(), &why).await {
+        Ok(kept) => {
+            if let Some(n) = kept.notice {
+                for l in &inner.listeners {
+                    let _ = l.send(n.clone());
+                }
+            }
+            let err = format!(
+                "{why}; this session's records continue in {}",
+                sidecar.path().display()
+            );
+            (kept.recorded, Err(SinkError(err)))
+        }
+        Err(e) => {
+            tracing::error!(error = %e, kind = event.kind(), "the console's sidecar journal failed too");
+            (
+                event,
+                Err(SinkError(format!("{why}; its sidecar failed too: {e}"))),
+            )
+        }
+    }
+}
+
+async fn emit_now(inner: &Inner, event: Event) -> Result<(), SinkError> {
+    let _order = inner.order.lock().await;
+    let (shown, result) = record(inner, event).await;
     match &shown {
         Event::ActionStarted { .. } => {
             inner.change_out.send_replace(true);
@@ -261,5 +332,98 @@ mod tests {
         assert_eq!(sink.journal_error().as_deref(), Some("disk full"));
         assert_eq!(rx.recv().await, Some(Event::StepStart { step: "a".into() }));
         assert!(log.events().is_empty());
+    }
+
+    #[tokio::test]
+    async fn after_a_failed_write_the_rest_goes_to_the_sidecar_and_still_fails() {
+        let dir = tempfile::tempdir().expect("dir");
+        let journal = dir.path().join("s.jsonl");
+        let log = MemoryLog::new();
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let redactor = Arc::new(cutover_journal::Redactor::new());
+        let sidecar = ConsoleSidecar::new(&journal, redactor);
+        let side_path = sidecar.path().to_path_buf();
+        let sink = EventSink::with_sidecar(Arc::new(log.clone()), sidecar, vec![tx]);
+        sink.emit(Event::StepStart { step: "a".into() })
+            .await
+            .expect("recorded");
+        log.fail_from_now("disk full");
+        let err = sink
+            .emit(Event::StepStart { step: "b".into() })
+            .await
+            .expect_err("the journal failed");
+        assert!(err.0.starts_with("disk full; "), "{err}");
+        assert!(err.0.contains(".console.jsonl"), "{err}");
+        // A later event skips the journal, still reads as a failure (the
+        // engine's safety behaviour), and lands in the sidecar.
+        let err = sink
+            .emit(Event::StepStart { step: "c".into() })
+            .await
+            .expect_err("still failed");
+        assert!(err.0.starts_with("disk full; "), "{err}");
+        assert_eq!(sink.journal_error().as_deref(), Some("disk full"));
+        let mut shown = Vec::new();
+        while let Ok(e) = rx.try_recv() {
+            shown.push(e);
+        }
+        assert_eq!(shown.len(), 4, "{shown:?}");
+        assert!(
+            matches!(&shown[1], Event::Note { text, .. } if text.contains("failed") && text.contains("disk full")),
+            "{shown:?}"
+        );
+        let kept: Vec<String> = cutover_journal::JournalReader::open(&side_path)
+            .expect("sidecar")
+            .map(|r| r.expect("record").kind().to_string())
+            .collect();
+        assert_eq!(kept, ["session_start", "note", "step_start", "step_start"]);
+        assert_eq!(log.events().len(), 1);
+    }
+
+    /// The very first write failed: the session's own `session_start`
+    /// opens the sidecar (once), and a change announced after it is not
+    /// recorded as if it had gone out.
+    #[tokio::test]
+    async fn a_refused_start_opens_the_sidecar_and_a_refused_commitment_is_a_note() {
+        let dir = tempfile::tempdir().expect("dir");
+        let journal = dir.path().join("s.jsonl");
+        let log = MemoryLog::new();
+        log.fail_from_now("disk full");
+        let sidecar = ConsoleSidecar::new(&journal, Arc::new(cutover_journal::Redactor::new()));
+        let side_path = sidecar.path().to_path_buf();
+        let sink = EventSink::with_sidecar(Arc::new(log), sidecar, vec![]);
+        let start = Event::SessionStart {
+            session_id: "s-1".into(),
+            mode: cutover_core::session::event::Mode::Run,
+            runbook_id: "rb".into(),
+            runbook_title: "t".into(),
+            runbook_sha256: String::new(),
+            operator: "tester".into(),
+            ticket: None,
+            key_fingerprint: None,
+            scenario: None,
+            steps: Vec::new(),
+            version: "0".into(),
+        };
+        assert!(sink.emit(start).await.is_err());
+        assert!(
+            sink.emit(Event::ConfirmHealthy { step: "a".into() })
+                .await
+                .is_err()
+        );
+        let kept: Vec<cutover_journal::Record> = cutover_journal::JournalReader::open(&side_path)
+            .expect("sidecar")
+            .map(|r| r.expect("record"))
+            .collect();
+        let kinds: Vec<&str> = kept.iter().map(|r| r.kind()).collect();
+        assert_eq!(kinds, ["session_start", "note", "note"]);
+        assert!(
+            matches!(kept[0].event(), Some(Event::SessionStart { session_id, .. }) if session_id == "s-1")
+        );
+        assert!(
+            matches!(kept[2].event(), Some(Event::Note { text, .. })
+                if text.starts_with("not journaled, so not acted on: `confirm_healthy`")),
+            "{:?}",
+            kept[2]
+        );
     }
 }

@@ -24,12 +24,14 @@ pub mod path;
 pub mod reader;
 pub mod recording;
 pub mod redact;
+pub mod sign;
 pub mod verify;
 pub mod writer;
 
 pub use line::ZERO_HASH;
-pub use reader::JournalReader;
+pub use reader::{JournalReader, RecordSource, console_sidecar_path, is_sidecar, sidecar_path};
 pub use redact::{REDACTED, RedactError, Redactor};
+pub use sign::{Signer, sign_journal};
 pub use verify::{Break, Problem, Status, VerifyReport, verify};
 pub use writer::{JournalWriter, SharedJournal};
 
@@ -43,6 +45,11 @@ pub struct Record {
     /// Hash of the previous record ([`ZERO_HASH`] for the first).
     pub prev: String,
     pub hash: String,
+    /// Which file it was read from: the session's journal, or a sidecar
+    /// (the detached guard's, or the console's after a failed write)
+    /// merged into it by the reader (its `seq`, `prev` and `hash` are then
+    /// the sidecar's own chain).
+    pub source: RecordSource,
 }
 
 impl Record {

@@ -88,9 +88,18 @@ pub struct Recording {
     /// The runbook's `monitor_every`, when a runbook was found: the period
     /// a replay reads the panes' ages against.
     pub monitor_every: Option<std::time::Duration>,
+    /// The signatures, checked against the keys inside them (no trust
+    /// anchor here: that is `cutover verify --allowed-signers`); `None`
+    /// when the file could not be read again.
+    pub signatures: Option<crate::sign::SignatureReport>,
     /// Things the reader of a replay or a report must know (integrity,
     /// guessed path rules), loudest first.
     pub warnings: Vec<String>,
+    /// The sidecar whose `session_end` closes a journal that has none.
+    closed_in: Option<PathBuf>,
+    /// The sidecars merged into `records` (the detached guard's, the
+    /// console's after a failed write), each with its own chain's verdict.
+    pub sidecars: Vec<crate::reader::Sidecar>,
 }
 
 impl Recording {
@@ -100,7 +109,9 @@ impl Recording {
         // (exit 2) from a journal that was edited (reported, loudly).
         let integrity = crate::verify(path)?;
         let mut records = Vec::new();
-        for r in JournalReader::open(path)? {
+        let reader = JournalReader::open(path)?;
+        let sidecars = reader.sidecars().to_vec();
+        for r in reader {
             match r {
                 Ok(rec) => records.push(rec),
                 // A crash cut the last write; verify reports it and every
@@ -119,9 +130,31 @@ impl Recording {
         });
         let (id, sha) = session.unwrap_or_default();
         let (runbook, paths) = find_runbook(runbook, &id, &sha)?;
-        let mut warnings = integrity_warning(&integrity)
-            .into_iter()
-            .collect::<Vec<_>>();
+        // A journal that stopped where its sidecar took over is not a
+        // console that vanished: say where the session went on instead.
+        let closed_beside = records
+            .iter()
+            .rev()
+            .find(|r| r.kind() == "session_end")
+            .filter(|r| r.source != crate::RecordSource::Journal)
+            .and_then(|end| sidecars.iter().find(|s| s.source == end.source));
+        let closed_in = closed_beside.map(|s| s.path.clone());
+        let mut warnings = match (&integrity.status, closed_beside) {
+            (Status::NotClosed { last_seq }, Some(s)) => vec![format!(
+                "the journal stops after seq {last_seq}; the session continues in {} ({} records merged), which closes it",
+                s.path.display(),
+                s.merged
+            )],
+            _ => integrity_warning(&integrity).into_iter().collect(),
+        };
+        warnings.extend(sidecars.iter().filter_map(sidecar_warning));
+        let signatures = crate::sign::check(path, None).ok();
+        if let Some(s) = signatures
+            .as_ref()
+            .filter(|s| s.state == crate::sign::SignatureState::Bad)
+        {
+            warnings.push(s.describe());
+        }
         match &paths {
             PathsSource::Given { sha256, .. } if !sha.is_empty() && *sha256 != sha => {
                 warnings.push(format!(
@@ -157,13 +190,52 @@ impl Recording {
             paths,
             why,
             monitor_every,
+            signatures,
             warnings,
+            sidecars,
+            closed_in,
         })
+    }
+
+    /// One line on the chain (see [`integrity_summary`]), saying also what
+    /// each sidecar merged and which one closes the session.
+    pub fn integrity_line(&self) -> String {
+        let mut line = match (&self.integrity.status, &self.closed_in) {
+            (Status::NotClosed { last_seq }, Some(p)) => format!(
+                "chain intact over {} records (head {}), continued after seq {last_seq} in {}, which closes the session",
+                self.integrity.records,
+                self.integrity.head_hash.as_deref().unwrap_or("-"),
+                p.display()
+            ),
+            _ => integrity_summary(&self.integrity),
+        };
+        for s in &self.sidecars {
+            let state = match &s.integrity {
+                Ok(v) if v.first_bad_seq().is_none() => "intact".to_string(),
+                Ok(v) => format!("broken at seq {}", v.first_bad_seq().unwrap_or_default()),
+                Err(_) => "not a journal".into(),
+            };
+            let _ = write!(
+                line,
+                "; sidecar {}: {state}, {} records merged",
+                s.path.display(),
+                s.merged
+            );
+        }
+        line
     }
 
     /// The chain was broken: edited, reordered, truncated and re-closed.
     pub fn is_tampered(&self) -> bool {
         matches!(self.integrity.status, Status::Broken(_))
+    }
+
+    /// One sentence on the signatures (see [`crate::sign::SignatureReport::describe`]).
+    pub fn signature_summary(&self) -> String {
+        self.signatures.as_ref().map_or_else(
+            || "signatures not checked: the journal could not be read again".into(),
+            crate::sign::SignatureReport::describe,
+        )
     }
 
     /// The events, in order; records of kinds this version does not know
@@ -229,6 +301,30 @@ pub fn integrity_warning(v: &VerifyReport) -> Option<String> {
         Status::IncompleteFinalRecord { seq, line } => Some(format!(
             "line {line}: incomplete final record (seq {seq}): a crash cut the last write; the {seq} records before it are intact"
         )),
+    }
+}
+
+/// The warning about a sidecar whose chain is not whole (its records from
+/// the first bad one on were not merged).
+pub fn sidecar_warning(s: &crate::reader::Sidecar) -> Option<String> {
+    let name = s.path.display();
+    match &s.integrity {
+        Err(e) => Some(format!(
+            "the sidecar {name} is not a journal ({e}): nothing from it was merged"
+        )),
+        Ok(v) => match &v.status {
+            Status::Intact | Status::NotClosed { .. } => None,
+            Status::Broken(b) => Some(format!(
+                "SIDECAR INTEGRITY CHECK FAILED: {name}: line {}: {}; its {} records before seq {} were merged, nothing from there on",
+                b.line,
+                b.describe(),
+                s.merged,
+                b.seq
+            )),
+            Status::IncompleteFinalRecord { seq, line } => Some(format!(
+                "{name}: line {line}: incomplete final record (seq {seq}): a crash cut the sidecar's last write; the records before it were merged"
+            )),
+        },
     }
 }
 

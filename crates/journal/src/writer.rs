@@ -12,6 +12,13 @@
 //! dropped the dirty pages, so nothing later could be promised durable.
 //! It first tries to cut the file back to the last whole record, so that a
 //! partial line does not sit in the middle of a chain.
+//!
+//! A writer with a signing key (`sign::set_process_signer`, or
+//! [`JournalWriter::set_signer`]) appends `chain_signed` right after
+//! `action_started` and `rollback_done`, and writes `JOURNAL.sig` once it
+//! has appended `session_end` (see [`crate::sign`]). A signature that
+//! cannot be made is logged, never a failed append: the record is on disk
+//! and `cutover verify` names what is missing.
 
 mod shared;
 mod vocabulary;
@@ -29,6 +36,7 @@ use uuid::Uuid;
 
 use super::line::{self, ZERO_HASH};
 use super::redact::Redactor;
+use super::sign::{self, Signer};
 use super::verify::{Status, verify};
 use super::{JournalError, Record, RecordBody};
 use cutover_core::session::Event;
@@ -74,6 +82,9 @@ pub struct JournalWriter {
     /// Bytes of whole records on disk.
     len: u64,
     state: State,
+    /// Signs the chain at the disruptive moments and the whole file at
+    /// `session_end` (see [`sign`]).
+    signer: Option<Arc<Signer>>,
 }
 
 impl fmt::Debug for JournalWriter {
@@ -82,6 +93,7 @@ impl fmt::Debug for JournalWriter {
             .field("path", &self.path)
             .field("next_seq", &self.next_seq)
             .field("state", &self.state)
+            .field("signed", &self.signer.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -238,7 +250,14 @@ impl JournalWriter {
             prev,
             len,
             state: State::Open,
+            signer: sign::process_signer(),
         }
+    }
+
+    /// Signs this journal with `signer` (replacing the process's key set
+    /// by [`sign::set_process_signer`]); `None`: unsigned.
+    pub fn set_signer(&mut self, signer: Option<Arc<Signer>>) {
+        self.signer = signer;
     }
 
     pub fn path(&self) -> &Path {
@@ -302,13 +321,69 @@ impl JournalWriter {
             body: RecordBody::from_fields(kind.to_string(), value),
             prev: std::mem::replace(&mut self.prev, encoded.hash.clone()),
             hash: encoded.hash,
+            source: crate::RecordSource::Journal,
         };
         self.len += encoded.line.len() as u64;
         self.next_seq += 1;
-        if matches!(event, Event::SessionEnd { .. }) {
-            self.state = State::Closed;
+        match event {
+            Event::SessionEnd { .. } => {
+                self.state = State::Closed;
+                self.sign_whole();
+            }
+            Event::ActionStarted { .. } | Event::RollbackDone { .. } => self.sign_chain(&record),
+            _ => {}
         }
         Ok(record)
+    }
+
+    /// Appends `chain_signed` over the file up to `covered`, the record
+    /// just written. A failure to sign is logged, not returned: the record
+    /// is on disk, and the missing signature shows in `cutover verify`.
+    fn sign_chain(&mut self, covered: &Record) {
+        let Some(signer) = self.signer.clone() else {
+            return;
+        };
+        let prefix = (|| {
+            use std::io::Read;
+            let mut buf = Vec::with_capacity(usize::try_from(self.len).unwrap_or(0));
+            File::open(&self.path)?
+                .take(self.len)
+                .read_to_end(&mut buf)?;
+            Ok::<_, io::Error>(buf)
+        })();
+        let signed = match prefix {
+            Ok(bytes) => signer.sign_armored(&bytes).map_err(|e| e.to_string()),
+            Err(e) => Err(format!("cannot read the journal back: {e}")),
+        };
+        let signature = match signed {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::error!(path = %self.path.display(), error = %e,
+                    "could not sign the journal's chain");
+                return;
+            }
+        };
+        let event = Event::ChainSigned {
+            covers_seq: covered.seq,
+            bytes: self.len,
+            head: covered.hash.clone(),
+            key_fingerprint: signer.fingerprint().to_string(),
+            signature,
+        };
+        if let Err(e) = self.append(&event) {
+            tracing::error!(path = %self.path.display(), error = %e,
+                "could not journal the chain's signature");
+        }
+    }
+
+    /// Writes `JOURNAL.sig` over the closed journal.
+    fn sign_whole(&self) {
+        if let Some(signer) = &self.signer {
+            match sign::sign_journal(&self.path, signer) {
+                Ok(p) => tracing::debug!(signature = %p.display(), "journal signed"),
+                Err(e) => tracing::error!(error = %e, "could not sign the journal"),
+            }
+        }
     }
 
     fn fail(&mut self, action: &'static str, source: io::Error) -> JournalError {

@@ -19,7 +19,14 @@
 //!   `/subscriptions/{sub}/providers/Microsoft.Network/locations/{loc}/operations/{id}`
 //!   (status) and `.../operationResults/{id}` (result).
 //!
-//! Every request needs `Authorization: Bearer <token>` and `api-version`.
+//! - `POST /{tenant}/oauth2/v2.0/token`: Entra ID's client-credentials
+//!   grant, with the lab's token as the client secret, for a client whose
+//!   token the scenario expired (`token.rs`).
+//!
+//! Every request needs `Authorization: Bearer <token>` (the lab's, or one
+//! the token endpoint issued) and `api-version`. The scenario's
+//! `[[arm.fault]]` rules then may delay, withhold, replace or mangle the
+//! answer (`faults.rs`, `dispatch/inject.rs`).
 //! Every answer carries `x-ms-request-id` and `x-ms-correlation-request-id`
 //! and echoes `x-ms-client-request-id`. Errors are `CloudError` bodies.
 //!
@@ -30,8 +37,10 @@
 //! lab's routing ignores them) and the gateway reads' operations.
 
 mod dispatch;
+mod faults;
 mod ops;
 mod reply;
+mod token;
 mod wire;
 
 use std::future::Future;
@@ -40,8 +49,14 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use sha2::{Digest, Sha256};
+use tokio::sync::watch;
 
 use super::SharedWorld;
+
+/// The header of the lab's own readiness probe: the scenario's fault
+/// rules neither count nor touch it, so that they count the client's
+/// calls only.
+pub const PROBE_HEADER: &str = "x-cutover-lab-probe";
 
 /// Tunables of the lab's ARM API. The defaults suit a drill: ARM's own
 /// timings (Retry-After of 10 s and more) would make a lab slow to use.
@@ -86,7 +101,9 @@ pub fn arm_router(world: SharedWorld, token: String) -> axum::Router {
 
 /// [`arm_router`] with explicit tunables.
 pub fn arm_router_with(world: SharedWorld, token: String, config: ArmConfig) -> axum::Router {
-    router(world, &token, config, None)
+    // No server owns the closing switch: a scenario's hang lasts until the
+    // request is dropped, and a reset cannot reach a connection.
+    router(world, &token, config, None).0
 }
 
 /// Serves the lab's ARM API on `listener` until `shutdown` completes, then
@@ -109,10 +126,16 @@ pub async fn serve_arm_with(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let local = listener.local_addr()?;
-    let app = router(world, &token, config, Some(local));
+    let (app, closing) = router(world, &token, config, Some(local));
     tracing::info!(%local, "lab ARM API listening");
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
+    let app = app.into_make_service_with_connect_info::<faults::ResetSwitch>();
+    axum::serve(faults::ResettableListener(listener), app)
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            // Ends the scenario's hangs and latencies, so that the
+            // requests in flight can finish.
+            let _ = closing.send(true);
+        })
         .await
 }
 
@@ -121,11 +144,20 @@ fn router(
     token: &str,
     config: ArmConfig,
     local: Option<SocketAddr>,
-) -> axum::Router {
+) -> (axum::Router, watch::Sender<bool>) {
     if token.is_empty() {
         tracing::warn!("the lab ARM API has an empty token: every request will be refused");
     }
-    let names = world.with(|w, _| Names::of(w));
+    let (names, token_expires_after, private_peering) = world.with(|w, _| {
+        (
+            Names::of(w),
+            w.scenario().faults.token_expires_after,
+            w.topology()
+                .private_peering()
+                .map_or_else(|| "AzurePrivatePeering".to_owned(), |p| p.name.to_owned()),
+        )
+    });
+    let (closing_tx, closing) = watch::channel(false);
     let server = Server {
         world,
         token: TokenCheck::new(token),
@@ -136,10 +168,15 @@ fn router(
         fallback_host: local.map_or_else(|| "127.0.0.1".to_owned(), |a| a.to_string()),
         names,
         store: Mutex::new(ops::Store::default()),
+        tokens: Mutex::new(token::Tokens::default()),
+        token_expires_after,
+        private_peering,
+        closing,
     };
-    axum::Router::new()
+    let app = axum::Router::new()
         .fallback(dispatch::handle)
-        .with_state(Arc::new(server))
+        .with_state(Arc::new(server));
+    (app, closing_tx)
 }
 
 /// The shared state of every request.
@@ -153,6 +190,14 @@ struct Server {
     /// Operations and created peerings. Lock order: this, then the world
     /// (never the other way round).
     store: Mutex<ops::Store>,
+    /// Tokens from the lab's token endpoint, and calls made with each.
+    tokens: Mutex<token::Tokens>,
+    /// The scenario's `token_expires_after`.
+    token_expires_after: Option<u32>,
+    /// Whom a fault on a call that names no peering is about.
+    private_peering: String,
+    /// `true` once the server shuts down: hangs and latencies end.
+    closing: watch::Receiver<bool>,
 }
 
 impl std::fmt::Debug for Server {

@@ -39,9 +39,19 @@
 //! state = "down"
 //!
 //! [[arm.peering_put]]                # errors for the next peering PUTs, in order
-//! status = 429
+//! status = 429                       # (the older form of `[[arm.fault]]`)
 //! code = "RetryableErrorDueToAnotherOperation"
 //! retry_after_s = 5                  # optional; `message` optional too
+//!
+//! [[arm.fault]]                      # any ARM call: see `fault.rs`
+//! method = "GET"
+//! resource = "peering"
+//! nth = 2
+//! hang = true
+//!
+//! [[ssh.fault]]
+//! device = "ce1"
+//! slow_ms = 1500
 //!
 //! [data_plane]
 //! drop = ["vpn"]                     # or "expressroute": traffic lost, BGP intact
@@ -56,9 +66,11 @@ use serde::Deserialize;
 use super::topology::{Node, Topology};
 use cutover_core::model::Prefix;
 
+mod fault;
 mod parse;
 mod raw;
 
+pub use fault::{ArmAction, ArmResource, ArmRule, Faults, Nth, OperationEnd, SshFault};
 pub use parse::parse;
 
 /// The built-in scenarios, in the order `cutover scenarios` lists them.
@@ -94,6 +106,26 @@ const BUILTIN: &[(&str, &str)] = &[
     (
         "stuck-on-vpn.toml",
         include_str!("../../../scenarios/stuck-on-vpn.toml"),
+    ),
+    (
+        "rollback-throttled.toml",
+        include_str!("../../../scenarios/rollback-throttled.toml"),
+    ),
+    (
+        "disable-operation-failed.toml",
+        include_str!("../../../scenarios/disable-operation-failed.toml"),
+    ),
+    (
+        "arm-slow.toml",
+        include_str!("../../../scenarios/arm-slow.toml"),
+    ),
+    (
+        "concurrent-writer.toml",
+        include_str!("../../../scenarios/concurrent-writer.toml"),
+    ),
+    (
+        "token-expires.toml",
+        include_str!("../../../scenarios/token-expires.toml"),
     ),
 ];
 
@@ -202,7 +234,7 @@ pub enum Carriage {
     Expressroute,
 }
 
-/// An error ARM answers to a peering PUT before it accepts one.
+/// An error ARM answers instead of the real answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ArmFault {
     pub status: u16,
@@ -223,8 +255,11 @@ pub struct Scenario {
     pub exports: Vec<ExportChange>,
     pub statics: Vec<StaticRoute>,
     pub tunnels_down: Vec<usize>,
-    /// Errors for the next peering PUTs, in order.
+    /// The older `[[arm.peering_put]]` form as written; `faults.arm`
+    /// holds it translated into rules on the 1st, 2nd, ... peering PUT.
     pub peering_put_errors: Vec<ArmFault>,
+    /// `[[arm.fault]]` and `[[ssh.fault]]`.
+    pub faults: Faults,
     pub drop: Vec<Carriage>,
 }
 
@@ -240,6 +275,7 @@ impl Default for Scenario {
             statics: vec![],
             tunnels_down: vec![],
             peering_put_errors: vec![],
+            faults: Faults::default(),
             drop: vec![],
         }
     }

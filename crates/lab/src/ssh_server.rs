@@ -111,10 +111,20 @@ pub async fn serve_ssh(
         nodelay: true,
         ..Default::default()
     });
+    let fault = world.with(|w, _| {
+        w.scenario()
+            .faults
+            .ssh
+            .iter()
+            .find(|(d, _)| *d == device)
+            .map(|(_, f)| *f)
+            .unwrap_or_default()
+    });
     let ctx = Arc::new(DeviceCtx {
         world,
         device,
         policy,
+        fault,
     });
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut sessions = JoinSet::new();
@@ -226,3 +236,7 @@ mod tests {
         assert_eq!(a.algorithm(), russh::keys::Algorithm::Ed25519);
     }
 }
+
+#[cfg(test)]
+#[path = "ssh_server/tests.rs"]
+mod fault_tests;

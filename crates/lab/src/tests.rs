@@ -275,14 +275,22 @@ fn reenable_before_detection_flaps_the_session() {
 fn every_scenario_shows_its_fault() {
     let topo = Topology::article();
     let all = scenario::builtin(&topo).expect("scenarios");
-    assert_eq!(all.len(), 8);
+    assert_eq!(all.len(), 13);
     for s in &all {
         let w = World::new(s.clone());
         let fw_from_76 = w
             .received_from(Node::Fw, ip("10.17.11.76"))
             .expect("neighbor");
         match s.name.as_str() {
-            "baseline" | "er-disable-conflict" | "slow-convergence" | "stuck-on-vpn" => {
+            "baseline"
+            | "er-disable-conflict"
+            | "slow-convergence"
+            | "stuck-on-vpn"
+            | "rollback-throttled"
+            | "disable-operation-failed"
+            | "arm-slow"
+            | "concurrent-writer"
+            | "token-expires" => {
                 assert_eq!(fw_from_76.len(), 2, "{}", s.name);
                 assert_eq!(
                     w.path_to_vm(),

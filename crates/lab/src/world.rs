@@ -9,16 +9,16 @@
 //! and peerings (`arm`) and VPN gateway (`vpn_gateway`), faults injected
 //! while the lab runs (`faults`), and the byte counters (`traffic`).
 
-use std::collections::VecDeque;
 use std::str::FromStr;
 use std::time::Duration;
 
 use super::bgp::{Path, Rib};
-use super::scenario::{ArmFault, LocalPref, Scenario};
+use super::scenario::{LocalPref, Scenario};
 use super::topology::{Carrier, Export, Node, Topology};
 use cutover_core::model::Prefix;
 
 mod arm;
+mod arm_faults;
 mod devices;
 mod events;
 mod faults;
@@ -26,6 +26,7 @@ mod routing;
 mod traffic;
 mod vpn_gateway;
 
+pub use arm_faults::FaultHit;
 pub use devices::{BfdRow, BgpPeerRow, IkeSa, IpsecSa, TableView};
 pub use routing::Advertised;
 
@@ -140,7 +141,8 @@ pub struct World {
     exports: Vec<[Export; 2]>,
     lp_out: Vec<[Option<u32>; 2]>,
     statics: Vec<(Node, Prefix, &'static str)>,
-    put_errors: VecDeque<ArmFault>,
+    /// Calls each `[[arm.fault]]` rule has matched so far.
+    arm_counts: Vec<u32>,
     pub(super) traffic: Traffic,
     log: Vec<LogEntry>,
     pub(super) seed: u64,
@@ -257,7 +259,7 @@ impl World {
                 operation: None,
             })
             .collect();
-        let put_errors = scenario.peering_put_errors.iter().cloned().collect();
+        let arm_counts = vec![0; scenario.faults.arm.len()];
         let mut w = World {
             topo,
             scenario,
@@ -273,7 +275,7 @@ impl World {
             exports,
             lp_out,
             statics,
-            put_errors,
+            arm_counts,
             traffic: Traffic::starting_at(t),
             log: Vec::new(),
             seed,

@@ -14,7 +14,7 @@ use super::changes;
 use super::model::*;
 use cutover_journal::Status;
 use cutover_journal::line::format_ts;
-use cutover_journal::recording::{Recording, integrity_summary};
+use cutover_journal::recording::Recording;
 use fold::Acc;
 
 /// What an exit status of CONTRACT.md means.
@@ -22,7 +22,7 @@ pub fn exit_meaning(code: Option<u8>) -> String {
     match code {
         Some(0) => "done as planned".into(),
         Some(1) => {
-            "a check failed, or the operator declined or aborted before any write was accepted: nothing was changed".into()
+            "a check failed, the operator declined or aborted before any write was accepted, or ARM did not apply the change: nothing was changed".into()
         }
         Some(2) => "bad input: the session could not start".into(),
         Some(3) => "the guarded change was rolled back, and the rollback succeeded".into(),
@@ -59,7 +59,7 @@ fn action_result(a: &Action) -> &'static str {
         },
         None if a.confirmed_at.is_some() => "confirmed",
         None if a.cancelled.is_some() => "cancelled",
-        None if a.ok == Some(false) => "failed",
+        None if a.ok == Some(false) => "not_applied",
         None => "unconfirmed",
     }
 }
@@ -75,13 +75,14 @@ fn integrity(rec: &Recording) -> Integrity {
     Integrity {
         status: status.to_string(),
         tampered: rec.is_tampered(),
-        summary: integrity_summary(v),
+        summary: rec.integrity_line(),
         verified_records: v.records,
         records: rec.records.len() as u64,
         head_hash: v.head_hash.clone(),
         first_bad_seq: v.first_bad_seq(),
         unknown_kinds: rec.records.iter().filter(|r| r.event().is_none()).count() as u64,
         path_rules: rec.paths.describe(),
+        signature: rec.signature_summary(),
     }
 }
 
@@ -99,6 +100,7 @@ pub fn build(rec: &Recording) -> Report {
         session_id: None,
         operator: None,
         ticket: None,
+        key_fingerprint: None,
         mode: None,
         scenario: None,
         runbook: None,
@@ -153,6 +155,7 @@ pub fn build(rec: &Recording) -> Report {
                 from: None,
                 to: None,
                 source: "derived".into(),
+                due: None,
                 seqs: vec![s1, s2],
             });
         }
@@ -180,6 +183,7 @@ pub fn build(rec: &Recording) -> Report {
         gates: acc.gates,
         predictions: acc.predictions,
         actions,
+        writes: acc.writes,
         timings,
         route_changes,
         trace_changes,

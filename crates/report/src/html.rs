@@ -41,11 +41,16 @@ body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;margin:2em
 h1{font-size:1.6em;margin-bottom:.2em}h2{border-bottom:1px solid #d0d7de;padding-bottom:.2em;margin-top:1.8em}
 h3{margin-top:1.4em}h4{margin:1em 0 .4em}
 table{border-collapse:collapse;margin:.5em 0 1em;width:100%}
+/* A table too wide for the column even with its words broken scrolls in its own box; the page never does. */
+.tw{max-width:100%;overflow-x:auto}
 th,td{border:1px solid #d0d7de;padding:.3em .5em;text-align:left;vertical-align:top}
+/* Ids, URLs and commands have no spaces: code breaks anywhere rather than widen the page past its column (its min-content width then lets a table shrink); words elsewhere break only when a line cannot hold them. */
+td,th,p,li,h1,h2,h3,h4,.warn,.note{overflow-wrap:break-word}
+code,pre{overflow-wrap:anywhere}
 th{background:#f6f8fa}
 td.k{width:14em;background:#f6f8fa;font-weight:600}
 pre,code{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:.9em}
-pre{background:#f6f8fa;border:1px solid #d0d7de;padding:.6em;overflow-x:auto;white-space:pre-wrap}
+pre{background:#f6f8fa;border:1px solid #d0d7de;padding:.6em;overflow-x:auto;white-space:pre-wrap;max-width:100%;box-sizing:border-box}
 .warn{background:#fff1f0;border:3px solid #cf222e;padding:.8em 1em;margin:1em 0;color:#82071e}
 .warn strong{font-size:1.1em}
 .note{background:#fff8c5;border:1px solid #d4a72c;padding:.5em 1em;margin:.5em 0}
@@ -54,6 +59,7 @@ pre{background:#f6f8fa;border:1px solid #d0d7de;padding:.6em;overflow-x:auto;whi
 .overridden,.override,.rolled_back,.unfinished{color:#9a6700;font-weight:700}
 .skipped,.not_run,.muted{color:#6e7781}
 .kind-expressroute{color:#0550ae;font-weight:600}.kind-vpn{color:#8250df;font-weight:600}.kind-unknown{color:#6e7781}
+svg{max-width:100%;height:auto}
 svg text{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:11px}
 .legend span{display:inline-block;margin-right:1.2em}
 .sw{display:inline-block;width:.9em;height:.9em;vertical-align:-0.1em;margin-right:.3em;border-radius:2px}
@@ -133,11 +139,11 @@ impl Html<'_> {
     }
 
     fn facts(&mut self, rows: &[(String, String)]) {
-        self.out.push_str("<table>");
+        self.out.push_str("<div class=\"tw\"><table>");
         for (k, v) in rows {
             let _ = write!(self.out, "<tr><td class=\"k\">{k}</td><td>{v}</td></tr>");
         }
-        self.out.push_str("</table>\n");
+        self.out.push_str("</table></div>\n");
     }
 
     fn alert(&mut self, a: &Alert<'_>) {
@@ -195,7 +201,7 @@ impl Html<'_> {
                 self.facts(&rows);
             }
             Block::Table { head, rows } => {
-                self.out.push_str("<table><tr>");
+                self.out.push_str("<div class=\"tw\"><table><tr>");
                 for c in head {
                     let _ = write!(self.out, "<th>{}</th>", escape(c));
                 }
@@ -207,7 +213,7 @@ impl Html<'_> {
                         .collect();
                     let _ = writeln!(self.out, "<tr>{cells}</tr>");
                 }
-                self.out.push_str("</table>\n");
+                self.out.push_str("</table></div>\n");
             }
             Block::List { items, .. } => {
                 let items: String = items
@@ -274,3 +280,6 @@ fn write(doc: &Document<'_>, red: &Redactor) -> String {
     h.out.push_str("</body>\n</html>\n");
     h.out
 }
+
+#[cfg(test)]
+mod tests;

@@ -51,6 +51,11 @@ pub struct Report {
     pub predictions: Vec<Prediction>,
     /// Every guarded (disruptive, undoable) change, in order.
     pub actions: Vec<Action>,
+    /// Every ARM write (the changes' and the rollbacks' PUTs), in order,
+    /// with what an Azure support case quotes. Absent in reports from
+    /// before it was recorded.
+    #[serde(default)]
+    pub writes: Vec<ArmWrite>,
     /// Failover and failback times, and any other measurement.
     pub timings: Vec<Timing>,
     /// Route tables and route lists, one per device and exact command.
@@ -86,6 +91,12 @@ pub struct Integrity {
     pub unknown_kinds: u64,
     /// Where the ExpressRoute/VPN path rules for the diffs came from.
     pub path_rules: String,
+    /// The signatures, checked against the key inside them: `unsigned:
+    /// integrity only ...`, `signed with SHA256:...: good ...`, or
+    /// `SIGNATURE BAD ...`. Who holds the key is for `cutover verify
+    /// --allowed-signers`.
+    #[serde(default)]
+    pub signature: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -93,6 +104,9 @@ pub struct Session {
     pub session_id: Option<String>,
     pub operator: Option<String>,
     pub ticket: Option<String>,
+    /// The fingerprint of the key the journal is signed with.
+    #[serde(default)]
+    pub key_fingerprint: Option<String>,
     /// `run`, `drill` or `validate`.
     pub mode: Option<String>,
     /// The lab scenario of a drill.
@@ -216,8 +230,9 @@ pub struct Action {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cancelled: Option<Cancelled>,
     /// `confirmed`, `rolled_back`, `rollback_failed`, `rolling_back`
-    /// (the journal ends mid-rollback), `failed` (the change itself
-    /// failed), `cancelled` (stopped before any write was accepted),
+    /// (the journal ends mid-rollback), `not_applied` (the change failed
+    /// and the peering was left as it was; `failed` in reports before
+    /// it), `cancelled` (stopped before any write was accepted),
     /// `unconfirmed` (the journal ends before an answer).
     pub result: String,
 }
@@ -231,6 +246,36 @@ pub struct Cancelled {
     /// `operator` or `console_lost`.
     pub reason: String,
     pub detail: String,
+}
+
+/// One ARM write as sent and answered.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ArmWrite {
+    pub at: String,
+    pub seq: u64,
+    pub step: String,
+    /// `change` (the action's own write) or `rollback`.
+    pub during: String,
+    pub method: String,
+    /// Path and query, without host; signature parameters redacted.
+    pub path: String,
+    /// The fields the body changed: `properties.state: Enabled -> Disabled`.
+    pub changes: Vec<String>,
+    /// The `If-Match` etag sent.
+    pub if_match: Option<String>,
+    /// 0: no answer came (the connection failed or the answer was lost).
+    pub status: u16,
+    pub error_code: Option<String>,
+    /// The etag the answer carried.
+    pub etag: Option<String>,
+    /// The answer's `provisioningState`.
+    pub provisioning_state: Option<String>,
+    /// `x-ms-client-request-id` (sent).
+    pub client_request_id: Option<String>,
+    /// `x-ms-request-id` (answered).
+    pub request_id: Option<String>,
+    /// `x-ms-correlation-request-id` (answered).
+    pub correlation_id: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -307,10 +352,15 @@ pub struct Timing {
     pub from: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub to: Option<String>,
-    /// `measured` (a `measurement` record) or `derived` (from the
+    /// `measured` (a `measurement` record), `derived` (from the
     /// journal's times: the change applied to its first passing
-    /// verification).
+    /// verification), or `planned` (when the next test is due: an
+    /// interval the runbook set, not a measurement; see `due`).
     pub source: String,
+    /// For a `planned` entry: the date it falls on (RFC 3339 UTC), counted
+    /// from the record that planned it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub due: Option<String>,
     /// The records it rests on.
     pub seqs: Vec<u64>,
 }

@@ -6,19 +6,10 @@ use cutover_core::model::analysis::PathView;
 use cutover_core::model::path::PathKind;
 use cutover_core::model::table::NextHop;
 
-/// `850 ms`, `4.213 s`, `2 min 03.4 s`, `1 h 02 min 03 s`.
+/// A duration in the workspace's one human form (`850 ms`, `4.2 s`,
+/// `2m 03s`, `1h 02m`, `90d`): `cutover_core::model::duration::human`.
 pub fn duration(ms: u64) -> String {
-    if ms < 1000 {
-        return format!("{ms} ms");
-    }
-    if ms < 60_000 {
-        return format!("{}.{:03} s", ms / 1000, ms % 1000);
-    }
-    let s = ms / 1000;
-    if s < 3600 {
-        return format!("{} min {:02}.{} s", s / 60, s % 60, (ms % 1000) / 100);
-    }
-    format!("{} h {:02} min {:02} s", s / 3600, (s % 3600) / 60, s % 60)
+    cutover_core::model::duration::human(ms)
 }
 
 /// `+mm:ss` from the session start (`+h:mm:ss` past an hour).
@@ -112,6 +103,7 @@ pub fn action_result(r: &str) -> &'static str {
         "rollback_failed" => "ROLLBACK FAILED: the operator must act",
         "rolling_back" => "ROLLING BACK when the journal ends",
         "failed" => "THE CHANGE FAILED",
+        "not_applied" => "NOT APPLIED: the change failed and the peering was left as it was",
         "cancelled" => "CANCELLED before any write was accepted: nothing was changed",
         "unconfirmed" => "not confirmed when the journal ends",
         _ => "?",
@@ -134,6 +126,7 @@ pub fn rollback_reason(r: &str) -> &'static str {
         "operator" => "the operator asked for it",
         "console_lost" => "the console went away; the detached guard acted",
         "traffic_lost" => "the test traffic was lost for longer than max_outage",
+        "journal_failed" => "the journal failed, so no confirmation could be recorded",
         _ => "unknown reason",
     }
 }
@@ -145,9 +138,9 @@ mod tests {
     #[test]
     fn durations_read_naturally() {
         assert_eq!(duration(850), "850 ms");
-        assert_eq!(duration(4213), "4.213 s");
-        assert_eq!(duration(123_456), "2 min 03.4 s");
-        assert_eq!(duration(3_723_000), "1 h 02 min 03 s");
+        assert_eq!(duration(4213), "4.2 s");
+        assert_eq!(duration(123_456), "2m 03s");
+        assert_eq!(duration(3_723_000), "1h 02m");
         assert_eq!(offset(65_000), "+01:05");
         assert_eq!(offset(3_725_000), "+1:02:05");
     }

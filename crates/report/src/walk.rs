@@ -5,6 +5,7 @@
 mod actions;
 mod diffs;
 mod prediction;
+mod writes;
 
 use crate::document::*;
 use crate::model::*;
@@ -25,10 +26,12 @@ pub fn walk(r: &Report) -> Document<'_> {
     summary(&mut d, r);
     d.push(Block::Timeline(r));
     timings(&mut d, r);
+    planned(&mut d, r);
     steps(&mut d, r);
     gates(&mut d, r);
     prediction::predictions(&mut d, r);
     actions::actions(&mut d, r);
+    writes::writes(&mut d, r);
     diffs::routes(&mut d, r);
     diffs::traces(&mut d, r);
     notes(&mut d, r);
@@ -133,6 +136,8 @@ fn summary<'a>(d: &mut Vec<Block<'a>>, r: &'a Report) {
     let mut rows = vec![
         fact("Operator", vec![opt(s.operator.as_deref())]),
         fact("Ticket", vec![opt(s.ticket.as_deref())]),
+        fact("Signing key", vec![opt(s.key_fingerprint.as_deref())]),
+        fact("Signature", vec![text(&r.integrity.signature)]),
         fact("Mode", mode),
     ];
     if let Some(rb) = &s.runbook {
@@ -187,13 +192,14 @@ fn summary<'a>(d: &mut Vec<Block<'a>>, r: &'a Report) {
 }
 
 fn timings<'a>(d: &mut Vec<Block<'a>>, r: &'a Report) {
-    if r.timings.is_empty() {
+    if r.timings.iter().all(|t| t.source == "planned") {
         return;
     }
     h2(d, "Timings");
     let rows = r
         .timings
         .iter()
+        .filter(|t| t.source != "planned")
         .map(|t| {
             let seqs: Vec<String> = t.seqs.iter().map(|s| format!("seq {s}")).collect();
             let source = match (t.source.as_str(), &t.from, &t.to) {
@@ -215,6 +221,37 @@ fn timings<'a>(d: &mut Vec<Block<'a>>, r: &'a Report) {
         .collect();
     d.push(Block::Table {
         head: vec!["Measurement", "Step", "Time", "Source", "Records"],
+        rows,
+    });
+}
+
+/// What the session planned (when the next test is due): dates, not
+/// measurements, so filed apart from the timings.
+fn planned<'a>(d: &mut Vec<Block<'a>>, r: &'a Report) {
+    let rows: Vec<_> = r
+        .timings
+        .iter()
+        .filter(|t| t.source == "planned")
+        .map(|t| {
+            let seqs: Vec<String> = t.seqs.iter().map(|s| format!("seq {s}")).collect();
+            vec![
+                vec![text(&t.name)],
+                vec![text(&t.step)],
+                vec![words(t.due.clone().unwrap_or_else(|| "-".into()))],
+                vec![words(format!(
+                    "{} after the record",
+                    text::duration(t.millis)
+                ))],
+                vec![words(seqs.join(", "))],
+            ]
+        })
+        .collect();
+    if rows.is_empty() {
+        return;
+    }
+    h2(d, "Planned");
+    d.push(Block::Table {
+        head: vec!["What", "Step", "Due", "Interval", "Records"],
         rows,
     });
 }

@@ -58,6 +58,18 @@ impl Pane {
         }
     }
 
+    /// A name short enough for the tab bar at 80 columns.
+    pub fn short_title(self) -> &'static str {
+        match self {
+            Pane::Steps => "Steps",
+            Pane::Detail => "Detail",
+            Pane::Routes => "Routes",
+            Pane::Tunnels => "Tunnels",
+            Pane::Trace => "Trace",
+            Pane::Log => "Log",
+        }
+    }
+
     /// The digit that focuses it.
     pub fn number(self) -> usize {
         Pane::ALL.iter().position(|p| *p == self).unwrap_or(0) + 1
@@ -315,6 +327,17 @@ impl App {
             .is_some_and(|g| matches!(g.phase(), GuardPhase::Armed | GuardPhase::Applying))
     }
 
+    /// Whether `T` stops an escalated rollback's retries now.
+    pub fn can_take_over(&self) -> bool {
+        if self.replay || self.state.is_ended() {
+            return false;
+        }
+        self.state.guard().is_some_and(|g| {
+            g.phase() == GuardPhase::RollingBack
+                && g.rollback.as_ref().is_some_and(|r| r.escalation.is_some())
+        })
+    }
+
     /// A key from the terminal.
     pub fn handle_key(&mut self, key: KeyEvent) -> Option<Command> {
         self.message = None;
@@ -405,6 +428,10 @@ impl App {
                 let cmd = Command::Rollback { step: step.clone() };
                 self.guard_request = Some((step, cmd.clone()));
                 return Some(cmd);
+            }
+            Action::TakeOver if self.can_take_over() => {
+                let step = self.state.guard().map(|g| g.step.clone())?;
+                return Some(Command::TakeOver { step });
             }
             Action::Cancel if !self.routes.filter.is_empty() => {
                 self.routes.filter.clear();

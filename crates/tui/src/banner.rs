@@ -1,7 +1,9 @@
 //! The guarded-change banner, on top of everything while a disruptive
 //! change is out: the countdown to the automatic rollback, how the
 //! verifications stand, and the two keys that end the wait (`h` healthy,
-//! `R` roll back). After a rollback it says how that went; when a
+//! `R` roll back). A rollback that keeps failing is escalated here with
+//! its attempt count, the next attempt's time and the manual commands
+//! (`T` takes over). After a rollback it says how that went; when a
 //! rollback failed it prints the exact manual commands, wrapped, never cut.
 
 use ratatui::Frame;
@@ -18,7 +20,7 @@ use super::app::App;
 use super::detail::{attempt_text, cancel_text, reason_text};
 use super::pane::text_width;
 use cutover_core::session::event::RollbackResult;
-use cutover_core::session::state::{GuardPhase, GuardState, RollbackOutcome};
+use cutover_core::session::state::{Escalation, GuardPhase, GuardState, RollbackOutcome};
 
 /// `mm:ss`, or `h:mm:ss` from an hour on.
 pub fn countdown(d: std::time::Duration) -> String {
@@ -52,6 +54,10 @@ fn shown(app: &App) -> Option<(&GuardState, Style)> {
             t.danger.add_modifier(Modifier::REVERSED | Modifier::BOLD)
         }
         GuardPhase::Applying | GuardPhase::Armed => t.banner,
+        // A rollback that is not getting through needs a person now.
+        GuardPhase::RollingBack if g.rollback.as_ref().is_some_and(|r| r.escalation.is_some()) => {
+            t.danger.add_modifier(Modifier::REVERSED | Modifier::BOLD)
+        }
         GuardPhase::RollingBack => t.warn.add_modifier(Modifier::REVERSED),
         GuardPhase::RolledBack | GuardPhase::Cancelled => t.ok.add_modifier(Modifier::REVERSED),
         GuardPhase::ApplyFailed | GuardPhase::RollbackFailed => {
@@ -137,6 +143,9 @@ fn lines(app: &App, g: &GuardState) -> Vec<String> {
                 .last()
                 .map_or_else(|| "waiting for the answer".to_string(), attempt_text);
             out.push(format!("   {last}"));
+            if let Some(e) = &rb.escalation {
+                out.extend(escalation_lines(app, e));
+            }
             if let Some(w) = &rb.settling {
                 // The window restarts on each re-assert: count from its
                 // latest start.
@@ -169,6 +178,9 @@ fn lines(app: &App, g: &GuardState) -> Vec<String> {
                 Some(RollbackResult::AlreadyDisabled) => format!(
                     " ✓ ALREADY DISABLED ({reason}): nothing to undo; re-asserted and watched"
                 ),
+                Some(RollbackResult::NotApplied) => format!(
+                    " ✓ NOT APPLIED ({reason}): the change had not gone out; re-asserted and watched"
+                ),
                 _ => format!(" ✓ ROLLED BACK ({reason}): {what} undone"),
             });
             out.push(format!("   {detail}"));
@@ -191,6 +203,41 @@ fn lines(app: &App, g: &GuardState) -> Vec<String> {
     }
     out.extend(stranded::guard_watch(g));
     out
+}
+
+/// An escalated rollback: what fails, how often, when it tries again,
+/// when it stops, and the commands to run by hand meanwhile.
+fn escalation_lines(app: &App, e: &Escalation) -> Vec<String> {
+    let next = match e.next_attempt_at {
+        Some(t) => {
+            let left = (t - app.now).whole_seconds().max(0);
+            format!("next attempt at {} (in {left} s)", clock(t))
+        }
+        None => "an attempt is under way".to_string(),
+    };
+    let until = e
+        .gives_up_at
+        .map_or_else(|| e.gives_up_at_text.clone(), clock);
+    let keys = if app.can_take_over() {
+        "  ·  T take over"
+    } else {
+        ""
+    };
+    vec![
+        format!(
+            " !! ROLLBACK NOT GETTING THROUGH: attempt {} failed: {}",
+            e.attempts, e.error
+        ),
+        format!("   retrying: {next}; gives up at {until}{keys}"),
+        "   If it does not get through, restore the peering by hand:".to_string(),
+        format!("   az CLI:     {}", e.manual.az_cli),
+        format!("   PowerShell: {}", e.manual.powershell),
+    ]
+}
+
+fn clock(t: time::OffsetDateTime) -> String {
+    let t = t.to_offset(time::UtcOffset::UTC);
+    format!("{:02}:{:02}:{:02} UTC", t.hour(), t.minute(), t.second())
 }
 
 /// The banner's rows at `width`: long lines are cut into rows by

@@ -14,6 +14,7 @@ use super::pane::{block, fit};
 use super::prediction;
 use super::steps::{mark, status_style};
 use cutover_core::azure_call::ArmAttempt;
+use cutover_core::model::duration::human;
 use cutover_core::session::event::{GateDecision, RollbackReason};
 use cutover_core::session::state::{GuardPhase, GuardState, RollbackOutcome, StepState};
 
@@ -71,7 +72,7 @@ fn summary<'a>(app: &'a App, index: usize, step: &'a StepState) -> Vec<Line<'a>>
         Span::styled(step.status.as_str(), status_style(app, step.status)),
     ];
     if let Some(ms) = step.elapsed_ms {
-        head.push(Span::styled(format!(" in {ms} ms"), t.muted));
+        head.push(Span::styled(format!(" in {}", human(ms)), t.muted));
     }
     if !step.info.phase.is_empty() {
         head.push(Span::styled(
@@ -93,7 +94,7 @@ fn summary<'a>(app: &'a App, index: usize, step: &'a StepState) -> Vec<Line<'a>>
                 Span::styled("$ ", t.muted),
                 Span::styled(format!("{}: ", p.device), t.accent),
                 Span::styled(p.command.clone(), t.text),
-                Span::styled(format!("  {} ms", p.elapsed_ms), t.muted),
+                Span::styled(format!("  {}", human(p.elapsed_ms)), t.muted),
             ];
             if p.runs > 1 {
                 l.push(Span::styled(format!(" ×{}", p.runs), t.muted));
@@ -206,6 +207,19 @@ fn summary<'a>(app: &'a App, index: usize, step: &'a StepState) -> Vec<Line<'a>>
         }
         lines.push(Line::styled(text, t.accent));
     }
+    // What the Tunnels & BGP pane shows of this step's commands, whole
+    // (the pane shortens what does not fit its width). It is the latest
+    // answer to the same command, which may be newer than this step's,
+    // hence last and said so.
+    let mut latest: Vec<Line<'a>> = Vec::new();
+    for p in &step.probes {
+        latest.extend(super::tunnels::full_rows(app, &p.device, &p.command));
+    }
+    if !latest.is_empty() {
+        lines.push(Line::raw(""));
+        lines.push(heading(app, "Latest answers (as in Tunnels & BGP, whole)"));
+        lines.extend(latest);
+    }
     lines
 }
 
@@ -215,7 +229,7 @@ pub fn attempt_text(a: &ArmAttempt) -> String {
         s.push_str(&format!(" {code}"));
     }
     if let Some(ms) = a.retry_after_ms {
-        s.push_str(&format!(", retry in {ms} ms"));
+        s.push_str(&format!(", retry in {}", human(ms)));
     }
     s
 }
@@ -227,6 +241,8 @@ pub fn reason_text(r: RollbackReason) -> &'static str {
         RollbackReason::Operator => "operator asked",
         RollbackReason::ConsoleLost => "console lost; the guard acted",
         RollbackReason::TrafficLost => "traffic lost",
+        RollbackReason::JournalFailed => "the journal failed; no confirmation could be recorded",
+        RollbackReason::ChangeFailed => "the change failed and may still land",
     }
 }
 
@@ -271,7 +287,11 @@ fn guard_lines<'a>(app: &App, g: &'a GuardState, lines: &mut Vec<Line<'a>>) {
     }
     if let Some(d) = &g.deadline {
         lines.push(Line::styled(
-            format!("deadline {} s, until {}", d.seconds, d.expires_at_text),
+            format!(
+                "deadline {}, until {}",
+                human(d.seconds.saturating_mul(1000)),
+                d.expires_at_text
+            ),
             t.text,
         ));
     }
@@ -284,7 +304,7 @@ fn guard_lines<'a>(app: &App, g: &'a GuardState, lines: &mut Vec<Line<'a>>) {
         lines.push(Line::from(vec![
             Span::styled(m, style),
             Span::styled(
-                format!(" verify {} ({} ms)", v.clause, v.elapsed_ms),
+                format!(" verify {} ({})", v.clause, human(v.elapsed_ms)),
                 t.text,
             ),
         ]));

@@ -7,8 +7,8 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use super::app::{App, Confirm, Mode};
-use super::keymap::footer_bindings;
+use super::app::{Action, App, Confirm, Mode};
+use super::keymap::{Binding, footer_bindings};
 use cutover_core::session::event::Mode as SessionMode;
 
 /// The mode tag at the left of the footer, and its style.
@@ -56,12 +56,34 @@ pub fn render(f: &mut Frame<'_>, area: Rect, app: &App) {
     if let Some(m) = &app.message {
         spans.push(Span::styled(format!("{m}  "), t.warn));
     }
-    for b in footer_bindings(app) {
-        spans.push(Span::styled(
-            b.keys.first().map(|k| k.name()).unwrap_or_default(),
-            t.key,
-        ));
-        spans.push(Span::styled(format!(" {}  ", b.label), t.muted));
+    let entry = |b: &Binding| {
+        [
+            Span::styled(b.keys.first().map(|k| k.name()).unwrap_or_default(), t.key),
+            Span::styled(format!(" {}  ", b.label), t.muted),
+        ]
+    };
+    let width = |bs: &[&Binding]| -> usize {
+        bs.iter()
+            .flat_map(|b| entry(b))
+            .map(|s| s.width())
+            .sum::<usize>()
+    };
+    // `? help` is the way to every other key, so it is never the one the
+    // width cuts: when the keys do not fit, the last others are left out,
+    // whole, until they do.
+    let room = usize::from(area.width).saturating_sub(spans.iter().map(Span::width).sum());
+    let mut bindings = footer_bindings(app);
+    while width(&bindings) > room {
+        match bindings
+            .iter()
+            .rposition(|b| b.action != Action::ToggleHelp)
+        {
+            Some(i) => {
+                bindings.remove(i);
+            }
+            None => break,
+        }
     }
+    spans.extend(bindings.into_iter().flat_map(entry));
     f.render_widget(Paragraph::new(Line::from(spans)), area);
 }

@@ -9,10 +9,13 @@
 //!   Steps | Step detail, Routes | Tunnels & BGP, Traceroute | Notes & log —
 //!   so steps, routes, tunnels and the trace are all in view at once; the
 //!   footer last.
-//! - **Compact** (anything smaller, down to 80x24): header, banner, then
-//!   Steps on the left and the focused pane on the right (Step detail when
-//!   Steps has the focus), footer. `Tab` or `1`-`6` choose the right-hand
-//!   pane. Below 80x24 the same layout is drawn as far as it fits.
+//! - **Tabbed** (anything smaller, 80x24 among them): header, banner, a
+//!   tab bar naming every pane with the key that shows it, then the
+//!   focused pane alone at the full width, footer. `Tab` or `1`-`6` switch
+//!   panes as in the full layout. Two panes side by side at 80 columns
+//!   cut step titles to a third of the screen; one pane at a time gives
+//!   each the width it can use. Below 80x24 the same layout is drawn as
+//!   far as it fits.
 //!
 //! Popups (the gate, yes/no questions, the help) are drawn over either.
 
@@ -108,8 +111,21 @@ fn full(f: &mut Frame<'_>, area: Rect, app: &App) {
         Constraint::Percentage(26),
     ])
     .areas(area);
+    // Steps gets what its longest title needs (mark, phase and borders
+    // are 7 columns), between 40% and 55%: the detail wraps its text, a
+    // step title is cut.
+    let longest = app
+        .state
+        .steps
+        .iter()
+        .map(|s| pane::text_width(&s.info.title))
+        .max()
+        .unwrap_or(0);
+    let steps_w = u16::try_from(longest + 7)
+        .unwrap_or(u16::MAX)
+        .clamp(area.width * 2 / 5, area.width * 11 / 20);
     let [steps_a, detail_a] =
-        Layout::horizontal([Constraint::Percentage(40), Constraint::Percentage(60)]).areas(top);
+        Layout::horizontal([Constraint::Length(steps_w), Constraint::Fill(1)]).areas(top);
     let [routes_a, tunnels_a] =
         Layout::horizontal([Constraint::Percentage(60), Constraint::Percentage(40)]).areas(mid);
     let [trace_a, log_a] =
@@ -123,16 +139,41 @@ fn full(f: &mut Frame<'_>, area: Rect, app: &App) {
 }
 
 fn compact(f: &mut Frame<'_>, area: Rect, app: &App) {
-    let steps_w = (area.width / 3).clamp(20, 34);
-    let [steps_a, right] =
-        Layout::horizontal([Constraint::Length(steps_w), Constraint::Fill(1)]).areas(area);
-    steps::render(f, steps_a, app);
-    render_pane(f, right, app, app.focus);
+    // When the banner leaves only a sliver, the pane keeps it: the bar
+    // would leave the pane no row at all.
+    let bar_h = u16::from(area.height >= 4);
+    let [bar, body] =
+        Layout::vertical([Constraint::Length(bar_h), Constraint::Fill(1)]).areas(area);
+    f.render_widget(Paragraph::new(tab_bar(app, bar.width)), bar);
+    render_pane(f, body, app, app.focus);
+}
+
+/// The tabbed layout's bar: every pane with its key, the shown one
+/// reversed (so it reads without colour too). Short names when the long
+/// ones do not fit.
+pub fn tab_bar(app: &App, width: u16) -> Line<'static> {
+    let t = &app.theme;
+    let long: usize = Pane::ALL.iter().map(|p| p.title().len() + 5).sum();
+    let short = long > usize::from(width);
+    let mut spans = Vec::new();
+    for p in Pane::ALL {
+        let name = if short { p.short_title() } else { p.title() };
+        let style = if p == app.focus {
+            t.title.add_modifier(ratatui::style::Modifier::REVERSED)
+        } else {
+            t.muted
+        };
+        spans.push(Span::styled(format!(" {}", p.number()), t.key));
+        spans.push(Span::styled(format!(" {name} "), style));
+        spans.push(Span::raw(" "));
+    }
+    Line::from(spans)
 }
 
 fn render_pane(f: &mut Frame<'_>, area: Rect, app: &App, pane: Pane) {
     match pane {
-        Pane::Steps | Pane::Detail => detail::render(f, area, app),
+        Pane::Steps => steps::render(f, area, app),
+        Pane::Detail => detail::render(f, area, app),
         Pane::Routes => routes::render(f, area, app),
         Pane::Tunnels => tunnels::render(f, area, app),
         Pane::Trace => trace::render(f, area, app),
@@ -154,11 +195,28 @@ fn header(f: &mut Frame<'_>, area: Rect, app: &App) {
             if let Some(sc) = &s.scenario {
                 spans.push(Span::styled(format!("{sc} "), t.accent));
             }
-            spans.push(Span::styled(format!("· {} ", s.runbook_title), t.text));
-            spans.push(Span::styled(format!("· {} ", s.operator), t.muted));
+            let mut tail = vec![Span::styled(format!("· {} ", s.operator), t.muted)];
             if let Some(tk) = &s.ticket {
-                spans.push(Span::styled(format!("· {tk} "), t.muted));
+                tail.push(Span::styled(format!("· {tk} "), t.muted));
             }
+            if let Some(fp) = &s.key_fingerprint {
+                // Enough of the fingerprint to tell keys apart at a glance;
+                // the report and `cutover verify` give it whole.
+                let short: String = fp.chars().take(19).collect();
+                tail.push(Span::styled(format!("· signed {short}… "), t.muted));
+            }
+            // The runbook's title gives way (visibly) so that the operator,
+            // the ticket and the key stay in view.
+            let used: usize = spans.iter().chain(&tail).map(Span::width).sum();
+            let room = usize::from(area.width).saturating_sub(used);
+            spans.push(Span::styled(
+                format!(
+                    "{} ",
+                    pane::fit(&format!("· {}", s.runbook_title), room.saturating_sub(1))
+                ),
+                t.text,
+            ));
+            spans.extend(tail);
         }
         None => spans.push(Span::styled("waiting for the session to start", t.muted)),
     }

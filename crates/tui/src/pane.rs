@@ -112,6 +112,112 @@ pub fn hard_wrap(lines: Vec<Line<'static>>, width: usize) -> Vec<Line<'static>> 
     out
 }
 
+/// Lays out a row's cells (joined by one space) in `width` columns: the
+/// row starts after `indent` blanks, and a cell that does not fit the
+/// rest of a line starts a continuation line `indent + 2` in, so a value
+/// is never cut by the edge. Only a cell wider than a whole line is
+/// shortened, with `…` (the step detail shows it whole).
+pub fn flow(cells: Vec<Span<'static>>, width: usize, indent: usize) -> Vec<Line<'static>> {
+    let mut out = Vec::new();
+    let mut row: Vec<Span<'static>> = vec![Span::raw(" ".repeat(indent))];
+    let mut used = indent;
+    let cont = indent + 2;
+    for cell in cells {
+        let w = cell.width();
+        let sep = usize::from(used > indent && row.len() > 1);
+        if used + sep + w > width && row.len() > 1 {
+            out.push(Line::from(std::mem::take(&mut row)));
+            row.push(Span::raw(" ".repeat(cont)));
+            used = cont;
+        } else if sep == 1 {
+            row.push(Span::raw(" "));
+            used += 1;
+        }
+        let room = width.saturating_sub(used);
+        let cell = if w > room {
+            Span::styled(fit(&cell.content, room), cell.style)
+        } else {
+            cell
+        };
+        used += cell.width();
+        row.push(cell);
+    }
+    out.push(Line::from(row));
+    out
+}
+
+/// Wraps one record's styled text at word boundaries into rows of at
+/// most `width` columns; rows after the first start `indent` blanks in
+/// (a hanging indent), so a continuation never reads as a record of its
+/// own. A word longer than a row is broken by character.
+pub fn wrap_words(spans: Vec<Span<'static>>, width: usize, indent: usize) -> Vec<Line<'static>> {
+    let width = width.max(1);
+    let indent = indent.min(width.saturating_sub(1));
+    // Words with the blanks that follow them, each keeping its style.
+    let mut words: Vec<(String, ratatui::style::Style)> = Vec::new();
+    for span in spans {
+        let mut word = String::new();
+        let mut in_space = false;
+        for c in span.content.chars() {
+            if in_space && c != ' ' {
+                words.push((std::mem::take(&mut word), span.style));
+                in_space = false;
+            }
+            in_space |= c == ' ';
+            word.push(c);
+        }
+        if !word.is_empty() {
+            words.push((word, span.style));
+        }
+    }
+    let mut out = Vec::new();
+    let mut row: Vec<Span<'static>> = Vec::new();
+    let mut used = 0;
+    // Whether the row holds more than its indent: a word too long for the
+    // rest of the row moves down only then.
+    let mut content = false;
+    let new_row = |out: &mut Vec<Line<'static>>, row: &mut Vec<Span<'static>>| {
+        out.push(Line::from(std::mem::take(row)));
+        row.push(Span::raw(" ".repeat(indent)));
+        indent
+    };
+    for (word, style) in words {
+        let w = text_width(word.trim_end());
+        if used + w > width && content {
+            used = new_row(&mut out, &mut row);
+            content = false;
+        }
+        let mut rest = word.as_str();
+        while text_width(rest.trim_end()) > width - used {
+            // Longer than a whole row: cut by character.
+            let mut cut = String::new();
+            let mut cw = 0;
+            for c in rest.chars() {
+                let mut b = [0u8; 4];
+                let w = text_width(c.encode_utf8(&mut b));
+                if used + cw + w > width {
+                    break;
+                }
+                cut.push(c);
+                cw += w;
+            }
+            if cut.is_empty() {
+                break;
+            }
+            rest = &rest[cut.len()..];
+            row.push(Span::styled(cut, style));
+            used = new_row(&mut out, &mut row);
+        }
+        if !rest.is_empty() {
+            used += text_width(rest);
+            content = true;
+            row.push(Span::styled(rest.to_string(), style));
+        }
+    }
+    out.push(Line::from(row));
+    out
+}
+
 /// Seconds as Junos prints elapsed time: `2d 21:12:18`, `4:05`.
 pub fn duration(secs: u64) -> String {
     let d = secs / 86_400;
@@ -128,12 +234,9 @@ pub fn duration(secs: u64) -> String {
 }
 
 /// A measured time: the range it lies in (`1.2–2.2 s`) when the engine
-/// recorded its uncertainty, else the exact milliseconds.
+/// recorded its uncertainty, else the duration in human units.
 pub fn measured(m: &cutover_core::session::state::Measurement) -> String {
-    match m.uncertainty_ms {
-        Some(_) => m.text(),
-        None => format!("{} ms", m.millis),
-    }
+    m.text()
 }
 
 /// How old a pane's data is at the console's clock, when both are known;
@@ -199,6 +302,63 @@ mod tests {
             Some(style)
         );
         assert_eq!(hard_wrap(vec![Line::raw("")], 4).len(), 1);
+    }
+
+    fn texts(lines: &[Line<'_>]) -> Vec<String> {
+        lines
+            .iter()
+            .map(|l| l.spans.iter().map(|s| s.content.as_ref()).collect())
+            .collect()
+    }
+
+    #[test]
+    fn wrap_words_hangs_continuations_under_the_text() {
+        let spans = vec![
+            Span::raw("i "),
+            Span::raw("AzurePrivatePeering wanted: Enabled the peering is Disabled"),
+        ];
+        let rows = texts(&wrap_words(spans, 24, 2));
+        assert_eq!(
+            rows,
+            [
+                "i AzurePrivatePeering ",
+                "  wanted: Enabled the ",
+                "  peering is Disabled"
+            ]
+        );
+        for r in &rows {
+            assert!(text_width(r) <= 24, "{r}");
+        }
+        // A word longer than a row is broken, still hanging.
+        let rows = texts(&wrap_words(vec![Span::raw("x abcdefghij")], 6, 2));
+        assert_eq!(rows, ["x ", "  abcd", "  efgh", "  ij"]);
+    }
+
+    #[test]
+    fn flow_wraps_whole_cells_and_marks_a_cut() {
+        let cells = || {
+            ["gw", "10.17.11.76", "Connected", "up 2d 21:12:18"]
+                .map(|c| Span::raw(c.to_string()))
+                .to_vec()
+        };
+        assert_eq!(
+            texts(&flow(cells(), 80, 2)),
+            ["  gw 10.17.11.76 Connected up 2d 21:12:18"]
+        );
+        // The uptime does not fit the first line: it moves down whole.
+        assert_eq!(
+            texts(&flow(cells(), 30, 2)),
+            ["  gw 10.17.11.76 Connected", "    up 2d 21:12:18"]
+        );
+        // Wider than any line: shortened, visibly.
+        assert_eq!(
+            texts(&flow(
+                vec![Span::raw("vpngw-hub-11_IN_0_203.0.113.10")],
+                12,
+                2
+            )),
+            ["  vpngw-hub…"]
+        );
     }
 
     #[test]

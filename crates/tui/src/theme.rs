@@ -18,6 +18,8 @@
 use std::path::Path;
 use std::str::FromStr;
 
+pub mod contrast;
+
 use ratatui::style::{Color, Modifier, Style};
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
@@ -86,6 +88,7 @@ theme_keys! {
     background: "The background of panes (its `bg`).",
     muted: "Secondary text: pending steps, units, hints.",
     accent: "Headings inside panes.",
+    note: "The session's notes in the Notes & log pane, set apart from the log.",
     border: "Pane borders.",
     border_focus: "The focused pane's border.",
     title: "Pane titles.",
@@ -120,6 +123,7 @@ impl Theme {
             background: Style::new(),
             muted: Style::new(),
             accent: Style::new(),
+            note: Style::new(),
             border: Style::new(),
             border_focus: Style::new(),
             title: Style::new(),

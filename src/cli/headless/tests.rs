@@ -31,12 +31,13 @@ fn one_line_per_event_with_ms_utc_kind_step_and_text() {
                 error_code: Some("TooManyRequests".into()),
                 retry_after_ms: Some(10_000),
                 ids: RequestIds::default(),
+                write: None,
             },
         },
     );
     assert!(
         l.ends_with(
-            "action_attempt   disable PUT /x/peerings/AzurePrivatePeering -> 429 TooManyRequests, retry in 10000 ms"
+            "action_attempt   disable PUT /x/peerings/AzurePrivatePeering -> 429 TooManyRequests, retry in 10.0 s"
         ),
         "{l}"
     );
@@ -155,7 +156,8 @@ fn typed_answers_follow_what_is_asked() {
     };
     let (reply, ask) = react(&held, false, &mut out);
     assert_eq!(reply, None);
-    let mut asking = ask.expect("the gate asks");
+    let mut input = Input::default();
+    input.ask(ask.expect("the gate asks"));
     let printed = String::from_utf8_lossy(&out).to_string();
     assert!(
         printed.contains(">   1 pre-check(s) failed (fw-bgp)"),
@@ -175,7 +177,7 @@ fn typed_answers_follow_what_is_asked() {
         "tunnel 2 in maintenance",
         "override",
     ] {
-        assert_eq!(answer(line, &mut asking, &mut out), None, "{line:?}");
+        assert_eq!(input.push(line, &mut out), vec![], "{line:?}");
     }
     let printed = String::from_utf8_lossy(&out).to_string();
     assert!(printed.contains("(5 typed)"), "{printed}");
@@ -183,31 +185,225 @@ fn typed_answers_follow_what_is_asked() {
         printed.contains("> type OVERRIDE (in capitals), or `decline`:"),
         "{printed}"
     );
-    assert_eq!(answer("OVERRIDE", &mut asking, &mut out), None);
+    assert_eq!(input.push("OVERRIDE", &mut out), vec![]);
     assert_eq!(
-        answer("SEA-Cust11-ER", &mut asking, &mut out),
-        Some(Command::GateOverride {
+        input.push("SEA-Cust11-ER", &mut out),
+        vec![Command::GateOverride {
             step: "gate".into(),
             reason: "tunnel 2 in maintenance".into(),
             acknowledged: "OVERRIDE".into(),
             typed: "SEA-Cust11-ER".into()
-        })
+        }]
     );
-    let mut asking = Asking::Window {
+    let mut input = Input::default();
+    input.ask(window("disable"));
+    input.follow(&verified("disable"), &mut out);
+    out.clear();
+    assert_eq!(input.push("maybe", &mut out), vec![]);
+    assert!(
+        String::from_utf8_lossy(&out).contains("> refused `maybe`"),
+        "{}",
+        String::from_utf8_lossy(&out)
+    );
+    assert_eq!(
+        input.push("healthy", &mut out),
+        vec![Command::ConfirmHealthy {
+            step: "disable".into()
+        }]
+    );
+    let mut input = Input::default();
+    input.ask(window("disable"));
+    assert_eq!(
+        input.push("rollback", &mut out),
+        vec![Command::Rollback {
+            step: "disable".into()
+        }]
+    );
+    // An escalated rollback: only `takeover` stops its retries.
+    let mut input = Input::default();
+    input.ask(Asking::Escalated {
         step: "disable".into(),
-    };
-    assert_eq!(answer("maybe", &mut asking, &mut out), None);
+    });
+    assert_eq!(input.push("healthy", &mut out), vec![]);
     assert_eq!(
-        answer("healthy", &mut asking, &mut out),
-        Some(Command::ConfirmHealthy {
+        input.push("takeover", &mut out),
+        vec![Command::TakeOver {
             step: "disable".into()
-        })
+        }]
+    );
+}
+
+fn window(step: &str) -> Asking {
+    Asking::Window {
+        step: step.into(),
+        verified: false,
+    }
+}
+
+fn verified(step: &str) -> Event {
+    Event::Verified { step: step.into() }
+}
+
+fn gate_prompt(step: &str) -> Event {
+    Event::GatePrompt {
+        step: step.into(),
+        prompt: "Disable?".into(),
+        confirm_text: "SEA-Cust11-ER".into(),
+        failed_checks: vec![],
+        hazards: vec![],
+    }
+}
+
+/// Feeds `ev` to the driver's two halves as the loop does; returns the
+/// commands it would send.
+fn event(input: &mut Input, ev: &Event, out: &mut Vec<u8>) -> Vec<Command> {
+    let (reply, ask) = react(ev, false, out);
+    if let Some(a) = ask {
+        input.ask(a);
+    }
+    input.follow(ev, out);
+    reply.into_iter().chain(input.drain(out)).collect()
+}
+
+#[test]
+fn answers_typed_ahead_wait_in_order_for_the_question_they_answer() {
+    let mut out: Vec<u8> = Vec::new();
+    let mut input = Input::default();
+    // A script types everything before the first question, then ends.
+    for l in ["SEA-Cust11-ER", "healthy", "healthy"] {
+        assert_eq!(input.push(l, &mut out), vec![]);
+    }
+    input.close();
+    assert!(!input.exhausted(), "queued answers keep the console there");
+    let printed = String::from_utf8_lossy(&out).to_string();
+    assert_eq!(
+        printed.matches("> kept for the next question").count(),
+        3,
+        "{printed}"
+    );
+
+    // The gate takes the first line, and only that one.
+    let sent = event(&mut input, &gate_prompt("gate"), &mut out);
+    assert_eq!(
+        sent,
+        vec![Command::GateConfirm {
+            step: "gate".into(),
+            typed: "SEA-Cust11-ER".into()
+        }]
+    );
+    // While the decision is on its way, `healthy` waits.
+    assert_eq!(input.drain(&mut out), vec![]);
+    let mut input2 = input;
+
+    // The change: `healthy` is not taken before the verification passed.
+    let decided = Event::GateDecision {
+        step: "gate".into(),
+        decision: GateDecision::Confirmed,
+    };
+    assert_eq!(event(&mut input2, &decided, &mut out), vec![]);
+    let armed = Event::DeadlineArmed {
+        step: "disable".into(),
+        seconds: 20,
+        expires_at: "2026-11-20T02:10:00.000Z".into(),
+    };
+    out.clear();
+    assert_eq!(event(&mut input2, &armed, &mut out), vec![]);
+    let printed = String::from_utf8_lossy(&out).to_string();
+    assert!(printed.contains("confirm within 20.0 s"), "{printed}");
+    assert!(
+        !printed.contains("type `healthy`"),
+        "asked only once verified: {printed}"
     );
     assert_eq!(
-        answer("rollback", &mut asking, &mut out),
-        Some(Command::Rollback {
+        event(&mut input2, &verified("disable"), &mut out),
+        vec![Command::ConfirmHealthy {
             step: "disable".into()
-        })
+        }]
+    );
+    assert!(String::from_utf8_lossy(&out).contains("> verification passed: type `healthy`"));
+    // The second `healthy` is for the second change (the restore).
+    assert!(!input2.exhausted(), "one answer is still queued");
+    let armed = Event::DeadlineArmed {
+        step: "enable".into(),
+        seconds: 600,
+        expires_at: "2026-11-20T02:20:00.000Z".into(),
+    };
+    assert_eq!(event(&mut input2, &armed, &mut out), vec![]);
+    assert_eq!(
+        event(&mut input2, &verified("enable"), &mut out),
+        vec![Command::ConfirmHealthy {
+            step: "enable".into()
+        }]
+    );
+    assert!(
+        input2.exhausted(),
+        "every line used: end of input is the console gone"
+    );
+}
+
+#[test]
+fn an_early_healthy_waits_and_end_of_input_then_still_means_console_gone() {
+    let mut out: Vec<u8> = Vec::new();
+    let mut input = Input::default();
+    input.ask(window("disable"));
+    assert_eq!(input.push("healthy", &mut out), vec![]);
+    assert!(
+        String::from_utf8_lossy(&out)
+            .contains("> kept: `healthy` is taken once the verification has passed")
+    );
+    input.close();
+    assert!(!input.exhausted());
+    // The verification fails: the engine rolls back, the queued answer is
+    // said to be unused when the session ends.
+    let started = Event::RollbackStarted {
+        step: "disable".into(),
+        reason: RollbackReason::VerificationFailed,
+        op: "azure.peering.enable".into(),
+    };
+    assert_eq!(event(&mut input, &started, &mut out), vec![]);
+    out.clear();
+    input.finish(&mut out);
+    assert!(
+        String::from_utf8_lossy(&out).contains("> not used: `healthy`"),
+        "{}",
+        String::from_utf8_lossy(&out)
+    );
+    assert!(input.exhausted());
+
+    // `rollback` never waits behind an early `healthy`.
+    let mut input = Input::default();
+    input.ask(window("disable"));
+    let _ = input.push("healthy", &mut out);
+    assert_eq!(
+        input.push("rollback", &mut out),
+        vec![Command::Rollback {
+            step: "disable".into()
+        }]
+    );
+    // Nothing typed: end of input at once.
+    let mut input = Input::default();
+    input.close();
+    assert!(input.exhausted());
+}
+
+#[test]
+fn a_gate_that_stays_closed_takes_the_next_line() {
+    let mut out: Vec<u8> = Vec::new();
+    let mut input = Input::default();
+    let _ = input.push("SEA-Cust11", &mut out);
+    let _ = input.push("SEA-Cust11-ER", &mut out);
+    assert_eq!(event(&mut input, &gate_prompt("gate"), &mut out).len(), 1);
+    let closed = Event::Note {
+        step: Some("gate".into()),
+        level: NoteLevel::Warn,
+        text: "the gate stays closed: the confirmation text does not match".into(),
+    };
+    assert_eq!(
+        event(&mut input, &closed, &mut out),
+        vec![Command::GateConfirm {
+            step: "gate".into(),
+            typed: "SEA-Cust11-ER".into()
+        }]
     );
 }
 
@@ -255,5 +451,34 @@ fn an_override_line_names_what_it_overrode() {
     assert!(
         l.contains("OVERRIDE of 1 failed pre-check(s) (fw-bgp) and 1 predicted hazard(s)"),
         "{l}"
+    );
+}
+
+#[test]
+fn a_healthy_typed_before_the_gate_text_waits_for_its_window() {
+    let mut out: Vec<u8> = Vec::new();
+    let mut input = Input::default();
+    for l in ["healthy", "SEA-Cust11-ER"] {
+        assert_eq!(input.push(l, &mut out), vec![]);
+    }
+    // The gate takes the line that answers it, not the `healthy` before it.
+    assert_eq!(
+        event(&mut input, &gate_prompt("gate"), &mut out),
+        vec![Command::GateConfirm {
+            step: "gate".into(),
+            typed: "SEA-Cust11-ER".into()
+        }]
+    );
+    let decided = Event::GateDecision {
+        step: "gate".into(),
+        decision: GateDecision::Confirmed,
+    };
+    assert_eq!(event(&mut input, &decided, &mut out), vec![]);
+    input.ask(window("disable"));
+    assert_eq!(
+        event(&mut input, &verified("disable"), &mut out),
+        vec![Command::ConfirmHealthy {
+            step: "disable".into()
+        }]
     );
 }

@@ -1,6 +1,7 @@
 //! The verification window and the test traffic, as headless lines: what
 //! the operator reads before a `traffic_lost` rollback, and why.
 
+use cutover_core::model::duration::human;
 use cutover_core::session::Event;
 
 /// The text of a `verify_started`, `traffic_seen` or `traffic_lost` line.
@@ -12,11 +13,11 @@ pub(super) fn traffic(e: &Event) -> String {
             ..
         } => match max_outage_ms {
             Some(m) => format!(
-                "verifying for up to {} s; traffic lost longer than {} s rolls back",
-                within_ms / 1000,
-                m / 1000
+                "verifying for up to {}; traffic lost longer than {} rolls back",
+                human(*within_ms),
+                human(*m)
             ),
-            None => format!("verifying for up to {} s", within_ms / 1000),
+            None => format!("verifying for up to {}", human(*within_ms)),
         },
         Event::TrafficSeen {
             path,
@@ -27,15 +28,17 @@ pub(super) fn traffic(e: &Event) -> String {
         } => {
             let mut t = if *moved {
                 format!(
-                    "traffic reaches the target over {path} (+{elapsed_ms} ms from PUT accepted)"
+                    "traffic reaches the target over {path} (+{} from PUT accepted)",
+                    human(*elapsed_ms)
                 )
             } else {
                 format!(
-                    "not moved yet: traffic still reaches the target over {path} (+{elapsed_ms} ms from PUT accepted)"
+                    "not moved yet: traffic still reaches the target over {path} (+{} from PUT accepted)",
+                    human(*elapsed_ms)
                 )
             };
             if let Some(l) = lost_ms {
-                t.push_str(&format!(", after {l} ms lost"));
+                t.push_str(&format!(", after {} lost", human(*l)));
             }
             t
         }
@@ -51,7 +54,9 @@ pub(super) fn traffic(e: &Event) -> String {
                 None => "no max_outage: the verification decides".to_string(),
             };
             format!(
-                "TRAFFIC LOST at +{elapsed_ms} ms from PUT accepted (unseen for up to {unseen_ms} ms before that): {evidence}; {then}"
+                "TRAFFIC LOST at +{} from PUT accepted (unseen for up to {} before that): {evidence}; {then}",
+                human(*elapsed_ms),
+                human(*unseen_ms)
             )
         }
         _ => String::new(),
@@ -74,7 +79,7 @@ mod tests {
         };
         assert_eq!(
             traffic(&lost),
-            "TRAFFIC LOST at +10000 ms from PUT accepted (unseen for up to 5000 ms before that): 10.17.11.132 did not answer; rolling back at 2026-11-20T02:00:25.000Z unless it comes back"
+            "TRAFFIC LOST at +10.0 s from PUT accepted (unseen for up to 5.0 s before that): 10.17.11.132 did not answer; rolling back at 2026-11-20T02:00:25.000Z unless it comes back"
         );
         let back = Event::TrafficSeen {
             step: "d".into(),
@@ -85,7 +90,7 @@ mod tests {
         };
         assert_eq!(
             traffic(&back),
-            "traffic reaches the target over vpn (+15000 ms from PUT accepted), after 5000 ms lost"
+            "traffic reaches the target over vpn (+15.0 s from PUT accepted), after 5.0 s lost"
         );
     }
 }

@@ -21,6 +21,10 @@ use time::OffsetDateTime;
 use cutover_core::inventory::{Azure, Credential};
 use cutover_engine::port::ArmError;
 
+mod grant;
+
+pub use grant::ClientCredentials;
+
 /// How long before `expires_on` a cached token is replaced: a token that
 /// expires while a PUT is in flight, or during a rollback, must not happen.
 pub const REFRESH_MARGIN: Duration = Duration::from_secs(5 * 60);
@@ -138,6 +142,29 @@ impl TokenSource for StaticToken {
     }
 }
 
+/// The drill's tokens: the lab's own token first, then fresh ones from
+/// the lab's token endpoint (a client-credentials grant with the lab's
+/// token as the secret) once ARM says it expired, as a production
+/// credential renews. `endpoint` is the lab's ARM endpoint, which serves
+/// the token endpoint too.
+pub fn lab_tokens(endpoint: &str, token: &str) -> Arc<dyn TokenSource> {
+    // The lab is on this host: no system proxy, and no redirect that
+    // could carry the secret elsewhere.
+    let http = reqwest::Client::builder()
+        .no_proxy()
+        .redirect(reqwest::redirect::Policy::none())
+        .build();
+    let Ok(http) = http else {
+        return Arc::new(StaticToken::new(token));
+    };
+    match ClientCredentials::new(http, endpoint, "lab", "cutover-drill", token) {
+        Ok(c) => Arc::new(Cached::seeded(c, BearerToken::new(token, None))),
+        // The endpoint was checked before any of this; should it not
+        // parse, the token cannot be renewed, and that is all.
+        Err(_) => Arc::new(StaticToken::new(token)),
+    }
+}
+
 /// An azure_identity credential.
 pub struct IdentityToken {
     kind: &'static str,
@@ -186,6 +213,14 @@ impl<S> Cached<S> {
             slot: Mutex::new(None),
             refresh: tokio::sync::Mutex::new(()),
         }
+    }
+
+    /// Starts from a token already in hand, used until it is refused or
+    /// about to expire.
+    pub fn seeded(inner: S, first: BearerToken) -> Self {
+        let c = Self::new(inner);
+        *c.slot.lock().unwrap_or_else(PoisonError::into_inner) = Some(first);
+        c
     }
 
     fn fresh(&self) -> Option<BearerToken> {
@@ -424,6 +459,7 @@ mod tests {
             client_id: None,
             client_secret_env: None,
             api_version: cutover_core::azure_call::API_VERSION.into(),
+            request_timeout: None,
         };
         let e = from_inventory(&azure, &reqwest::Client::new()).expect_err("no var");
         assert_eq!(e.kind, "token-env");

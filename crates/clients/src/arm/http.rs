@@ -7,19 +7,19 @@ use std::fmt::Write as _;
 use std::sync::Arc;
 use std::time::Duration;
 
-use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_LENGTH, HeaderMap, HeaderValue, IF_MATCH};
+use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_LENGTH, HeaderValue, IF_MATCH};
 use reqwest::{Method, Url};
-use serde_json::Value;
-use time::OffsetDateTime;
 use tracing::Instrument as _;
 use tracing::field::Empty;
 
 use super::credential::TokenSource;
-use super::retry::{Clock, Deadline, RetryPolicy, is_retryable, parse_retry_after};
+use super::retry::{Clock, Deadline, RetryPolicy, is_retryable};
 use cutover_core::model::azure::CloudError;
 use cutover_engine::port::{ArmAttempt, ArmError, RequestIds, SendPermit, WriteStatus};
 
 pub(crate) use classify::classify;
+pub(crate) use request::{Reply, Req};
+use request::{answered, is_garbled};
 
 /// Where every exchange is reported as it happens.
 pub(crate) type Sink<'a> = &'a (dyn Fn(&ArmAttempt) + Send + Sync);
@@ -34,79 +34,6 @@ const MAX_BODY: usize = 64 << 20;
 /// Query parameters shown in logs and the journal. Operation URLs carry
 /// signature parameters (`t`, `c`, `s`, `h`) that are nobody's business.
 const SHOWN_QUERY: &[&str] = &["api-version", "peer"];
-
-/// One HTTP answer.
-#[derive(Debug, Clone)]
-pub(crate) struct Reply {
-    pub status: u16,
-    pub headers: HeaderMap,
-    pub body: String,
-    pub ids: RequestIds,
-}
-
-impl Reply {
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(str::trim)
-            .filter(|v| !v.is_empty())
-    }
-
-    pub fn retry_after(&self) -> Option<Duration> {
-        self.header("retry-after")
-            .and_then(|v| parse_retry_after(v, OffsetDateTime::now_utc()))
-    }
-}
-
-/// One request to send (and resend).
-#[derive(Debug, Clone)]
-pub(crate) struct Req<'a> {
-    pub method: Method,
-    pub url: Url,
-    pub body: Option<&'a Value>,
-    pub if_match: Option<&'a str>,
-    /// For a write: asked right before every attempt goes out, and told
-    /// how each was answered.
-    pub permit: Option<&'a SendPermit>,
-}
-
-impl<'a> Req<'a> {
-    pub fn get(url: Url) -> Self {
-        Self {
-            method: Method::GET,
-            url,
-            body: None,
-            if_match: None,
-            permit: None,
-        }
-    }
-
-    pub fn post(url: Url) -> Self {
-        Self {
-            method: Method::POST,
-            ..Self::get(url)
-        }
-    }
-
-    pub fn put(url: Url, body: &'a Value, if_match: &'a str) -> Self {
-        Self {
-            method: Method::PUT,
-            url,
-            body: Some(body),
-            if_match: Some(if_match),
-            permit: None,
-        }
-    }
-
-    /// Sends each attempt only while `permit` allows it.
-    pub fn permitted(self, permit: &'a SendPermit) -> Self {
-        Self {
-            permit: Some(permit),
-            ..self
-        }
-    }
-}
 
 /// The HTTP side of the ARM client.
 #[derive(Debug)]
@@ -183,7 +110,10 @@ impl Http {
     ) -> Result<(Reply, Option<Duration>), ArmError> {
         let path = shown_path(&req.url);
         let mut retries = 0u32;
-        let mut reauthenticated = false;
+        // The tokens ARM refused in this call, by a hash: each one is
+        // replaced once (an expiry), the same one refused twice is a
+        // failure, and so is a long run of them.
+        let mut refused_tokens: Vec<u64> = Vec::new();
         // The last answer of a write, said when a revoked permit stops it.
         let mut last: Option<ArmError> = None;
         loop {
@@ -232,9 +162,21 @@ impl Http {
                     client_request_id: Some(client_request_id),
                     ..RequestIds::default()
                 },
+                write: req.write_record(),
             };
             let reply = match sent {
                 Err(SendFailure::Fatal(e) | SendFailure::Unsent(e)) => return Err(e),
+                Err(SendFailure::Network { code, reason })
+                    if req.is_write() && code != CONNECT_FAILED =>
+                {
+                    // The PUT went out and its answer is lost: it may have
+                    // landed. Sending it again blind could apply a change
+                    // decided on an old read; the caller reads first.
+                    attempt.error_code = Some(code.to_owned());
+                    span.in_scope(|| tracing::warn!(%reason, "the answer to the write was lost"));
+                    sink(&attempt);
+                    return Err(ArmError::Transport(format!("{ANSWER_LOST} ({reason})")));
+                }
                 Err(SendFailure::Network { code, reason }) => {
                     attempt.error_code = Some(code.to_owned());
                     let wait = self.policy.backoff(retries);
@@ -256,6 +198,26 @@ impl Http {
             }
             attempt.status = reply.status;
             attempt.ids = reply.ids.clone();
+            if let Some(w) = attempt.write.as_mut() {
+                answered(w, &reply);
+            }
+
+            if reply.status == 200 && !req.is_write() && is_garbled(&reply.body) {
+                // A read whose body was cut or garbled: the same read again
+                // is harmless and usually whole. (An empty one is left to
+                // the caller: a Location poll may end so.)
+                attempt.error_code = Some(MALFORMED.to_owned());
+                let wait = self.policy.backoff(retries);
+                let error = ArmError::Protocol(format!(
+                    "{} {path} answered 200 with a body that is not JSON",
+                    req.method
+                ));
+                self.wait_or_give_up(&mut attempt, wait, deadline, sink, &span, &error, req)
+                    .await?;
+                last = Some(error);
+                retries = retries.saturating_add(1);
+                continue;
+            }
 
             if (200..300).contains(&reply.status) {
                 let wait = next_poll(&reply);
@@ -269,10 +231,13 @@ impl Http {
             attempt.error_code = cloud.as_ref().and_then(|c| c.code()).map(str::to_owned);
             let error = classify(reply.status, cloud.as_ref(), &reply.body, &reply.ids);
 
-            if reply.status == 401 && !reauthenticated {
-                // A cached token can be revoked or expire early (clock
-                // skew): fetch a new one once before calling it a failure.
-                reauthenticated = true;
+            if reply.status == 401
+                && !refused_tokens.contains(&reply.token_id)
+                && refused_tokens.len() < MAX_TOKEN_RENEWALS
+            {
+                // A token expires (or is revoked, or a clock is skewed):
+                // fetch a new one and ask again, once per token refused.
+                refused_tokens.push(reply.token_id);
                 self.tokens.invalidate();
                 attempt.retry_after_ms = Some(0);
                 span.in_scope(|| tracing::warn!(%error, "token refused; fetching a new one"));
@@ -410,6 +375,7 @@ impl Http {
         };
         Ok(Reply {
             status,
+            token_id: token_id(token.secret()),
             headers,
             body,
             ids,
@@ -420,6 +386,24 @@ impl Http {
 /// The error code of an attempt that could not connect: the request never
 /// left this host.
 const CONNECT_FAILED: &str = "ConnectionFailed";
+
+/// New tokens one call may ask for after ARM refused the one it sent.
+const MAX_TOKEN_RENEWALS: usize = 3;
+
+/// A token's hash: tells tokens apart without keeping one.
+fn token_id(secret: &str) -> u64 {
+    use std::hash::{Hash as _, Hasher as _};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    secret.hash(&mut h);
+    h.finish()
+}
+
+/// The error code of a 200 answer whose body is not JSON.
+const MALFORMED: &str = "MalformedBody";
+
+/// How a write whose answer was lost is reported ([`ArmError::Transport`]):
+/// the caller reads the resource before deciding anything else.
+pub(crate) const ANSWER_LOST: &str = "the answer to the write was lost";
 
 /// Why a write stops once its permit is revoked: cancelled when ARM
 /// accepted none of its attempts, otherwise the last failure (the engine
@@ -503,5 +487,6 @@ fn origin_text(u: &Url) -> String {
 }
 
 mod classify;
+mod request;
 #[cfg(test)]
 mod tests;

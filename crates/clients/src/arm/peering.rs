@@ -11,8 +11,9 @@ use std::sync::{Mutex, PoisonError};
 use tracing::Instrument as _;
 
 use super::ArmClient;
-use super::http::{Reply, Req, Sink};
+use super::http::{ANSWER_LOST, Reply, Req, Sink};
 use super::retry::Deadline;
+use cutover_core::azure_call::FieldChange;
 use cutover_core::model::azure::{ExpressRouteCircuitPeering, PeeringState, PeeringType};
 use cutover_engine::port::{ArmAttempt, ArmError, ArmRead, PeeringChange, SendPermit};
 
@@ -20,6 +21,11 @@ use cutover_engine::port::{ArmAttempt, ArmError, ArmRead, PeeringChange, SendPer
 /// reported success (ARM reads can lag the operation by a poll) before
 /// the change is called failed.
 const STALE_READS: u32 = 3;
+
+/// PUTs whose answer was lost, each followed by a read that showed it had
+/// not landed, before the change is given up (the network is not fit for
+/// a change).
+const LOST_ANSWERS: u32 = 3;
 
 impl ArmClient {
     pub(crate) fn peering_url(&self) -> reqwest::Url {
@@ -76,14 +82,16 @@ impl ArmClient {
             peering = %self.azure.peering,
             wanted = %wanted,
         );
+        let mut notes = Vec::new();
         let (before, after) = self
-            .change(&wanted, deadline, sink, permit, force)
+            .change(&wanted, deadline, sink, permit, force, &mut notes)
             .instrument(span)
             .await?;
         Ok(PeeringChange {
             before,
             after,
             attempts: take(attempts),
+            notes,
         })
     }
 
@@ -95,6 +103,7 @@ impl ArmClient {
         sink: Sink<'_>,
         permit: &SendPermit,
         force: bool,
+        notes: &mut Vec<String>,
     ) -> Result<(ExpressRouteCircuitPeering, ExpressRouteCircuitPeering), ArmError> {
         let before = self.settled_peering(deadline, sink).await?;
         check_private(&before)?;
@@ -106,6 +115,7 @@ impl ArmClient {
         let url = self.peering_url();
         let mut current = before.clone();
         let mut reread = false;
+        let mut lost = 0u32;
         let put = loop {
             let etag = current.etag.as_deref().filter(|e| !e.is_empty()).ok_or_else(|| {
                 ArmError::Protocol(
@@ -114,11 +124,16 @@ impl ArmClient {
                 )
             })?;
             let body = current.to_put_body(wanted.clone());
+            let changes = [FieldChange {
+                field: "properties.state".into(),
+                from: current.state().map(|s| s.as_str().to_owned()),
+                to: wanted.as_str().to_owned(),
+            }];
             tracing::info!(if_match = etag, "PUT peering state");
             match self
                 .http
                 .call(
-                    &Req::put(url.clone(), &body, etag).permitted(permit),
+                    &Req::put(url.clone(), &body, etag, &changes).permitted(permit),
                     deadline,
                     sink,
                     &|_| None,
@@ -136,6 +151,9 @@ impl ArmClient {
                         tracing::info!(
                             "the etag changed and the peering already reads {wanted}; not PUTting again"
                         );
+                        notes.push(format!(
+                            "412: the peering changed since it was read, and a new read showed it already {wanted}: not written again"
+                        ));
                         break None;
                     }
                     if fresh.state() != before.state() && fresh.state() != Some(wanted) {
@@ -145,6 +163,36 @@ impl ArmClient {
                         )));
                     }
                     tracing::info!("the etag changed but the state did not; PUT again");
+                    notes.push(format!(
+                        "412: the peering changed since it was read (etag now {}), still {}: written again under the new etag",
+                        fresh.etag.as_deref().unwrap_or("?"),
+                        shown_state(&fresh)
+                    ));
+                    current = fresh;
+                }
+                Err(ArmError::Transport(why)) if why.starts_with(ANSWER_LOST) => {
+                    // It may have landed: read (waiting out an operation it
+                    // started) before deciding to send anything again.
+                    let fresh = self.settled_peering(deadline, sink).await?;
+                    check_private(&fresh)?;
+                    if fresh.state() == Some(wanted) && fresh.etag != current.etag {
+                        tracing::info!("the write whose answer was lost landed");
+                        notes.push(format!(
+                            "the answer to the PUT was lost; a new read showed the peering {wanted} under a new etag (it landed): not written again"
+                        ));
+                        break None;
+                    }
+                    lost += 1;
+                    if lost >= LOST_ANSWERS {
+                        return Err(ArmError::Transport(format!(
+                            "{why}; {lost} writes lost their answer and none landed"
+                        )));
+                    }
+                    tracing::info!("the write whose answer was lost did not land; PUT again");
+                    notes.push(format!(
+                        "the answer to the PUT was lost; a new read showed it had not landed ({}): written again",
+                        shown_state(&fresh)
+                    ));
                     current = fresh;
                 }
                 Err(e) => return Err(e),
@@ -168,6 +216,17 @@ impl ArmClient {
         deadline: Deadline,
         sink: Sink<'_>,
     ) -> Result<(), ArmError> {
+        // A terminal failure in the PUT's own answer is final (ARM's
+        // async contract): nothing to poll for.
+        let answered = serde_json::from_str::<serde_json::Value>(&reply.body).ok();
+        let prov = answered
+            .as_ref()
+            .and_then(|b| b.pointer("/properties/provisioningState")?.as_str());
+        if let Some(p @ ("Failed" | "Canceled")) = prov {
+            return Err(ArmError::OperationFailed(format!(
+                "the PUT was answered with provisioningState {p}"
+            )));
+        }
         let wait = self.http.poll_wait(reply);
         let outcome = if let Some(op) = reply.header("azure-asyncoperation") {
             let url = self.http.follow(op)?;
@@ -245,7 +304,7 @@ impl ArmClient {
             if done {
                 stale += 1;
                 if stale >= STALE_READS {
-                    return Err(ArmError::OperationFailed(format!(
+                    return Err(ArmError::NotSettled(format!(
                         "the operation ended but the peering still reads state {}",
                         shown_state(&p)
                     )));

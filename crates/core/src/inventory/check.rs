@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use toml::de::{DeTable, DeValue};
 
 use super::{Azure, Credential, Device, Inventory};
-use crate::runbook::diag::{Diagnostic, Diagnostics, LineIndex};
+use crate::runbook::diag::{Diagnostic, Diagnostics, LineIndex, Pos};
 
 /// A redact pattern must keep at least this many literal (non-space)
 /// characters besides its `*`s: `""`, `*` or `a*` would blank out whole
@@ -32,6 +32,16 @@ pub(super) struct Checker<'s> {
     doc: Option<DeTable<'s>>,
     lines: LineIndex<'s>,
     errors: Vec<(usize, String)>,
+}
+
+/// Where the value at `path` (`["devices", "fw", "platform"]`) is
+/// written, or the nearest enclosing table that is (`["devices"]` for a
+/// missing device: its first `[devices.…]` header); the file's start when
+/// none is. For problems found after the load, such as a role the runbook
+/// needs and the inventory lacks.
+pub fn position(text: &str, path: &[&str]) -> Pos {
+    let c = Checker::new(text);
+    c.lines.pos(c.at(path))
 }
 
 impl<'s> Checker<'s> {
@@ -123,6 +133,37 @@ impl<'s> Checker<'s> {
         }
         if let Some(az) = &inv.azure {
             self.azure(az);
+        }
+        if let Some(key) = &inv.journal.sign_key {
+            self.sign_key(key, files);
+        }
+    }
+
+    /// What can be told of a signing key without SSH code (the core has
+    /// none): it is named, exists and looks like an OpenSSH key. The binary
+    /// loads it, and says what else is wrong, before the session starts.
+    fn sign_key(&mut self, key: &Path, files: bool) {
+        let at = self.at(&["journal", "sign_key"]);
+        if key.as_os_str().is_empty() {
+            self.err(at, "`sign_key` is empty");
+            return;
+        }
+        let Some(full) = expand_home(key).filter(|_| files) else {
+            return;
+        };
+        match std::fs::read_to_string(&full) {
+            Err(e) => self.err(
+                at,
+                format!("`sign_key` {}: cannot read: {e}", full.display()),
+            ),
+            Ok(t) if !looks_like_ssh_key(&t) => self.err(
+                at,
+                format!(
+                    "`sign_key` {} is not an OpenSSH private key nor a public key (`ssh-ed25519 AAAA...`)",
+                    full.display()
+                ),
+            ),
+            Ok(_) => {}
         }
     }
 
@@ -250,6 +291,24 @@ impl<'s> Checker<'s> {
             && (az.client_secret_env.is_none() || az.tenant_id.is_none() || az.client_id.is_none())
         {
             self.err(cred, "`credential = \"client-secret\"` needs `tenant_id`, `client_id` and `client_secret_env`");
+        }
+        if let Some(t) = &az.request_timeout {
+            let (lo, hi) = Azure::REQUEST_TIMEOUT_RANGE;
+            match crate::runbook::Duration::parse(t) {
+                Err(e) => self.err(
+                    at(self, "request_timeout"),
+                    format!("`request_timeout`: {e}"),
+                ),
+                Ok(d) if d.as_std() < lo || d.as_std() > hi => self.err(
+                    at(self, "request_timeout"),
+                    format!(
+                        "`request_timeout` must be between {}s and {}s, not `{t}`",
+                        lo.as_secs(),
+                        hi.as_secs()
+                    ),
+                ),
+                Ok(_) => {}
+            }
         }
         if !super::endpoint_is_acceptable(&az.endpoint) {
             self.err(
@@ -412,7 +471,14 @@ pub(super) fn network_name_problem(s: &str) -> Option<&'static str> {
 /// directory; relative paths are the working directory's, as for the
 /// client. `None` when it cannot be told here (a `%` token, which the
 /// client expands per host, or no home directory): the client reports it.
-fn expand_home(p: &Path) -> Option<PathBuf> {
+fn looks_like_ssh_key(text: &str) -> bool {
+    let t = text.trim_start();
+    t.starts_with("-----BEGIN ") && t.contains("PRIVATE KEY-----")
+        || ["ssh-", "ecdsa-", "sk-"].iter().any(|p| t.starts_with(p))
+}
+
+/// `~/` expanded: where a key or file named in the inventory is.
+pub fn expand_home(p: &Path) -> Option<PathBuf> {
     let raw = p.to_str()?;
     if raw.contains('%') {
         return None;

@@ -11,7 +11,7 @@ use crate::runbook::diag::{Diagnostic, Diagnostics, Pos};
 
 mod check;
 
-pub use check::{MIN_REDACT_LITERAL, redact_is_narrow};
+pub use check::{MIN_REDACT_LITERAL, expand_home, position, redact_is_narrow};
 
 /// A device platform: decides how a semantic query becomes a CLI command.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -104,6 +104,43 @@ pub struct Azure {
     pub client_secret_env: Option<String>,
     #[serde(default = "default_api_version")]
     pub api_version: String,
+    /// How long one ARM request may take (`20s` when absent): a read
+    /// that takes longer is abandoned and asked again, a write is
+    /// re-read before anything else is sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_timeout: Option<String>,
+}
+
+impl Azure {
+    /// The default of `request_timeout`: ARM answers a read in well under
+    /// a second and accepts a PUT in a few; 20 s leaves room for a slow
+    /// region without letting a hung connection hold a rollback.
+    pub const DEFAULT_REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(20);
+    /// The bounds `request_timeout` is held to (checked at load).
+    pub const REQUEST_TIMEOUT_RANGE: (std::time::Duration, std::time::Duration) = (
+        std::time::Duration::from_secs(1),
+        std::time::Duration::from_secs(300),
+    );
+
+    /// `request_timeout`, or its default (a value the load refused never
+    /// gets here; should one, the default stands).
+    pub fn request_timeout(&self) -> std::time::Duration {
+        self.request_timeout
+            .as_deref()
+            .and_then(|t| crate::runbook::Duration::parse(t).ok())
+            .map_or(Self::DEFAULT_REQUEST_TIMEOUT, |d| d.as_std())
+    }
+}
+
+/// `[journal]`: how sessions sign their journal.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JournalSettings {
+    /// The SSH key that signs the journal, as `--sign-key` (which wins): a
+    /// private key file, or a public key whose private half is in the
+    /// ssh-agent. `~/` is the home directory.
+    #[serde(default)]
+    pub sign_key: Option<PathBuf>,
 }
 
 /// The whole inventory file.
@@ -117,6 +154,8 @@ pub struct Inventory {
     #[serde(default)]
     pub devices: BTreeMap<String, Device>,
     pub azure: Option<Azure>,
+    #[serde(default)]
+    pub journal: JournalSettings,
 }
 
 /// Every inventory problem found, each at `path:line:col`: the runbook

@@ -41,6 +41,7 @@ fn reads_the_contract_example() {
     let az = inv.azure.expect("azure");
     assert_eq!(az.peering, "AzurePrivatePeering");
     assert_eq!(az.api_version, "2024-05-01");
+    assert_eq!(az.request_timeout(), Azure::DEFAULT_REQUEST_TIMEOUT);
     assert_eq!(az.endpoint, "https://management.azure.com");
     assert_eq!(az.credential, Credential::TokenEnv);
 }
@@ -240,6 +241,24 @@ fn every_field_is_checked_where_it_is_written() {
             "20:15",
             "`api_version` must be an ARM API version",
         ),
+        (
+            "[azure]\n",
+            "[azure]\nrequest_timeout = \"soon\"\n",
+            "20:19",
+            "`request_timeout`: bad duration `soon`",
+        ),
+        (
+            "[azure]\n",
+            "[azure]\nrequest_timeout = \"500ms\"\n",
+            "20:19",
+            "`request_timeout` must be between 1s and 300s",
+        ),
+        (
+            "[azure]\n",
+            "[azure]\nrequest_timeout = \"1h\"\n",
+            "20:19",
+            "`request_timeout` must be between 1s and 300s",
+        ),
     ];
     for (from, to, pos, msg) in cases {
         assert!(GOOD.contains(from), "{from}");
@@ -370,4 +389,19 @@ fn plain_http_only_on_loopback() {
 fn line_col_counts_characters() {
     assert_eq!(line_col("ab\ncé d", 6), (2, 3));
     assert_eq!(line_col("x", 99), (1, 2));
+}
+
+/// A problem found after the load (a role the runbook needs) is placed
+/// at the table it belongs in: the first `[devices.…]` header, the
+/// value named, or the file's start when the table is not written.
+#[test]
+fn positions_for_problems_found_after_the_load() {
+    let text = "# site\nredact = []\n\n[devices.ce1]\nplatform = \"junos\"\nhost = \"h\"\n\n[devices.fw]\nplatform = \"linux\"\nhost = \"h\"\n";
+    let at = |p: &[&str]| position(text, p).to_string();
+    assert_eq!(at(&["devices"]), "4:2");
+    assert_eq!(at(&["devices", "fw", "platform"]), "9:12");
+    assert_eq!(at(&["devices", "srv"]), "4:2");
+    assert_eq!(at(&["azure", "circuit"]), "1:1");
+    assert_eq!(position("[devices]\n", &["devices"]).to_string(), "1:1");
+    assert_eq!(position("redact = []\n", &["devices"]).to_string(), "1:1");
 }

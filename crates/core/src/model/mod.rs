@@ -4,6 +4,7 @@ pub mod analysis;
 pub mod azure;
 pub mod bgp;
 pub mod diff;
+pub mod duration;
 pub mod path;
 pub mod prefix;
 pub mod route;

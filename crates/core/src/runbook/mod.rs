@@ -37,7 +37,9 @@
 //! title = "..."
 //! phase = 1                       # 1..5 or validate-er | validate-vpn |
 //!                                 # failover | restore | maintain
-//! why = "..."                     # what it proves; what to do if it fails
+//! why = "..."                     # what it proves; what to do if it fails;
+//!                                 # `{deadline}`, `{window}`, ... say the
+//!                                 # limits in force (`in_force`)
 //! probe = { role = "ce1", query = "bgp.advertised", peer = "${msee_primary}" }
 //! expect = [{ prefix = "${onprem}" }]
 //! within = "60s"                  # optional: re-probe until it holds
@@ -81,6 +83,7 @@
 pub mod diag;
 pub mod duration;
 pub mod eval;
+pub mod in_force;
 pub mod interp;
 pub mod model;
 pub mod query;

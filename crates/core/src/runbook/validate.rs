@@ -8,6 +8,7 @@ mod action;
 mod declarations;
 mod expect;
 mod paths;
+mod placeholders;
 mod probe;
 mod steps;
 mod values;
@@ -41,6 +42,7 @@ pub(crate) fn build(
         vars: BTreeMap::new(),
         broken_vars: BTreeSet::new(),
         misspelt: Vec::new(),
+        placeholders: Vec::new(),
         errors: Vec::new(),
     };
     let (doc, syntax) = DeTable::parse_recoverable(src);
@@ -106,6 +108,9 @@ struct Cx<'s> {
     /// (offset of an unknown key, the key it was probably meant to be):
     /// the "missing key" report for the latter would only repeat it.
     misspelt: Vec<(usize, &'static str)>,
+    /// (a step's start, a `{placeholder}` in its why or prompt, where it
+    /// is): checked once the steps are built (`placeholders.rs`).
+    placeholders: Vec<(usize, String, usize)>,
     errors: Vec<(usize, String)>,
 }
 
@@ -217,14 +222,16 @@ impl<'s> Cx<'s> {
                 None
             }
         };
-        Some(Runbook {
+        let rb = Runbook {
             source: file.to_string(),
             meta: meta?,
             vars: self.vars.clone(),
             roles: roles?,
             paths: paths?,
             steps: steps?,
-        })
+        };
+        self.check_placeholders(&rb);
+        Some(rb)
     }
 }
 

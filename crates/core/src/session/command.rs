@@ -47,6 +47,9 @@ pub enum Command {
     ConfirmHealthy { step: String },
     /// Undo the guarded change now.
     Rollback { step: String },
+    /// Stop retrying an escalated rollback: the operator restores the
+    /// peering by hand (the session ends `OperatorMustAct`, exit 4).
+    TakeOver { step: String },
     /// Leave the session: before any change this ends it (declined); during
     /// a guarded window it rolls back first.
     Quit,

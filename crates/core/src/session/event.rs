@@ -70,6 +70,13 @@ pub enum RollbackReason {
     /// The verification's trace did not reach the test target for longer
     /// than the action's `max_outage`: the change black-holes traffic.
     TrafficLost,
+    /// The journal could not record the change or its deadline: with no
+    /// record, no confirmation could be, so the change is undone.
+    JournalFailed,
+    /// The change's own call failed in a way that leaves its effect
+    /// unknown (a write may still land, or the peering read otherwise):
+    /// undone to be sure.
+    ChangeFailed,
 }
 
 /// What a rollback found and left, once its settle window ended.
@@ -84,6 +91,10 @@ pub enum RollbackResult {
     AlreadyEnabled,
     /// As `AlreadyEnabled`, for a rollback that disables.
     AlreadyDisabled,
+    /// The peering read the wanted state and no write of the change was
+    /// ever accepted (stopped right after the gate): the change never
+    /// went out. Re-asserted and watched all the same.
+    NotApplied,
 }
 
 impl RollbackResult {
@@ -92,6 +103,7 @@ impl RollbackResult {
             RollbackResult::RolledBack => "rolled_back",
             RollbackResult::AlreadyEnabled => "already_enabled",
             RollbackResult::AlreadyDisabled => "already_disabled",
+            RollbackResult::NotApplied => "not_applied",
         }
     }
 }
@@ -111,8 +123,14 @@ pub enum Event {
         runbook_title: String,
         /// The runbook file's SHA-256, so a report names exactly what ran.
         runbook_sha256: String,
+        /// Who ran it: `--operator`, else `$USER`, `$LOGNAME`, the account.
         operator: String,
         ticket: Option<String>,
+        /// SHA-256 fingerprint (`SHA256:...`) of the SSH key the journal is
+        /// signed with (`--sign-key`); `None` when it is not signed.
+        /// Absent in journals written before signing existed.
+        #[serde(default)]
+        key_fingerprint: Option<String>,
         /// Lab scenario, in a drill.
         scenario: Option<String>,
         /// Step ids in order, so a replay can draw the step list at once.
@@ -325,6 +343,27 @@ pub enum Event {
         error: String,
         manual: ManualCommands,
     },
+    /// The rollback keeps failing (ARM unreachable, timing out, throttling,
+    /// answering 5xx): a person is told now, with the manual commands,
+    /// while the retries go on until one succeeds, the operator takes over
+    /// (`takeover`) or the rollback budget is spent. Journaled when it
+    /// starts and again at each failed attempt after that.
+    RollbackEscalated {
+        step: String,
+        /// Failed attempts so far (HTTP exchanges, or whole calls that
+        /// failed before any exchange).
+        attempts: u32,
+        /// The last failure, as the client said it.
+        error: String,
+        /// RFC 3339 UTC: when the next attempt goes out (none known while
+        /// one is under way).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        next_attempt_at: Option<String>,
+        /// RFC 3339 UTC: when the retries stop and the peering is left to
+        /// the operator (the rollback budget).
+        gives_up_at: String,
+        manual: ManualCommands,
+    },
     StepEnd {
         step: String,
         verdict: Verdict,
@@ -389,6 +428,20 @@ pub enum Event {
         ok: bool,
         detail: String,
     },
+    /// An SSHSIG signature (namespace `cutover-journal`) over the
+    /// journal's bytes up to and including record `covers_seq`, written
+    /// right after `action_started` and `rollback_done` when the session
+    /// signs (`--sign-key`): a journal cut short still carries a signature
+    /// over what happened up to there. `head` is that record's hash.
+    ChainSigned {
+        covers_seq: u64,
+        bytes: u64,
+        head: String,
+        key_fingerprint: String,
+        /// Armored (`-----BEGIN SSH SIGNATURE-----`), as `ssh-keygen -Y
+        /// sign` writes it.
+        signature: String,
+    },
     SessionEnd {
         exit_code: u8,
         outcome: String,
@@ -441,12 +494,14 @@ impl Event {
             Event::RollbackSettling { .. } => "rollback_settling",
             Event::RollbackDone { .. } => "rollback_done",
             Event::RollbackFailed { .. } => "rollback_failed",
+            Event::RollbackEscalated { .. } => "rollback_escalated",
             Event::StepEnd { .. } => "step_end",
             Event::Note { .. } => "note",
             Event::Measurement { .. } => "measurement",
             Event::PeeringPreflight { .. } => "peering_preflight",
             Event::GuardLost { .. } => "guard_lost",
             Event::GuardRearmed { .. } => "guard_rearmed",
+            Event::ChainSigned { .. } => "chain_signed",
             Event::SessionEnd { .. } => "session_end",
         }
     }

@@ -35,15 +35,15 @@ mod stranded;
 mod tests;
 
 pub use guard::{
-    ActionOutcome, Cancellation, Deadline, GuardPhase, GuardState, RollbackOutcome, RollbackState,
-    VerifyRecord, VerifyStatus,
+    ActionOutcome, Cancellation, Deadline, Escalation, GuardPhase, GuardState, RollbackOutcome,
+    RollbackState, VerifyRecord, VerifyStatus,
 };
 pub use guard::{Traffic, VerifyWindow};
 pub use live::{Age, Latest, Live, TableView, TraceChange, TraceView};
 pub use prediction::{CheckRecord, PredictionRecord};
 pub use step::{
-    ExpectationRecord, GateState, Measurement, NoteRecord, ProbeRecord, SessionEnd, SessionInfo,
-    StepState, StepStatus, measured_text,
+    ExpectationRecord, GateState, Measurement, NoteRecord, PLANNED_NEXT_TEST, ProbeRecord,
+    SessionEnd, SessionInfo, StepState, StepStatus, measured_text,
 };
 pub use stranded::{GuardWatch, Preflight};
 
@@ -161,11 +161,13 @@ impl SessionState {
                 runbook_sha256,
                 operator,
                 ticket,
+                key_fingerprint,
                 scenario,
                 steps,
                 version,
             } => {
                 self.session = Some(SessionInfo {
+                    key_fingerprint: key_fingerprint.clone(),
                     session_id: session_id.clone(),
                     mode: *mode,
                     runbook_id: runbook_id.clone(),
@@ -423,6 +425,20 @@ impl SessionState {
                 };
                 self.rollback_for(step).outcome = outcome;
             }
+            Event::RollbackEscalated {
+                step,
+                attempts,
+                error,
+                next_attempt_at,
+                gives_up_at,
+                manual,
+            } => self.rollback_for(step).escalate(
+                *attempts,
+                error,
+                next_attempt_at.as_deref(),
+                gives_up_at,
+                manual,
+            ),
             Event::StepEnd {
                 step,
                 verdict,
@@ -479,6 +495,8 @@ impl SessionState {
             Event::GuardRearmed { step, ok, detail } => {
                 self.guard_for(step).watch.rearmed(*ok, detail);
             }
+            // Evidence for `cutover verify`, not part of what happened.
+            Event::ChainSigned { .. } => {}
             Event::SessionEnd { exit_code, outcome } => {
                 self.end = Some(SessionEnd {
                     exit_code: *exit_code,

@@ -90,6 +90,8 @@ impl ChildWatchdog {
             self.grace.as_millis().to_string().into(),
             "--settle-ms".into(),
             req.settle.as_millis().to_string().into(),
+            "--rollback-budget-ms".into(),
+            req.budget.as_millis().to_string().into(),
         ]);
         a
     }
@@ -210,11 +212,12 @@ impl Watch for ChildWatch {
         })
     }
 
-    fn applied(&mut self) -> BoxFuture<'_, Result<(), String>> {
+    fn applied(&mut self) -> BoxFuture<'_, Result<bool, String>> {
         Box::pin(async move {
             self.say(APPLIED).await?;
             match self.hear().await?.as_str() {
-                ACK => Ok(()),
+                ACK => Ok(true),
+                DENIED => Ok(false),
                 other => Err(format!("the guard said `{other}`")),
             }
         })

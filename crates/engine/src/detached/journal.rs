@@ -2,7 +2,6 @@
 //! journal, continued, unless it shows the change already resolved; a
 //! journal of its own beside it when that one cannot be continued.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use super::watcher::GuardParams;
@@ -48,9 +47,33 @@ pub(super) fn end_text(step: &str, ok: bool, found: Option<RollbackResult>) -> S
         (true, Some(RollbackResult::AlreadyDisabled)) => {
             "found the peering already Disabled: nothing to roll back; it re-asserted that state and watched it hold"
         }
-        (true, Some(RollbackResult::RolledBack) | None) => "rolled the change back",
+        (true, Some(RollbackResult::NotApplied)) => {
+            "found the change not applied (no write of it was seen accepted and the peering read as before): nothing to roll back; it re-asserted that state under its etag, so a write still on its way fails, and watched it hold"
+        }
+        (true, Some(RollbackResult::RolledBack)) => "rolled the change back",
+        // No `rollback_done` outcome was read: say only what is known.
+        (true, None) => "ended its rollback with the peering in the wanted state",
     };
     format!("the console went away during `{step}`; the detached guard {did}")
+}
+
+/// Whether the session's journal shows a write of `step`'s change that
+/// ARM may have accepted (by the send permit's rule: a PUT not refused
+/// with a 4xx, so a 5xx or no answer counts; or a successful
+/// `action_done`). A journal that cannot be read
+/// counts as "yes": the rollback then never claims the change did not go
+/// out.
+pub(super) fn change_seen(journal: &std::path::Path, step: &str) -> bool {
+    let Ok(records) = JournalReader::open(journal).and_then(|r| r.read_all()) else {
+        return true;
+    };
+    records.iter().filter_map(|r| r.event()).any(|e| match e {
+        Event::ActionAttempt { step: s, attempt } if s == step => {
+            attempt.method == "PUT" && !(400..500).contains(&attempt.status)
+        }
+        Event::ActionDone { step: s, ok, .. } if s == step => *ok,
+        _ => false,
+    })
 }
 
 /// Whether `e` is where the detached guard's records begin in a journal
@@ -94,9 +117,7 @@ pub(super) fn sidecar(
     params: &GuardParams,
     redactor: &Arc<Redactor>,
 ) -> Result<SharedJournal, String> {
-    let mut name = params.journal.clone().into_os_string();
-    name.push(".guard.jsonl");
-    let path = PathBuf::from(name);
+    let path = cutover_journal::sidecar_path(&params.journal);
     let w = JournalWriter::create(&path, Arc::clone(redactor)).map_err(|e| e.to_string())?;
     let j = SharedJournal::new(w);
     j.append_blocking(&Event::SessionStart {
@@ -110,6 +131,7 @@ pub(super) fn sidecar(
         runbook_sha256: String::new(),
         operator: "cutover guard".into(),
         ticket: None,
+        key_fingerprint: None,
         scenario: None,
         steps: Vec::new(),
         version: env!("CARGO_PKG_VERSION").to_string(),
@@ -117,4 +139,58 @@ pub(super) fn sidecar(
     .map_err(|e| e.to_string())?;
     tracing::warn!(sidecar = %path.display(), "the guard's events go to its own journal");
     Ok(j)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cutover_core::azure_call::{ArmAttempt, RequestIds};
+
+    fn journal_with_put(dir: &std::path::Path, status: u16) -> std::path::PathBuf {
+        let path = dir.join(format!("s-{status}.jsonl"));
+        let mut w = JournalWriter::create(&path, Arc::new(Redactor::new())).expect("create");
+        let put = Event::ActionAttempt {
+            step: "s".into(),
+            attempt: ArmAttempt {
+                method: "PUT".into(),
+                path: "/peering".into(),
+                status,
+                error_code: None,
+                retry_after_ms: None,
+                ids: RequestIds::default(),
+                write: None,
+            },
+        };
+        let start = Event::SessionStart {
+            session_id: "s".into(),
+            mode: Mode::Run,
+            runbook_id: "r".into(),
+            runbook_title: "t".into(),
+            runbook_sha256: String::new(),
+            operator: "tester".into(),
+            ticket: None,
+            key_fingerprint: None,
+            scenario: None,
+            steps: Vec::new(),
+            version: "0".into(),
+        };
+        w.append(&start).expect("start");
+        w.append(&put).expect("append");
+        path
+    }
+
+    #[test]
+    fn a_put_counts_as_seen_unless_refused_with_a_4xx() {
+        let dir = tempfile::tempdir().expect("dir");
+        for (status, seen) in [
+            (0, true),
+            (201, true),
+            (502, true),
+            (409, false),
+            (429, false),
+        ] {
+            let j = journal_with_put(dir.path(), status);
+            assert_eq!(change_seen(&j, "s"), seen, "PUT answered {status}");
+        }
+    }
 }

@@ -10,17 +10,18 @@ use tokio::sync::mpsc;
 use tokio::time::{Instant, sleep_until};
 
 use super::journal::{
-    TAKEOVER_CONFIRMED, TAKEOVER_CONSOLE_LOST, TAKEOVER_DEADLINE, end_text, open_journal, sidecar,
+    TAKEOVER_CONFIRMED, TAKEOVER_CONSOLE_LOST, TAKEOVER_DEADLINE, change_seen, end_text,
+    open_journal, sidecar,
 };
 use super::{ACK, APPLIED, CONFIRM, DENIED, GRANTED, NoWatchdog, READY, RESOLVED, ROLLBACK};
-use crate::guard::{GuardOutcome, RollbackPolicy, roll_back};
+use crate::guard::{GuardOutcome, RollbackPolicy, Undo, roll_back};
 use crate::port::{AzureApi, CommandOutput, DeviceError, DeviceSession};
 use crate::probes::{NoLocalTracer, World};
 use crate::runner::{Ctx, SessionConfig};
 use crate::sink::{EventLog, EventSink};
 use cutover_core::runbook::ActionOp;
 use cutover_core::session::Outcome;
-use cutover_core::session::event::{Event, Mode, NoteLevel, RollbackReason};
+use cutover_core::session::event::{Event, Mode, NoteLevel, RollbackReason, RollbackResult};
 use cutover_journal::Redactor;
 
 /// What the guard process is told on its command line.
@@ -36,6 +37,8 @@ pub struct GuardParams {
     pub policy: RollbackPolicy,
     /// How long the rollback watches the peering after its write.
     pub settle: Duration,
+    /// How long a failing rollback retries before the operator must act.
+    pub budget: Duration,
     pub journal: PathBuf,
 }
 
@@ -109,7 +112,6 @@ where
     let mut lines = input.lines();
     let mut st = St::Armed;
     let mut kept: Vec<Event> = Vec::new();
-    let mut acted: Option<GuardOutcome> = None;
     let silent_until = sleep_until(later(params.deadline_at, params.grace));
     tokio::pin!(silent_until);
     loop {
@@ -127,11 +129,17 @@ where
                 while let Some(e) = rx.recv().await {
                     kept.push(e);
                 }
-                acted = Some(outcome);
+                tracing::warn!(step = %params.step, ?outcome, "the guard's rollback of a silent console ended");
                 st = St::Acted;
             }
             line = lines.next_line() => match line {
                 Ok(Some(l)) => match l.trim() {
+                    // The guard already rolled back while the console was
+                    // silent, and a write of the console's went out after
+                    // that (it was frozen, not gone): refused, so the
+                    // console undoes it at once rather than believe it is
+                    // guarded by a guard whose timer is off.
+                    APPLIED if st == St::Acted => say(&mut output, DENIED).await,
                     APPLIED => {
                         if st == St::Armed {
                             silent_until
@@ -156,10 +164,14 @@ where
                     }
                     RESOLVED => {
                         if st == St::Acted {
+                            // The console was frozen, not gone: the journal
+                            // is its own again, so the guard's rollback is
+                            // kept beside it, where the reader merges it.
                             tracing::warn!(
                                 step = %params.step,
-                                "the console resolved the change itself after the guard's rollback; its journal records its own"
+                                "the console resolved the change itself after the guard's rollback; the guard's events go to its sidecar journal"
                             );
+                            keep_beside(&params, &redactor, std::mem::take(&mut kept));
                         }
                         return GuardEnd::Released;
                     }
@@ -183,7 +195,7 @@ where
                     tracing::error!(error = %e2, "no journal at all: rolling back unrecorded");
                     let (tx, _rx) = mpsc::unbounded_channel();
                     let sink = EventSink::new(None, vec![tx]);
-                    return finish(&world, &sink, &config, &params, st, acted).await;
+                    return finish(&world, &sink, &config, &params, st).await;
                 }
             }
         }
@@ -194,14 +206,18 @@ where
     for e in kept {
         let _ = sink.emit(e).await;
     }
-    let end = finish(&world, &sink, &config, &params, st, acted).await;
+    let end = finish(&world, &sink, &config, &params, st).await;
     if let GuardEnd::RolledBack { ok, .. } = &end {
         let mut found = None;
         while let Ok(e) = seen.try_recv() {
             if let Event::RollbackDone { step, outcome, .. } = e
                 && step == params.step
             {
-                found = outcome;
+                // A guard that acted twice (see `finish`) rolled the change
+                // back if either of its rollbacks did.
+                if found != Some(RollbackResult::RolledBack) {
+                    found = outcome;
+                }
             }
         }
         let _ = sink
@@ -214,18 +230,37 @@ where
     end
 }
 
-/// After the console is gone: roll back unless that is done or the change
-/// was confirmed.
+/// Writes the guard's events to its sidecar journal (`<journal>.guard.jsonl`).
+fn keep_beside(params: &GuardParams, redactor: &Arc<Redactor>, events: Vec<Event>) {
+    let j = match sidecar(params, redactor) {
+        Ok(j) => j,
+        Err(e) => {
+            tracing::error!(error = %e, "the guard's rollback could not be recorded anywhere");
+            return;
+        }
+    };
+    for e in &events {
+        if let Err(err) = j.append_blocking(e) {
+            tracing::error!(error = %err, "the guard's sidecar journal failed");
+            return;
+        }
+    }
+}
+
+/// After the console is gone: roll back unless the change was confirmed.
+/// A guard that already rolled back acts again: the console may have come
+/// back (it was frozen) and sent its write after that rollback; the
+/// re-assert under the current etag and the settle window are cheap, and
+/// an old outcome would say the peering is back when it may not be.
 async fn finish<A: AzureApi>(
     world: &World<NoDevice, A, NoLocalTracer>,
     sink: &EventSink,
     config: &SessionConfig,
     params: &GuardParams,
     st: St,
-    acted: Option<GuardOutcome>,
 ) -> GuardEnd {
-    let outcome = match (st, acted) {
-        (St::Confirmed, _) => {
+    let outcome = match st {
+        St::Confirmed => {
             let _ = sink
                 .emit(Event::ConfirmHealthy {
                     step: params.step.clone(),
@@ -240,8 +275,11 @@ async fn finish<A: AzureApi>(
                 .await;
             return GuardEnd::Released;
         }
-        (St::Acted, Some(o)) => o,
-        _ => act(world, sink, config, params, RollbackReason::ConsoleLost).await,
+        // Still undone for the deadline the console let pass.
+        St::Acted => act(world, sink, config, params, RollbackReason::DeadlinePassed).await,
+        St::Armed | St::ConsoleRollingBack => {
+            act(world, sink, config, params, RollbackReason::ConsoleLost).await
+        }
     };
     match outcome {
         GuardOutcome::RolledBack { reason } => GuardEnd::RolledBack { ok: true, reason },
@@ -283,13 +321,19 @@ async fn act<A: AzureApi>(
             },
         })
         .await;
+    let how = Undo {
+        settle: params.settle,
+        budget: params.budget,
+        commands: None,
+        change_seen: change_seen(&params.journal, &params.step),
+    };
     roll_back(
         &ctx,
         &params.step,
         params.rollback,
         az,
         reason,
-        params.settle,
+        how,
         &mut None,
     )
     .await

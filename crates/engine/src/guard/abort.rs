@@ -18,10 +18,11 @@
 
 use std::time::Duration;
 
-use tokio::sync::mpsc::{Receiver, unbounded_channel};
+use tokio::sync::mpsc::Receiver;
 
+use super::attempt::{Journaled, Sidelines};
 use super::loss::LossWatch;
-use super::{GuardOutcome, roll_back};
+use super::{GuardOutcome, Undo, roll_back};
 use crate::detached::Watch;
 use crate::gate::describe;
 use crate::port::trace::Tracer;
@@ -42,8 +43,8 @@ const CLOSING_READ: Duration = Duration::from_secs(30);
 // One per change, moved once: boxing the change would buy nothing.
 #[allow(clippy::large_enum_variant)]
 pub(super) enum Applied {
-    /// It ran to its end without an abort.
-    Done(Result<PeeringChange, ArmError>),
+    /// It ran to its end without an abort; what its writes amount to.
+    Done(Result<PeeringChange, ArmError>, Writes),
     /// Aborted while no write may have been accepted: nothing changed.
     Cancelled {
         by: RollbackReason,
@@ -56,6 +57,29 @@ pub(super) enum Applied {
         /// The answer of the last PUT (0: none came).
         last: u16,
     },
+}
+
+/// What the writes of a change that ran to its end amount to.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Writes {
+    /// The permit's word: whether ARM may have accepted a write.
+    pub status: WriteStatus,
+    /// A PUT went unanswered (lost, or a 5xx from a gateway in front of
+    /// it): it may still be held on its way and land later.
+    pub unanswered: bool,
+    /// ARM answered a PUT with a 2xx: it took the write.
+    pub accepted: bool,
+}
+
+impl Writes {
+    /// Whether the call's failure is final: no write of the change can
+    /// land after it, so one read tells where the peering stands. Only
+    /// when none was accepted, or ARM itself said the operation failed
+    /// and every PUT had its answer.
+    pub(super) fn final_for(&self, error: &ArmError) -> bool {
+        self.status == WriteStatus::NoneAccepted
+            || (matches!(error, ArmError::OperationFailed(_)) && !self.unanswered)
+    }
 }
 
 /// Sets the peering's state while reading the operator's commands:
@@ -73,82 +97,38 @@ pub(super) async fn apply<D, A, L>(
 where
     A: AzureApi,
 {
-    let (mut commands, loss) = match stops {
+    let (commands, loss) = match stops {
         Some((c, l)) => (Some(c), Some(l)),
         None => (None, None),
     };
     let permit = SendPermit::new();
-    let (tx, mut rx) = unbounded_channel::<ArmAttempt>();
-    let on_attempt = move |a: &ArmAttempt| {
-        // As it happens: the failover is timed from the accepted PUT.
-        seen(a);
-        // The receiver lives until this function returns.
-        let _ = tx.send(a.clone());
-    };
+    let log = Journaled::new();
+    let on_attempt = log.reporter(seen);
     let call = az.set_peering_state(state, &on_attempt, &permit);
-    tokio::pin!(call);
-    let mut puts: Vec<u16> = Vec::new();
-    let mut aborted: Option<RollbackReason> = None;
-    // `Some(by)` with no result: stopped by `by`; the permit says how.
-    let (by, result) = loop {
-        if let Some(by) = aborted {
-            match permit.status() {
-                WriteStatus::NoneAccepted | WriteStatus::MayBeAccepted => break (Some(by), None),
-                // The PUT on the wire answers soon (the client's request
-                // timeout bounds it); its answer decides.
-                WriteStatus::InFlight => {}
-            }
-        }
-        // Biased: an attempt is journaled before anything else, and a
-        // command already queued is read before the call is polled (an
-        // abort typed while the guard started sends nothing at all).
-        tokio::select! {
-            biased;
-            Some(attempt) = rx.recv() => {
-                if attempt.method == "PUT" {
-                    puts.push(attempt.status);
-                }
-                let _ = ctx.sink.emit(Event::ActionAttempt { step: step.to_string(), attempt }).await;
-            }
-            Some(cmd) = next_command(&mut commands), if aborted.is_none() => {
-                if let Some(by) = abort_asked(ctx, step, cmd).await {
-                    permit.revoke();
-                    aborted = Some(by);
-                }
-            }
-            // The traffic has been lost for `max_outage` while ARM's
-            // operation still runs. The loss clock starts only at an
-            // accepted PUT, so this is always an abort after a write: the
-            // change counts as applied and is rolled back now.
-            () = loss_due(loss), if aborted.is_none() => {
-                if let Some(l) = loss {
-                    l.tell_rollback(ctx, step, true).await;
-                }
-                permit.revoke();
-                aborted = Some(RollbackReason::TrafficLost);
-            }
-            r = &mut call => break (aborted, Some(r)),
-        }
+    let mut side = Stops {
+        ctx,
+        step,
+        commands,
+        loss,
+        permit: &permit,
+        aborted: None,
+        puts: Vec::new(),
     };
-    while let Ok(attempt) = rx.try_recv() {
-        if attempt.method == "PUT" {
-            puts.push(attempt.status);
-        }
-        let _ = ctx
-            .sink
-            .emit(Event::ActionAttempt {
-                step: step.to_string(),
-                attempt,
-            })
-            .await;
-    }
-    match (by, result) {
-        (None, Some(r)) => Applied::Done(r),
+    // `None`: stopped by `side.aborted`; the permit says how.
+    let result = log.drive(ctx, step, call, &mut side).await;
+    let last = side.puts.last().copied().unwrap_or(0);
+    let writes = Writes {
+        status: permit.status(),
+        unanswered: side.puts.iter().any(|s| *s == 0 || *s >= 500),
+        accepted: side.puts.iter().any(|s| (200..300).contains(s)),
+    };
+    match (side.aborted, result) {
+        (None, Some(r)) => Applied::Done(r, writes),
         // Cannot happen (the loop ends with a result or an abort); the
         // safe reading of it is "the change may be out".
         (None, None) => Applied::AbortedAfterWrite {
             by: RollbackReason::Operator,
-            last: puts.last().copied().unwrap_or(0),
+            last,
         },
         // Nothing accepted: whatever the call said (the client's own
         // `Cancelled`, or a failure before any PUT), nothing changed. An
@@ -157,12 +137,90 @@ where
         (Some(by), r)
             if permit.status() == WriteStatus::NoneAccepted && !matches!(r, Some(Ok(_))) =>
         {
-            Applied::Cancelled { by, refused: puts }
+            Applied::Cancelled {
+                by,
+                refused: side.puts,
+            }
         }
-        (Some(by), _) => Applied::AbortedAfterWrite {
-            by,
-            last: puts.last().copied().unwrap_or(0),
-        },
+        (Some(by), _) => Applied::AbortedAfterWrite { by, last },
+    }
+}
+
+/// What may stop the change while it goes out.
+struct Stops<'s, 'c, D, A, L> {
+    ctx: &'s Ctx<'c, D, A, L>,
+    step: &'s str,
+    commands: Option<&'s mut Receiver<Command>>,
+    loss: Option<&'s LossWatch>,
+    permit: &'s SendPermit,
+    aborted: Option<RollbackReason>,
+    /// The answers to the PUTs sent (0: none read).
+    puts: Vec<u16>,
+}
+
+enum StopCue {
+    /// `None`: the console is gone.
+    Command(Option<Command>),
+    /// The traffic has been lost for `max_outage`.
+    Loss,
+}
+
+impl<D, A, L> Sidelines for Stops<'_, '_, D, A, L> {
+    type Cue = StopCue;
+
+    fn next(&mut self) -> impl std::future::Future<Output = StopCue> {
+        let done = self.aborted.is_some();
+        let commands = &mut self.commands;
+        let loss = self.loss;
+        async move {
+            if done {
+                return std::future::pending().await;
+            }
+            // A command already queued is read first: an abort typed
+            // while the guard started sends nothing at all.
+            tokio::select! {
+                biased;
+                Some(c) = next_command(commands) => StopCue::Command(c),
+                () = loss_due(loss) => StopCue::Loss,
+            }
+        }
+    }
+
+    async fn handle(&mut self, cue: StopCue) {
+        match cue {
+            StopCue::Command(cmd) => {
+                if let Some(by) = abort_asked(self.ctx, self.step, cmd).await {
+                    self.permit.revoke();
+                    self.aborted = Some(by);
+                }
+            }
+            // The loss clock starts only at an accepted PUT, so this is
+            // always an abort after a write: the change counts as applied
+            // and is rolled back now.
+            StopCue::Loss => {
+                if let Some(l) = self.loss {
+                    l.tell_rollback(self.ctx, self.step, true).await;
+                }
+                self.permit.revoke();
+                self.aborted = Some(RollbackReason::TrafficLost);
+            }
+        }
+    }
+
+    fn stop(&self) -> bool {
+        // The PUT on the wire answers soon (the client's request timeout
+        // bounds it); its answer decides.
+        self.aborted.is_some()
+            && matches!(
+                self.permit.status(),
+                WriteStatus::NoneAccepted | WriteStatus::MayBeAccepted
+            )
+    }
+
+    fn seen(&mut self, attempt: &ArmAttempt) {
+        if attempt.method == "PUT" {
+            self.puts.push(attempt.status);
+        }
     }
 }
 
@@ -294,14 +352,15 @@ where
 }
 
 /// Aborted once a write may have been accepted: the change counts as
-/// applied, and the rollback starts now.
+/// applied, and the rollback starts now. `(by, last)`: who stopped it and
+/// the answer of the last PUT (0: none came).
 pub(super) async fn undo_aborted<D, A, L>(
     ctx: &Ctx<'_, D, A, L>,
     step: &str,
     a: &ActionStep,
     az: &A,
-    by: RollbackReason,
-    last: u16,
+    (by, last): (RollbackReason, u16),
+    how: Undo<'_>,
     watch: &mut Option<Box<dyn Watch>>,
 ) -> GuardOutcome
 where
@@ -324,6 +383,5 @@ where
         )
         .await;
     }
-    let settle = a.action.settle_window();
-    roll_back(ctx, step, a.action.rollback, az, by, settle, watch).await
+    roll_back(ctx, step, a.action.rollback, az, by, how, watch).await
 }

@@ -11,7 +11,7 @@ use tokio::time::{Instant, Interval, MissedTickBehavior, interval_at};
 use crate::detached::{Watch, WatchRequest};
 use crate::runner::Ctx;
 use cutover_core::runbook::ActionOp;
-use cutover_core::session::event::Event;
+use cutover_core::session::event::{Event, NoteLevel};
 
 /// Without a runbook `monitor_every`.
 const DEFAULT_PERIOD: Duration = Duration::from_secs(5);
@@ -39,6 +39,8 @@ pub(super) struct Guarded<'a> {
     pub deadline_at: Instant,
     /// The rollback's settle window, as the first guard was told.
     pub settle: Duration,
+    /// The rollback's budget, as the first guard was told.
+    pub budget: Duration,
 }
 
 /// Replaces the guard when its process is gone; journaled as `guard_lost`,
@@ -91,6 +93,7 @@ pub(super) async fn rearm<D, A, L>(
         expires_at: OffsetDateTime::now_utc() + left,
         deadline: g.deadline,
         settle: g.settle,
+        budget: g.budget,
     };
     let (ok, detail) = match ctx.watchdog.arm(req).await {
         Ok(Some(w)) => {
@@ -98,8 +101,8 @@ pub(super) async fn rearm<D, A, L>(
             (
                 true,
                 format!(
-                    "it undoes the change if this console dies; the deadline is unchanged ({} s left)",
-                    left.as_secs()
+                    "it undoes the change if this console dies; the deadline is unchanged ({} left)",
+                    cutover_core::model::duration::human_std(left)
                 ),
             )
         }
@@ -114,4 +117,46 @@ pub(super) async fn rearm<D, A, L>(
             detail,
         })
         .await;
+}
+
+/// Tells the guard the change went out (its deadline counts from now).
+/// `false`: the guard refused, having already rolled the change back
+/// while this console was silent; the console must roll back now. A guard
+/// that does not answer is replaced if it died, else stopped (with a
+/// warning): `true` then, the console guarding alone.
+pub(super) async fn tell_applied<D, A, L>(
+    ctx: &Ctx<'_, D, A, L>,
+    g: Guarded<'_>,
+    watch: &mut Option<Box<dyn Watch>>,
+) -> bool {
+    let Some(w) = watch.as_mut() else {
+        return true;
+    };
+    let e = match w.applied().await {
+        Ok(accepted) => return accepted,
+        Err(e) => e,
+    };
+    match gone_soon(w.as_mut()).await {
+        // It died while the call ran: replace it, the deadline counting
+        // from the change.
+        Some(lost) => {
+            *watch = None;
+            rearm(ctx, g, lost, watch).await;
+        }
+        None => {
+            // Left alive, it would take this console's end for its
+            // death and undo a change still being verified here.
+            w.abandon().await;
+            *watch = None;
+            ctx.note(
+                Some(g.step),
+                NoteLevel::Warn,
+                format!(
+                    "the detached guard is not answering ({e}) and was stopped: if this console dies now, nothing undoes the change; stay with it until it is confirmed or rolled back"
+                ),
+            )
+            .await;
+        }
+    }
+    true
 }

@@ -242,7 +242,8 @@ impl LossWatch {
         step: &str,
         during_operation: bool,
     ) {
-        let secs = |d: Option<Duration>| d.map_or(0.0, |d| d.as_secs_f64());
+        let human =
+            |d: Option<Duration>| cutover_core::model::duration::human_std(d.unwrap_or_default());
         let instead = if during_operation {
             "without waiting for ARM's operation to end (a PUT was accepted: the change counts as applied)"
         } else {
@@ -252,10 +253,10 @@ impl LossWatch {
             Some(step),
             NoteLevel::Error,
             format!(
-                "traffic lost: the test target has not answered for {:.1} s, from +{} ms after the PUT was accepted (max_outage {:.0} s): rolling back now, {instead}",
-                secs(self.lost_for()),
-                self.lost_from().map_or(0, millis),
-                secs(self.max_outage())
+                "traffic lost: the test target has not answered for {}, from +{} after the PUT was accepted (max_outage {}): rolling back now, {instead}",
+                human(self.lost_for()),
+                human(self.lost_from()),
+                human(self.max_outage())
             ),
         )
         .await;

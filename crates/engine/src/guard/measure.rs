@@ -297,6 +297,7 @@ mod tests {
             error_code: None,
             retry_after_ms: None,
             ids: RequestIds::default(),
+            write: None,
         }
     }
 

@@ -110,6 +110,7 @@ where
                     deadline: deadline_at.saturating_duration_since(done_at),
                     deadline_at,
                     settle: super::settle_window(ctx, &a.action),
+                    budget: super::budget_window(ctx, &a.action),
                 };
                 keeper::keep(ctx, g, watch).await;
             }
@@ -180,7 +181,8 @@ async fn confirm<D, A, L>(
             format!("the confirmation could not be journaled ({e}): rolling back"),
         )
         .await;
-        return Err(RollbackReason::VerificationFailed);
+        // The verification passed: what failed is the record.
+        return Err(RollbackReason::JournalFailed);
     }
     if let Some(w) = watch.as_mut()
         && let Err(e) = w.resolved().await

@@ -87,7 +87,7 @@ pub(super) async fn record<D, A, L>(ctx: &Ctx<'_, D, A, L>, step: &str, r: &Reco
         format!(
             "next test due {} (in {}): repeat this procedure in a maintenance window",
             rfc3339_ms(due),
-            r.next_test_in
+            cutover_core::model::duration::human_std(next_in)
         ),
     )
     .await;

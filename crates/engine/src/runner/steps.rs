@@ -296,5 +296,7 @@ fn reason_text(r: RollbackReason) -> &'static str {
         RollbackReason::Operator => "the operator asked",
         RollbackReason::ConsoleLost => "the console went away",
         RollbackReason::TrafficLost => "the traffic was lost for longer than max_outage",
+        RollbackReason::JournalFailed => "the journal could not record the change",
+        RollbackReason::ChangeFailed => "the change failed and may still land",
     }
 }

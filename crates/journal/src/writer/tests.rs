@@ -46,6 +46,7 @@ fn start() -> Event {
         runbook_sha256: "0".repeat(64),
         operator: "op".into(),
         ticket: None,
+        key_fingerprint: None,
         scenario: Some("baseline".into()),
         steps: vec![StepInfo {
             id: "a".into(),

@@ -34,6 +34,8 @@ pub(super) fn vocabulary() -> &'static [String] {
             RollbackReason::Operator,
             RollbackReason::ConsoleLost,
             RollbackReason::TrafficLost,
+            RollbackReason::JournalFailed,
+            RollbackReason::ChangeFailed,
         ] {
             push(serde_json::to_value(r));
         }

@@ -2,6 +2,7 @@
 //! (ARM paths are case-insensitive, which axum's router is not), then the
 //! resource's method.
 
+mod inject;
 mod operation;
 mod peering;
 mod put_request;
@@ -11,7 +12,7 @@ use std::sync::{Arc, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use axum::body::Body;
-use axum::extract::{Query, Request, State};
+use axum::extract::{ConnectInfo, Query, Request, State};
 use axum::http::header::{ALLOW, AUTHORIZATION, HOST};
 use axum::http::request::Parts;
 use axum::http::uri::Authority;
@@ -19,9 +20,10 @@ use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use axum::response::Response;
 
 use self::target::{Target, parse_target, valid_api_version};
+use super::faults::ResetSwitch;
 use super::ops::Store;
-use super::reply::Reply;
-use super::{Server, wire};
+use super::reply::{Mangle, Reply};
+use super::{Server, token, wire};
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-ms-request-id");
 const CORRELATION_ID: HeaderName = HeaderName::from_static("x-ms-correlation-request-id");
@@ -32,9 +34,22 @@ const CLIENT_REQUEST_ID: HeaderName = HeaderName::from_static("x-ms-client-reque
 const ARM_ORIGIN: &str = "https://management.azure.com/";
 
 pub(super) async fn handle(State(server): State<Arc<Server>>, req: Request) -> Response {
+    let switch = req
+        .extensions()
+        .get::<ConnectInfo<ResetSwitch>>()
+        .map(|c| c.0.clone());
     let (parts, body) = req.into_parts();
     let mut ctx = Ctx::new(&server, &parts);
-    let reply = server.answer(&mut ctx, &parts, body).await;
+    let mut reply = server.answer(&mut ctx, &parts, body).await;
+    if reply.mangle == Mangle::Reset {
+        match &switch {
+            Some(s) => s.trip(),
+            // A bare router has no connection to close: the nearest
+            // thing is an answer with nothing in it.
+            None => reply = Reply::empty(StatusCode::BAD_GATEWAY),
+        }
+        tracing::info!(method = %parts.method, path = %parts.uri.path(), "lab ARM: the scenario resets the connection");
+    }
     // The path and status only: never a header (the token is in one).
     if reply.is_error() || parts.method != Method::GET {
         tracing::info!(
@@ -136,6 +151,9 @@ fn lock(server: &Server) -> MutexGuard<'_, Store> {
 
 impl Server {
     async fn answer(&self, ctx: &mut Ctx, parts: &Parts, body: Body) -> Reply {
+        if token::is_token_path(parts.uri.path()) {
+            return self.issue_token(parts, body).await;
+        }
         if let Err(r) = self.authenticate(&parts.headers) {
             return r;
         }
@@ -201,17 +219,36 @@ impl Server {
             )
             .header(ALLOW, list);
         }
+        let peer = param("peer").map(str::to_owned);
+        if parts.headers.contains_key(super::PROBE_HEADER) {
+            return self.route(ctx, parts, body, target, peer.as_deref()).await;
+        }
+        self.inject(ctx, parts, body, target, peer).await
+    }
+
+    /// The answer without faults.
+    async fn route(
+        &self,
+        ctx: &mut Ctx,
+        parts: &Parts,
+        body: Body,
+        target: Target,
+        peer: Option<&str>,
+    ) -> Reply {
         match target {
             Target::Circuit => self.get_circuit(),
             Target::Peerings => self.list_peerings(),
             Target::Peering(name) if parts.method == Method::GET => self.get_peering(&name),
-            Target::Peering(name) => self.put_peering(ctx, &name, &parts.headers, body).await,
+            Target::Peering(name) => {
+                self.put_peering(ctx, &name, &parts.headers, body, None)
+                    .await
+            }
             Target::Gateway => {
                 let v = self.world.with(|w, _| w.vpn_gateway());
                 let g = wire::gateway(&self.names, &v);
                 Reply::json(StatusCode::OK, &g).etag(g.etag.as_deref())
             }
-            Target::GatewayAction(action) => self.start_query(ctx, action, param("peer")),
+            Target::GatewayAction(action) => self.start_query(ctx, action, peer),
             Target::Connection => {
                 let v = self.world.with(|w, _| w.connection());
                 let c = wire::connection(&self.names, &v);
@@ -240,10 +277,64 @@ impl Server {
         let Some((scheme, token)) = value.to_str().ok().and_then(|v| v.split_once(' ')) else {
             return Err(refuse("The access token is invalid."));
         };
-        if !eq(scheme, "Bearer") || !self.token.accepts(token.trim()) {
+        let token = token.trim();
+        if !eq(scheme, "Bearer") {
             return Err(refuse("The access token is invalid."));
         }
+        let ours = self.token.accepts(token);
+        let mut tokens = self.tokens.lock().unwrap_or_else(PoisonError::into_inner);
+        if !(ours | tokens.issued(token)) {
+            return Err(refuse("The access token is invalid."));
+        }
+        if let Some(limit) = self.token_expires_after
+            && !headers.contains_key(super::PROBE_HEADER)
+            && !tokens.use_once(token, limit)
+        {
+            return Err(token::expired());
+        }
         Ok(())
+    }
+
+    /// `POST /{tenant}/oauth2/v2.0/token`: a client-credentials grant whose
+    /// client secret is the lab's token.
+    async fn issue_token(&self, parts: &Parts, body: Body) -> Reply {
+        if parts.method != Method::POST {
+            return token::token_error(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "invalid_request",
+                "AADSTS900561: The endpoint only accepts POST requests.",
+            );
+        }
+        let Ok(bytes) = axum::body::to_bytes(body, 64 * 1024).await else {
+            return token::token_error(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                "AADSTS900144: The request body cannot be read.",
+            );
+        };
+        let form = token::form(&bytes);
+        let field = |k: &str| form.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+        if field("grant_type") != Some("client_credentials") {
+            return token::token_error(
+                StatusCode::BAD_REQUEST,
+                "unsupported_grant_type",
+                "AADSTS70003: The lab supports the client_credentials grant only.",
+            );
+        }
+        if !field("client_secret").is_some_and(|s| self.token.accepts(s)) {
+            return token::token_error(
+                StatusCode::UNAUTHORIZED,
+                "invalid_client",
+                "AADSTS7000215: Invalid client secret provided.",
+            );
+        }
+        let t = self
+            .tokens
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .issue();
+        tracing::info!("lab token endpoint issued a token");
+        token::token_answer(&t)
     }
 
     fn now(&self) -> Duration {

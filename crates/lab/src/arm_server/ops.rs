@@ -31,6 +31,12 @@ pub(super) enum OpKind {
     CreatedPeering { peering: String, done_at: Duration },
     /// A gateway read.
     Query(Query),
+    /// A peering PUT the scenario makes fail: accepted, never applied,
+    /// ending `end` at `done_at` (lab time).
+    Ending {
+        end: crate::scenario::OperationEnd,
+        done_at: Duration,
+    },
 }
 
 #[derive(Debug)]

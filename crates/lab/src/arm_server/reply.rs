@@ -22,6 +22,18 @@ pub(super) struct Reply {
     /// Boxed, as are the headers in a Vec, to keep `Result<_, Reply>` small.
     pub body: Option<Box<Value>>,
     pub headers: Vec<(HeaderName, HeaderValue)>,
+    /// A scenario fault on how the answer leaves (or does not).
+    pub mangle: Mangle,
+}
+
+/// What a fault does to an answer on the wire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Mangle {
+    None,
+    /// The JSON body cut in the middle: not JSON any more.
+    Truncate,
+    /// No answer: the connection is closed instead.
+    Reset,
 }
 
 impl Reply {
@@ -34,6 +46,7 @@ impl Reply {
                 status,
                 body: Some(Box::new(body)),
                 headers: Vec::new(),
+                mangle: Mangle::None,
             },
             Err(e) => {
                 tracing::error!(error = %e, "cannot serialize an ARM answer");
@@ -52,6 +65,7 @@ impl Reply {
             status,
             body: None,
             headers: Vec::new(),
+            mangle: Mangle::None,
         }
     }
 
@@ -86,6 +100,7 @@ impl Reply {
             status,
             body: serde_json::to_value(&e).ok().map(Box::new),
             headers: Vec::new(),
+            mangle: Mangle::None,
         }
     }
 
@@ -127,9 +142,18 @@ impl Reply {
     }
 
     pub fn into_response(self) -> Response {
-        let (body, json) = match &self.body {
-            Some(v) => (Body::from(v.to_string()), true),
-            None => (Body::empty(), false),
+        let (body, json) = match (&self.body, self.mangle) {
+            (Some(v), Mangle::Truncate) => {
+                let text = v.to_string();
+                let mut cut = text.len() / 2;
+                while !text.is_char_boundary(cut) {
+                    cut -= 1;
+                }
+                (Body::from(text[..cut].to_owned()), true)
+            }
+            (None, Mangle::Truncate) => (Body::from("<html><body>Bad Gateway"), true),
+            (Some(v), _) => (Body::from(v.to_string()), true),
+            (None, _) => (Body::empty(), false),
         };
         let mut resp = Response::new(body);
         *resp.status_mut() = self.status;

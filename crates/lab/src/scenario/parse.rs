@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use toml::Spanned;
 
+use super::fault::{ArmAction, ArmResource, ArmRule, Nth, check_status, parse_faults};
 use super::raw::{RawScenario, RawSessionState};
 use super::{ArmFault, ExportChange, Scenario, ScenarioError, StaticRoute, Timing};
 use crate::topology::{Node, OriginKind, Topology};
@@ -253,29 +254,37 @@ pub fn parse(file: &str, text: &str, topo: &Topology) -> Result<Scenario, Scenar
         }
     }
 
+    let err = |span: Range<usize>, message: String| cx.err(span, message);
     let mut peering_put_errors = Vec::new();
     for f in &raw.arm.peering_put {
-        let st = *f.status.get_ref();
-        if !(400..=599).contains(&st) {
-            return Err(cx.err(
-                f.status.span(),
-                format!("status {st} is not an HTTP error (400 to 599)"),
-            ));
-        }
         let code = f.code.get_ref().trim();
-        if code.is_empty() || !code.chars().all(|c| c.is_ascii_alphanumeric()) {
-            return Err(cx.err(
-                f.code.span(),
-                "an ARM error code is one word, e.g. AnotherOperationInProgress",
-            ));
-        }
+        check_status(
+            *f.status.get_ref(),
+            f.status.span(),
+            Some((code, f.code.span())),
+            &err,
+        )?;
         peering_put_errors.push(ArmFault {
-            status: st,
+            status: *f.status.get_ref(),
             code: code.to_string(),
             message: f.message.clone(),
             retry_after_s: f.retry_after_s,
         });
     }
+    let mut faults = parse_faults(&raw.arm.fault, &raw.ssh.fault, &err)?;
+    // The older form is the first peering PUTs failing in order: rules on
+    // the 1st, 2nd, ... PUT, ahead of the file's own rules.
+    let translated = peering_put_errors.iter().zip(1u32..).map(|(f, n)| ArmRule {
+        method: Some("PUT".to_string()),
+        resource: ArmResource::Peering,
+        nth: Nth {
+            from: n,
+            to: Some(n),
+        },
+        latency: None,
+        action: Some(ArmAction::Status(f.clone())),
+    });
+    faults.arm.splice(0..0, translated);
 
     let mut drop = Vec::new();
     for c in &raw.data_plane.drop {
@@ -293,6 +302,7 @@ pub fn parse(file: &str, text: &str, topo: &Topology) -> Result<Scenario, Scenar
         statics,
         tunnels_down,
         peering_put_errors,
+        faults,
         drop,
     })
 }

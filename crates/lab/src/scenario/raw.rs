@@ -24,6 +24,8 @@ pub(super) struct RawScenario {
     #[serde(default)]
     pub(super) arm: RawArm,
     #[serde(default)]
+    pub(super) ssh: RawSsh,
+    #[serde(default)]
     pub(super) data_plane: RawDataPlane,
 }
 
@@ -130,6 +132,47 @@ pub(super) struct RawTunnel {
 pub(super) struct RawArm {
     #[serde(default)]
     pub(super) peering_put: Vec<RawArmFault>,
+    #[serde(default)]
+    pub(super) fault: Vec<Spanned<RawArmRule>>,
+}
+
+/// One `[[arm.fault]]`; `fault::parse_faults` checks the combinations.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawArmRule {
+    pub(super) method: Option<Spanned<String>>,
+    pub(super) resource: Option<Spanned<String>>,
+    /// An integer or a string (`"2-4"`, `"3-"`, `"every"`).
+    pub(super) nth: Option<Spanned<toml::Value>>,
+    pub(super) status: Option<Spanned<u16>>,
+    pub(super) code: Option<Spanned<String>>,
+    pub(super) message: Option<String>,
+    pub(super) retry_after_s: Option<Spanned<u32>>,
+    pub(super) latency_ms: Option<Spanned<u64>>,
+    pub(super) hang: Option<Spanned<bool>>,
+    pub(super) reset: Option<Spanned<bool>>,
+    pub(super) malformed: Option<Spanned<bool>>,
+    pub(super) operation: Option<Spanned<String>>,
+    pub(super) provisioning_state: Option<Spanned<String>>,
+    pub(super) token_expires_after: Option<Spanned<u32>>,
+    pub(super) concurrent_writer: Option<Spanned<bool>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawSsh {
+    #[serde(default)]
+    pub(super) fault: Vec<Spanned<RawSshFault>>,
+}
+
+/// One `[[ssh.fault]]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawSshFault {
+    pub(super) device: Spanned<String>,
+    pub(super) slow_ms: Option<Spanned<u64>>,
+    pub(super) drop_after: Option<Spanned<u32>>,
+    pub(super) refuse_login: Option<bool>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -9,7 +9,7 @@ fn topo() -> Topology {
 fn every_builtin_loads_and_is_named_after_its_file() {
     let t = topo();
     let all = builtin(&t).expect("built-in scenarios parse");
-    assert_eq!(all.len(), 8);
+    assert_eq!(all.len(), 13);
     for (s, name) in all.iter().zip(builtin_names()) {
         assert_eq!(s.name, name);
         assert!(!s.description.is_empty());
@@ -23,6 +23,11 @@ fn every_builtin_loads_and_is_named_after_its_file() {
         "er-disable-conflict",
         "slow-convergence",
         "stuck-on-vpn",
+        "rollback-throttled",
+        "disable-operation-failed",
+        "arm-slow",
+        "concurrent-writer",
+        "token-expires",
     ] {
         assert!(load_builtin(want, &t).is_ok(), "{want}");
     }
@@ -167,4 +172,197 @@ fn line_col_counts_characters() {
     assert_eq!(line_col("ab\ncdé\nx", 8), (3, 1));
     assert_eq!(line_col("ab\ncdé\nx", 6), (2, 3));
     assert_eq!(line_col("", 10), (1, 1));
+}
+
+#[test]
+fn fault_rules_are_checked_with_their_position() {
+    let err = |body: &str| {
+        parse(
+            "f.toml",
+            &format!("name = \"a\"\ndescription = \"b\"\n{body}"),
+            &topo(),
+        )
+        .expect_err("invalid")
+    };
+    // (table, line, col, words the message must have)
+    let cases: &[(&str, usize, usize, &str)] = &[
+        (
+            "[[arm.fault]]\nmethod = \"GET\"\nnth = 1\nstatuss = 500\n",
+            6,
+            1,
+            "statuss",
+        ),
+        (
+            "[[arm.fault]]\nmethod = \"FETCH\"\nhang = true\n",
+            4,
+            10,
+            "FETCH",
+        ),
+        (
+            "[[arm.fault]]\nresource = \"vm\"\nhang = true\n",
+            4,
+            12,
+            "resource `vm`",
+        ),
+        ("[[arm.fault]]\nnth = 0\nhang = true\n", 4, 7, "nth"),
+        ("[[arm.fault]]\nnth = \"4-2\"\nhang = true\n", 4, 7, "nth"),
+        ("[[arm.fault]]\nnth = true\nhang = true\n", 4, 7, "nth"),
+        ("[[arm.fault]]\nstatus = 200\n", 4, 10, "400 to 599"),
+        (
+            "[[arm.fault]]\nstatus = 429\ncode = \"Too Many\"\n",
+            5,
+            8,
+            "one word",
+        ),
+        (
+            "[[arm.fault]]\nhang = true\nreset = true\n",
+            3,
+            1,
+            "one action",
+        ),
+        (
+            "[[arm.fault]]\nmethod = \"GET\"\n",
+            3,
+            1,
+            "needs latency_ms or an action",
+        ),
+        (
+            "[[arm.fault]]\nretry_after_s = 3\nhang = true\n",
+            4,
+            17,
+            "go with a status",
+        ),
+        ("[[arm.fault]]\nlatency_ms = 0\n", 4, 14, "latency_ms"),
+        (
+            "[[arm.fault]]\nresource = \"peering\"\noperation = \"Done\"\n",
+            5,
+            13,
+            "Failed or Canceled",
+        ),
+        (
+            "[[arm.fault]]\nmethod = \"GET\"\nresource = \"peering\"\noperation = \"Failed\"\n",
+            6,
+            13,
+            "PUT",
+        ),
+        (
+            "[[arm.fault]]\nprovisioning_state = \"Deleting\"\n",
+            4,
+            22,
+            "Failed",
+        ),
+        (
+            "[[arm.fault]]\ntoken_expires_after = 0\n",
+            4,
+            23,
+            "at least 1",
+        ),
+        (
+            "[[arm.fault]]\nmethod = \"GET\"\ntoken_expires_after = 3\n",
+            3,
+            1,
+            "stands alone",
+        ),
+        (
+            "[[ssh.fault]]\ndevice = \"router9\"\nslow_ms = 10\n",
+            4,
+            10,
+            "no device",
+        ),
+        ("[[ssh.fault]]\ndevice = \"ce1\"\n", 3, 1, "needs slow_ms"),
+        (
+            "[[ssh.fault]]\ndevice = \"ce1\"\nslow_ms = 0\n",
+            5,
+            11,
+            "slow_ms",
+        ),
+        (
+            "[[ssh.fault]]\ndevice = \"ce1\"\nhang = true\n",
+            5,
+            1,
+            "hang",
+        ),
+        (
+            "[[ssh.fault]]\ndevice = \"fw\"\nslow_ms = 5\n[[ssh.fault]]\ndevice = \"fw\"\nrefuse_login = true\n",
+            7,
+            10,
+            "already",
+        ),
+    ];
+    for (body, line, col, words) in cases {
+        let e = err(body);
+        assert_eq!(e.file, "f.toml");
+        assert_eq!((e.line, e.col), (*line, *col), "{body}: {e}");
+        assert!(e.message.contains(words), "{body}: {e}");
+    }
+}
+
+#[test]
+fn fault_rules_load_into_the_scenario() {
+    let s = parse(
+        "f.toml",
+        "name = \"a\"\ndescription = \"b\"\n\
+         [[arm.peering_put]]\nstatus = 409\ncode = \"AnotherOperationInProgress\"\n\
+         [[arm.fault]]\nresource = \"any\"\nlatency_ms = 2000\n\
+         [[arm.fault]]\nmethod = \"get\"\nresource = \"peering\"\nnth = \"2-\"\nstatus = 503\n\
+         [[arm.fault]]\nmethod = \"PUT\"\nresource = \"peering\"\nnth = \"every\"\noperation = \"Canceled\"\n\
+         [[arm.fault]]\ntoken_expires_after = 7\n\
+         [[ssh.fault]]\ndevice = \"ce2\"\nslow_ms = 1500\ndrop_after = 3\nrefuse_login = true\n",
+        &topo(),
+    )
+    .expect("valid");
+    let f = &s.faults;
+    assert_eq!(
+        f.arm.len(),
+        4,
+        "the older form first, then the file's rules"
+    );
+    assert_eq!(f.arm[0].method.as_deref(), Some("PUT"));
+    assert_eq!(
+        f.arm[0].nth,
+        Nth {
+            from: 1,
+            to: Some(1)
+        }
+    );
+    assert!(matches!(&f.arm[0].action, Some(ArmAction::Status(a)) if a.status == 409));
+    assert_eq!(f.arm[1].resource, ArmResource::Any);
+    assert_eq!(f.arm[1].latency, Some(Duration::from_secs(2)));
+    assert_eq!(f.arm[1].action, None);
+    assert_eq!(f.arm[2].method.as_deref(), Some("GET"));
+    assert_eq!(f.arm[2].nth, Nth { from: 2, to: None });
+    assert!(
+        matches!(&f.arm[2].action, Some(ArmAction::Status(a)) if a.code == "ServiceUnavailable")
+    );
+    assert_eq!(f.arm[3].nth, Nth::EVERY);
+    assert_eq!(
+        f.arm[3].action,
+        Some(ArmAction::Operation(OperationEnd::Canceled))
+    );
+    assert_eq!(f.token_expires_after, Some(7));
+    assert_eq!(
+        f.ssh,
+        [(
+            crate::topology::DeviceId::Ce2,
+            SshFault {
+                slow: Some(Duration::from_millis(1500)),
+                drop_after: Some(3),
+                refuse_login: true,
+            }
+        )]
+    );
+    assert!(
+        Nth {
+            from: 2,
+            to: Some(3)
+        }
+        .contains(3)
+    );
+    assert!(
+        !Nth {
+            from: 2,
+            to: Some(3)
+        }
+        .contains(4)
+    );
 }

@@ -29,8 +29,9 @@ pub(super) async fn probe_all(h: &LabHandle, token: &str) -> Result<(), LabError
         )
     });
     let request = format!(
-        "GET {path} HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n",
-        h.arm_addr
+        "GET {path} HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {token}\r\n{}: 1\r\nConnection: close\r\n\r\n",
+        h.arm_addr,
+        crate::arm_server::PROBE_HEADER
     );
     probe(
         "the ARM API",

@@ -10,7 +10,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
 
 use russh::keys::PublicKey;
 use russh::server::{Auth, ChannelOpenHandle, Msg, PublicKeyOffer, Session, VerifiedPublicKey};
@@ -20,6 +20,7 @@ use tokio::sync::mpsc;
 use super::auth::LoginPolicy;
 use super::line::{Action, LineEditor, crlf};
 use crate::render::{prompt, run_command_as};
+use crate::scenario::SshFault;
 use crate::{DeviceId, SharedWorld};
 
 /// What every connection to one device shares.
@@ -28,6 +29,8 @@ pub(super) struct DeviceCtx {
     pub world: SharedWorld,
     pub device: DeviceId,
     pub policy: Arc<LoginPolicy>,
+    /// The scenario's `[[ssh.fault]]` for this device.
+    pub fault: SshFault,
 }
 
 /// Input queued for a channel's worker above this many bytes is dropped,
@@ -44,6 +47,8 @@ pub(super) struct Connection {
     /// Set once a login succeeded; the connection's task drops clients
     /// that never get there.
     pub authenticated: Arc<AtomicBool>,
+    /// Commands run on this connection, over all its channels.
+    commands: Arc<AtomicU32>,
 }
 
 impl Connection {
@@ -53,11 +58,12 @@ impl Connection {
             peer,
             user: None,
             authenticated: Arc::new(AtomicBool::new(false)),
+            commands: Arc::new(AtomicU32::new(0)),
         }
     }
 
     fn key_allowed(&self, key: &PublicKey) -> bool {
-        self.ctx.policy.keys.contains(key)
+        !self.ctx.fault.refuse_login && self.ctx.policy.keys.contains(key)
     }
 
     fn accepted(&mut self, user: &str, method: &str) -> Auth {
@@ -136,7 +142,8 @@ impl russh::server::Handler for Connection {
             .policy
             .password
             .as_ref()
-            .is_some_and(|p| p.matches(password));
+            .is_some_and(|p| p.matches(password))
+            && !self.ctx.fault.refuse_login;
         Ok(if ok {
             self.accepted(user, "password")
         } else {
@@ -148,7 +155,7 @@ impl russh::server::Handler for Connection {
         &mut self,
         channel: Channel<Msg>,
         reply: ChannelOpenHandle,
-        _session: &mut Session,
+        session: &mut Session,
     ) -> Result<(), Self::Error> {
         let Some(user) = self.user.clone() else {
             // russh only opens channels after a login; refuse anyway
@@ -167,6 +174,8 @@ impl russh::server::Handler for Connection {
             queued,
             pty: false,
             shell: None,
+            session: session.handle(),
+            commands: Arc::clone(&self.commands),
         };
         tokio::spawn(worker.run(rx));
         Ok(())
@@ -266,6 +275,9 @@ struct Worker {
     queued: Arc<AtomicUsize>,
     pty: bool,
     shell: Option<Shell>,
+    /// To close the whole connection (`drop_after`).
+    session: russh::server::Handle,
+    commands: Arc<AtomicU32>,
 }
 
 /// The client went away while we were writing.
@@ -302,6 +314,7 @@ impl Worker {
                     return Ok(true);
                 }
                 let line = String::from_utf8_lossy(&command).into_owned();
+                self.scenario_fault().await?;
                 let out = self.run_line(&line);
                 self.write_text(&out.stdout).await?;
                 if !out.stderr.is_empty() {
@@ -367,6 +380,7 @@ impl Worker {
     /// Runs a line typed in the shell and shows the next prompt; `false`
     /// when the line ended the session.
     async fn shell_line(&mut self, line: &str) -> Result<bool, Gone> {
+        self.scenario_fault().await?;
         let out = self.run_line(line);
         let mut text = out.stdout;
         text.push_str(&out.stderr);
@@ -377,6 +391,36 @@ impl Worker {
         }
         self.send_prompt().await?;
         Ok(true)
+    }
+
+    /// The scenario's fault before a command: past `drop_after` commands
+    /// the connection is closed unanswered; `slow_ms` delays the answer.
+    async fn scenario_fault(&mut self) -> Result<(), Gone> {
+        let fault = self.ctx.fault;
+        let n = self
+            .commands
+            .fetch_add(1, Ordering::AcqRel)
+            .saturating_add(1);
+        if fault.drop_after.is_some_and(|max| n > max) {
+            tracing::info!(
+                device = self.ctx.device.name(),
+                command = n,
+                "the scenario drops this SSH session"
+            );
+            let _ = self
+                .session
+                .disconnect(
+                    russh::Disconnect::ByApplication,
+                    "the scenario drops this session".to_owned(),
+                    String::new(),
+                )
+                .await;
+            return Err(Gone);
+        }
+        if let Some(d) = fault.slow {
+            tokio::time::sleep(d).await;
+        }
+        Ok(())
     }
 
     fn run_line(&self, line: &str) -> crate::CommandOutput {

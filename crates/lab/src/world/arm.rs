@@ -10,14 +10,36 @@ use super::{API_VERSION, PeeringState, World};
 use crate::azure::{
     ArmError, CircuitView, OperationStatus, PeeringStats, PeeringView, PutAccepted,
 };
-use crate::scenario::ArmFault;
+use crate::scenario::{ArmAction, ArmFault, ArmResource};
 use crate::topology::Carrier;
 use crate::{mix, uuid_like};
 
 impl World {
     /// ARM's PUT of a circuit peering with a new `state`. `if_match` is the
-    /// `If-Match` header (an etag or `*`).
+    /// `If-Match` header (an etag or `*`). The scenario's `[[arm.fault]]`
+    /// rules count it as a PUT of a peering and may refuse it.
     pub fn put_peering_state(
+        &mut self,
+        now: Duration,
+        name: &str,
+        state: PeeringState,
+        if_match: Option<&str>,
+    ) -> Result<PutAccepted, ArmError> {
+        self.tick(now);
+        if let Some(ArmAction::Status(f)) = self.arm_call("PUT", ArmResource::Peering).action {
+            let e = self.arm_fault(&f, name);
+            self.log(format!(
+                "ARM refused the PUT of {name}: {} {}",
+                e.status, e.code
+            ));
+            return Err(e);
+        }
+        self.put_peering_state_unfaulted(now, name, state, if_match)
+    }
+
+    /// [`World::put_peering_state`] for a caller that has applied the
+    /// fault rules itself (the ARM server, once per request).
+    pub fn put_peering_state_unfaulted(
         &mut self,
         now: Duration,
         name: &str,
@@ -40,16 +62,6 @@ impl World {
             });
         };
         let spec_name = self.topo.azure.peerings[idx].name;
-        if self.topo.azure.peerings[idx].carries_private_routes
-            && let Some(f) = self.put_errors.pop_front()
-        {
-            let e = self.arm_fault(&f, spec_name);
-            self.log(format!(
-                "ARM refused the PUT of {spec_name}: {} {}",
-                e.status, e.code
-            ));
-            return Err(e);
-        }
         let t = self.t;
         let rt = &self.peerings[idx];
         if rt.provisioning_until > t {
@@ -174,7 +186,7 @@ impl World {
         )
     }
 
-    fn arm_fault(&self, f: &ArmFault, peering: &str) -> ArmError {
+    pub(super) fn arm_fault(&self, f: &ArmFault, peering: &str) -> ArmError {
         let op = uuid_like(mix(self.seed ^ 0x0c0f_f1c7 ^ self.t.as_millis() as u64));
         let message = match (&f.message, f.code.as_str()) {
             (Some(m), _) => m.clone(),

@@ -9,9 +9,10 @@ use time::OffsetDateTime;
 mod stranded;
 mod traffic;
 
-use super::convert::{attempt, level_str, manual, mode_str, reason_str, verdict_str};
+use super::convert::{attempt, level_str, manual, mode_str, reason_str, verdict_str, write};
 use super::millis_between;
 use crate::model::*;
+use cutover_core::model::duration::human;
 use cutover_core::session::Event;
 use cutover_core::session::event::RollbackResult;
 use cutover_journal::Record;
@@ -33,6 +34,7 @@ pub(super) struct Acc {
     pub(super) gates: Vec<Gate>,
     pub(super) predictions: Vec<Prediction>,
     pub(super) actions: Vec<ActionAcc>,
+    pub(super) writes: Vec<ArmWrite>,
     pub(super) measured: Vec<Timing>,
     pub(super) notes: Vec<Note>,
     pub(super) timeline: Vec<Marker>,
@@ -109,6 +111,17 @@ impl Acc {
         ok: Option<bool>,
     ) {
         let offset_ms = self.start.map_or(0, |s| millis_between(s, r.ts));
+        // Merged from the detached guard's sidecar: its `seq` is that
+        // file's, and the reader of the report must know who wrote it.
+        let label = match r.source {
+            cutover_journal::RecordSource::GuardSidecar => {
+                format!("{label} (detached guard's sidecar journal, seq {})", r.seq)
+            }
+            cutover_journal::RecordSource::ConsoleSidecar => {
+                format!("{label} (console's sidecar journal, seq {})", r.seq)
+            }
+            cutover_journal::RecordSource::Journal => label,
+        };
         self.timeline.push(Marker {
             seq: r.seq,
             at: format_ts(r.ts),
@@ -131,6 +144,7 @@ impl Acc {
                 runbook_sha256,
                 operator,
                 ticket,
+                key_fingerprint,
                 scenario,
                 steps,
                 version,
@@ -139,6 +153,7 @@ impl Acc {
                     session_id: Some(session_id.clone()),
                     operator: Some(operator.clone()),
                     ticket: ticket.clone(),
+                    key_fingerprint: key_fingerprint.clone(),
                     mode: Some(mode_str(*mode).to_string()),
                     scenario: scenario.clone(),
                     runbook: Some(RunbookRef {
@@ -243,6 +258,15 @@ impl Acc {
             Event::ActionAttempt { step, attempt: a } => {
                 let att = attempt(r, a);
                 let acc = self.action(r, step);
+                let during = if acc.action.rollback.is_some() {
+                    "rollback"
+                } else {
+                    "change"
+                };
+                if let Some(w) = write(r, step, during, a) {
+                    self.writes.push(w);
+                }
+                let acc = self.action(r, step);
                 match &mut acc.action.rollback {
                     Some(rb) => rb.attempts.push(att),
                     None => acc.action.attempts.push(att),
@@ -294,7 +318,10 @@ impl Acc {
                     armed_at: at,
                     expires_at: expires_at.clone(),
                 });
-                let label = format!("deadline armed: {seconds} s, until {expires_at}");
+                let label = format!(
+                    "deadline armed: {}, until {expires_at}",
+                    human(seconds.saturating_mul(1000))
+                );
                 self.mark(r, "deadline", Some(step), label, None);
             }
             Event::VerifyResult {
@@ -347,8 +374,10 @@ impl Acc {
                 seconds,
                 until,
             } => {
-                let label =
-                    format!("settling: watching the peering for {seconds} s (until {until})");
+                let label = format!(
+                    "settling: watching the peering for {} (until {until})",
+                    human(seconds.saturating_mul(1000))
+                );
                 self.mark(r, "rollback_settling", Some(step), label, None);
             }
             Event::RollbackDone {
@@ -373,6 +402,9 @@ impl Acc {
                 let label = match outcome {
                     Some(RollbackResult::AlreadyEnabled) => "rollback done: already Enabled",
                     Some(RollbackResult::AlreadyDisabled) => "rollback done: already Disabled",
+                    Some(RollbackResult::NotApplied) => {
+                        "rollback done: the change had not gone out"
+                    }
                     _ => "rollback done",
                 };
                 self.mark(r, "rollback_done", Some(step), label.into(), Some(true));
@@ -389,6 +421,22 @@ impl Acc {
                 rb.manual = Some(manual(m));
                 let label = format!("ROLLBACK FAILED: {error}");
                 self.mark(r, "rollback_failed", Some(step), label, Some(false));
+            }
+            Event::RollbackEscalated {
+                step,
+                attempts,
+                error,
+                next_attempt_at,
+                gives_up_at,
+                ..
+            } => {
+                let next = next_attempt_at
+                    .as_deref()
+                    .map_or_else(String::new, |t| format!(", next attempt {t}"));
+                let label = format!(
+                    "ROLLBACK ESCALATED: {attempts} failed attempt(s), last: {error}{next}; retrying until {gives_up_at}"
+                );
+                self.mark(r, "rollback_escalated", Some(step), label, Some(false));
             }
             Event::StepEnd {
                 step,
@@ -414,21 +462,33 @@ impl Acc {
                 uncertainty_ms,
                 from,
                 to,
-            } => self.measured.push(Timing {
-                name: name.clone(),
-                step: step.clone(),
-                millis: *millis,
-                uncertainty_ms: *uncertainty_ms,
-                from: from.clone(),
-                to: to.clone(),
-                source: "measured".into(),
-                seqs: vec![r.seq],
-            }),
+            } => {
+                // When the next test is due is planned, not measured: it
+                // is filed as a date, apart from the measurements.
+                let planned = name == cutover_core::session::state::PLANNED_NEXT_TEST;
+                let due = planned.then(|| {
+                    let ms = i64::try_from(*millis).unwrap_or(i64::MAX);
+                    format_ts(r.ts.saturating_add(time::Duration::milliseconds(ms)))
+                });
+                self.measured.push(Timing {
+                    name: name.clone(),
+                    step: step.clone(),
+                    millis: *millis,
+                    uncertainty_ms: *uncertainty_ms,
+                    from: from.clone(),
+                    to: to.clone(),
+                    source: if planned { "planned" } else { "measured" }.into(),
+                    due,
+                    seqs: vec![r.seq],
+                });
+            }
             Event::PeeringPreflight { .. }
             | Event::GuardLost { .. }
             | Event::GuardRearmed { .. } => {
                 self.stranded(r, e);
             }
+            // Checked against the bytes, in `Integrity::signature`.
+            Event::ChainSigned { .. } => {}
             Event::SessionEnd { exit_code, outcome } => {
                 self.end = Some((r.ts, *exit_code, outcome.clone()));
                 let label = format!("session end: exit {exit_code} ({outcome})");

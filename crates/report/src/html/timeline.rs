@@ -13,7 +13,14 @@ const SVG_W: f64 = 1000.0;
 const LABEL_W: f64 = 250.0;
 const PLOT_X0: f64 = 260.0;
 const PLOT_X1: f64 = 985.0;
+/// The top of the plot when the markers' letters fit in one lane; each
+/// further lane pushes the plot down by `LANE_H`.
 const TOP: f64 = 30.0;
+/// One lane of marker letters (11 px text: its box is about 14 units high).
+const LANE_H: f64 = 14.0;
+/// The least distance between two letters' centres in one lane: a bold
+/// 11 px monospace letter is about 7 units wide.
+const LANE_GAP: f64 = 10.0;
 const ROW_H: f64 = 18.0;
 const BAR_H: f64 = 12.0;
 const AXIS_H: f64 = 28.0;
@@ -63,6 +70,31 @@ fn marker_style(kind: &str, ok: Option<bool>) -> (&'static str, &'static str) {
     }
 }
 
+/// The lane of each marker at `xs` (in their order) and how many lanes
+/// there are: a marker goes to the lowest lane whose last letter is at
+/// least `gap` to its left, so letters close in time stack instead of
+/// overlapping. Done here rather than in the page, which runs no script.
+pub(super) fn lanes(xs: &[f64], gap: f64) -> (Vec<usize>, usize) {
+    let mut order: Vec<usize> = (0..xs.len()).collect();
+    order.sort_by(|a, b| xs[*a].total_cmp(&xs[*b]).then(a.cmp(b)));
+    let mut last: Vec<f64> = Vec::new();
+    let mut lane = vec![0; xs.len()];
+    for i in order {
+        let x = xs[i];
+        let free = last.iter().position(|l| x - l >= gap);
+        let k = match free {
+            Some(k) => k,
+            None => {
+                last.push(f64::NEG_INFINITY);
+                last.len() - 1
+            }
+        };
+        last[k] = x;
+        lane[i] = k;
+    }
+    (lane, last.len().max(1))
+}
+
 fn parse_ts(s: &str) -> Option<time::OffsetDateTime> {
     time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).ok()
 }
@@ -82,8 +114,11 @@ pub(super) fn timeline(out: &mut String, r: &Report, red: &Redactor) {
     };
     let total = r.session.duration_ms.unwrap_or(0).max(1);
     let x = |ms: u64| PLOT_X0 + (PLOT_X1 - PLOT_X0) * (ms.min(total) as f64 / total as f64);
+    let marker_x: Vec<f64> = r.timeline.iter().map(|m| x(m.offset_ms)).collect();
+    let (lane, lane_count) = lanes(&marker_x, LANE_GAP);
+    let top = TOP + (lane_count - 1) as f64 * LANE_H;
     let rows = r.steps.len() as f64;
-    let plot_bottom = TOP + rows * ROW_H + 4.0;
+    let plot_bottom = top + rows * ROW_H + 4.0;
     let height = plot_bottom + AXIS_H;
 
     out.push_str("<h2>Timeline</h2>\n");
@@ -93,9 +128,9 @@ pub(super) fn timeline(out: &mut String, r: &Report, red: &Redactor) {
     );
     let _ = writeln!(
         out,
-        "<rect x=\"{PLOT_X0}\" y=\"{TOP}\" width=\"{}\" height=\"{}\" fill=\"#f6f8fa\"/>",
+        "<rect x=\"{PLOT_X0}\" y=\"{top}\" width=\"{}\" height=\"{}\" fill=\"#f6f8fa\"/>",
         PLOT_X1 - PLOT_X0,
-        plot_bottom - TOP
+        plot_bottom - top
     );
 
     // Deadline bands: from armed to the answer (or the expiry).
@@ -112,10 +147,10 @@ pub(super) fn timeline(out: &mut String, r: &Report, red: &Redactor) {
         let end = answered.unwrap_or(exp).min(exp);
         let _ = writeln!(
             out,
-            "<rect x=\"{:.1}\" y=\"{TOP}\" width=\"{:.1}\" height=\"{:.1}\" fill=\"#fff8c5\" stroke=\"#d4a72c\" stroke-dasharray=\"4 2\"><title>{}</title></rect>",
+            "<rect x=\"{:.1}\" y=\"{top}\" width=\"{:.1}\" height=\"{:.1}\" fill=\"#fff8c5\" stroke=\"#d4a72c\" stroke-dasharray=\"4 2\"><title>{}</title></rect>",
             x(x0),
             (x(end) - x(x0)).max(1.0),
-            plot_bottom - TOP,
+            plot_bottom - top,
             t(&format!(
                 "guarded window of {}: deadline {} s, expires {}",
                 a.op, d.seconds, d.expires_at
@@ -134,7 +169,7 @@ pub(super) fn timeline(out: &mut String, r: &Report, red: &Redactor) {
         let xt = x(tick);
         let _ = writeln!(
             out,
-            "<line x1=\"{xt:.1}\" y1=\"{TOP}\" x2=\"{xt:.1}\" y2=\"{:.1}\" stroke=\"#d0d7de\" stroke-width=\"0.5\"/><text x=\"{xt:.1}\" y=\"{:.1}\" text-anchor=\"middle\" fill=\"#57606a\">{}</text>",
+            "<line x1=\"{xt:.1}\" y1=\"{top}\" x2=\"{xt:.1}\" y2=\"{:.1}\" stroke=\"#d0d7de\" stroke-width=\"0.5\"/><text x=\"{xt:.1}\" y=\"{:.1}\" text-anchor=\"middle\" fill=\"#57606a\">{}</text>",
             plot_bottom,
             plot_bottom + 16.0,
             escape(&text::offset(tick))
@@ -144,7 +179,7 @@ pub(super) fn timeline(out: &mut String, r: &Report, red: &Redactor) {
 
     // Step bars.
     for (i, s) in r.steps.iter().enumerate() {
-        let y = TOP + i as f64 * ROW_H + 3.0;
+        let y = top + i as f64 * ROW_H + 3.0;
         let label: String = if s.id.chars().count() > 34 {
             s.id.chars().take(33).chain(['…']).collect()
         } else {
@@ -184,12 +219,12 @@ pub(super) fn timeline(out: &mut String, r: &Report, red: &Redactor) {
     }
 
     // Markers.
-    for m in &r.timeline {
+    for ((m, xm), lane) in r.timeline.iter().zip(&marker_x).zip(&lane) {
         let (glyph, color) = marker_style(&m.kind, m.ok);
-        let xm = x(m.offset_ms);
+        let label_y = top - 16.0 - *lane as f64 * LANE_H;
         let _ = writeln!(
             out,
-            "<g><title>{}</title><line x1=\"{xm:.1}\" y1=\"{:.1}\" x2=\"{xm:.1}\" y2=\"{plot_bottom:.1}\" stroke=\"{color}\" stroke-width=\"1.5\"/><text x=\"{xm:.1}\" y=\"{:.1}\" text-anchor=\"middle\" fill=\"{color}\" font-weight=\"bold\">{}</text></g>",
+            "<g><title>{}</title><line x1=\"{xm:.1}\" y1=\"{:.1}\" x2=\"{xm:.1}\" y2=\"{plot_bottom:.1}\" stroke=\"{color}\" stroke-width=\"1.5\"/><text class=\"mk\" x=\"{xm:.1}\" y=\"{label_y:.1}\" text-anchor=\"middle\" fill=\"{color}\" font-weight=\"bold\">{}</text></g>",
             t(&format!(
                 "{} {} (seq {}): {}",
                 text::offset(m.offset_ms),
@@ -197,8 +232,7 @@ pub(super) fn timeline(out: &mut String, r: &Report, red: &Redactor) {
                 m.seq,
                 m.label
             )),
-            TOP - 12.0,
-            TOP - 16.0,
+            top - 12.0,
             escape(glyph)
         );
     }

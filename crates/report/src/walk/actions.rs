@@ -138,7 +138,10 @@ pub(super) fn actions<'a>(d: &mut Vec<Block<'a>>, r: &'a Report) {
             rows.push(fact(
                 "Deadline",
                 vec![
-                    words(format!("{} s, armed ", dl.seconds)),
+                    words(format!(
+                        "{}, armed ",
+                        text::duration(dl.seconds.saturating_mul(1000))
+                    )),
                     text(&dl.armed_at),
                     words(", expires "),
                     text(&dl.expires_at),

@@ -18,12 +18,14 @@ fn report() -> Report {
             first_bad_seq: None,
             unknown_kinds: 0,
             path_rules: "bundled".into(),
+            signature: "unsigned: integrity only (the hash chain)".into(),
         },
         warnings: vec!["the session was not closed".into()],
         session: Session {
             session_id: Some("s-1".into()),
             operator: Some("op".into()),
             ticket: None,
+            key_fingerprint: None,
             mode: Some("drill".into()),
             scenario: None,
             runbook: None,
@@ -59,6 +61,7 @@ fn report() -> Report {
         gates: Vec::new(),
         predictions: Vec::new(),
         actions: Vec::new(),
+        writes: Vec::new(),
         timings: Vec::new(),
         route_changes: Vec::new(),
         trace_changes: Vec::new(),
@@ -103,9 +106,9 @@ fn both_renderings_show_the_same_facts_redacted_and_escaped() {
     let md = markdown::render(&r, &red);
     let html = html::render(&r, &red);
     assert!(md.contains(
-        "#### 1. check-&lt;bgp&gt; — BGP \\*up\\* \\[REDACTED\\]\n\n**FAILED** in 1.500 s\n"
+        "#### 1. check-&lt;bgp&gt; — BGP \\*up\\* \\[REDACTED\\]\n\n**FAILED** in 1.5 s\n"
     ));
-    assert!(html.contains("<h4 id=\"step-1\">1. <code>check-&lt;bgp&gt;</code> — BGP *up* [REDACTED] · <span class=\"failed\">FAILED</span> in 1.500 s</h4>"));
+    assert!(html.contains("<h4 id=\"step-1\">1. <code>check-&lt;bgp&gt;</code> — BGP *up* [REDACTED] · <span class=\"failed\">FAILED</span> in 1.5 s</h4>"));
     assert!(!md.contains("hunter2") && !html.contains("hunter2"));
     // Model text is escaped (the underscore of the status), the report's
     // own words are not.

@@ -34,6 +34,9 @@ pub enum Action {
     ConfirmHealthy,
     /// Roll the guarded change back now.
     Rollback,
+    /// Stop retrying an escalated rollback: the operator restores the
+    /// peering by hand (exit 4).
+    TakeOver,
     /// A character typed into the field being edited.
     Char(char),
     Backspace,

@@ -43,6 +43,9 @@ fn healthy(app: &App) -> bool {
 fn rollback(app: &App) -> bool {
     normal(app) && app.can_rollback()
 }
+fn take_over(app: &App) -> bool {
+    normal(app) && app.can_take_over()
+}
 fn gate_text(app: &App) -> bool {
     matches!(
         app.mode(),
@@ -242,6 +245,15 @@ pub static BINDINGS: &[Binding] = &[
         section: Section::Guard,
         footer: true,
         when: rollback,
+    },
+    Binding {
+        keys: &[k('T')],
+        action: Action::TakeOver,
+        label: "TAKE OVER",
+        help: "stop retrying a failing rollback: you restore the peering by hand (exit 4)",
+        section: Section::Guard,
+        footer: true,
+        when: take_over,
     },
     // -- panes
     Binding {

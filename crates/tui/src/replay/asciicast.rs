@@ -103,8 +103,17 @@ pub fn write(
             Some(Event::SessionStart {
                 runbook_title,
                 session_id,
+                operator,
+                ticket,
                 ..
-            }) => Some(format!("cutover replay: {runbook_title} ({session_id})")),
+            }) => Some(format!(
+                "cutover replay: {runbook_title} ({session_id}); operator {operator}{}; {}",
+                ticket
+                    .as_deref()
+                    .map(|t| format!(", ticket {t}"))
+                    .unwrap_or_default(),
+                rec.signature_summary()
+            )),
             _ => None,
         })
         .unwrap_or_else(|| format!("cutover replay: {}", rec.path.display()));

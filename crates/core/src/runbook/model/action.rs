@@ -108,6 +108,10 @@ pub struct Action {
     /// How long a rollback watches the peering after its own write before
     /// it is called done (`None`: [`Action::DEFAULT_SETTLE`]).
     pub settle: Option<Duration>,
+    /// How long a failing rollback keeps retrying before the peering is
+    /// left to the operator (exit 4, with the manual commands); `None`:
+    /// [`Action::DEFAULT_ROLLBACK_BUDGET`].
+    pub rollback_budget: Option<Duration>,
     /// The change, rendered (ARM call, az CLI, PowerShell).
     pub command: String,
     /// The rollback, rendered: what an operator runs by hand if the
@@ -123,6 +127,19 @@ impl Action {
 
     pub fn settle_window(&self) -> std::time::Duration {
         self.settle.map_or(Self::DEFAULT_SETTLE, |d| d.as_std())
+    }
+
+    /// The rollback budget when the runbook names none: long enough to
+    /// ride out a throttling storm or a short ARM outage, short enough
+    /// that a person takes over while it still matters.
+    pub const DEFAULT_ROLLBACK_BUDGET: std::time::Duration = std::time::Duration::from_secs(600);
+    /// The longest rollback budget a runbook or `--rollback-budget` may
+    /// ask for: past that, retrying hides an outage a person must handle.
+    pub const MAX_ROLLBACK_BUDGET: std::time::Duration = std::time::Duration::from_secs(3_600);
+
+    pub fn rollback_budget_window(&self) -> std::time::Duration {
+        self.rollback_budget
+            .map_or(Self::DEFAULT_ROLLBACK_BUDGET, |d| d.as_std())
     }
 }
 

@@ -24,6 +24,7 @@ const ACTION_KEYS: &[&str] = &[
     "deadline",
     "max_outage",
     "settle",
+    "rollback_budget",
 ];
 /// The longest settle window: the session's exit waits for it.
 const MAX_SETTLE_S: u64 = 600;
@@ -221,6 +222,10 @@ impl Cx<'_> {
             Some(sv) => self.settle(sv).map(Some),
             None => Some(None),
         };
+        let rollback_budget = match get(at, "rollback_budget") {
+            Some(bv) => self.rollback_budget(bv).map(Some),
+            None => Some(None),
+        };
         let [rg, circuit, peering]: [Option<String>; 3] = names.try_into().ok()?;
         let (op, _) = op?;
         let target = PeeringRef {
@@ -239,6 +244,7 @@ impl Cx<'_> {
             deadline: deadline?,
             max_outage: max_outage?,
             settle: settle?,
+            rollback_budget: rollback_budget?,
         };
         Some(StepBody::Action(ActionStep {
             action,
@@ -279,6 +285,23 @@ impl Cx<'_> {
                 v.span().start,
                 format!(
                     "`settle` ({d}) is longer than 10m: the rollback and the session's exit wait for it"
+                ),
+            );
+            return None;
+        }
+        Some(d)
+    }
+
+    /// How long a failing rollback retries before the operator is left to
+    /// act: at least a second, at most [`Action::MAX_ROLLBACK_BUDGET`].
+    fn rollback_budget(&mut self, v: &Val<'_>) -> Option<crate::runbook::Duration> {
+        let d = self.duration(v, "rollback_budget")?;
+        let s = d.as_std();
+        if s < std::time::Duration::from_secs(1) || s > Action::MAX_ROLLBACK_BUDGET {
+            self.err(
+                v.span().start,
+                format!(
+                    "`rollback_budget` ({d}) must be between 1s and 1h: a failing rollback retries that long before the peering is left to the operator"
                 ),
             );
             return None;

@@ -180,6 +180,10 @@ impl Cx<'_> {
             }
         };
 
+        self.collect_placeholders(t, "why", span.start);
+        if let Some(DeValue::Table(g)) = get(t, "gate").map(|g| g.get_ref()) {
+            self.collect_placeholders(g, "prompt", span.start);
+        }
         let bodies: Vec<&str> = STEP_BODIES
             .iter()
             .copied()

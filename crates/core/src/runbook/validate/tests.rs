@@ -633,3 +633,82 @@ gate = {{ prompt = "p", confirm_text = "{text}" }}
         );
     }
 }
+
+#[test]
+fn why_texts_say_the_limits_in_force_flags_over_the_runbook() {
+    use crate::runbook::in_force::Flags;
+    let mut rb = build(FAILOVER, "f.toml", &BTreeMap::new()).expect("bundled runbook is valid");
+    let why = |rb: &Runbook, id: &str| rb.step(id).map(|s| s.why.clone()).unwrap_or_default();
+    // Unrendered, the placeholders are still there (no literal `10m`).
+    assert!(why(&rb, "disable-private-peering").contains("within {deadline}"));
+    rb.apply_in_force(&Flags {
+        deadline: Some(std::time::Duration::from_secs(20)),
+        ..Flags::default()
+    });
+    let disable = why(&rb, "disable-private-peering");
+    assert!(
+        disable.contains("confirms the \nresult within 20.0 s")
+            || disable.contains("result within 20.0 s"),
+        "{disable}"
+    );
+    assert!(
+        disable.contains("within 1m 00s (the"),
+        "the verification window: {disable}"
+    );
+    assert!(
+        disable.contains("for 15.0 s, at once"),
+        "max_outage: {disable}"
+    );
+    assert!(
+        !disable.contains("10m") && !disable.contains('{'),
+        "{disable}"
+    );
+    // The gate says the deadline of the change it lets through.
+    let gate = why(&rb, "confirm-failover");
+    assert!(gate.contains("healthy within 20.0 s"), "{gate}");
+    // Without a flag, the runbook's own value.
+    let mut rb = build(FAILOVER, "f.toml", &BTreeMap::new()).expect("valid");
+    rb.apply_in_force(&Flags::default());
+    assert!(why(&rb, "disable-private-peering").contains("within 10m 00s"));
+}
+
+#[test]
+fn an_unknown_or_valueless_placeholder_is_refused_where_it_is() {
+    let err = load(&format!(
+        "{CHECK}{GATE}{}",
+        disable("d").replace(r#"why = "w""#, r#"why = "undone after {dedline}""#)
+    ))
+    .expect_err("an unknown placeholder");
+    let d = &err.items[0];
+    assert!(
+        d.message.contains("unknown placeholder `{dedline}`"),
+        "{}",
+        d.message
+    );
+    assert!(
+        d.message.contains("{deadline}"),
+        "the known ones are named: {}",
+        d.message
+    );
+    let pos = d.pos.expect("a position");
+    let src = format!("{BASE}\n{CHECK}{GATE}{}", disable("d"));
+    let line = src.lines().nth(pos.line - 1).unwrap_or_default();
+    assert!(line.starts_with("why = "), "line {}: {line}", pos.line);
+    assert_eq!(pos.col, "why = \"undone after ".len() + 1);
+    // A check has no deadline; a gate before an action has one.
+    let m = messages(&CHECK.replace(r#"why = "w""#, r#"why = "within {deadline}""#));
+    assert!(
+        m.iter()
+            .any(|m| m.contains("`{deadline}` has no value in step `c`")),
+        "{m:?}"
+    );
+    let ok = load(&format!(
+        "{CHECK}{}{}",
+        GATE.replace(
+            r#"why = "w""#,
+            r#"why = "undone unless confirmed within {deadline}""#
+        ),
+        disable("d")
+    ));
+    assert!(ok.is_ok(), "{ok:?}");
+}

@@ -13,7 +13,7 @@ use crate::runbook::interp::{self, InterpError};
 impl Cx<'_> {
     /// Where, in the file, the character `at` of the string value at `span`
     /// is: exact when the string has no escapes, else the string's start.
-    fn locate_in_string(&self, span: &Span, decoded: &str, at: usize) -> usize {
+    pub(super) fn locate_in_string(&self, span: &Span, decoded: &str, at: usize) -> usize {
         let Some(raw) = self.src.get(span.clone()) else {
             return span.start;
         };

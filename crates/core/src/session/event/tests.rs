@@ -127,6 +127,23 @@ fn serialized_kind_matches_kind() {
             outcome: Some(RollbackResult::AlreadyEnabled),
             reasserts: 1,
         },
+        Event::RollbackDone {
+            step: "disable".into(),
+            detail: "never went out".into(),
+            outcome: Some(RollbackResult::NotApplied),
+            reasserts: 0,
+        },
+        Event::RollbackEscalated {
+            step: "disable".into(),
+            attempts: 3,
+            error: "transport: connection refused".into(),
+            next_attempt_at: Some("2026-11-20T02:01:05.000Z".into()),
+            gives_up_at: "2026-11-20T02:11:00.000Z".into(),
+            manual: ManualCommands {
+                az_cli: "az network express-route peering update".into(),
+                powershell: "Set-AzExpressRouteCircuit".into(),
+            },
+        },
         Event::PeeringPreflight {
             target: "rg/er/AzurePrivatePeering".into(),
             state: Some("Disabled".into()),
@@ -145,6 +162,14 @@ fn serialized_kind_matches_kind() {
             ok: true,
             detail: "a new guard watches".into(),
         },
+        Event::ChainSigned {
+            covers_seq: 7,
+            bytes: 4096,
+            head: "ab".repeat(32),
+            key_fingerprint: "SHA256:abc".into(),
+            signature: "-----BEGIN SSH SIGNATURE-----\nU1NIU0lH\n-----END SSH SIGNATURE-----\n"
+                .into(),
+        },
         Event::SessionEnd {
             exit_code: 0,
             outcome: "completed".into(),
@@ -162,6 +187,8 @@ fn serialized_kind_matches_kind() {
 fn traffic_lost_reason_reads_as_the_contract_says() {
     let v = serde_json::to_value(RollbackReason::TrafficLost).expect("serializes");
     assert_eq!(v, "traffic_lost");
+    let v = serde_json::to_value(RollbackReason::ChangeFailed).expect("serializes");
+    assert_eq!(v, "change_failed");
 }
 
 #[test]

@@ -64,6 +64,21 @@ pub struct RollbackState {
     pub result: Option<RollbackResult>,
     /// Writes after the first because the peering flipped back.
     pub reasserts: u32,
+    /// The rollback keeps failing and a person was told
+    /// (`rollback_escalated`): its latest word, until the rollback ends.
+    pub escalation: Option<Escalation>,
+}
+
+/// An escalated rollback as the operator reads it: retries go on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Escalation {
+    pub attempts: u32,
+    pub error: String,
+    pub next_attempt_at: Option<OffsetDateTime>,
+    pub gives_up_at: Option<OffsetDateTime>,
+    /// As journaled, for a display that cannot parse it.
+    pub gives_up_at_text: String,
+    pub manual: ManualCommands,
 }
 
 /// The result of the change itself.
@@ -361,7 +376,26 @@ impl RollbackState {
             settling: None,
             result: None,
             reasserts: 0,
+            escalation: None,
         }
+    }
+
+    pub(super) fn escalate(
+        &mut self,
+        attempts: u32,
+        error: &str,
+        next_attempt_at: Option<&str>,
+        gives_up_at: &str,
+        manual: &ManualCommands,
+    ) {
+        self.escalation = Some(Escalation {
+            attempts,
+            error: error.to_string(),
+            next_attempt_at: next_attempt_at.and_then(|t| OffsetDateTime::parse(t, &Rfc3339).ok()),
+            gives_up_at: OffsetDateTime::parse(gives_up_at, &Rfc3339).ok(),
+            gives_up_at_text: gives_up_at.to_string(),
+            manual: manual.clone(),
+        });
     }
 }
 

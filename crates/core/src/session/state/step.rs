@@ -141,12 +141,24 @@ pub struct Measurement {
 
 impl Measurement {
     /// The value as a range of seconds, `1.2–2.2 s` (or `1.5 s` when it
-    /// is exact); whole durations above a minute keep `measured_text`'s
-    /// form.
+    /// is exact), in human units (`model::duration::human`) past a minute.
     pub fn text(&self) -> String {
+        if self.is_planned() {
+            return format!("{} (planned)", crate::model::duration::human(self.millis));
+        }
         measured_text(self.millis, self.uncertainty_ms)
     }
+
+    /// A planned interval (when the next test is due), journaled with the
+    /// measurements but not measured: shown and reported apart from them.
+    pub fn is_planned(&self) -> bool {
+        self.name == PLANNED_NEXT_TEST
+    }
 }
+
+/// The `measurement` name under which the engine journals when the next
+/// test is due: a plan, not a measured time.
+pub const PLANNED_NEXT_TEST: &str = "next_test_in";
 
 /// A measured time with its uncertainty, as the console and the report
 /// show it: `1.2–2.2 s` when the true value lies in a range, else `1.5 s`.
@@ -155,13 +167,18 @@ pub fn measured_text(millis: u64, uncertainty_ms: Option<u64>) -> String {
     // rounding: the lower end rounds down, the upper end up.
     let tenths = |t: u64| format!("{}.{}", t / 10, t % 10);
     match uncertainty_ms {
-        Some(u) if u > 0 => format!(
+        Some(u) if u > 0 && millis < 60_000 => format!(
             "{}–{} s",
             tenths(millis.saturating_sub(u) / 100),
             tenths(millis.div_ceil(100))
         ),
-        _ if millis < 1000 => format!("{millis} ms"),
-        _ => format!("{} s", tenths((millis + 50) / 100)),
+        // Past a minute the range is wider than a tenth is worth.
+        Some(u) if u > 0 => format!(
+            "{}–{}",
+            crate::model::duration::human(millis.saturating_sub(u)),
+            crate::model::duration::human(millis)
+        ),
+        _ => crate::model::duration::human(millis),
     }
 }
 
@@ -182,6 +199,8 @@ pub struct SessionInfo {
     pub runbook_sha256: String,
     pub operator: String,
     pub ticket: Option<String>,
+    /// The signing key's fingerprint, when the journal is signed.
+    pub key_fingerprint: Option<String>,
     pub scenario: Option<String>,
     pub version: String,
 }

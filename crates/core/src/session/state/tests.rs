@@ -145,6 +145,7 @@ fn start() -> Event {
         runbook_sha256: "00".into(),
         operator: "netops".into(),
         ticket: Some("CHG-1".into()),
+        key_fingerprint: None,
         scenario: Some("baseline".into()),
         steps: vec![
             info("ce1-advertises-onprem", "1", "check"),
@@ -314,6 +315,7 @@ fn failover() -> Vec<Event> {
                 error_code: Some("AnotherOperationInProgress".into()),
                 retry_after_ms: Some(2000),
                 ids: RequestIds::default(),
+                write: None,
             },
         },
         Event::ActionDone {
@@ -605,6 +607,7 @@ fn failed_verification_rolls_back() {
             error_code: None,
             retry_after_ms: Some(1000),
             ids: RequestIds::default(),
+            write: None,
         },
     });
     let g = s.guard().expect("guard");

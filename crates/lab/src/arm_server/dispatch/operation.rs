@@ -13,12 +13,33 @@ use super::super::{Server, wire};
 use super::target::Action;
 use super::{Ctx, lock};
 use crate::azure::OperationStatus;
+use crate::scenario::OperationEnd;
+use cutover_core::model::azure::{AsyncStatus, CloudErrorBody};
+
+/// How ARM words an operation that did not succeed (the shapes of
+/// `asyncop-failed.json` and `asyncop-canceled.json`).
+fn ended(end: OperationEnd) -> (AsyncStatus, &'static str, &'static str) {
+    match end {
+        OperationEnd::Failed => (
+            AsyncStatus::Failed,
+            "InternalServerError",
+            "An error occurred.",
+        ),
+        OperationEnd::Canceled => (
+            AsyncStatus::Canceled,
+            "Canceled",
+            "The operation was canceled.",
+        ),
+    }
+}
 
 /// What the operation URLs find.
 enum Polled {
     Running,
     PeeringDone(String),
     QueryDone(Value),
+    /// A PUT the scenario failed: it ended so, unapplied.
+    Ended(OperationEnd),
 }
 
 impl Server {
@@ -105,6 +126,13 @@ impl Server {
                     Polled::PeeringDone(peering.clone())
                 }
             }
+            OpKind::Ending { end, done_at } => {
+                if now < *done_at {
+                    Polled::Running
+                } else {
+                    Polled::Ended(*end)
+                }
+            }
             OpKind::Query(q) => {
                 q.polls = q.polls.saturating_add(1);
                 if !q.ready(
@@ -168,7 +196,7 @@ impl Server {
     }
 
     pub(super) fn operation_status(&self, id: &str) -> Reply {
-        use cutover_core::model::azure::{AsyncOperationStatus, AsyncStatus};
+        use cutover_core::model::azure::AsyncOperationStatus;
         match self.poll(id) {
             Err(r) => r,
             Ok(None) => self.operation_not_found(id),
@@ -177,6 +205,17 @@ impl Server {
                 &AsyncOperationStatus::new(AsyncStatus::InProgress),
             )
             .retry_after(self.config.poll_retry_after_s),
+            Ok(Some(Polled::Ended(end))) => {
+                let (status, code, message) = ended(end);
+                let mut s = AsyncOperationStatus::new(status);
+                s.error = Some(CloudErrorBody {
+                    code: Some(code.to_owned()),
+                    message: Some(message.to_owned()),
+                    details: Some(Vec::new()),
+                    ..CloudErrorBody::default()
+                });
+                Reply::json(StatusCode::OK, &s)
+            }
             Ok(Some(_)) => Reply::json(
                 StatusCode::OK,
                 &AsyncOperationStatus::new(AsyncStatus::Succeeded),
@@ -196,6 +235,15 @@ impl Server {
                 .retry_after(self.config.poll_retry_after_s),
             Ok(Some(Polled::PeeringDone(name))) => self.get_peering(&name),
             Ok(Some(Polled::QueryDone(v))) => Reply::json(StatusCode::OK, &v),
+            // The Location URL of a failed operation answers its error.
+            Ok(Some(Polled::Ended(end))) => {
+                let (_, code, message) = ended(end);
+                let status = match end {
+                    OperationEnd::Failed => StatusCode::INTERNAL_SERVER_ERROR,
+                    OperationEnd::Canceled => StatusCode::CONFLICT,
+                };
+                Reply::rp_error(status, code, message)
+            }
         }
     }
 }

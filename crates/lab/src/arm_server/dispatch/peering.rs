@@ -14,7 +14,8 @@ use super::super::reply::Reply;
 use super::super::{Server, wire};
 use super::put_request::PutRequest;
 use super::{Ctx, eq, lock};
-use crate::azure::{ArmError, PutAccepted};
+use crate::azure::{ArmError, PeeringView, PutAccepted};
+use crate::scenario::OperationEnd;
 use crate::world::PeeringState as LabState;
 use cutover_core::model::azure::{ExpressRouteCircuitPeering, ProvisioningState};
 
@@ -83,6 +84,7 @@ impl Server {
         name: &str,
         headers: &HeaderMap,
         body: Body,
+        fail: Option<OperationEnd>,
     ) -> Reply {
         if let Some(ct) = headers.get(CONTENT_TYPE) {
             let ct = ct.to_str().unwrap_or("");
@@ -115,6 +117,8 @@ impl Server {
             NotTheWorlds,
             Refused(Reply),
             Done(Box<Result<PutAccepted, ArmError>>),
+            /// Accepted, to end `Failed` or `Canceled` unapplied.
+            Failing(Box<PeeringView>, OperationEnd),
         }
         let outcome = self.world.with(|w, now| {
             let Some(current) = w.peering(name) else {
@@ -147,7 +151,18 @@ impl Server {
                     }
                 },
             };
-            WorldPut::Done(Box::new(w.put_peering_state(
+            if let Some(end) = fail {
+                return match stale_etag(&current, put.if_match.as_deref()) {
+                    Some(r) => WorldPut::Refused(r),
+                    None => {
+                        let mut shown = current;
+                        shown.state = state.as_str().to_owned();
+                        shown.provisioning_state = "Updating".to_owned();
+                        WorldPut::Failing(Box::new(shown), end)
+                    }
+                };
+            }
+            WorldPut::Done(Box::new(w.put_peering_state_unfaulted(
                 now,
                 name,
                 state,
@@ -161,7 +176,34 @@ impl Server {
                 Err(e) => self.world_error(ctx, &e),
             },
             WorldPut::NotTheWorlds => self.put_created(ctx, name, put),
+            WorldPut::Failing(shown, end) => self.accepted_failing(ctx, &shown, end),
         }
+    }
+
+    /// The answer to a PUT the scenario makes fail: ARM accepts it, its
+    /// operation runs for the provisioning time and ends `end`, and the
+    /// peering is never changed.
+    fn accepted_failing(&self, ctx: &Ctx, shown: &PeeringView, end: OperationEnd) -> Reply {
+        let provisioning = self.world.with(|w, _| w.scenario().timing.provisioning);
+        let id = uuid::Uuid::new_v4().to_string();
+        lock(self).remember(
+            Operation {
+                id: id.clone(),
+                kind: OpKind::Ending {
+                    end,
+                    done_at: self.now().saturating_add(provisioning),
+                },
+            },
+            self.max_operations,
+        );
+        tracing::info!(
+            peering = %shown.name,
+            end = end.as_str(),
+            "the lab's ARM accepted a PUT whose operation will not succeed"
+        );
+        let p = wire::peering(&self.names, shown);
+        let reply = Reply::json(StatusCode::OK, &p).etag(p.etag.as_deref());
+        self.long_running(ctx, reply, &id)
     }
 
     /// The answer to a PUT the world accepted.
@@ -285,7 +327,7 @@ impl Server {
     }
 
     /// An error the world (or its scenario) answered, as ARM sends it.
-    fn world_error(&self, ctx: &Ctx, e: &ArmError) -> Reply {
+    pub(super) fn world_error(&self, ctx: &Ctx, e: &ArmError) -> Reply {
         let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let mut message = ctx.rebase(&e.message);
         let mut retry_after = e.retry_after_s;
@@ -307,6 +349,21 @@ impl Server {
         }
         reply
     }
+}
+
+/// The 412 a PUT under an old etag meets, as the world words it.
+fn stale_etag(current: &PeeringView, if_match: Option<&str>) -> Option<Reply> {
+    let m = if_match?.trim();
+    (m != "*" && m != current.etag).then(|| {
+        Reply::rp_error(
+            StatusCode::PRECONDITION_FAILED,
+            "PreconditionFailed",
+            format!(
+                "The condition specified using HTTP conditional header(s) is not met. Current etag is {}, the request had {m}.",
+                current.etag
+            ),
+        )
+    })
 }
 
 /// A created peering as GET shows it.
