@@ -296,6 +296,7 @@ fn describe(e: &Event) -> (&str, String) {
         Event::PeeringPreflight { .. } | Event::GuardLost { .. } | Event::GuardRearmed { .. } => {
             stranded_text::describe(e).unwrap_or_default()
         }
+        Event::FailoverTestStatus { step, test } => (step, test.summary()),
         Event::ChainSigned {
             covers_seq,
             key_fingerprint,

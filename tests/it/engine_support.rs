@@ -317,6 +317,20 @@ fn read<T: serde::de::DeserializeOwned>(raw: String) -> Result<ArmRead<T>, ArmEr
     })
 }
 
+fn test_attempt(action: &str, status: u16) -> ArmAttempt {
+    ArmAttempt {
+        method: "POST".into(),
+        path: format!(
+            "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/SEA-Cust11/providers/Microsoft.Network/virtualNetworkGateways/SEA-Cust11-VNet01-gw-er/{action}?api-version=2024-05-01"
+        ),
+        status,
+        error_code: None,
+        retry_after_ms: None,
+        ids: RequestIds::default(),
+        write: None,
+    }
+}
+
 fn attempt(status: u16) -> ArmAttempt {
     ArmAttempt {
         method: "PUT".into(),
@@ -483,6 +497,81 @@ impl AzureApi for FakeAzure {
                 "$c = Get-AzExpressRouteCircuit -Name SEA-Cust11-ER -ResourceGroupName SEA-Cust11; ($c.Peerings | Where-Object Name -eq 'AzurePrivatePeering').State = '{state}'; Set-AzExpressRouteCircuit -ExpressRouteCircuit $c"
             ),
         }
+    }
+
+    fn failover_test_target(
+        &self,
+        gateway: &str,
+    ) -> Option<cutover_core::azure_call::FailoverTestTarget> {
+        Some(cutover_core::azure_call::FailoverTestTarget::sketch(
+            "SEA-Cust11",
+            gateway,
+        ))
+    }
+
+    /// Azure's failover test, in the shared order: `azure:start_test
+    /// <location>`, `azure:test_details`, `azure:stop_test successful=<b>`;
+    /// it reads Running until a stop, Completed after.
+    async fn start_failover_test(
+        &self,
+        _gateway: &str,
+        peering_location: &str,
+        on_attempt: &(dyn Fn(&ArmAttempt) + Send + Sync),
+        permit: &SendPermit,
+    ) -> Result<String, ArmError> {
+        let Some(ticket) = permit.begin_write() else {
+            return Err(ArmError::Cancelled("revoked before the POST".into()));
+        };
+        ticket.answered(200);
+        self.net
+            .with(|n| n.order.push(format!("azure:start_test {peering_location}")));
+        on_attempt(&test_attempt("startSiteFailoverTest", 202));
+        on_attempt(&test_attempt("startSiteFailoverTest", 200));
+        Ok("test-1".into())
+    }
+
+    async fn failover_test_details(
+        &self,
+        _gateway: &str,
+        peering_location: &str,
+        _test_id: &str,
+        on_attempt: &(dyn Fn(&ArmAttempt) + Send + Sync),
+    ) -> Result<ArmRead<Vec<cutover_core::model::azure::FailoverSingleTestDetails>>, ArmError> {
+        let stopped = self.net.with(|n| {
+            n.order.push("azure:test_details".into());
+            n.order.iter().any(|o| o.starts_with("azure:stop_test"))
+        });
+        on_attempt(&test_attempt("getFailoverSingleTestDetails", 200));
+        let status = if stopped { "Completed" } else { "Running" };
+        read(format!(
+            r#"[{{"peeringLocation":"{peering_location}","status":"{status}","redundantRoutes":[],"nonRedundantRoutes":["10.1.11.0/25"],"failoverConnectionDetails":[{{"failoverConnectionName":"SEA-Cust11-VNet01-cn-onprem","failoverLocation":"{peering_location}","isVerified":false}}]}}]"#
+        ))
+    }
+
+    async fn stop_failover_test(
+        &self,
+        _gateway: &str,
+        stop: &cutover_core::model::azure::FailoverStopParameters,
+        on_attempt: &(dyn Fn(&ArmAttempt) + Send + Sync),
+        permit: &SendPermit,
+    ) -> Result<(), ArmError> {
+        let Some(ticket) = permit.begin_write() else {
+            return Err(ArmError::Cancelled("revoked before the POST".into()));
+        };
+        ticket.answered(200);
+        let verified = stop
+            .details
+            .iter()
+            .filter(|d| d.is_verified == Some(true))
+            .count();
+        self.net.with(|n| {
+            n.order.push(format!(
+                "azure:stop_test successful={} verified={verified}",
+                stop.was_simulation_successful
+            ))
+        });
+        on_attempt(&test_attempt("stopSiteFailoverTest", 200));
+        Ok(())
     }
 }
 

@@ -23,6 +23,7 @@ mod engine_settle;
 mod engine_stranded;
 mod engine_support;
 mod engine_timing;
+mod failover_test;
 mod guard_escalate;
 mod guard_inflight;
 mod guard_output;

@@ -19,6 +19,7 @@
 //! uses too.
 
 pub mod credential;
+mod failover_test;
 mod http;
 mod lro;
 mod peering;
@@ -39,11 +40,12 @@ pub use retry::{Clock, RetryPolicy, TokioClock};
 use self::http::{Http, Req};
 use self::peering::parse_read;
 use self::retry::Deadline;
-use cutover_core::azure_call::{PeeringTarget, network_segments};
+use cutover_core::azure_call::{FailoverTestTarget, PeeringTarget, network_segments};
 use cutover_core::inventory::Azure;
 use cutover_core::model::azure::{
     BgpPeerStatusListResult, ExpressRouteCircuit, ExpressRouteCircuitPeering,
-    GatewayRouteListResult, PeeringState, VirtualNetworkGatewayConnection,
+    FailoverSingleTestDetails, FailoverStopParameters, GatewayRouteListResult, PeeringState,
+    VirtualNetworkGatewayConnection,
 };
 use cutover_engine::port::{
     ArmAttempt, ArmError, ArmRead, AzureApi, ManualCommands, PeeringChange, SendPermit,
@@ -349,6 +351,49 @@ impl AzureApi for ArmClient {
 
     fn manual_commands(&self, state: PeeringState) -> ManualCommands {
         self.peering.manual_commands(&state)
+    }
+
+    fn failover_test_target(&self, gateway: &str) -> Option<FailoverTestTarget> {
+        Some(FailoverTestTarget::from_inventory(&self.azure, gateway))
+    }
+
+    async fn start_failover_test(
+        &self,
+        gateway: &str,
+        peering_location: &str,
+        on_attempt: &(dyn Fn(&ArmAttempt) + Send + Sync),
+        permit: &SendPermit,
+    ) -> Result<String, ArmError> {
+        let span = tracing::info_span!("arm_write", what = "start the failover test");
+        self.start_site_failover_test(gateway, peering_location, on_attempt, permit)
+            .instrument(span)
+            .await
+    }
+
+    async fn failover_test_details(
+        &self,
+        gateway: &str,
+        peering_location: &str,
+        test_id: &str,
+        on_attempt: &(dyn Fn(&ArmAttempt) + Send + Sync),
+    ) -> Result<ArmRead<Vec<FailoverSingleTestDetails>>, ArmError> {
+        let span = tracing::info_span!("arm_read", what = "the failover test's details");
+        self.site_failover_test_details(gateway, peering_location, test_id, on_attempt)
+            .instrument(span)
+            .await
+    }
+
+    async fn stop_failover_test(
+        &self,
+        gateway: &str,
+        stop: &FailoverStopParameters,
+        on_attempt: &(dyn Fn(&ArmAttempt) + Send + Sync),
+        permit: &SendPermit,
+    ) -> Result<(), ArmError> {
+        let span = tracing::info_span!("arm_write", what = "stop the failover test");
+        self.stop_site_failover_test(gateway, stop, on_attempt, permit)
+            .instrument(span)
+            .await
     }
 }
 

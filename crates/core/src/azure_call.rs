@@ -14,6 +14,9 @@ use serde::{Deserialize, Serialize};
 use crate::inventory::Azure;
 use crate::model::azure::PeeringState;
 
+mod failover;
+pub use failover::FailoverTestTarget;
+
 /// The ARM api-version cutover is written against
 /// (tests/fixtures/arm/NOTES.md); an inventory may name another.
 pub const API_VERSION: &str = "2024-05-01";

@@ -25,6 +25,8 @@ mod keeper;
 mod loss;
 mod measure;
 mod rollback;
+mod test_run;
+mod test_stop;
 mod verify;
 mod window;
 
@@ -194,6 +196,9 @@ where
         }
         Err(_) => LONGEST_DEADLINE,
     };
+    if action.op.is_failover_test() {
+        return test_run::run(ctx, step, a, az, deadline, commands).await;
+    }
 
     // Write-ahead: nothing goes out unless this is durable.
     let announced = ctx
@@ -427,6 +432,35 @@ where
     let permit = SendPermit::new();
     let call = az.assert_peering_state(state, &on_attempt, &permit);
     log.drive(ctx, step, call, side).await
+}
+
+/// The detached guard's stop of a failover test: `known` is the gateway,
+/// peering location and test id its console journaled.
+pub(crate) async fn roll_back_failover_test<D, A, L>(
+    ctx: &Ctx<'_, D, A, L>,
+    step: &str,
+    rollback: ActionOp,
+    az: &A,
+    known: Option<(String, String, Option<String>)>,
+    reason: RollbackReason,
+    how: Undo<'_>,
+) -> GuardOutcome
+where
+    D: DeviceSession,
+    A: AzureApi,
+    L: Tracer,
+{
+    let t = known.and_then(|(gateway, location, id)| {
+        let target = az.failover_test_target(&gateway)?;
+        Some(test_stop::TestRef {
+            shown: gateway.clone(),
+            gateway,
+            target,
+            location,
+            id,
+        })
+    });
+    test_stop::roll_back_test(ctx, step, rollback, az, t.as_ref(), reason, how, &mut None).await
 }
 
 /// RFC 3339, UTC, milliseconds (the journal's timestamp form).

@@ -13,9 +13,11 @@ use std::future::Future;
 use std::net::IpAddr;
 use std::time::Duration;
 
+pub use cutover_core::azure_call::FailoverTestTarget;
 use cutover_core::model::azure::{
     BgpPeerStatusListResult, ExpressRouteCircuit, ExpressRouteCircuitPeering,
-    GatewayRouteListResult, PeeringState, VirtualNetworkGatewayConnection,
+    FailoverSingleTestDetails, FailoverStopParameters, GatewayRouteListResult, PeeringState,
+    VirtualNetworkGatewayConnection,
 };
 
 /// What a device printed for one command.
@@ -179,4 +181,47 @@ pub trait AzureApi: Send + Sync {
     /// The az CLI and PowerShell commands that make the same change by hand
     /// (shown to the operator as the manual fallback).
     fn manual_commands(&self, state: PeeringState) -> ManualCommands;
+
+    /// The gateway `gateway` (the ExpressRoute gateway, by name, in the
+    /// inventory's resource group) as the failover test addresses it
+    /// (`None`: this implementation cannot run one).
+    fn failover_test_target(&self, _gateway: &str) -> Option<FailoverTestTarget> {
+        None
+    }
+    /// `startSiteFailoverTest` at `peering_location` on `gateway`,
+    /// followed to its end (202 + Location); the test's id. Asks `permit`
+    /// right before the POST, as a peering write does.
+    fn start_failover_test(
+        &self,
+        _gateway: &str,
+        _peering_location: &str,
+        _on_attempt: &(dyn Fn(&ArmAttempt) + Send + Sync),
+        _permit: &SendPermit,
+    ) -> impl Future<Output = Result<String, ArmError>> + Send {
+        async { Err(ArmError::Refused(NO_FAILOVER_TEST.into())) }
+    }
+    /// `getFailoverSingleTestDetails`, followed to its end.
+    fn failover_test_details(
+        &self,
+        _gateway: &str,
+        _peering_location: &str,
+        _test_id: &str,
+        _on_attempt: &(dyn Fn(&ArmAttempt) + Send + Sync),
+    ) -> impl Future<Output = Result<ArmRead<Vec<FailoverSingleTestDetails>>, ArmError>> + Send
+    {
+        async { Err(ArmError::Refused(NO_FAILOVER_TEST.into())) }
+    }
+    /// `stopSiteFailoverTest` with the verdict in `stop`, followed to its
+    /// end.
+    fn stop_failover_test(
+        &self,
+        _gateway: &str,
+        _stop: &FailoverStopParameters,
+        _on_attempt: &(dyn Fn(&ArmAttempt) + Send + Sync),
+        _permit: &SendPermit,
+    ) -> impl Future<Output = Result<(), ArmError>> + Send {
+        async { Err(ArmError::Refused(NO_FAILOVER_TEST.into())) }
+    }
 }
+
+const NO_FAILOVER_TEST: &str = "this Azure client cannot run a failover test";

@@ -14,6 +14,13 @@
 //! - `GET virtualNetworkGateways/{g}`, `POST .../getLearnedRoutes`,
 //!   `.../getAdvertisedRoutes?peer=`, `.../getBgpPeerStatus[?peer=]`
 //!   (202, then the result at the `Location` URL).
+//! - `POST virtualNetworkGateways/{er-gateway}/startSiteFailoverTest`,
+//!   `.../stopSiteFailoverTest`, `.../getFailoverAllTestsDetails`,
+//!   `.../getFailoverSingleTestDetails`: Azure's site failover simulation
+//!   on the ExpressRoute gateway, and its `getBgpPeerStatus` (its MSEE
+//!   sessions) (`dispatch/failover.rs` lists them);
+//!   `POST expressRouteCircuits/{c}/startCircuitLinkFailoverTest`, ...:
+//!   the circuit's link failover test (`dispatch/link_failover.rs`).
 //! - `GET connections/{cn}`.
 //! - The operation URLs the answers point at:
 //!   `/subscriptions/{sub}/providers/Microsoft.Network/locations/{loc}/operations/{id}`
@@ -217,6 +224,7 @@ struct Names {
     resource_group: String,
     location: String,
     circuit: String,
+    er_gateway: String,
     vpn_gateway: String,
     connection: String,
     local_network_gateway: String,
@@ -230,6 +238,7 @@ impl Names {
             resource_group: a.resource_group.to_owned(),
             location: a.location.to_owned(),
             circuit: a.circuit.to_owned(),
+            er_gateway: a.er_gateway.to_owned(),
             vpn_gateway: a.vpn_gateway.to_owned(),
             connection: a.connection.to_owned(),
             local_network_gateway: a.local_network_gateway.to_owned(),

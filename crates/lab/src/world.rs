@@ -21,13 +21,23 @@ mod arm;
 mod arm_faults;
 mod devices;
 mod events;
+mod failover_test;
 mod faults;
+mod link_failover_test;
 mod routing;
 mod traffic;
 mod vpn_gateway;
 
 pub use arm_faults::FaultHit;
 pub use devices::{BfdRow, BgpPeerRow, IkeSa, IpsecSa, TableView};
+pub use failover_test::{
+    FailoverConnectionDetails, FailoverSingleTestDetails, FailoverStopParameters, FailoverTest,
+    FailoverTestDetails, FailoverTestStatus,
+};
+pub use link_failover_test::{
+    LinkFailoverAllTestsDetails, LinkFailoverSingleTestDetails, LinkFailoverStopParameters,
+    LinkFailoverTest, link_of,
+};
 pub use routing::Advertised;
 
 use events::Scheduled;
@@ -144,6 +154,10 @@ pub struct World {
     /// Calls each `[[arm.fault]]` rule has matched so far.
     arm_counts: Vec<u32>,
     pub(super) traffic: Traffic,
+    /// Azure's site failover tests on the ER gateway.
+    pub(super) failover: failover_test::FailoverTests,
+    /// Azure's link failover tests on the circuit.
+    pub(super) link_failover: link_failover_test::LinkFailoverTests,
     log: Vec<LogEntry>,
     pub(super) seed: u64,
 }
@@ -277,6 +291,8 @@ impl World {
             statics,
             arm_counts,
             traffic: Traffic::starting_at(t),
+            failover: failover_test::FailoverTests::default(),
+            link_failover: link_failover_test::LinkFailoverTests::default(),
             log: Vec::new(),
             seed,
         };

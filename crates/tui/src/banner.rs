@@ -118,6 +118,11 @@ fn lines(app: &App, g: &GuardState) -> Vec<String> {
             };
             out.push(format!(" !! GUARDED CHANGE  {left}"));
             out.push(format!("    {what}"));
+            // Azure's failover test: its status and the routes that need
+            // the VPN while it runs, as its details last read.
+            if let Some(ft) = &g.failover_test {
+                out.push(format!("    {}", ft.brief()));
+            }
             let verify = verifying::verify_line(g, app.now);
             let keys = match &app.guard_request {
                 Some(_) => "  ·  request sent, waiting for the engine".to_string(),

@@ -250,6 +250,12 @@ pub fn render(f: &mut Frame<'_>, area: Rect, app: &App) {
         lines.push(Line::from(spans));
     }
 
+    // Azure's failover test, while one is out: the prefixes it says only
+    // this location carries (they need the VPN) and the redundant ones.
+    if let Some(ft) = app.state.guard().and_then(|g| g.failover_test.as_ref()) {
+        lines.push(Line::styled(fit(&ft.brief(), width), app.theme.warn));
+    }
+
     // Column widths from the visible rows only.
     let body = height.saturating_sub(lines.len() + 1);
     let first = app.routes.scroll.min(rows.len().saturating_sub(1));

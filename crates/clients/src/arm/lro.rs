@@ -128,8 +128,19 @@ impl Http {
         deadline: Deadline,
         sink: Sink<'_>,
     ) -> Result<Reply, ArmError> {
+        self.post_operation(&Req::post(url), deadline, sink).await
+    }
+
+    /// A POST (with or without a body and a permit) whose 202 is
+    /// followed as [`Http::post_read`] follows it: the polls are reads.
+    pub(crate) async fn post_operation(
+        &self,
+        req: &Req<'_>,
+        deadline: Deadline,
+        sink: Sink<'_>,
+    ) -> Result<Reply, ArmError> {
         let next = |r: &Reply| (r.status == 202).then(|| self.poll_wait(r));
-        let (reply, wait) = self.call(&Req::post(url), deadline, sink, &next).await?;
+        let (reply, wait) = self.call(req, deadline, sink, &next).await?;
         let Some(wait) = wait else {
             return Ok(reply);
         };

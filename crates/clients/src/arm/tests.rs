@@ -774,3 +774,93 @@ async fn stale_reads_after_a_succeeded_put_are_not_settled_not_failed() {
     );
     assert_eq!(stub.seen("PUT").len(), 1);
 }
+
+#[tokio::test]
+async fn the_failover_test_is_started_followed_and_stopped_with_the_verdict() {
+    let stub = Stub::start(|s, _, base| match (s.method.as_str(), s.path.as_str()) {
+        ("POST", p) if p.contains("/startSiteFailoverTest") => Act::Reply(
+            202,
+            vec![
+                ("location", format!("{base}/result/start")),
+                ("retry-after", "0".into()),
+            ],
+            String::new(),
+        ),
+        ("POST", p) if p.contains("/stopSiteFailoverTest") => Act::Reply(
+            202,
+            vec![("location", format!("{base}/result/stop"))],
+            String::new(),
+        ),
+        ("GET", "/result/start") | ("GET", "/result/stop") => ok("\"5c1f-guid\"".into()),
+        _ => Act::Reply(404, Vec::new(), String::new()),
+    })
+    .await;
+    let (c, _) = client(&stub);
+    let (list, on) = recorder();
+    let id = c
+        .start_failover_test("ergw", "Silicon Valley", &on, &SendPermit::new())
+        .await
+        .expect("started");
+    assert_eq!(id, "5c1f-guid");
+    // (The stub sees the path without its query; the lab refuses a start
+    // without `peeringLocation`, which the drill proves.)
+    let posts = stub.seen("POST");
+    assert!(
+        posts[0]
+            .path
+            .ends_with("/virtualNetworkGateways/ergw/startSiteFailoverTest"),
+        "{}",
+        posts[0].path
+    );
+    let stop = cutover_core::azure_call::FailoverTestTarget::stop_body(
+        "Silicon Valley",
+        true,
+        &[cutover_core::model::azure::FailoverConnectionDetails {
+            failover_connection_name: Some("conn1".into()),
+            failover_location: Some("Silicon Valley".into()),
+            is_verified: Some(true),
+        }],
+    );
+    c.stop_failover_test("ergw", &stop, &on, &SendPermit::new())
+        .await
+        .expect("stopped");
+    let posts = stub.seen("POST");
+    let body: serde_json::Value = serde_json::from_str(&posts[1].body).expect("a JSON body");
+    assert_eq!(body["wasSimulationSuccessful"], true);
+    assert_eq!(body["details"][0]["isVerified"], true);
+    // Both POSTs are journaled as writes, with the verdict among the
+    // changes; the polls are reads.
+    let attempts = list.lock().expect("lock").clone();
+    let writes: Vec<&ArmAttempt> = attempts.iter().filter(|a| a.write.is_some()).collect();
+    assert_eq!(writes.len(), 2, "{attempts:?}");
+    assert!(
+        writes[1].write.as_ref().is_some_and(|w| w
+            .changes
+            .iter()
+            .any(|c| c.field == "wasSimulationSuccessful" && c.to == "true")),
+        "{writes:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_start_whose_answer_was_lost_is_not_sent_again() {
+    let stub = Stub::start(|s, _, _| match s.method.as_str() {
+        "POST" => Act::Reset,
+        _ => Act::Reply(404, Vec::new(), String::new()),
+    })
+    .await;
+    let (c, _) = client(&stub);
+    let (_, on) = recorder();
+    let permit = SendPermit::new();
+    let e = c
+        .start_failover_test("ergw", "Seattle", &on, &permit)
+        .await
+        .expect_err("the answer was lost");
+    assert!(matches!(e, ArmError::Transport(_)), "{e}");
+    assert_eq!(stub.seen("POST").len(), 1, "a start is never resent blind");
+    // It may have been accepted: only a stop ends it.
+    assert_eq!(
+        permit.status(),
+        cutover_engine::port::WriteStatus::MayBeAccepted
+    );
+}

@@ -156,6 +156,7 @@ macro_rules! keep_nulls {
 mod circuit;
 mod enums;
 mod error;
+mod failover_test;
 mod gateway;
 mod peering;
 
@@ -165,6 +166,10 @@ pub use enums::{
     ProvisioningState,
 };
 pub use error::{AsyncOperationStatus, CloudError, CloudErrorBody, ErrorAdditionalInfo};
+pub use failover_test::{
+    FailoverConnectionDetails, FailoverRedundantRoute, FailoverSingleTestDetails,
+    FailoverStopParameters,
+};
 pub use gateway::{
     BgpPeerStatus, BgpPeerStatusListResult, BgpSettings, ConnectionProperties, GatewayProperties,
     GatewayRoute, GatewayRouteListResult, GatewaySku, IpConfigurationBgpPeeringAddress,

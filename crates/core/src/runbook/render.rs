@@ -10,7 +10,8 @@ use std::fmt;
 use super::model::ActionOp;
 use super::query::{ConnectionRef, GatewayRef, PeeringRef, Platform, Query};
 use crate::azure_call::{
-    API_VERSION, PeeringTarget, SUBSCRIPTION_PLACEHOLDER, network_segments, shown_path,
+    API_VERSION, FailoverTestTarget, PeeringTarget, SUBSCRIPTION_PLACEHOLDER, network_segments,
+    shown_path,
 };
 use crate::model::azure::PeeringState;
 
@@ -193,6 +194,32 @@ pub fn action_call(op: ActionOp, p: &PeeringRef) -> AzureCall {
         )),
         az: target.az_set_state(&state),
         powershell: target.powershell_set_state(&state),
+    }
+}
+
+/// The call that performs a failover test op on `gateway`. The peering
+/// location is read from the circuit when the action runs, so the
+/// rendering leaves it as `{peeringLocation}`.
+pub fn failover_test_call(op: ActionOp, resource_group: &str, gateway: &str) -> AzureCall {
+    let t = FailoverTestTarget::sketch(resource_group, gateway);
+    let loc = "{peeringLocation}";
+    let (url, body, manual) = match op {
+        ActionOp::AzureGatewaySiteFailoverTestStop => (
+            t.stop_path(),
+            Some(
+                "peeringLocation, wasSimulationSuccessful (the operator's verdict; false on a rollback), details[] with each connection's isVerified"
+                    .to_string(),
+            ),
+            t.manual_stop(loc, false, &[]),
+        ),
+        _ => (t.start_path(loc), None, t.manual_start(loc)),
+    };
+    AzureCall {
+        method: "POST",
+        url,
+        body,
+        az: manual.az_cli,
+        powershell: manual.powershell,
     }
 }
 

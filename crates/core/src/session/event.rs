@@ -428,6 +428,13 @@ pub enum Event {
         ok: bool,
         detail: String,
     },
+    /// Azure's failover test of a guarded action, as its details read
+    /// after the start, at each poll and after the stop.
+    FailoverTestStatus {
+        step: String,
+        #[serde(flatten)]
+        test: crate::session::failover_test::FailoverTestView,
+    },
     /// An SSHSIG signature (namespace `cutover-journal`) over the
     /// journal's bytes up to and including record `covers_seq`, written
     /// right after `action_started` and `rollback_done` when the session
@@ -501,6 +508,7 @@ impl Event {
             Event::PeeringPreflight { .. } => "peering_preflight",
             Event::GuardLost { .. } => "guard_lost",
             Event::GuardRearmed { .. } => "guard_rearmed",
+            Event::FailoverTestStatus { .. } => "failover_test_status",
             Event::ChainSigned { .. } => "chain_signed",
             Event::SessionEnd { .. } => "session_end",
         }

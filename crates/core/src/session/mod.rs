@@ -8,6 +8,7 @@
 
 pub mod command;
 pub mod event;
+pub mod failover_test;
 pub mod outcome;
 pub mod prediction;
 pub mod state;

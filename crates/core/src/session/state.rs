@@ -495,6 +495,9 @@ impl SessionState {
             Event::GuardRearmed { step, ok, detail } => {
                 self.guard_for(step).watch.rearmed(*ok, detail);
             }
+            Event::FailoverTestStatus { step, test } => {
+                self.guard_for(step).failover_test = Some(test.clone());
+            }
             // Evidence for `cutover verify`, not part of what happened.
             Event::ChainSigned { .. } => {}
             Event::SessionEnd { exit_code, outcome } => {

@@ -76,6 +76,46 @@ pub(super) fn change_seen(journal: &std::path::Path, step: &str) -> bool {
     })
 }
 
+/// Where the step's failover test runs, as its console journaled it: the
+/// gateway and location from `action_started` (`rg/gateway at location`),
+/// the test's id from `action_done` (`failover test ID started at ...`).
+pub(crate) fn failover_test_of(
+    journal: &std::path::Path,
+    step: &str,
+) -> Option<(String, String, Option<String>)> {
+    let records = JournalReader::open(journal)
+        .and_then(|r| r.read_all())
+        .ok()?;
+    let mut found = None;
+    for e in records.iter().filter_map(|r| r.event()) {
+        match e {
+            Event::ActionStarted {
+                step: s, target, ..
+            } if s == step => {
+                let (gw, loc) = target.split_once(" at ")?;
+                let gw = gw.rsplit('/').next().unwrap_or(gw);
+                found = Some((gw.to_string(), loc.to_string(), None));
+            }
+            Event::ActionDone {
+                step: s,
+                ok: true,
+                detail,
+                ..
+            } if s == step => {
+                let id = detail
+                    .strip_prefix("failover test ")
+                    .and_then(|d| d.split_once(" started at "))
+                    .map(|(id, _)| id.to_string());
+                if let Some(f) = found.as_mut() {
+                    f.2 = id;
+                }
+            }
+            _ => {}
+        }
+    }
+    found
+}
+
 /// Whether `e` is where the detached guard's records begin in a journal
 /// it took over: everything from there on is the guard's.
 pub fn guard_takes_over(e: &Event) -> bool {

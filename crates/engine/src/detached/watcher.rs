@@ -327,6 +327,19 @@ async fn act<A: AzureApi>(
         commands: None,
         change_seen: change_seen(&params.journal, &params.step),
     };
+    if params.rollback.is_failover_test() {
+        let known = super::journal::failover_test_of(&params.journal, &params.step);
+        return crate::guard::roll_back_failover_test(
+            &ctx,
+            &params.step,
+            params.rollback,
+            az,
+            known,
+            reason,
+            how,
+        )
+        .await;
+    }
     roll_back(
         &ctx,
         &params.step,

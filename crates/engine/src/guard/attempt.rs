@@ -100,3 +100,23 @@ async fn journal<D, A, L>(ctx: &Ctx<'_, D, A, L>, step: &str, attempt: ArmAttemp
         })
         .await;
 }
+
+/// Nothing interrupts the call but its own end (a read of the failover
+/// test's details).
+pub(super) struct Never;
+
+impl Sidelines for Never {
+    type Cue = std::convert::Infallible;
+
+    fn next(&mut self) -> impl Future<Output = Self::Cue> {
+        std::future::pending()
+    }
+
+    async fn handle(&mut self, cue: Self::Cue) {
+        match cue {}
+    }
+
+    fn stop(&self) -> bool {
+        false
+    }
+}

@@ -114,7 +114,10 @@ impl PathClock {
     /// answer to a PUT starts the clock. A 4xx was refused and a 5xx or a
     /// lost answer leaves the moment unknown, so neither starts it.
     pub(crate) fn on_attempt(&self, a: &ArmAttempt) {
-        if a.method.eq_ignore_ascii_case("PUT") && (200..300).contains(&a.status) {
+        // A write: the peering's PUT, or a POST sent under the change's
+        // permit (the failover test's start), which carries a record.
+        let write = a.method.eq_ignore_ascii_case("PUT") || a.write.is_some();
+        if write && (200..300).contains(&a.status) {
             let mut first = false;
             self.accepted.get_or_init(|| {
                 first = true;

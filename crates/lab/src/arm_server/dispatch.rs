@@ -2,7 +2,9 @@
 //! (ARM paths are case-insensitive, which axum's router is not), then the
 //! resource's method.
 
+mod failover;
 mod inject;
+mod link_failover;
 mod operation;
 mod peering;
 mod put_request;
@@ -199,7 +201,9 @@ impl Server {
         };
         let allowed: &[Method] = match target {
             Target::Peering(_) => &[Method::GET, Method::PUT],
-            Target::GatewayAction(_) => &[Method::POST],
+            Target::GatewayAction(_) | Target::Failover(_) | Target::LinkFailover(_) => {
+                &[Method::POST]
+            }
             _ => &[Method::GET],
         };
         if !allowed.contains(&parts.method) {
@@ -249,6 +253,8 @@ impl Server {
                 Reply::json(StatusCode::OK, &g).etag(g.etag.as_deref())
             }
             Target::GatewayAction(action) => self.start_query(ctx, action, peer),
+            Target::Failover(call) => self.failover(ctx, parts, body, call).await,
+            Target::LinkFailover(call) => self.link_failover(ctx, parts, body, call).await,
             Target::Connection => {
                 let v = self.world.with(|w, _| w.connection());
                 let c = wire::connection(&self.names, &v);

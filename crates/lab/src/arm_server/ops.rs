@@ -56,6 +56,32 @@ pub(super) enum QueryKind {
     LearnedRoutes,
     AdvertisedRoutes(IpAddr),
     BgpPeerStatus(Option<IpAddr>),
+    /// A site failover test call (`dispatch/failover.rs`).
+    Failover(FailoverRead),
+}
+
+/// What a site failover test's operation answers when it completes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum FailoverRead {
+    /// Fixed when the call was made (a start's or stop's test GUID).
+    Answer(Value),
+    AllTests {
+        test_type: Option<String>,
+        fetch_latest: bool,
+    },
+    SingleTest {
+        peering_location: String,
+        test_id: String,
+    },
+    /// The ER gateway's BGP peers, read when the operation completes.
+    ErBgpPeers,
+    LinkAllTests {
+        fetch_latest: bool,
+    },
+    LinkSingleTest {
+        link: usize,
+        test_id: String,
+    },
 }
 
 /// A peering that exists only because a PUT created it.

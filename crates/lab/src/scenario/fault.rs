@@ -44,6 +44,12 @@ pub enum ArmResource {
     /// The VPN gateway and its route reads.
     Gateway,
     Connection,
+    /// Azure's failover tests (the ER gateway's site test, the circuit's
+    /// link test): their starts, stops and detail reads (`failover_test`);
+    /// a rule on it also matches the stops.
+    FailoverTest,
+    /// The stop of a failover test only (`failover_stop`).
+    FailoverStop,
 }
 
 impl ArmResource {
@@ -54,10 +60,14 @@ impl ArmResource {
         ("operation", ArmResource::Operation),
         ("gateway", ArmResource::Gateway),
         ("connection", ArmResource::Connection),
+        ("failover_test", ArmResource::FailoverTest),
+        ("failover_stop", ArmResource::FailoverStop),
     ];
 
     fn matches(self, other: ArmResource) -> bool {
-        self == ArmResource::Any || self == other
+        self == ArmResource::Any
+            || self == other
+            || (self == ArmResource::FailoverTest && other == ArmResource::FailoverStop)
     }
 }
 
@@ -276,7 +286,7 @@ fn arm_rule(
                 err(
                     s.span(),
                     format!(
-                        "resource `{}` is not one of any, circuit, peering, operation, gateway, connection",
+                        "resource `{}` is not one of any, circuit, peering, operation, gateway, connection, failover_test, failover_stop",
                         s.get_ref()
                     ),
                 )

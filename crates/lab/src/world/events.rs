@@ -73,7 +73,10 @@ impl World {
             return false;
         };
         match s.carrier {
-            Carrier::ErLink(_) | Carrier::ErCore(_) => self.private_peering_enabled(),
+            // A link failover test holds its link's session down.
+            Carrier::ErLink(i) => self.private_peering_enabled() && !self.link_test_holds(i),
+            // A site failover test holds the gateway's connection down.
+            Carrier::ErCore(_) => self.private_peering_enabled() && !self.er_connection_down(),
             Carrier::Tunnel(k) => self.tunnels.get(k).is_some_and(|t| t.up),
             Carrier::Fixed => true,
         }

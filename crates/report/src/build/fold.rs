@@ -487,6 +487,21 @@ impl Acc {
             | Event::GuardRearmed { .. } => {
                 self.stranded(r, e);
             }
+            Event::FailoverTestStatus { step, test } => {
+                let (label, ok) = (test.summary(), test.successful);
+                // How the test ended is said in the notes too; the polls
+                // while it ran are on the timeline only.
+                if !test.is_running() {
+                    self.notes.push(Note {
+                        at: at.clone(),
+                        seq: r.seq,
+                        step: Some(step.clone()),
+                        level: "info".to_string(),
+                        text: label.clone(),
+                    });
+                }
+                self.mark(r, "failover_test_status", Some(step.as_str()), label, ok);
+            }
             // Checked against the bytes, in `Integrity::signature`.
             Event::ChainSigned { .. } => {}
             Event::SessionEnd { exit_code, outcome } => {

@@ -82,8 +82,10 @@ impl<'a> Req<'a> {
         }
     }
 
+    /// A PUT, or any request sent under a permit (the failover test's
+    /// start and stop POSTs): its lost answer is never resent blind.
     pub(super) fn is_write(&self) -> bool {
-        self.method == Method::PUT
+        self.method == Method::PUT || self.permit.is_some()
     }
 
     /// The request side of a write's record (`None` for a read).

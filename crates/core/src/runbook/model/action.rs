@@ -40,15 +40,30 @@ pub enum ActionOp {
     AzurePeeringDisable,
     #[serde(rename = "azure.peering.enable")]
     AzurePeeringEnable,
+    /// Azure's site failover simulation on the ExpressRoute gateway
+    /// (`startSiteFailoverTest`): the gateway drops the circuit's
+    /// connection at one peering location while the circuit stays as it is.
+    #[serde(rename = "azure.gateway.site_failover_test")]
+    AzureGatewaySiteFailoverTest,
+    /// `stopSiteFailoverTest`, with the operator's verdict.
+    #[serde(rename = "azure.gateway.site_failover_test.stop")]
+    AzureGatewaySiteFailoverTestStop,
 }
 
 impl ActionOp {
-    pub const ALL: [ActionOp; 2] = [ActionOp::AzurePeeringDisable, ActionOp::AzurePeeringEnable];
+    pub const ALL: [ActionOp; 4] = [
+        ActionOp::AzurePeeringDisable,
+        ActionOp::AzurePeeringEnable,
+        ActionOp::AzureGatewaySiteFailoverTest,
+        ActionOp::AzureGatewaySiteFailoverTestStop,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             ActionOp::AzurePeeringDisable => "azure.peering.disable",
             ActionOp::AzurePeeringEnable => "azure.peering.enable",
+            ActionOp::AzureGatewaySiteFailoverTest => "azure.gateway.site_failover_test",
+            ActionOp::AzureGatewaySiteFailoverTestStop => "azure.gateway.site_failover_test.stop",
         }
     }
 
@@ -58,7 +73,30 @@ impl ActionOp {
 
     /// True when the op can interrupt service, which is why it needs a gate.
     pub fn is_disruptive(self) -> bool {
-        matches!(self, ActionOp::AzurePeeringDisable)
+        matches!(
+            self,
+            ActionOp::AzurePeeringDisable | ActionOp::AzureGatewaySiteFailoverTest
+        )
+    }
+
+    /// True for the gateway's failover simulation and its stop: they
+    /// address the gateway, not the peering, and their undo is a stop.
+    pub fn is_failover_test(self) -> bool {
+        matches!(
+            self,
+            ActionOp::AzureGatewaySiteFailoverTest | ActionOp::AzureGatewaySiteFailoverTestStop
+        )
+    }
+
+    /// What the world is left as after the op, for a person reading why a
+    /// rollback does not undo an action.
+    pub fn leaves(self) -> &'static str {
+        match self {
+            ActionOp::AzurePeeringDisable => "the peering Disabled",
+            ActionOp::AzurePeeringEnable => "the peering Enabled",
+            ActionOp::AzureGatewaySiteFailoverTest => "the failover test running",
+            ActionOp::AzureGatewaySiteFailoverTestStop => "the failover test stopped",
+        }
     }
 
     /// The rollbacks that undo `self`, the expected one first. Exhaustive on
@@ -73,14 +111,23 @@ impl ActionOp {
             // Enabled: the safe state is ExpressRoute up, so undoing a
             // restore never disables it (er-restore.toml's `why` says so).
             ActionOp::AzurePeeringEnable => &[ActionOp::AzurePeeringEnable],
+            // A started test is undone by stopping it; a stop is "undone"
+            // by stopping again (the safe state is no test running).
+            ActionOp::AzureGatewaySiteFailoverTest => &[ActionOp::AzureGatewaySiteFailoverTestStop],
+            ActionOp::AzureGatewaySiteFailoverTestStop => {
+                &[ActionOp::AzureGatewaySiteFailoverTestStop]
+            }
         }
     }
 
-    /// The peering state the op sets.
+    /// The peering state the op leaves (a failover test never writes the
+    /// peering: it stays Enabled throughout).
     pub fn peering_state(self) -> &'static str {
         match self {
             ActionOp::AzurePeeringDisable => "Disabled",
-            ActionOp::AzurePeeringEnable => "Enabled",
+            ActionOp::AzurePeeringEnable
+            | ActionOp::AzureGatewaySiteFailoverTest
+            | ActionOp::AzureGatewaySiteFailoverTestStop => "Enabled",
         }
     }
 }
@@ -96,6 +143,10 @@ pub struct Action {
     pub op: ActionOp,
     pub role: String,
     pub target: PeeringRef,
+    /// The virtual network gateway a failover test runs on (`None` for the
+    /// peering ops).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gateway: Option<String>,
     /// What undoes it; run when the deadline passes without the operator's
     /// confirmation, when a verification fails, or on request.
     pub rollback: ActionOp,

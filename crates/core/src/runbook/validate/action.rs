@@ -20,6 +20,7 @@ const ACTION_KEYS: &[&str] = &[
     "resource_group",
     "circuit",
     "peering",
+    "gateway",
     "rollback",
     "deadline",
     "max_outage",
@@ -147,6 +148,14 @@ impl Cx<'_> {
             }
         };
         info.action = op.clone();
+        // A stop alone would stop whatever test runs there, with no start
+        // and no verdict of this session: it exists only as the rollback.
+        if let Some((ActionOp::AzureGatewaySiteFailoverTestStop, at)) = &op {
+            self.err(
+                at.start,
+                "`azure.gateway.site_failover_test.stop` is only a rollback: use op = \"azure.gateway.site_failover_test\" with rollback = \"azure.gateway.site_failover_test.stop\"",
+            );
+        }
         let op_name = op
             .as_ref()
             .map_or("the action".to_string(), |(o, _)| format!("action `{o}`"));
@@ -188,6 +197,35 @@ impl Cx<'_> {
             };
             names.push(name);
         }
+        // A failover test runs on the gateway: named on the action or on
+        // its role, like the peering's names.
+        let test = op.as_ref().is_some_and(|(o, _)| o.is_failover_test());
+        let gateway = match get(at, "gateway") {
+            Some(gv) => self
+                .checked(
+                    gv,
+                    "gateway",
+                    query::is_azure_name,
+                    "an Azure resource name",
+                )
+                .map(Some),
+            None if test => match role.and_then(|r| r.azure.get("gateway")) {
+                Some(g) => Some(Some(g.to_string())),
+                None => {
+                    if let Some(r) = role {
+                        self.err(
+                            span.start,
+                            format!(
+                                "{op_name} needs `gateway` (on the action or on its role `{}`)",
+                                r.name
+                            ),
+                        );
+                    }
+                    None
+                }
+            },
+            None => Some(None),
+        };
         let rollback = match get(at, "rollback") {
             Some(rv) => self
                 .op(rv, "rollback")
@@ -234,11 +272,19 @@ impl Cx<'_> {
             peering: peering?,
         };
         let rollback = rollback?;
+        let gateway = gateway?;
+        let call = |o| match gateway.as_deref() {
+            Some(g) if ActionOp::is_failover_test(o) => {
+                render::failover_test_call(o, &target.resource_group, g).to_string()
+            }
+            _ => render::action_call(o, &target).to_string(),
+        };
         let action = Action {
             op,
             role: role?.name.clone(),
-            command: render::action_call(op, &target).to_string(),
-            rollback_command: render::action_call(rollback, &target).to_string(),
+            command: call(op),
+            rollback_command: call(rollback),
+            gateway,
             target,
             rollback,
             deadline: deadline?,
@@ -268,8 +314,8 @@ impl Cx<'_> {
         self.err(
             at.start,
             format!(
-                "rollback `{rollback}` does not undo action `{op}`: it would leave the peering {}; use rollback = \"{expected}\"",
-                rollback.peering_state()
+                "rollback `{rollback}` does not undo action `{op}`: it would leave {}; use rollback = \"{expected}\"",
+                rollback.leaves()
             ),
         );
         None

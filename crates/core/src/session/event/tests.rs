@@ -17,6 +17,19 @@ fn serialized_kind_matches_kind() {
     let events = [
         Event::StepStart { step: "a".into() },
         Event::Verified { step: "a".into() },
+        Event::FailoverTestStatus {
+            step: "test".into(),
+            test: crate::session::failover_test::FailoverTestView {
+                gateway: "rg/ergw".into(),
+                peering_location: "Seattle".into(),
+                test_id: Some("t1".into()),
+                status: "Running".into(),
+                redundant: vec!["10.17.11.0/25".into()],
+                non_redundant: vec!["10.17.11.128/26".into()],
+                connections: vec!["conn1".into()],
+                successful: Some(false),
+            },
+        },
         Event::ProbeRepeated {
             step: MONITOR_STEP.into(),
             device: "fw".into(),

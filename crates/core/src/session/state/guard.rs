@@ -214,6 +214,9 @@ pub struct GuardState {
     /// Whether its detached guard still watches (it may die and be
     /// replaced while the change is out).
     pub watch: super::GuardWatch,
+    /// Azure's failover test, when the action is one: what its details
+    /// said last.
+    pub failover_test: Option<crate::session::failover_test::FailoverTestView>,
 }
 
 impl GuardState {
@@ -280,6 +283,7 @@ impl GuardState {
             verified: false,
             cancelled: None,
             watch: super::GuardWatch::default(),
+            failover_test: None,
         }
     }
 

@@ -10,7 +10,7 @@ use super::super::Server;
 use super::super::faults;
 use super::super::reply::{Mangle, Reply};
 use super::Ctx;
-use super::target::Target;
+use super::target::{FailoverCall, Target};
 use crate::scenario::{ArmAction, ArmResource};
 
 impl Target {
@@ -20,6 +20,11 @@ impl Target {
             Target::Circuit => ArmResource::Circuit,
             Target::Peerings | Target::Peering(_) => ArmResource::Peering,
             Target::Gateway | Target::GatewayAction(_) => ArmResource::Gateway,
+            Target::Failover(FailoverCall::ErBgpPeerStatus) => ArmResource::Gateway,
+            Target::Failover(FailoverCall::Stop) | Target::LinkFailover(FailoverCall::Stop) => {
+                ArmResource::FailoverStop
+            }
+            Target::Failover(_) | Target::LinkFailover(_) => ArmResource::FailoverTest,
             Target::Connection => ArmResource::Connection,
             Target::Operation(_) | Target::OperationResult(_) => ArmResource::Operation,
         }

@@ -181,6 +181,7 @@ impl Server {
                 }
                 serde_json::to_value(wire::bgp_peers(all))
             }
+            QueryKind::Failover(read) => super::failover::read(w, read),
         })
     }
 

@@ -16,6 +16,10 @@ pub(super) enum Target {
     Peering(String),
     Gateway,
     GatewayAction(Action),
+    /// A site failover test call on the ER gateway.
+    Failover(FailoverCall),
+    /// A link failover test call on the circuit.
+    LinkFailover(FailoverCall),
     Connection,
     /// An `Azure-AsyncOperation` URL.
     Operation(String),
@@ -28,6 +32,16 @@ pub(super) enum Action {
     LearnedRoutes,
     AdvertisedRoutes,
     BgpPeerStatus,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum FailoverCall {
+    Start,
+    Stop,
+    AllTests,
+    SingleTest,
+    /// `getBgpPeerStatus` of the ER gateway (its MSEE sessions).
+    ErBgpPeerStatus,
 }
 
 /// `yyyy-mm-dd` with an optional `-suffix` of letters and digits
@@ -160,6 +174,18 @@ fn resource(
         if !eq(name, &names.circuit) {
             return Some(missing("expressRouteCircuits"));
         }
+        let link = match tail {
+            [a] if eq(a, "startCircuitLinkFailoverTest") => Some(FailoverCall::Start),
+            [a] if eq(a, "stopCircuitLinkFailoverTest") => Some(FailoverCall::Stop),
+            [a] if eq(a, "getCircuitLinkFailoverAllTestsDetails") => Some(FailoverCall::AllTests),
+            [a] if eq(a, "getCircuitLinkFailoverSingleTestDetails") => {
+                Some(FailoverCall::SingleTest)
+            }
+            _ => None,
+        };
+        if let Some(call) = link {
+            return Some(Ok(Target::LinkFailover(call)));
+        }
         return match tail {
             [] => Some(Ok(Target::Circuit)),
             [p] if eq(p, "peerings") => Some(Ok(Target::Peerings)),
@@ -168,6 +194,17 @@ fn resource(
             }
             _ => None,
         };
+    }
+    if eq(kind, "virtualNetworkGateways") && eq(name, &names.er_gateway) {
+        let call = match tail {
+            [a] if eq(a, "startSiteFailoverTest") => FailoverCall::Start,
+            [a] if eq(a, "stopSiteFailoverTest") => FailoverCall::Stop,
+            [a] if eq(a, "getFailoverAllTestsDetails") => FailoverCall::AllTests,
+            [a] if eq(a, "getFailoverSingleTestDetails") => FailoverCall::SingleTest,
+            [a] if eq(a, "getBgpPeerStatus") => FailoverCall::ErBgpPeerStatus,
+            _ => return None,
+        };
+        return Some(Ok(Target::Failover(call)));
     }
     if eq(kind, "virtualNetworkGateways") {
         if !eq(name, &names.vpn_gateway) {
@@ -209,6 +246,7 @@ mod tests {
             resource_group: "RG-One".into(),
             location: "westus2".into(),
             circuit: "er-1".into(),
+            er_gateway: "ergw-1".into(),
             vpn_gateway: "gw-1".into(),
             connection: "cn-1".into(),
             local_network_gateway: "lng-1".into(),
@@ -240,6 +278,12 @@ mod tests {
                 "/subscriptions/sub-1/resourceGroups/RG-One/providers/Microsoft.Network/virtualNetworkGateways/gw-1/GETLEARNEDROUTES"
             ),
             Ok(Target::GatewayAction(Action::LearnedRoutes))
+        );
+        assert_eq!(
+            t(
+                "/subscriptions/sub-1/resourceGroups/RG-One/providers/Microsoft.Network/virtualNetworkGateways/ERGW-1/stopsitefailovertest"
+            ),
+            Ok(Target::Failover(FailoverCall::Stop))
         );
         assert_eq!(
             t(

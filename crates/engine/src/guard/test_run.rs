@@ -1,0 +1,346 @@
+//! Azure's failover test as a guarded action: the same gate, write-ahead
+//! announcement, detached guard, journaled exchanges, deadline window,
+//! verification and operator confirmation as the peering change. Where the
+//! peering change writes a state and its undo writes the other one, the
+//! test is started and its undo is a stop (`test_stop`): the deadline, an
+//! abort, a failed verification or a lost console stop it with
+//! `wasSimulationSuccessful=false`; the operator's confirmation stops it
+//! with the verdict. While it runs, its details are read every few seconds
+//! and journaled (`failover_test_status`), so the panes show its status
+//! and the redundant and non-redundant routes.
+
+use std::convert::Infallible;
+use std::sync::Mutex;
+
+use time::OffsetDateTime;
+use tokio::sync::mpsc::Receiver;
+use tokio::time::{Duration, Instant, sleep};
+
+use super::attempt::Journaled;
+use super::keeper::{self, Guarded};
+use super::test_stop::{self, DETAILS_POLL, TestRef, Verdict};
+use super::{GuardOutcome, Undo, budget_window, guard_refused, rfc3339_ms, settle_window};
+use crate::detached::{Watch, WatchRequest};
+use crate::port::trace::Tracer;
+use crate::port::{ArmAttempt, AzureApi, DeviceSession, SendPermit, WriteStatus};
+use crate::runner::Ctx;
+use cutover_core::model::azure::FailoverSingleTestDetails;
+use cutover_core::runbook::{ActionOp, ActionStep};
+use cutover_core::session::command::Command;
+use cutover_core::session::event::{Event, NoteLevel, RollbackReason};
+
+/// Runs the failover test of `step` under guard; the caller checked the
+/// authorization and counted the deadline.
+pub(super) async fn run<D, A, L>(
+    ctx: &Ctx<'_, D, A, L>,
+    step: &str,
+    a: &ActionStep,
+    az: &A,
+    deadline: Duration,
+    commands: &mut Receiver<Command>,
+) -> GuardOutcome
+where
+    D: DeviceSession,
+    A: AzureApi,
+    L: Tracer,
+{
+    let action = &a.action;
+    if action.op != ActionOp::AzureGatewaySiteFailoverTest {
+        return refuse(
+            ctx,
+            step,
+            format!(
+                "`{}` runs only as the rollback of a started test",
+                action.op
+            ),
+        )
+        .await;
+    }
+    let Some(gateway) = action.gateway.clone() else {
+        return refuse(ctx, step, "the action names no gateway".into()).await;
+    };
+    let Some(target) = az.failover_test_target(&gateway) else {
+        return refuse(
+            ctx,
+            step,
+            "this Azure client cannot run a failover test".into(),
+        )
+        .await;
+    };
+    // Read first: the test runs at the circuit's peering location, and a
+    // test started without knowing where could not be stopped.
+    let location = match test_stop::peering_location(az).await {
+        Ok(l) => l,
+        Err(e) => return refuse(ctx, step, e).await,
+    };
+    let shown = format!("{}/{}", action.target.resource_group, target.gateway());
+    let mut t = TestRef {
+        gateway,
+        target,
+        location,
+        id: None,
+        shown,
+    };
+
+    // Write-ahead: nothing goes out unless this is durable.
+    let announced = ctx
+        .sink
+        .emit(Event::ActionStarted {
+            step: step.to_string(),
+            op: action.op.as_str().to_string(),
+            target: format!("{} at {}", t.shown, t.location),
+            manual: t.target.manual_stop(&t.location, false, &[]),
+        })
+        .await;
+    if let Err(e) = announced {
+        return refuse(
+            ctx,
+            step,
+            format!("the test cannot be journaled first ({e})"),
+        )
+        .await;
+    }
+
+    // The detached guard watches before the start goes out: it stops the
+    // test if this console dies.
+    let mut watch: Option<Box<dyn Watch>> = match ctx
+        .watchdog
+        .arm(WatchRequest {
+            step: step.to_string(),
+            rollback: action.rollback,
+            expires_at: OffsetDateTime::now_utc() + deadline,
+            deadline,
+            settle: settle_window(ctx, action),
+            budget: budget_window(ctx, action),
+        })
+        .await
+    {
+        Ok(w) => w,
+        Err(e) => return guard_refused(ctx, step, action.op, &e).await,
+    };
+
+    // The failover is timed from the accepted start, as from a PUT.
+    let clock = super::measure::PathClock::new(step, action.op, &a.verify);
+    let log = Journaled::new();
+    let seen = |at: &ArmAttempt| clock.on_attempt(at);
+    let on = log.reporter(&seen);
+    let permit = SendPermit::new();
+    let call = az.start_failover_test(&t.gateway, &t.location, &on, &permit);
+    let started = log
+        .drive(ctx, step, call, &mut super::attempt::Never)
+        .await
+        .unwrap_or_else(|| Err(crate::port::ArmError::Cancelled("stopped".into())));
+    let done_at = Instant::now();
+    let id = match started {
+        Ok(id) => id,
+        Err(e) => {
+            let _ = ctx
+                .sink
+                .emit(Event::ActionDone {
+                    step: step.to_string(),
+                    op: action.op.as_str().to_string(),
+                    ok: false,
+                    detail: e.to_string(),
+                })
+                .await;
+            if permit.status() == WriteStatus::NoneAccepted {
+                if let Some(w) = watch.as_mut() {
+                    let _ = w.resolved().await;
+                }
+                return GuardOutcome::NotApplied {
+                    detail: format!("the failover test did not start: {e}"),
+                };
+            }
+            // Its answer was lost or it failed after ARM took it: a test
+            // may run, and only a stop ends it.
+            let how = undo(ctx, a, Some(commands));
+            let reason = RollbackReason::ChangeFailed;
+            return test_stop::roll_back_test(
+                ctx,
+                step,
+                action.rollback,
+                az,
+                Some(&t),
+                reason,
+                how,
+                &mut watch,
+            )
+            .await;
+        }
+    };
+    t.id = Some(id.clone());
+    let journal_ok = ctx
+        .sink
+        .emit(Event::ActionDone {
+            step: step.to_string(),
+            op: action.op.as_str().to_string(),
+            ok: true,
+            detail: format!(
+                "failover test {id} started at {} on {}",
+                t.location, t.shown
+            ),
+        })
+        .await
+        .is_ok();
+
+    let g = Guarded {
+        step,
+        rollback: action.rollback,
+        deadline,
+        deadline_at: done_at + deadline,
+        settle: settle_window(ctx, action),
+        budget: budget_window(ctx, action),
+    };
+    let applied = keeper::tell_applied(ctx, g, &mut watch).await;
+    let armed = ctx
+        .sink
+        .emit(Event::DeadlineArmed {
+            step: step.to_string(),
+            seconds: deadline.as_secs(),
+            expires_at: rfc3339_ms(OffsetDateTime::now_utc() + deadline),
+        })
+        .await
+        .is_ok();
+    if !(applied && journal_ok && armed) {
+        ctx.note(
+            Some(step),
+            NoteLevel::Error,
+            "the test cannot be guarded as it should (the journal failed, or the detached guard already gave up on it): stopping it".into(),
+        )
+        .await;
+        let reason = if applied {
+            RollbackReason::JournalFailed
+        } else {
+            RollbackReason::DeadlinePassed
+        };
+        let how = undo(ctx, a, Some(commands));
+        return test_stop::roll_back_test(
+            ctx,
+            step,
+            action.rollback,
+            az,
+            Some(&t),
+            reason,
+            how,
+            &mut watch,
+        )
+        .await;
+    }
+
+    let last: Mutex<Option<FailoverSingleTestDetails>> = Mutex::new(None);
+    let loss = super::loss::LossWatch::new(a);
+    let window = super::window::await_confirmation(
+        ctx,
+        step,
+        a,
+        done_at,
+        done_at + deadline,
+        &mut watch,
+        commands,
+        &clock,
+        &loss,
+    );
+    let polls = poll_details(ctx, step, az, &t, &last);
+    let ended = tokio::select! {
+        r = window => r,
+        never = polls => match never {},
+    };
+    match ended {
+        Ok(()) => {
+            // The verdict names every connection the test covers: read
+            // them now when no poll finished before the confirmation.
+            let polled = last.lock().ok().and_then(|l| l.clone());
+            let seen = match polled {
+                Some(d) if !d.connections().is_empty() => Some(d),
+                other => test_stop::read_details(ctx, step, az, &t, None)
+                    .await
+                    .or(other),
+            };
+            let verdict = Verdict::confirmed(seen.as_ref());
+            ctx.note(
+                Some(step),
+                NoteLevel::Info,
+                format!(
+                    "confirmed: stopping the failover test with wasSimulationSuccessful=true and {} connection(s) verified",
+                    verdict.details.len()
+                ),
+            )
+            .await;
+            let how = undo(ctx, a, Some(commands));
+            match test_stop::stop(
+                ctx,
+                step,
+                az,
+                &t,
+                &verdict,
+                how.settle,
+                how.budget,
+                how.commands,
+            )
+            .await
+            {
+                Ok(detail) => {
+                    ctx.note(Some(step), NoteLevel::Info, detail).await;
+                    GuardOutcome::Confirmed
+                }
+                Err(()) => GuardOutcome::RollbackFailed {
+                    reason: RollbackReason::ChangeFailed,
+                },
+            }
+        }
+        Err(reason) => {
+            let how = undo(ctx, a, Some(commands));
+            test_stop::roll_back_test(
+                ctx,
+                step,
+                action.rollback,
+                az,
+                Some(&t),
+                reason,
+                how,
+                &mut watch,
+            )
+            .await
+        }
+    }
+}
+
+/// Reads the details now and every [`DETAILS_POLL`] while the window
+/// runs (it is dropped when the window ends).
+async fn poll_details<D, A, L>(
+    ctx: &Ctx<'_, D, A, L>,
+    step: &str,
+    az: &A,
+    t: &TestRef,
+    last: &Mutex<Option<FailoverSingleTestDetails>>,
+) -> Infallible
+where
+    A: AzureApi,
+{
+    loop {
+        if let Some(d) = test_stop::read_details(ctx, step, az, t, None).await
+            && let Ok(mut l) = last.lock()
+        {
+            *l = Some(d);
+        }
+        sleep(DETAILS_POLL).await;
+    }
+}
+
+fn undo<'c, D, A, L>(
+    ctx: &Ctx<'_, D, A, L>,
+    a: &ActionStep,
+    commands: Option<&'c mut Receiver<Command>>,
+) -> Undo<'c> {
+    super::bounds::undo(ctx, &a.action, commands)
+}
+
+async fn refuse<D, A, L>(ctx: &Ctx<'_, D, A, L>, step: &str, why: String) -> GuardOutcome {
+    ctx.note(
+        Some(step),
+        NoteLevel::Error,
+        format!("refused: {why}; nothing was sent"),
+    )
+    .await;
+    GuardOutcome::NotApplied { detail: why }
+}

@@ -1,0 +1,401 @@
+//! The undo of Azure's failover test is a stop (`stopSiteFailoverTest`),
+//! run by the same machinery as a peering rollback: every exchange
+//! journaled as it happens, retried through throttling and transient
+//! errors until it succeeds, the operator takes over or the budget is
+//! spent (escalating meanwhile, with the manual commands), then watched:
+//! the peering rollback's "settle" is here "read the details until the
+//! test no longer runs". The detached guard runs this too, with the
+//! gateway, location and id its console journaled.
+//!
+//! A stop after the operator's confirmation carries the verdict
+//! (`wasSimulationSuccessful=true`, each connection `isVerified=true`);
+//! every other stop says the simulation was not successful.
+
+use std::time::Duration;
+
+use time::OffsetDateTime;
+use tokio::time::{Instant, sleep_until};
+
+use super::attempt::Journaled;
+use super::escalate::{Escalation, GaveUp};
+use super::{GuardOutcome, Undo, retryable, rfc3339_ms};
+use crate::detached::Watch;
+use crate::port::trace::Tracer;
+use crate::port::{ArmAttempt, AzureApi, DeviceSession, FailoverTestTarget, SendPermit};
+use crate::runner::Ctx;
+use cutover_core::model::azure::{FailoverConnectionDetails, FailoverSingleTestDetails};
+use cutover_core::runbook::ActionOp;
+use cutover_core::session::event::{Event, NoteLevel, RollbackReason, RollbackResult};
+use cutover_core::session::failover_test::FailoverTestView;
+
+/// How often the details are read while the test runs and after a stop.
+pub(super) const DETAILS_POLL: Duration = Duration::from_secs(5);
+/// How long a stop waits for the details to stop reading "running" when
+/// the settle window is shorter.
+const MIN_STOP_WATCH: Duration = Duration::from_secs(30);
+
+/// The test being run: where, and (once known) its id.
+#[derive(Debug, Clone)]
+pub(crate) struct TestRef {
+    /// The gateway's name (the ExpressRoute gateway).
+    pub gateway: String,
+    pub target: FailoverTestTarget,
+    pub location: String,
+    pub id: Option<String>,
+    /// `resource group/gateway`, as journaled.
+    pub shown: String,
+}
+
+/// The verdict a stop carries.
+#[derive(Debug, Clone)]
+pub(super) struct Verdict {
+    pub successful: bool,
+    pub details: Vec<FailoverConnectionDetails>,
+}
+
+impl Verdict {
+    /// Not successful: the deadline, an abort, a failed verification, a
+    /// console that died.
+    pub fn failed() -> Self {
+        Self {
+            successful: false,
+            details: Vec::new(),
+        }
+    }
+
+    /// The operator confirmed: successful, and every connection the test
+    /// covers verified.
+    pub fn confirmed(last: Option<&FailoverSingleTestDetails>) -> Self {
+        let details = last
+            .map(FailoverSingleTestDetails::connections)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|c| FailoverConnectionDetails {
+                is_verified: Some(true),
+                ..c
+            })
+            .collect();
+        Self {
+            successful: true,
+            details,
+        }
+    }
+}
+
+/// The view journaled as `failover_test_status` for one reading.
+pub(super) fn view(
+    t: &TestRef,
+    d: &FailoverSingleTestDetails,
+    verdict: Option<bool>,
+) -> FailoverTestView {
+    FailoverTestView {
+        gateway: t.shown.clone(),
+        peering_location: t.location.clone(),
+        test_id: t.id.clone(),
+        status: d.status.clone().unwrap_or_else(|| "?".into()),
+        redundant: d.redundant(),
+        non_redundant: d.non_redundant(),
+        connections: d
+            .connections()
+            .iter()
+            .filter_map(|c| c.failover_connection_name.clone())
+            .collect(),
+        successful: verdict.or(d.was_simulation_successful.filter(|_| !d.is_running())),
+    }
+}
+
+/// One details read, its exchanges journaled, its reading journaled as
+/// `failover_test_status`. `None` when it could not be read.
+pub(super) async fn read_details<D, A, L>(
+    ctx: &Ctx<'_, D, A, L>,
+    step: &str,
+    az: &A,
+    t: &TestRef,
+    verdict: Option<bool>,
+) -> Option<FailoverSingleTestDetails>
+where
+    A: AzureApi,
+{
+    let id = t.id.as_deref()?;
+    let log = Journaled::new();
+    let quiet = |_: &ArmAttempt| {};
+    let on = log.reporter(&quiet);
+    let call = az.failover_test_details(&t.gateway, &t.location, id, &on);
+    let read = log
+        .drive(ctx, step, call, &mut super::attempt::Never)
+        .await?;
+    match read {
+        Ok(r) => {
+            let d = r.value.into_iter().find(|d| {
+                d.peering_location
+                    .as_deref()
+                    .is_none_or(|l| l == t.location)
+            })?;
+            let _ = ctx
+                .sink
+                .emit(Event::FailoverTestStatus {
+                    step: step.to_string(),
+                    test: view(t, &d, verdict),
+                })
+                .await;
+            Some(d)
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot read the failover test's details");
+            None
+        }
+    }
+}
+
+/// The circuit's peering location: where the site failover test runs.
+pub(super) async fn peering_location<A: AzureApi>(az: &A) -> Result<String, String> {
+    let c = az
+        .get_circuit()
+        .await
+        .map_err(|e| format!("cannot read the circuit's peering location: {e}"))?;
+    c.value
+        .properties
+        .service_provider_properties
+        .as_ref()
+        .and_then(|s| s.peering_location.clone())
+        .filter(|l| !l.trim().is_empty())
+        .ok_or_else(|| "the circuit names no peering location".to_string())
+}
+
+/// `roll_back` for a failover test: stop it as not successful. What the
+/// detached guard runs, and the console when the test is not confirmed.
+#[allow(clippy::too_many_arguments)]
+pub(super) async fn roll_back_test<D, A, L>(
+    ctx: &Ctx<'_, D, A, L>,
+    step: &str,
+    rollback: ActionOp,
+    az: &A,
+    known: Option<&TestRef>,
+    reason: RollbackReason,
+    how: Undo<'_>,
+    watch: &mut Option<Box<dyn Watch>>,
+) -> GuardOutcome
+where
+    D: DeviceSession,
+    A: AzureApi,
+    L: Tracer,
+{
+    if let Some(w) = watch.as_mut()
+        && let Err(e) = w.rolling_back().await
+    {
+        tracing::warn!(error = %e, "could not tell the detached guard a rollback is under way");
+    }
+    let _ = ctx
+        .sink
+        .emit(Event::RollbackStarted {
+            step: step.to_string(),
+            reason,
+            op: rollback.as_str().to_string(),
+        })
+        .await;
+    let t = known
+        .cloned()
+        .ok_or_else(|| "the journal does not say where the failover test runs".to_string());
+    let outcome = match t {
+        Ok(t) => {
+            let settle = ctx.config.settle_override.unwrap_or(how.settle);
+            let budget = ctx.config.rollback_budget_override.unwrap_or(how.budget);
+            match stop(
+                ctx,
+                step,
+                az,
+                &t,
+                &Verdict::failed(),
+                settle,
+                budget,
+                how.commands,
+            )
+            .await
+            {
+                Ok(detail) => {
+                    let _ = ctx
+                        .sink
+                        .emit(Event::RollbackDone {
+                            step: step.to_string(),
+                            detail,
+                            outcome: Some(RollbackResult::RolledBack),
+                            reasserts: 0,
+                        })
+                        .await;
+                    GuardOutcome::RolledBack { reason }
+                }
+                Err(()) => GuardOutcome::RollbackFailed { reason },
+            }
+        }
+        Err(e) => {
+            failed(ctx, step, None, e).await;
+            GuardOutcome::RollbackFailed { reason }
+        }
+    };
+    if let Some(w) = watch.as_mut()
+        && let Err(e) = w.resolved().await
+    {
+        tracing::warn!(error = %e, "could not tell the detached guard the rollback ended");
+    }
+    outcome
+}
+
+/// Stops the test with `verdict`, retrying as a rollback retries, then
+/// reads the details until it no longer runs. `Ok` with what was seen;
+/// `Err` once it failed for good (journaled as `rollback_failed` with the
+/// manual commands, the operator told).
+#[allow(clippy::too_many_arguments)]
+pub(super) async fn stop<D, A, L>(
+    ctx: &Ctx<'_, D, A, L>,
+    step: &str,
+    az: &A,
+    t: &TestRef,
+    verdict: &Verdict,
+    settle: Duration,
+    budget: Duration,
+    commands: Option<&mut tokio::sync::mpsc::Receiver<cutover_core::session::command::Command>>,
+) -> Result<String, ()>
+where
+    D: DeviceSession,
+    A: AzureApi,
+    L: Tracer,
+{
+    let manual = t
+        .target
+        .manual_stop(&t.location, verdict.successful, &verdict.details);
+    let mut esc = Escalation::new(ctx, step, manual, budget, commands);
+    let policy = ctx.config.rollback;
+    let mut backoff = policy.first_backoff;
+    let mut calls = 0u32;
+    let body = FailoverTestTarget::stop_body(&t.location, verdict.successful, &verdict.details);
+    esc.new_write();
+    let failure = loop {
+        calls = calls.saturating_add(1);
+        esc.begin_call();
+        let log = Journaled::new();
+        let quiet = |_: &ArmAttempt| {};
+        let on = log.reporter(&quiet);
+        let permit = SendPermit::new();
+        let call = az.stop_failover_test(&t.gateway, &body, &on, &permit);
+        let Some(result) = log.drive(ctx, step, call, &mut esc).await else {
+            break None;
+        };
+        match result {
+            Ok(()) => break Some(Ok(())),
+            Err(e) if retryable(&e) => {
+                esc.call_failed(&e, backoff);
+                ctx.note(
+                    Some(step),
+                    NoteLevel::Warn,
+                    format!(
+                        "stopping the failover test failed ({e}); trying again in {} s",
+                        backoff.as_secs()
+                    ),
+                )
+                .await;
+                if !esc.pause(backoff).await {
+                    break None;
+                }
+                backoff = (backoff * 2).min(policy.max_backoff);
+            }
+            Err(e) => break Some(Err(format!("{e} (after {calls} attempt(s))"))),
+        }
+    };
+    let error = match failure {
+        Some(Ok(())) => None,
+        Some(Err(e)) => Some(e),
+        None => Some(match esc.ended {
+            Some(GaveUp::TakenOver) => format!(
+                "the operator took over after {} failed attempt(s): retries stopped (last: {})",
+                esc.failures(),
+                esc.last_error()
+            ),
+            _ => format!(
+                "the rollback budget of {} is spent after {} failed attempt(s) (last: {})",
+                cutover_core::model::duration::human_std(esc.budget()),
+                esc.failures(),
+                esc.last_error()
+            ),
+        }),
+    };
+    if let Some(e) = error {
+        failed(ctx, step, Some(t), e).await;
+        return Err(());
+    }
+    let verdict_text = if verdict.successful {
+        "wasSimulationSuccessful=true"
+    } else {
+        "wasSimulationSuccessful=false"
+    };
+    if t.id.is_none() {
+        return Ok(format!(
+            "failover test at {} on {} stopped ({verdict_text}); its id is not known here, so the stop's completed operation is the evidence",
+            t.location, t.shown
+        ));
+    }
+    let watch_for = settle.max(MIN_STOP_WATCH);
+    // Only a rollback settles; the verdict's stop ends a confirmed change.
+    if !verdict.successful {
+        let _ = ctx
+            .sink
+            .emit(Event::RollbackSettling {
+                step: step.to_string(),
+                seconds: watch_for.as_secs(),
+                until: rfc3339_ms(OffsetDateTime::now_utc() + watch_for),
+            })
+            .await;
+    }
+    let until = Instant::now() + watch_for;
+    loop {
+        let last = read_details(ctx, step, az, t, Some(verdict.successful)).await;
+        match last {
+            Some(d) if !d.is_running() => {
+                return Ok(format!(
+                    "failover test {} at {} on {} stopped ({verdict_text}); it reads {}",
+                    t.id.as_deref().unwrap_or("?"),
+                    t.location,
+                    t.shown,
+                    d.status.as_deref().unwrap_or("?")
+                ));
+            }
+            _ if Instant::now() >= until => {
+                let e = format!(
+                    "the failover test still reads running {} after the stop",
+                    cutover_core::model::duration::human_std(watch_for)
+                );
+                failed(ctx, step, Some(t), e).await;
+                return Err(());
+            }
+            _ => sleep_until((Instant::now() + DETAILS_POLL).min(until)).await,
+        }
+    }
+}
+
+/// The stop failed for good: journaled with the manual commands and said
+/// loudly.
+async fn failed<D, A, L>(ctx: &Ctx<'_, D, A, L>, step: &str, t: Option<&TestRef>, error: String) {
+    let manual = match t {
+        Some(t) => t.target.manual_stop(&t.location, false, &[]),
+        None => cutover_core::azure_call::ManualCommands {
+            az_cli: "az rest --method post --url <gateway>/stopSiteFailoverTest?api-version=2024-05-01 --body '{\"peeringLocation\":\"<location>\",\"wasSimulationSuccessful\":false,\"details\":[]}'".into(),
+            powershell: "Invoke-AzRestMethod -Method POST -Path '<gateway>/stopSiteFailoverTest?api-version=2024-05-01' -Payload '{\"peeringLocation\":\"<location>\",\"wasSimulationSuccessful\":false,\"details\":[]}'".into(),
+        },
+    };
+    let _ = ctx
+        .sink
+        .emit(Event::RollbackFailed {
+            step: step.to_string(),
+            error,
+            manual: manual.clone(),
+        })
+        .await;
+    ctx.note(
+        Some(step),
+        NoteLevel::Error,
+        format!(
+            "STOP FAILED: the failover test may still run; stop it by hand, now.\n  az CLI:     {}\n  PowerShell: {}",
+            manual.az_cli, manual.powershell
+        ),
+    )
+    .await;
+}
