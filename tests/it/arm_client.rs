@@ -1122,12 +1122,16 @@ fn test_name(test: &str) -> String {
     format!("{module}::{test}")
 }
 
-/// Runs `helper` (an ignored test of this binary) alone in a child
-/// process and checks that it ran and passed.
-async fn run_alone(helper: &str) {
+/// Runs `helper` (an ignored test of this binary, in `module`, as
+/// `module_path!()` spells it) alone in a child process and checks that it
+/// ran and passed. For a test that captures tracing output: tracing caches
+/// per call site whether anyone listens, and a test running beside it on
+/// another thread can make that "no" for the call sites it watches.
+pub(crate) async fn run_alone(module: &str, helper: &str) {
+    let module = module.split_once("::").map_or(module, |(_, m)| m);
     let out = tokio::process::Command::new(std::env::current_exe().expect("test binary"))
         .args([
-            test_name(helper).as_str(),
+            format!("{module}::{helper}").as_str(),
             "--exact",
             "--ignored",
             "--test-threads=1",
@@ -1147,7 +1151,7 @@ async fn run_alone(helper: &str) {
 
 #[tokio::test]
 async fn the_token_appears_in_no_log_line_error_or_record() {
-    run_alone("no_token_in_logs_helper").await;
+    run_alone(module_path!(), "no_token_in_logs_helper").await;
 }
 
 /// The capture needs a process of its own: tracing caches per call site

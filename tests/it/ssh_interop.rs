@@ -248,10 +248,25 @@ async fn agent_signs_after_a_refused_key_file() {
 }
 
 #[tokio::test]
+#[expect(
+    clippy::await_holding_lock,
+    reason = "the lock keeps other test threads off the user while the child runs"
+)]
 async fn password_from_the_named_variable() {
     if crate::sshd::skip("password_from_the_named_variable") {
         return;
     }
+    // The child sets the password itself; no test of this process may
+    // change it meanwhile.
+    let _user = crate::sshd::hold_password_user();
+    crate::arm_client::run_alone(module_path!(), "password_from_the_named_variable_alone").await;
+}
+
+/// Run alone by `password_from_the_named_variable`: it searches every log
+/// line for the password.
+#[tokio::test]
+#[ignore = "helper: run alone by password_from_the_named_variable"]
+async fn password_from_the_named_variable_alone() {
     let password = format!("pw-{}", uuid::Uuid::new_v4().simple());
     let Some(_guard) = crate::sshd::password_user(&password) else {
         crate::sshd::skip_loudly(

@@ -373,6 +373,14 @@ impl Drop for Agent {
 /// two of them at once).
 static PASSWORD_USER: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
+/// Keeps every other test of this process off [`TEST_USER`]'s password,
+/// for a test that hands the user to a child process of its own.
+pub fn hold_password_user() -> std::sync::MutexGuard<'static, ()> {
+    PASSWORD_USER
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 /// Gives [`TEST_USER`] the password `password` for the life of the guard,
 /// creating the user (no home, /bin/sh) when absent; on drop the password
 /// is locked again so the account never keeps a usable password. Needs
@@ -381,9 +389,7 @@ pub fn password_user(password: &str) -> Option<PasswordGuard> {
     if !is_root() {
         return None;
     }
-    let held = PASSWORD_USER
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let held = hold_password_user();
     let exists = Command::new("id")
         .arg(TEST_USER)
         .output()
