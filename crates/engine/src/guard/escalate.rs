@@ -120,6 +120,24 @@ impl<'s, 'c, D, A, L> Escalation<'s, 'c, D, A, L> {
         self.budget
     }
 
+    /// Why the retries ended without success (the operator took over, or
+    /// the budget is spent), as said in a `rollback_failed`.
+    pub(super) fn gave_up(&self) -> String {
+        match self.ended {
+            Some(GaveUp::TakenOver) => format!(
+                "the operator took over after {} failed attempt(s): retries stopped (last: {})",
+                self.failures(),
+                self.last_error()
+            ),
+            _ => format!(
+                "the rollback budget of {} is spent after {} failed attempt(s) (last: {})",
+                cutover_core::model::duration::human_std(self.budget()),
+                self.failures(),
+                self.last_error()
+            ),
+        }
+    }
+
     /// The last failure, as said in a `rollback_failed`.
     pub(super) fn last_error(&self) -> &str {
         if self.last_error.is_empty() {

@@ -18,7 +18,7 @@ use time::OffsetDateTime;
 use tokio::sync::mpsc::Receiver;
 use tokio::time::{Instant, sleep_until};
 
-use super::escalate::{Escalation, GaveUp};
+use super::escalate::Escalation;
 use super::{GuardOutcome, describe_change, rfc3339_ms, set_state};
 use crate::detached::Watch;
 use crate::port::trace::Tracer;
@@ -398,19 +398,7 @@ where
             Err(e) => break Some(format!("{e} (after {calls} attempt(s))")),
         }
     };
-    let error = failure.unwrap_or_else(|| match esc.ended {
-        Some(GaveUp::TakenOver) => format!(
-            "the operator took over after {} failed attempt(s): retries stopped (last: {})",
-            esc.failures(),
-            esc.last_error()
-        ),
-        _ => format!(
-            "the rollback budget of {} is spent after {} failed attempt(s) (last: {})",
-            cutover_core::model::duration::human_std(esc.budget()),
-            esc.failures(),
-            esc.last_error()
-        ),
-    });
+    let error = failure.unwrap_or_else(|| esc.gave_up());
     let manual = az.manual_commands(state.clone());
     let _ = ctx
         .sink

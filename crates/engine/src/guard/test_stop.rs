@@ -17,7 +17,7 @@ use time::OffsetDateTime;
 use tokio::time::{Instant, sleep_until};
 
 use super::attempt::Journaled;
-use super::escalate::{Escalation, GaveUp};
+use super::escalate::Escalation;
 use super::{GuardOutcome, Undo, retryable, rfc3339_ms};
 use crate::detached::Watch;
 use crate::port::trace::Tracer;
@@ -304,19 +304,7 @@ where
     let error = match failure {
         Some(Ok(())) => None,
         Some(Err(e)) => Some(e),
-        None => Some(match esc.ended {
-            Some(GaveUp::TakenOver) => format!(
-                "the operator took over after {} failed attempt(s): retries stopped (last: {})",
-                esc.failures(),
-                esc.last_error()
-            ),
-            _ => format!(
-                "the rollback budget of {} is spent after {} failed attempt(s) (last: {})",
-                cutover_core::model::duration::human_std(esc.budget()),
-                esc.failures(),
-                esc.last_error()
-            ),
-        }),
+        None => Some(esc.gave_up()),
     };
     if let Some(e) = error {
         failed(ctx, step, Some(t), e).await;
@@ -376,10 +364,13 @@ where
 async fn failed<D, A, L>(ctx: &Ctx<'_, D, A, L>, step: &str, t: Option<&TestRef>, error: String) {
     let manual = match t {
         Some(t) => t.target.manual_stop(&t.location, false, &[]),
-        None => cutover_core::azure_call::ManualCommands {
-            az_cli: "az rest --method post --url <gateway>/stopSiteFailoverTest?api-version=2024-05-01 --body '{\"peeringLocation\":\"<location>\",\"wasSimulationSuccessful\":false,\"details\":[]}'".into(),
-            powershell: "Invoke-AzRestMethod -Method POST -Path '<gateway>/stopSiteFailoverTest?api-version=2024-05-01' -Payload '{\"peeringLocation\":\"<location>\",\"wasSimulationSuccessful\":false,\"details\":[]}'".into(),
-        },
+        // Which test is not known: the same call, with its names left to
+        // fill in, rendered where every Azure call is.
+        None => FailoverTestTarget::sketch("<resource-group>", "<gateway>").manual_stop(
+            "<location>",
+            false,
+            &[],
+        ),
     };
     let _ = ctx
         .sink
