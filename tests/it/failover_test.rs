@@ -436,3 +436,206 @@ fn a_killed_console_leaves_the_stop_to_its_guard() {
     assert_eq!(end["kind"], "session_end", "{text}");
     assert_eq!(end["exit_code"], 3, "{end}");
 }
+
+/// The circuit link failover test: gated like the site test, undone only
+/// by its own stop, addressed by link at its own api-version.
+const LINK_RUNBOOK: &str = r#"
+[runbook]
+id = "link-failover-test"
+title = "Azure's circuit link failover test"
+
+[roles.azure]
+platform = "azure"
+resource_group = "SEA-Cust11"
+circuit = "SEA-Cust11-ER"
+peering = "AzurePrivatePeering"
+
+[[step]]
+id = "confirm"
+title = "Confirm the test"
+phase = 3
+why = "The test takes one ExpressRoute link down."
+gate = { prompt = "Start the link failover test?", confirm_text = "SEA-Cust11-ER" }
+
+[[step]]
+id = "link-test"
+title = "Run the link failover test"
+phase = 3
+why = "Azure's rehearsal of a link loss."
+action = { op = "azure.circuit.link_failover_test", role = "azure", link_type = "Secondary", rollback = "azure.circuit.link_failover_test.stop", deadline = "2m" }
+"#;
+
+/// `check`'s error for `toml` (which must be refused), and where.
+fn refused(toml: &str) -> Vec<(String, Option<(usize, usize)>)> {
+    let e = Runbook::from_str(toml, "link.toml").expect_err("refused");
+    e.items
+        .iter()
+        .map(|d| (d.message.clone(), d.pos.map(|p| (p.line, p.col))))
+        .collect()
+}
+
+fn has(items: &[(String, Option<(usize, usize)>)], needle: &str) -> bool {
+    items
+        .iter()
+        .any(|(m, pos)| m.contains(needle) && pos.is_some_and(|(l, c)| l > 0 && c > 0))
+}
+
+#[test]
+fn check_knows_the_link_stop_undoes_the_link_test() {
+    let rb = Runbook::from_str(LINK_RUNBOOK, "link.toml").expect("valid runbook");
+    let action = rb
+        .steps
+        .iter()
+        .find_map(|s| match &s.body {
+            cutover_core::runbook::StepBody::Action(a) => Some(a.action.clone()),
+            _ => None,
+        })
+        .expect("an action");
+    let link = action.link_test.expect("the link test's keys");
+    assert_eq!(
+        (
+            link.link_type.as_str(),
+            link.category.as_str(),
+            link.api_version.as_str()
+        ),
+        ("Secondary", "BgpDisconnect", "2025-07-01")
+    );
+    assert!(
+        action.command.contains(
+            "/expressRouteCircuits/SEA-Cust11-ER/startCircuitLinkFailoverTest?linkType=Secondary&circuitTestCategory=BgpDisconnect&api-version=2025-07-01"
+        ),
+        "{}",
+        action.command
+    );
+    assert!(
+        action
+            .rollback_command
+            .contains("stopCircuitLinkFailoverTest?api-version=2025-07-01")
+            && action
+                .rollback_command
+                .contains("\"wasSimulationSuccessful\":false"),
+        "{}",
+        action.rollback_command
+    );
+    // The link test needs a gate, as the site test does.
+    assert!(cutover_core::runbook::ActionOp::AzureCircuitLinkFailoverTest.is_disruptive());
+
+    let wrong = LINK_RUNBOOK.replace(
+        r#"rollback = "azure.circuit.link_failover_test.stop""#,
+        r#"rollback = "azure.gateway.site_failover_test.stop""#,
+    );
+    assert!(
+        has(
+            &refused(&wrong),
+            "use rollback = \"azure.circuit.link_failover_test.stop\""
+        ),
+        "{:?}",
+        refused(&wrong)
+    );
+    let enable = LINK_RUNBOOK.replace(
+        r#"rollback = "azure.circuit.link_failover_test.stop""#,
+        r#"rollback = "azure.peering.enable""#,
+    );
+    assert!(
+        has(
+            &refused(&enable),
+            "does not undo action `azure.circuit.link_failover_test`"
+        ),
+        "{:?}",
+        refused(&enable)
+    );
+    let alone = LINK_RUNBOOK.replace(
+        r#"op = "azure.circuit.link_failover_test","#,
+        r#"op = "azure.circuit.link_failover_test.stop","#,
+    );
+    assert!(
+        has(&refused(&alone), "is only a rollback"),
+        "{:?}",
+        refused(&alone)
+    );
+    // The site test's stop does not undo the link test either way round.
+    let site = TEST_RUNBOOK.replace(
+        r#"rollback = "azure.gateway.site_failover_test.stop""#,
+        r#"rollback = "azure.circuit.link_failover_test.stop""#,
+    );
+    assert!(
+        has(
+            &refused(&site),
+            "use rollback = \"azure.gateway.site_failover_test.stop\""
+        ),
+        "{:?}",
+        refused(&site)
+    );
+    for (from, to, why) in [
+        (
+            r#"link_type = "Secondary""#,
+            r#"link_type = "Tertiary""#,
+            "`link_type` must be one of Primary, Secondary",
+        ),
+        (
+            r#"link_type = "Secondary""#,
+            r#"category = "ASPathPrepend""#,
+            "`category` must be one of BgpDisconnect",
+        ),
+        (
+            r#"link_type = "Secondary""#,
+            r#"api_version = "2024-05-01""#,
+            "predates the circuit link failover test",
+        ),
+        (
+            r#"link_type = "Secondary""#,
+            r#"api_version = "latest""#,
+            "`api_version` must be an ARM API version",
+        ),
+        (
+            r#"link_type = "Secondary""#,
+            r#"gateway = "SEA-Cust11-VNet01-gw-er""#,
+            "runs on the circuit: remove `gateway`",
+        ),
+    ] {
+        let bad = LINK_RUNBOOK.replace(from, to);
+        assert!(has(&refused(&bad), why), "{why}: {:?}", refused(&bad));
+    }
+    let stray = TEST_RUNBOOK.replace(
+        r#"deadline = "2m" }"#,
+        r#"deadline = "2m", link_type = "Primary" }"#,
+    );
+    assert!(
+        has(
+            &refused(&stray),
+            "`link_type` is a key of `azure.circuit.link_failover_test`"
+        ),
+        "{:?}",
+        refused(&stray)
+    );
+}
+
+/// Until the guard can read and stop the link test, a drill of it sends
+/// nothing: refused before the write-ahead, the guard never armed.
+#[tokio::test(start_paused = true)]
+async fn the_link_test_is_refused_before_anything_is_sent() {
+    let rb = Runbook::from_str(LINK_RUNBOOK, "link.toml").expect("valid runbook");
+    let net = Net::new();
+    let watchdog = Arc::new(RecordingWatchdog { net: net.clone() });
+    let run = run_session_guarded(rb, net, config(), gate_only, watchdog).await;
+    let order = run.net.order();
+    assert!(
+        !order
+            .iter()
+            .any(|o| o.starts_with("azure:start") || o.starts_with("guard:arm")),
+        "{order:?}"
+    );
+    assert_eq!(run.count("action_started"), 0, "{:?}", run.kinds());
+    assert_ne!(run.outcome.exit_code(), 0, "{:?}", run.outcome);
+    // The operator is told why, with the start to run by hand.
+    assert!(
+        run.events.iter().any(|e| matches!(
+            e,
+            Event::Note { text, .. }
+                if text.contains("is not run by this version's guard yet")
+                    && text.contains("startCircuitLinkFailoverTest?linkType=Secondary")
+        )),
+        "{:?}",
+        run.kinds()
+    );
+}

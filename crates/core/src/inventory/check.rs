@@ -397,7 +397,7 @@ pub(super) fn is_uuid(s: &str) -> bool {
 
 /// ARM API versions are dates, `YYYY-MM-DD`, with an optional stage
 /// suffix (`-preview`, `-privatepreview`, `-beta`).
-pub(super) fn is_api_version(s: &str) -> bool {
+pub(crate) fn is_api_version(s: &str) -> bool {
     let (date, suffix) = match s.get(..10) {
         Some(d) => (d, &s[10..]),
         None => return false,

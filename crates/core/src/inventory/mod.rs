@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::runbook::diag::{Diagnostic, Diagnostics, Pos};
 
 mod check;
+pub(crate) use check::is_api_version;
 
 pub use check::{MIN_REDACT_LITERAL, expand_home, position, redact_is_narrow};
 

@@ -97,7 +97,7 @@ pub use diag::{Diagnostic, Diagnostics, Pos};
 pub use duration::{Duration, DurationError};
 pub use eval::{StateItem, Verdict, eval_routes, eval_states, eval_trace};
 pub use model::{
-    Action, ActionOp, ActionStep, AzureNames, Check, Clause, Expect, Gate, GateRequire, Meta,
+    Action, ActionOp, ActionStep, AzureNames, Check, Clause, Expect, Gate, GateRequire, LinkTest, Meta,
     PathDef, PathKind, PathSelect, Paths, Phase, Probe, Record, Role, RouteCheck, RouteExpect,
     RouteTarget, Runbook, StateExpect, Step, StepBody, Summary, TraceExpect, Verify,
 };

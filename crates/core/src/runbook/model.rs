@@ -15,7 +15,7 @@ use super::diag::Pos;
 use super::duration::Duration;
 use super::query::{Platform, Query};
 
-pub use action::{Action, ActionOp, ActionStep, Gate, GateRequire, Verify};
+pub use action::{Action, ActionOp, ActionStep, Gate, GateRequire, LinkTest, Verify};
 pub use expect::{
     Clause, Expect, PathSelect, RouteCheck, RouteExpect, RouteTarget, StateExpect, TraceExpect,
 };

@@ -197,17 +197,25 @@ pub fn action_call(op: ActionOp, p: &PeeringRef) -> AzureCall {
     }
 }
 
-/// The call that performs a failover test op on `gateway`. The peering
-/// location is read from the circuit when the action runs, so the
-/// rendering leaves it as `{peeringLocation}`.
-pub fn failover_test_call(op: ActionOp, resource_group: &str, gateway: &str) -> AzureCall {
-    let t = FailoverTestTarget::sketch(resource_group, gateway);
+/// The call that performs a failover test op on `t` (a sketch: see
+/// [`FailoverTestTarget::sketch`] and [`FailoverTestTarget::link_sketch`]).
+/// The site test's peering location is read from the circuit when the
+/// action runs, so the rendering leaves it as `{peeringLocation}`.
+pub fn failover_test_call(op: ActionOp, t: &FailoverTestTarget) -> AzureCall {
     let loc = "{peeringLocation}";
     let (url, body, manual) = match op {
         ActionOp::AzureGatewaySiteFailoverTestStop => (
             t.stop_path(),
             Some(
                 "peeringLocation, wasSimulationSuccessful (the operator's verdict; false on a rollback), details[] with each connection's isVerified"
+                    .to_string(),
+            ),
+            t.manual_stop(loc, false, &[]),
+        ),
+        ActionOp::AzureCircuitLinkFailoverTestStop => (
+            t.stop_path(),
+            Some(
+                "linkType, circuitTestCategory, wasSimulationSuccessful and isVerified (the operator's verdict; false on a rollback)"
                     .to_string(),
             ),
             t.manual_stop(loc, false, &[]),

@@ -7,6 +7,7 @@
 mod action;
 mod declarations;
 mod expect;
+mod link_test;
 mod paths;
 mod placeholders;
 mod probe;

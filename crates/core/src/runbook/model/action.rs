@@ -48,14 +48,24 @@ pub enum ActionOp {
     /// `stopSiteFailoverTest`, with the operator's verdict.
     #[serde(rename = "azure.gateway.site_failover_test.stop")]
     AzureGatewaySiteFailoverTestStop,
+    /// Azure's circuit link failover test (`startCircuitLinkFailoverTest`,
+    /// api-version 2025-07-01 and later): one link of the circuit is
+    /// disconnected from BGP while the peering stays as it is.
+    #[serde(rename = "azure.circuit.link_failover_test")]
+    AzureCircuitLinkFailoverTest,
+    /// `stopCircuitLinkFailoverTest`, with the operator's verdict.
+    #[serde(rename = "azure.circuit.link_failover_test.stop")]
+    AzureCircuitLinkFailoverTestStop,
 }
 
 impl ActionOp {
-    pub const ALL: [ActionOp; 4] = [
+    pub const ALL: [ActionOp; 6] = [
         ActionOp::AzurePeeringDisable,
         ActionOp::AzurePeeringEnable,
         ActionOp::AzureGatewaySiteFailoverTest,
         ActionOp::AzureGatewaySiteFailoverTestStop,
+        ActionOp::AzureCircuitLinkFailoverTest,
+        ActionOp::AzureCircuitLinkFailoverTestStop,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -64,6 +74,8 @@ impl ActionOp {
             ActionOp::AzurePeeringEnable => "azure.peering.enable",
             ActionOp::AzureGatewaySiteFailoverTest => "azure.gateway.site_failover_test",
             ActionOp::AzureGatewaySiteFailoverTestStop => "azure.gateway.site_failover_test.stop",
+            ActionOp::AzureCircuitLinkFailoverTest => "azure.circuit.link_failover_test",
+            ActionOp::AzureCircuitLinkFailoverTestStop => "azure.circuit.link_failover_test.stop",
         }
     }
 
@@ -75,17 +87,45 @@ impl ActionOp {
     pub fn is_disruptive(self) -> bool {
         matches!(
             self,
-            ActionOp::AzurePeeringDisable | ActionOp::AzureGatewaySiteFailoverTest
+            ActionOp::AzurePeeringDisable
+                | ActionOp::AzureGatewaySiteFailoverTest
+                | ActionOp::AzureCircuitLinkFailoverTest
         )
     }
 
-    /// True for the gateway's failover simulation and its stop: they
-    /// address the gateway, not the peering, and their undo is a stop.
+    /// True for Azure's failover tests and their stops: they do not
+    /// write the peering, and their undo is a stop.
     pub fn is_failover_test(self) -> bool {
         matches!(
             self,
-            ActionOp::AzureGatewaySiteFailoverTest | ActionOp::AzureGatewaySiteFailoverTestStop
+            ActionOp::AzureGatewaySiteFailoverTest
+                | ActionOp::AzureGatewaySiteFailoverTestStop
+                | ActionOp::AzureCircuitLinkFailoverTest
+                | ActionOp::AzureCircuitLinkFailoverTestStop
         )
+    }
+
+    /// True for the circuit link test and its stop: they address the
+    /// circuit (by link), not a gateway.
+    pub fn is_link_test(self) -> bool {
+        matches!(
+            self,
+            ActionOp::AzureCircuitLinkFailoverTest | ActionOp::AzureCircuitLinkFailoverTestStop
+        )
+    }
+
+    /// The op that starts the test `self` stops (`None` when `self` is
+    /// no stop): a stop runs only as that op's rollback.
+    pub fn stops(self) -> Option<ActionOp> {
+        match self {
+            ActionOp::AzureGatewaySiteFailoverTestStop => {
+                Some(ActionOp::AzureGatewaySiteFailoverTest)
+            }
+            ActionOp::AzureCircuitLinkFailoverTestStop => {
+                Some(ActionOp::AzureCircuitLinkFailoverTest)
+            }
+            _ => None,
+        }
     }
 
     /// What the world is left as after the op, for a person reading why a
@@ -96,6 +136,8 @@ impl ActionOp {
             ActionOp::AzurePeeringEnable => "the peering Enabled",
             ActionOp::AzureGatewaySiteFailoverTest => "the failover test running",
             ActionOp::AzureGatewaySiteFailoverTestStop => "the failover test stopped",
+            ActionOp::AzureCircuitLinkFailoverTest => "the link failover test running",
+            ActionOp::AzureCircuitLinkFailoverTestStop => "the link failover test stopped",
         }
     }
 
@@ -117,6 +159,10 @@ impl ActionOp {
             ActionOp::AzureGatewaySiteFailoverTestStop => {
                 &[ActionOp::AzureGatewaySiteFailoverTestStop]
             }
+            ActionOp::AzureCircuitLinkFailoverTest => &[ActionOp::AzureCircuitLinkFailoverTestStop],
+            ActionOp::AzureCircuitLinkFailoverTestStop => {
+                &[ActionOp::AzureCircuitLinkFailoverTestStop]
+            }
         }
     }
 
@@ -127,7 +173,9 @@ impl ActionOp {
             ActionOp::AzurePeeringDisable => "Disabled",
             ActionOp::AzurePeeringEnable
             | ActionOp::AzureGatewaySiteFailoverTest
-            | ActionOp::AzureGatewaySiteFailoverTestStop => "Enabled",
+            | ActionOp::AzureGatewaySiteFailoverTestStop
+            | ActionOp::AzureCircuitLinkFailoverTest
+            | ActionOp::AzureCircuitLinkFailoverTestStop => "Enabled",
         }
     }
 }
@@ -147,6 +195,10 @@ pub struct Action {
     /// peering ops).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub gateway: Option<String>,
+    /// Which link a circuit link failover test disconnects, how, and at
+    /// which api-version (`None` for the other ops).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub link_test: Option<LinkTest>,
     /// What undoes it; run when the deadline passes without the operator's
     /// confirmation, when a verification fails, or on request.
     pub rollback: ActionOp,
@@ -192,6 +244,24 @@ impl Action {
         self.rollback_budget
             .map_or(Self::DEFAULT_ROLLBACK_BUDGET, |d| d.as_std())
     }
+}
+
+/// The circuit link failover test's parameters.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LinkTest {
+    /// `Primary` or `Secondary`.
+    pub link_type: String,
+    /// `BgpDisconnect` (the only category the test runs as a failover).
+    pub category: String,
+    /// The test exists from 2025-07-01 on, later than the inventory's
+    /// usual api-version, so the action carries its own.
+    pub api_version: String,
+}
+
+impl LinkTest {
+    pub const LINK_TYPES: [&str; 2] = ["Primary", "Secondary"];
+    pub const CATEGORIES: [&str; 1] = ["BgpDisconnect"];
+    pub const DEFAULT_API_VERSION: &str = "2025-07-01";
 }
 
 /// One verification after an action: probe until the expectations hold, at

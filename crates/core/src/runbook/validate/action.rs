@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use toml::de::DeTable;
 
 use super::{Cx, Span, StepInfo, TransposeNone, Val, get};
+use crate::azure_call::FailoverTestTarget;
 use crate::runbook::diag::suggest;
 use crate::runbook::model::{
     Action, ActionOp, ActionStep, Gate, GateRequire, Paths, Role, StepBody, Verify,
@@ -21,6 +22,9 @@ const ACTION_KEYS: &[&str] = &[
     "circuit",
     "peering",
     "gateway",
+    "link_type",
+    "category",
+    "api_version",
     "rollback",
     "deadline",
     "max_outage",
@@ -150,10 +154,14 @@ impl Cx<'_> {
         info.action = op.clone();
         // A stop alone would stop whatever test runs there, with no start
         // and no verdict of this session: it exists only as the rollback.
-        if let Some((ActionOp::AzureGatewaySiteFailoverTestStop, at)) = &op {
+        if let Some((stop, at)) = &op
+            && let Some(start) = stop.stops()
+        {
             self.err(
                 at.start,
-                "`azure.gateway.site_failover_test.stop` is only a rollback: use op = \"azure.gateway.site_failover_test\" with rollback = \"azure.gateway.site_failover_test.stop\"",
+                format!(
+                    "`{stop}` is only a rollback: use op = \"{start}\" with rollback = \"{stop}\""
+                ),
             );
         }
         let op_name = op
@@ -199,8 +207,19 @@ impl Cx<'_> {
         }
         // A failover test runs on the gateway: named on the action or on
         // its role, like the peering's names.
-        let test = op.as_ref().is_some_and(|(o, _)| o.is_failover_test());
+        let link = op.as_ref().is_some_and(|(o, _)| o.is_link_test());
+        let test = op.as_ref().is_some_and(|(o, _)| o.is_failover_test()) && !link;
+        let link_test = self.link_test(at, link, &op_name);
         let gateway = match get(at, "gateway") {
+            // The link test runs on the circuit: a gateway there would be
+            // read as the test's target by a person and ignored by the call.
+            Some(gv) if link => {
+                self.err(
+                    gv.span().start,
+                    format!("{op_name} runs on the circuit: remove `gateway`"),
+                );
+                None
+            }
             Some(gv) => self
                 .checked(
                     gv,
@@ -273,9 +292,15 @@ impl Cx<'_> {
         };
         let rollback = rollback?;
         let gateway = gateway?;
-        let call = |o| match gateway.as_deref() {
-            Some(g) if ActionOp::is_failover_test(o) => {
-                render::failover_test_call(o, &target.resource_group, g).to_string()
+        let link_test = link_test?;
+        let call = |o: ActionOp| match (gateway.as_deref(), &link_test) {
+            (_, Some(l)) if o.is_link_test() => {
+                let t = FailoverTestTarget::link_sketch(&target.resource_group, &target.circuit, l);
+                render::failover_test_call(o, &t).to_string()
+            }
+            (Some(g), _) if o.is_failover_test() => {
+                let t = FailoverTestTarget::sketch(&target.resource_group, g);
+                render::failover_test_call(o, &t).to_string()
             }
             _ => render::action_call(o, &target).to_string(),
         };
@@ -285,6 +310,7 @@ impl Cx<'_> {
             command: call(op),
             rollback_command: call(rollback),
             gateway,
+            link_test,
             target,
             rollback,
             deadline: deadline?,
