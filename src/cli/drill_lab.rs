@@ -17,8 +17,40 @@ use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, BufReader};
 use tokio::process::{Child, ChildStdin};
 
 use super::lab_held::lifeline_path;
+use cutover_core::session::Event;
 use cutover_engine::detached::ChildWatchdog;
+use cutover_lab::TimeScale;
 use cutover_lab::serve::TOKEN_ENV;
+
+/// `--time-scale`, as `drill` and `lab serve` take it.
+#[derive(Debug, Clone, Copy, clap::Args)]
+pub struct LabTimeArgs {
+    /// Compress the lab's long waits by this factor, in (0, 1]: the BGP
+    /// hold time where BFD is absent (180 s) and ARM's operations (20 s
+    /// for a peering PUT). 0.1 makes them ten times shorter. BFD,
+    /// convergence and round-trip times stay real. Announced on screen
+    /// and in the journal (default: 1, real time).
+    #[arg(long, value_name = "F", default_value = "1")]
+    pub time_scale: TimeScale,
+}
+
+/// What a drill journals about its lab's clock: nothing in real time;
+/// compressed, the factor and what the long waits became.
+pub(crate) fn time_scale_event(
+    scale: TimeScale,
+    timing: &cutover_lab::scenario::Timing,
+) -> Option<Event> {
+    if scale.is_real() {
+        return None;
+    }
+    let scaled = timing.scaled(scale);
+    let ms = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
+    Some(Event::LabTimeScale {
+        factor: scale.factor(),
+        hold_time_ms: ms(scaled.hold_time),
+        arm_operation_ms: ms(scaled.provisioning),
+    })
+}
 
 /// How the lab says it serves (`cutover lab serve` prints it last).
 const READY: &str = "lab ready, inventory: ";
@@ -38,6 +70,8 @@ pub(crate) struct DrillLab {
     lifeline: Option<ChildStdin>,
     inventory: PathBuf,
     token: Token,
+    /// `lab_time_scale`, when its waits are compressed.
+    time_scale: Option<Event>,
 }
 
 /// The lab's ARM token; Debug does not show it.
@@ -51,14 +85,23 @@ impl std::fmt::Debug for Token {
 
 impl DrillLab {
     /// Starts the lab for `scenario` (a name or a file, as `--scenario`)
-    /// and waits until it serves. `console`: the terminal is the console's,
-    /// so the lab's log goes to the console's log pane instead.
-    pub(crate) async fn start(scenario: &str, console: bool) -> Result<Self, String> {
+    /// with its long waits under `scale`, and waits until it serves.
+    /// `console`: the terminal is the console's, so the lab's log goes to
+    /// the console's log pane instead.
+    pub(crate) async fn start(
+        scenario: &str,
+        console: bool,
+        scale: TimeScale,
+    ) -> Result<Self, String> {
         let program = std::env::current_exe()
             .map_err(|e| format!("cannot find this program to start the lab: {e}"))?;
+        let timing = super::lab::load_scenario(scenario)
+            .map_err(|e| e.to_string())?
+            .timing;
         let token = Token(uuid::Uuid::new_v4().simple().to_string());
         let mut cmd = tokio::process::Command::new(&program);
         cmd.args(["lab", "serve", "--held", "--scenario", scenario])
+            .args(["--time-scale", &scale.to_string()])
             .env(TOKEN_ENV, &token.0)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -110,7 +153,14 @@ impl DrillLab {
             lifeline,
             inventory,
             token,
+            time_scale: time_scale_event(scale, &timing),
         })
+    }
+
+    /// What the journal says of the lab's clock (`lab_time_scale`), when
+    /// its long waits are compressed.
+    pub(crate) fn time_scale_event(&self) -> Option<Event> {
+        self.time_scale.clone()
     }
 
     /// The inventory the lab wrote: its devices, its ARM API.

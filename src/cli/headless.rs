@@ -70,6 +70,14 @@ fn describe(e: &Event) -> (&str, String) {
                 steps.len()
             ),
         ),
+        Event::LabTimeScale {
+            factor,
+            hold_time_ms,
+            arm_operation_ms,
+        } => (
+            "",
+            cutover_core::session::time_scale::text(*factor, *hold_time_ms, *arm_operation_ms),
+        ),
         Event::StepStart { step } => (step, String::new()),
         Event::Probe {
             step,
@@ -80,13 +88,14 @@ fn describe(e: &Event) -> (&str, String) {
             ..
         } => {
             let first = command.lines().next().unwrap_or_default();
-            match error {
-                Some(err) => (
-                    step,
-                    format!("{device}: {first} ({}): {err}", human(*elapsed_ms)),
-                ),
-                None => (step, format!("{device}: {first} ({})", human(*elapsed_ms))),
+            let mut line = match error {
+                Some(err) => format!("{device}: {first} ({}): {err}", human(*elapsed_ms)),
+                None => format!("{device}: {first} ({})", human(*elapsed_ms)),
+            };
+            for w in e.probe_warnings() {
+                line.push_str(&format!("; WARNING: {w}"));
             }
+            (step, line)
         }
         Event::ProbeRepeated {
             step,
@@ -297,6 +306,15 @@ fn describe(e: &Event) -> (&str, String) {
             stranded_text::describe(e).unwrap_or_default()
         }
         Event::FailoverTestStatus { step, test } => (step, test.summary()),
+        Event::DrillMark { .. } | Event::DrillHint { .. } => blind::describe(e).unwrap_or_default(),
+        Event::DrillScore(s) => (
+            "",
+            cutover_core::drill::debrief::lines(s)
+                .into_iter()
+                .map(|(_, l)| l)
+                .collect::<Vec<_>>()
+                .join("\n"),
+        ),
         Event::ChainSigned {
             covers_seq,
             key_fingerprint,
@@ -344,6 +362,7 @@ where
     L: Tracer + 'static,
 {
     let (cmd_tx, cmd_rx) = mpsc::channel::<Command>(16);
+    let mut blind = blind::Blind::new(engine.config().blind);
     let session = tokio::spawn(engine.run(cmd_rx));
     tokio::pin!(session);
 
@@ -378,7 +397,7 @@ where
             ev = events.recv() => {
                 let Some(ev) = ev else { continue };
                 guarded.follow(&ev);
-                let (reply, ask) = react(&ev, auto_confirm, out);
+                let (reply, ask) = react(&ev, auto_confirm, &mut blind, out);
                 if let Event::RollbackFailed { manual, .. } = &ev {
                     last_manual = Some(manual.clone());
                 }
@@ -440,7 +459,7 @@ where
             },
             r = &mut session => {
                 while let Ok(ev) = events.try_recv() {
-                    let _ = react(&ev, auto_confirm, out);
+                    let _ = react(&ev, auto_confirm, &mut blind, out);
                     if let Event::RollbackFailed { manual, .. } = &ev {
                         last_manual = Some(manual.clone());
                     }
@@ -471,9 +490,10 @@ where
 fn react(
     ev: &Event,
     auto_confirm: bool,
+    blind: &mut blind::Blind,
     out: &mut (dyn Write + Send),
 ) -> (Option<Command>, Option<Asking>) {
-    let _ = writeln!(out, "{}", format_line(OffsetDateTime::now_utc(), ev));
+    blind.print(ev, out);
     match ev {
         Event::GatePrompt {
             step,
@@ -523,6 +543,7 @@ fn react(
 }
 
 mod abort;
+mod blind;
 mod gate_prompt;
 mod input;
 mod prediction_text;

@@ -35,7 +35,9 @@ pub struct ServeArgs {
     #[arg(long, value_name = "PATH")]
     pub inventory_out: Option<PathBuf>,
     /// Allow the keys of this OpenSSH authorized_keys file to log in,
-    /// instead of a key pair generated for this run.
+    /// instead of a key pair generated for this run. Given `K.pub` with
+    /// the private key `K` beside it, the inventory names `K` as every
+    /// device's identity.
     #[arg(long, value_name = "FILE")]
     pub authorized_keys: Option<PathBuf>,
     /// Also accept this password for any user. The inventory then reads it
@@ -51,6 +53,8 @@ pub struct ServeArgs {
     /// $CUTOVER_ARM_TOKEN only, and logs warnings only.
     #[arg(long, hide = true)]
     pub held: bool,
+    #[command(flatten)]
+    pub lab_time: super::drill_lab::LabTimeArgs,
 }
 
 fn parse_password(s: &str) -> Result<Password, String> {
@@ -148,6 +152,20 @@ pub fn serve(args: ServeArgs) -> ExitCode {
     options.authorized_keys = args.authorized_keys;
     options.password = args.password;
     options.base_port = args.base_port;
+    options.time_scale = args.lab_time.time_scale;
+    // A drill's lab: the console journals and shows it instead.
+    if !args.held
+        && let Some(cutover_core::session::Event::LabTimeScale {
+            factor,
+            hold_time_ms,
+            arm_operation_ms,
+        }) = super::drill_lab::time_scale_event(options.time_scale, &options.scenario.timing)
+    {
+        outln!(
+            "{}",
+            cutover_core::session::time_scale::text(factor, hold_time_ms, arm_operation_ms)
+        );
+    }
 
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

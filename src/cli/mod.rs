@@ -1,17 +1,19 @@
 //! Command line: subcommands, flags and exit codes. Wires the layers and
 //! holds no logic of its own.
 
-use std::io::Read;
+use std::io::{Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
 use cutover_core::parse;
 
 #[macro_use]
 mod out;
 mod check;
+mod config;
+mod drill;
 mod drill_lab;
 pub mod guard;
 pub mod headless;
@@ -26,6 +28,7 @@ mod restore;
 pub mod session;
 pub mod signals;
 mod startup;
+mod surprise;
 pub mod validate;
 pub mod verify;
 
@@ -58,7 +61,7 @@ enum Command {
     /// lab starts on 127.0.0.1 in a process of its own and is reached
     /// through the real SSH and ARM clients, under the same detached guard
     /// as `run`.
-    Drill(session::DrillArgs),
+    Drill(drill::DrillArgs),
     /// Run the procedure against the devices and the Azure subscription of
     /// an inventory.
     Run(session::RunArgs),
@@ -99,6 +102,15 @@ enum Command {
     Report(report::ReportArgs),
     /// Play a recorded session back: in the console, as text, or as an asciicast.
     Replay(replay::ReplayArgs),
+    /// Print a shell completion script to standard output, e.g.
+    /// `cutover completions bash > ~/.local/share/bash-completion/completions/cutover`.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff) to standard output, e.g.
+    /// `cutover man > ~/.local/share/man/man1/cutover.1`.
+    Man,
     /// Check a journal's hash chain and signatures: exit 0 intact (and
     /// every signature good), 1 broken (naming the first bad seq),
     /// incomplete, or a bad or missing signature, 2 not a journal.
@@ -141,9 +153,15 @@ pub fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
-    match cli.command {
+    let mut command = cli.command;
+    if let Err(code) = apply_config(&mut command) {
+        return code;
+    }
+    match command {
+        Command::Completions { shell } => completions(shell),
+        Command::Man => man(),
         Command::Check { runbook } => check::run(&runbook),
-        Command::Drill(args) => session::drill(args),
+        Command::Drill(args) => drill::drill(args),
         Command::Run(args) => session::run(args),
         Command::Restore(args) => restore::run(args),
         Command::Validate(args) => validate::run(args),
@@ -162,6 +180,52 @@ pub fn main() -> ExitCode {
     }
 }
 
+/// The config file's defaults under the flags of the commands that take
+/// them; a bad file is bad input, whatever the command.
+fn apply_config(command: &mut Command) -> Result<(), ExitCode> {
+    let takes_defaults = matches!(
+        command,
+        Command::Drill(_) | Command::Run(_) | Command::Restore(_) | Command::Replay(_)
+    );
+    if !takes_defaults {
+        return Ok(());
+    }
+    let defaults = config::load().map_err(bad)?;
+    match command {
+        Command::Drill(a) => defaults.fill_session(&mut a.session),
+        Command::Run(a) => defaults.fill_session(&mut a.session),
+        Command::Restore(a) => defaults.fill_session(&mut a.session),
+        Command::Replay(a) => defaults.fill_theme(&mut a.theme),
+        _ => {}
+    }
+    Ok(())
+}
+
+/// Writes `bytes` to stdout; a reader that went away is not a failure.
+fn print_bytes(bytes: &[u8]) -> ExitCode {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(bytes).and_then(|()| out.flush());
+    ExitCode::from(exit::OK)
+}
+
+fn completions(shell: clap_complete::Shell) -> ExitCode {
+    // Generated into memory: clap_complete panics on a failed write, and
+    // `| head` closes the pipe early.
+    let mut buf = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), "cutover", &mut buf);
+    print_bytes(&buf)
+}
+
+fn man() -> ExitCode {
+    let mut buf = Vec::new();
+    if let Err(e) = clap_mangen::Man::new(Cli::command()).render(&mut buf) {
+        errln!("error: cannot render the man page: {e}");
+        return ExitCode::from(exit::BAD_INPUT);
+    }
+    print_bytes(&buf)
+}
+
 fn run_parse(kind: parse::Kind, file: Option<PathBuf>) -> ExitCode {
     let (name, bytes) = match file.as_deref() {
         None => ("<stdin>".to_string(), read_stdin()),
@@ -178,22 +242,31 @@ fn run_parse(kind: parse::Kind, file: Option<PathBuf>) -> ExitCode {
     // Device captures are not always clean UTF-8 (a stray Latin-1 byte in
     // an interface description must not stop the parse).
     let text = String::from_utf8_lossy(&bytes);
-    match parse::to_json(kind, &text) {
-        Ok(v) => match serde_json::to_string_pretty(&v) {
-            Ok(s) => {
-                outln!("{s}");
-                ExitCode::from(exit::OK)
-            }
-            Err(e) => {
-                errln!("error: {e}");
-                ExitCode::from(exit::BAD_INPUT)
-            }
-        },
-        Err(e) => {
+    // Written as it is serialized: a JSON tree of a big route table would
+    // cost many times the capture (see scripts/bench-parse-memory).
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let written = parse::write_json(kind, &text, &mut out).and_then(|()| {
+        out.write_all(b"\n")
+            .and_then(|()| out.flush())
+            .map_err(|e| parse::WriteJsonError::Write(serde_json::Error::io(e)))
+    });
+    match written {
+        Ok(()) => ExitCode::from(exit::OK),
+        // The reader closed the pipe (`| head`): its choice, not a failure.
+        Err(parse::WriteJsonError::Write(e))
+            if e.io_error_kind() == Some(std::io::ErrorKind::BrokenPipe) =>
+        {
+            ExitCode::from(exit::OK)
+        }
+        Err(parse::WriteJsonError::Write(e)) => {
+            errln!("error: {e}");
+            ExitCode::from(exit::BAD_INPUT)
+        }
+        Err(parse::WriteJsonError::Parse(e)) => {
             if e.line == 0 {
                 errln!("{name}: {}", e.message);
             } else {
-                errln!("{name}:{}: {}", e.line, e.message);
+                errln!("{name}:{}: {}", e.position(), e.message);
             }
             ExitCode::from(exit::BAD_INPUT)
         }

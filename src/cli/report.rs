@@ -1,5 +1,6 @@
 //! `cutover report JOURNAL --format md|html|json [--output FILE]`: the
-//! change-ticket report of a recorded session (see `crate::report`).
+//! change-ticket report of a recorded session (see `crate::report`); with
+//! several drill journals, the trainee scoreboard.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -16,7 +17,13 @@ The report is built from the journal alone: who, when, ticket, outcome, every \
 step with its duration, verdict, exact commands and evidence, gates and \
 overrides with their reasons, the guarded change (attempts, deadline, \
 verification, confirmation or rollback), the failover and failback times, the \
-before/after route and traceroute diffs, and the journal's integrity.
+before/after route and traceroute diffs, and the journal's integrity. A \
+drill's report has its score: each objective met or not, with the lines that \
+showed the fault.
+
+Several journals: the trainee scoreboard, one row per journal (who, scenario, \
+score, missed objectives, date); exit 1 when any of them failed its integrity \
+check.
 
 Exit status:
   0  the report was written (a session that was not closed, or whose last \
@@ -31,8 +38,11 @@ inventory or runbook is invalid, or the output cannot be written";
 #[derive(Debug, clap::Args)]
 #[command(after_help = AFTER_HELP)]
 pub struct ReportArgs {
-    /// The session's journal (JSONL).
-    pub journal: PathBuf,
+    /// The session's journal (JSONL). Several drill journals: the
+    /// trainee scoreboard instead (who, scenario, score, missed
+    /// objectives, date), one row per journal.
+    #[arg(required = true, num_args = 1..)]
+    pub journals: Vec<PathBuf>,
     /// md: Markdown tables for a ticket; html: one self-contained page with
     /// a timeline; json: the stable structure.
     #[arg(long, value_enum, default_value = "md")]
@@ -76,18 +86,34 @@ pub fn run(args: &ReportArgs) -> ExitCode {
             }
         }
     };
-    let rec = match Recording::open(&args.journal, args.runbook.as_deref()) {
-        Ok(r) => r,
-        Err(e) => {
-            errln!("{e}");
-            return ExitCode::from(exit::BAD_INPUT);
+    let mut built = Vec::with_capacity(args.journals.len());
+    let mut tampered = false;
+    for j in &args.journals {
+        let rec = match Recording::open(j, args.runbook.as_deref()) {
+            Ok(r) => r,
+            Err(e) => {
+                errln!("{e}");
+                return ExitCode::from(exit::BAD_INPUT);
+            }
+        };
+        tampered |= rec.is_tampered();
+        built.push((j, report::build(&rec)));
+    }
+    let rendered = match built.as_slice() {
+        [(j, one)] => {
+            report::render(one, args.format, &redactor).map_err(|e| format!("{}: {e}", j.display()))
+        }
+        many => {
+            let reports: Vec<report::Report> = many.iter().map(|(_, r)| r.clone()).collect();
+            let board = report::scoreboard::build(&reports);
+            report::scoreboard::render(&board, args.format, &redactor)
+                .map_err(|e| format!("the scoreboard: {e}"))
         }
     };
-    let built = report::build(&rec);
-    let text = match report::render(&built, args.format, &redactor) {
+    let text = match rendered {
         Ok(t) => t,
         Err(e) => {
-            errln!("{}: {e}", args.journal.display());
+            errln!("{e}");
             return ExitCode::from(exit::BAD_INPUT);
         }
     };
@@ -113,14 +139,12 @@ pub fn run(args: &ReportArgs) -> ExitCode {
             }
         }
     }
-    for w in &built.warnings {
-        errln!(
-            "{}: warning: {}",
-            args.journal.display(),
-            redactor.redact_str(w)
-        );
+    for (j, r) in &built {
+        for w in &r.warnings {
+            errln!("{}: warning: {}", j.display(), redactor.redact_str(w));
+        }
     }
-    if rec.is_tampered() {
+    if tampered {
         ExitCode::from(exit::CHECK_FAILED)
     } else {
         ExitCode::from(exit::OK)

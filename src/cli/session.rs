@@ -16,10 +16,9 @@ use std::time::Duration;
 
 use tokio::sync::mpsc;
 
-use super::drill_lab::DrillLab;
 use super::validate::{Prepared, prepare, real_world};
 use super::{bad, init_stderr_logging};
-use cutover_clients::arm::{ArmClient, StaticToken, lab_tokens};
+use cutover_clients::arm::ArmClient;
 use cutover_clients::ssh::{SshDevice, SshOptions};
 use cutover_core::session::event::Mode;
 use cutover_core::session::state::SessionState;
@@ -28,18 +27,18 @@ use cutover_engine::port::trace::Tracer;
 use cutover_engine::port::{AzureApi, DeviceSession};
 use cutover_engine::sink::ConsoleSidecar;
 use cutover_engine::{Engine, EventSink, NoLocalTracer, SessionConfig, SessionOutcome, World};
-use cutover_journal::{JournalWriter, Redactor, SharedJournal};
+use cutover_journal::{Redactor, SharedJournal};
 use cutover_tui::{self as ui, App, Theme};
 
 /// The bundled failover runbook, so the binary stands alone.
 pub const FAILOVER_RUNBOOK: &str = include_str!("../../runbooks/er-vpn-failover.toml");
-const FAILOVER_NAME: &str = "runbooks/er-vpn-failover.toml (bundled)";
+pub(super) const FAILOVER_NAME: &str = "runbooks/er-vpn-failover.toml (bundled)";
 
 /// The longest `--deadline`: a guarded change is confirmed in minutes, and
 /// a longer one is a typo (and past some length no clock can count it).
 const LONGEST_DEADLINE: Duration = Duration::from_secs(24 * 3600);
 
-fn parse_deadline(s: &str) -> Result<Duration, String> {
+pub(super) fn parse_deadline(s: &str) -> Result<Duration, String> {
     let d = cutover_core::runbook::Duration::parse(s)
         .map(|d| d.as_std())
         .map_err(|e| format!("{e} (for example 90s, 10m, 1h30m)"))?;
@@ -111,6 +110,10 @@ pub struct SessionArgs {
     /// NO_COLOR is honoured.
     #[arg(long, value_name = "THEME")]
     pub theme: Option<String>,
+    /// cutover's state directory: journals go under DIR/sessions/
+    /// (default: $XDG_STATE_HOME/cutover). --journal wins.
+    #[arg(long, value_name = "DIR")]
+    pub state_dir: Option<PathBuf>,
     /// Replace every action's settle window: how long a rollback watches
     /// the peering after its write, writing again if it flips (2s, 30s,
     /// 2m; default: the runbook's `settle`, else 30s).
@@ -122,25 +125,6 @@ pub struct SessionArgs {
     /// default: the runbook's `rollback_budget`, else 10m).
     #[arg(long, value_name = "DUR", value_parser = parse_rollback_budget)]
     pub rollback_budget: Option<Duration>,
-}
-
-/// `cutover drill`.
-#[derive(Debug, Clone, clap::Args)]
-#[command(after_help = EXIT_HELP)]
-pub struct DrillArgs {
-    /// The lab scenario (`cutover scenarios` lists them).
-    #[arg(long, value_name = "NAME", default_value = "baseline")]
-    pub scenario: String,
-    #[command(flatten)]
-    pub session: SessionArgs,
-    /// Answer every gate (by typing its confirmation text; never over a
-    /// failed pre-check) and every "healthy?" question with yes. For CI;
-    /// needs --headless.
-    #[arg(long, requires = "headless")]
-    pub auto_confirm: bool,
-    /// Replace every guarded change's deadline (90s, 10m, 1h30m).
-    #[arg(long, value_name = "DUR", value_parser = parse_deadline)]
-    pub deadline: Option<Duration>,
 }
 
 /// `cutover run`.
@@ -155,9 +139,12 @@ pub struct RunArgs {
     /// Replace every guarded change's deadline (90s, 10m, 1h30m).
     #[arg(long, value_name = "DUR", value_parser = parse_deadline)]
     pub deadline: Option<Duration>,
+    /// Refused: blind mode is for drills (taken only to say so clearly).
+    #[arg(long, hide = true)]
+    pub blind: bool,
 }
 
-const EXIT_HELP: &str = "\
+pub(super) const EXIT_HELP: &str = "\
 Exit status:
   0  the procedure completed and was confirmed healthy
   1  stopped before any change: a pre-check failed, the gate was declined,
@@ -195,89 +182,6 @@ pub(super) fn front(args: &SessionArgs) -> Result<Front, String> {
         );
     }
     Ok(Front { theme: Some(theme) })
-}
-
-/// `cutover drill`.
-pub fn drill(args: DrillArgs) -> ExitCode {
-    let front = match front(&args.session) {
-        Ok(f) => f,
-        Err(e) => return bad(e),
-    };
-    let scenario = match super::lab::load_scenario(&args.scenario) {
-        Ok(s) => s,
-        Err(e) => return bad(format!("error: {e}")),
-    };
-    if let Err(e) = super::identity::load_signer(args.session.sign_key.as_deref(), None) {
-        return bad(e);
-    }
-    let rt = match runtime() {
-        Ok(rt) => rt,
-        Err(e) => return bad(e),
-    };
-    init_logging(front.theme.is_some());
-    rt.block_on(async move {
-        let lab = match DrillLab::start(&args.scenario, front.theme.is_some()).await {
-            Ok(l) => l,
-            Err(e) => return bad(format!("error: the lab did not start: {e}")),
-        };
-        let code = drill_session(&args, front, &lab, &scenario.name).await;
-        lab.stop().await;
-        code
-    })
-}
-
-async fn drill_session(args: &DrillArgs, front: Front, lab: &DrillLab, scenario: &str) -> ExitCode {
-    let token = lab.token();
-    let prepared = match prepare(
-        lab.inventory(),
-        args.session.runbook.as_deref(),
-        FAILOVER_RUNBOOK,
-        FAILOVER_NAME,
-    ) {
-        Ok(p) => p,
-        Err(e) => return bad(e),
-    };
-    // Isolated: the lab's inventory names its own key and known_hosts; the
-    // operator's ssh config and agent have no business here.
-    let world = match real_world(
-        &prepared,
-        &SshOptions::isolated(),
-        // Renewed at the lab's token endpoint once ARM says it expired,
-        // as a production credential renews.
-        Some(match &prepared.inventory.azure {
-            Some(az) => lab_tokens(&az.endpoint, token),
-            None => Arc::new(StaticToken::new(token)),
-        }),
-    ) {
-        Ok(w) => w,
-        Err(e) => return bad(e),
-    };
-    let redactor = match Redactor::for_inventory(&prepared.inventory) {
-        Ok(r) => r,
-        Err(e) => return bad(e),
-    };
-    redactor.register_secret(token);
-    let mut config = SessionConfig::new(Mode::Drill);
-    config.scenario = Some(scenario.to_string());
-    config.deadline_override = args.deadline;
-    config.settle_override = args.session.settle;
-    config.rollback_budget_override = args.session.rollback_budget;
-    super::startup::prepare(&mut config, None);
-    let session = Session {
-        prepared,
-        config,
-        redactor: Arc::new(redactor),
-        args: args.session.clone(),
-        auto_confirm: args.auto_confirm,
-        theme: front.theme,
-    };
-    session
-        .run(world, |journal| {
-            let mut wd = lab.watchdog(journal);
-            wd.leading_args.extend(super::identity::guard_args());
-            Arc::new(wd) as Arc<dyn Watchdog>
-        })
-        .await
 }
 
 /// What `run` and `restore` hold before their session starts: the
@@ -320,6 +224,9 @@ pub(super) fn real_setup(
 
 /// `cutover run`.
 pub fn run(args: RunArgs) -> ExitCode {
+    if args.blind {
+        return bad("error: --blind is for drills (`cutover drill --blind`): a real change never hides a verdict".to_string());
+    }
     let setup = match real_setup(
         &args.session,
         &args.inventory,
@@ -338,7 +245,11 @@ pub fn run(args: RunArgs) -> ExitCode {
     config.deadline_override = args.deadline;
     config.settle_override = args.session.settle;
     config.rollback_budget_override = args.session.rollback_budget;
-    super::startup::prepare(&mut config, Some(&setup.inventory));
+    super::startup::prepare(
+        &mut config,
+        Some(&setup.inventory),
+        args.session.state_dir.as_deref(),
+    );
     rt.block_on(guarded(setup, config, args.session.clone(), false))
 }
 
@@ -379,19 +290,19 @@ pub(super) async fn guarded(
 }
 
 /// A session ready to start.
-struct Session {
-    prepared: Prepared,
-    config: SessionConfig,
-    redactor: Arc<Redactor>,
-    args: SessionArgs,
-    auto_confirm: bool,
-    theme: Option<Theme>,
+pub(super) struct Session {
+    pub(super) prepared: Prepared,
+    pub(super) config: SessionConfig,
+    pub(super) redactor: Arc<Redactor>,
+    pub(super) args: SessionArgs,
+    pub(super) auto_confirm: bool,
+    pub(super) theme: Option<Theme>,
 }
 
 impl Session {
     /// `watchdog` is made once the journal's path is known (the detached
     /// guard writes into the same journal).
-    async fn run<D, A, L>(
+    pub(super) async fn run<D, A, L>(
         mut self,
         world: World<D, A, L>,
         watchdog: impl FnOnce(&Path) -> Arc<dyn Watchdog>,
@@ -417,15 +328,12 @@ impl Session {
             rollback_budget: self.config.rollback_budget_override,
         });
         let rb = Arc::new(runbook);
-        let writer = match &self.args.journal {
-            Some(p) => JournalWriter::create(p, Arc::clone(&self.redactor)),
-            None => JournalWriter::create_for_session(
-                time::OffsetDateTime::now_utc(),
-                &rb.meta.id,
-                &session_id,
-                Arc::clone(&self.redactor),
-            ),
-        };
+        let writer = super::startup::create_journal(
+            &self.args,
+            &rb.meta.id,
+            &session_id,
+            Arc::clone(&self.redactor),
+        );
         let writer = match writer {
             Ok(w) => w,
             Err(e) => return bad(e),
@@ -464,8 +372,13 @@ impl Session {
                     .iter()
                     .map(|s| (s.id.clone(), s.why.clone()))
                     .collect();
+                // Hints are for drills only: `run` never offers one.
+                let drill = engine.config().mode == Mode::Drill;
+                let hints = rb.steps.iter().filter(|_| drill);
+                let hints = hints.filter_map(|s| Some((s.id.clone(), s.hint.clone()?)));
                 let app = App::new(SessionState::new(rules.classifier.clone()), theme)
                     .with_why(why)
+                    .with_drill(engine.config().blind, hints.collect())
                     .with_monitor_every(rb.meta.monitor_every.map(|d| d.as_std()));
                 match console(engine, app, ev_rx).await {
                     Ok(o) => {

@@ -26,13 +26,37 @@ const TAIL: u64 = 16 * 1024;
 
 /// Fills in what the session says before it starts. `inventory`: the
 /// inventory `cutover restore` should be given (none for a drill, whose
-/// lab goes away with it).
-pub fn prepare(config: &mut SessionConfig, inventory: Option<&Path>) {
+/// lab goes away with it); `state_dir`: `--state-dir`, where the journals
+/// are when it is given.
+pub fn prepare(config: &mut SessionConfig, inventory: Option<&Path>, state_dir: Option<&Path>) {
     if let Some(inv) = inventory {
         config.restore_command = Some(format!("cutover restore --inventory {}", inv.display()));
     }
-    if let Some(dir) = cutover_journal::path::sessions_dir() {
+    let dir = state_dir
+        .map(|d| d.join("sessions"))
+        .or_else(cutover_journal::path::sessions_dir);
+    if let Some(dir) = dir {
         config.start_notes.extend(report(&unclosed_in(&dir)));
+    }
+}
+
+/// The session's journal: `--journal`, else a new file under
+/// `--state-dir`'s `sessions/`, else under the default directory.
+pub fn create_journal(
+    args: &super::session::SessionArgs,
+    runbook_id: &str,
+    session_id: &uuid::Uuid,
+    redactor: std::sync::Arc<cutover_journal::Redactor>,
+) -> Result<cutover_journal::JournalWriter, cutover_journal::JournalError> {
+    use cutover_journal::JournalWriter;
+    let now = time::OffsetDateTime::now_utc();
+    match (&args.journal, &args.state_dir) {
+        (Some(p), _) => JournalWriter::create(p, redactor),
+        (None, Some(dir)) => {
+            let name = cutover_journal::path::session_file_name(now, runbook_id, session_id);
+            JournalWriter::create(&dir.join("sessions").join(name), redactor)
+        }
+        (None, None) => JournalWriter::create_for_session(now, runbook_id, session_id, redactor),
     }
 }
 
@@ -303,5 +327,40 @@ mod tests {
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].last.as_ref().map(|l| l.0), Some(0));
         assert!(found[0].problem.is_some());
+    }
+
+    #[test]
+    fn the_state_dir_holds_the_journal_unless_one_is_named() {
+        use clap::Parser as _;
+        #[derive(clap::Parser)]
+        struct Flags {
+            #[command(flatten)]
+            session: crate::cli::session::SessionArgs,
+        }
+        let dir = tempfile::tempdir().expect("dir");
+        let state = dir.path().join("state");
+        let id = uuid::Uuid::new_v4();
+        let args = |extra: &[&str]| {
+            let state = state.display().to_string();
+            let mut argv = vec!["cutover", "--state-dir", state.as_str()];
+            argv.extend_from_slice(extra);
+            Flags::try_parse_from(argv).expect("flags").session
+        };
+        let w = create_journal(&args(&[]), "rb", &id, Arc::new(Redactor::new())).expect("created");
+        assert!(
+            w.path().starts_with(state.join("sessions")),
+            "{:?}",
+            w.path()
+        );
+        let named = dir.path().join("named.jsonl");
+        let flag = named.display().to_string();
+        let w = create_journal(
+            &args(&["--journal", &flag]),
+            "rb",
+            &id,
+            Arc::new(Redactor::new()),
+        )
+        .expect("created");
+        assert_eq!(w.path(), named.as_path());
     }
 }

@@ -131,7 +131,16 @@ fn a_drill_aborted_during_the_429_wait_changes_nothing_and_exits_1() {
     let dir = tempfile::tempdir().expect("dir");
     let journal = dir.path().join("conflict.jsonl");
     let mut child = Command::new(assert_cmd::cargo::cargo_bin("cutover"))
-        .args(["drill", "--headless", "--settle", "2s", "--deadline", "60s"])
+        .args([
+            "drill",
+            "--headless",
+            "--time-scale",
+            "0.15",
+            "--settle",
+            "2s",
+            "--deadline",
+            "60s",
+        ])
         .args(["--scenario", "er-disable-conflict", "--journal"])
         .arg(&journal)
         .env("XDG_STATE_HOME", dir.path())
@@ -181,7 +190,16 @@ fn drill_terminated(
 ) -> (Option<i32>, Vec<Value>, String) {
     let journal = dir.join(format!("{scenario}-term.jsonl"));
     let mut child = Command::new(assert_cmd::cargo::cargo_bin("cutover"))
-        .args(["drill", "--headless", "--settle", "2s", "--deadline", "60s"])
+        .args([
+            "drill",
+            "--headless",
+            "--time-scale",
+            "0.15",
+            "--settle",
+            "2s",
+            "--deadline",
+            "60s",
+        ])
         .args(["--scenario", scenario, "--journal"])
         .arg(&journal)
         .env("XDG_STATE_HOME", dir)
@@ -260,9 +278,12 @@ async fn a_run_aborted_during_the_429_wait_never_disables_the_peering() {
     const TOKEN: &str = "abort-cli-test-token";
     let dir = tempfile::tempdir().expect("dir");
     let s = scenario::load_builtin("er-disable-conflict", &Topology::article()).expect("scenario");
-    let lab = start(LabOptions::new(s, dir.path().join("inventory.toml"), TOKEN))
-        .await
-        .expect("the lab starts");
+    let lab = start(
+        LabOptions::new(s, dir.path().join("inventory.toml"), TOKEN)
+            .with_time_scale(cutover_lab::TimeScale::TESTS),
+    )
+    .await
+    .expect("the lab starts");
     let peering = {
         let world = lab.world().clone();
         move || world.with(|w, _| w.peering("AzurePrivatePeering").map(|p| p.state))

@@ -107,7 +107,15 @@ fn a_drill_records_every_put_with_its_etag_and_request_ids() {
     let dir = tempfile::tempdir().expect("dir");
     let journal: PathBuf = dir.path().join("baseline.jsonl");
     let out = cutover(dir.path())
-        .args(["drill", "--headless", "--auto-confirm", "--deadline", "20s"])
+        .args([
+            "drill",
+            "--headless",
+            "--time-scale",
+            "0.15",
+            "--auto-confirm",
+            "--deadline",
+            "20s",
+        ])
         .args(["--settle", "2s", "--scenario", "baseline", "--journal"])
         .arg(&journal)
         .output()

@@ -412,6 +412,14 @@ mod article {
                 next_hops: r["next_hops"]
                     .as_array()
                     .map(|a| a.iter().filter_map(text).collect()),
+                hop_details: cutover_core::model::HopDetails::read(
+                    r["next_hop_interfaces"]
+                        .as_array()
+                        .map(|a| a.iter().filter_map(text).collect())
+                        .unwrap_or_default(),
+                    text(&r["from"]),
+                ),
+                path_use: None,
                 table: text(&r["table"]),
             })
             .collect()

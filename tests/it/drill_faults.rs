@@ -15,7 +15,15 @@ fn drill(state: &Path, scenario: &str) -> (Output, PathBuf) {
         .env("XDG_STATE_HOME", state)
         .env_remove("NO_COLOR")
         .env_remove("CUTOVER_LOG")
-        .args(["drill", "--headless", "--auto-confirm", "--deadline", "20s"])
+        .args([
+            "drill",
+            "--headless",
+            "--time-scale",
+            "0.15",
+            "--auto-confirm",
+            "--deadline",
+            "20s",
+        ])
         .args(["--settle", "2s"])
         .args(["--scenario", scenario, "--journal"])
         .arg(&journal)

@@ -22,16 +22,23 @@ fn drill(dir: &Path, journal: &Path, extra: &[&str]) -> Command {
     let tmp = dir.join("tmp");
     std::fs::create_dir_all(&tmp).expect("tmp");
     let mut c = Command::new(assert_cmd::cargo::cargo_bin("cutover"));
-    c.args(["drill", "--headless", "--scenario", "baseline"])
-        .args(["--settle", "2s"])
-        .args(extra)
-        .arg("--journal")
-        .arg(journal)
-        .env("XDG_STATE_HOME", dir)
-        .env("TMPDIR", &tmp)
-        .env_remove("CUTOVER_LOG")
-        .stdout(Stdio::piped())
-        .stderr(std::fs::File::create(dir.join("console.err")).expect("stderr file"));
+    c.args([
+        "drill",
+        "--headless",
+        "--time-scale",
+        "0.15",
+        "--scenario",
+        "baseline",
+    ])
+    .args(["--settle", "2s"])
+    .args(extra)
+    .arg("--journal")
+    .arg(journal)
+    .env("XDG_STATE_HOME", dir)
+    .env("TMPDIR", &tmp)
+    .env_remove("CUTOVER_LOG")
+    .stdout(Stdio::piped())
+    .stderr(std::fs::File::create(dir.join("console.err")).expect("stderr file"));
     c
 }
 
@@ -324,7 +331,15 @@ fn a_held_lab_serves_until_its_console_and_every_guard_let_go() {
     std::fs::create_dir_all(&tmp).expect("tmp");
     let mut lab = Reaper(
         Command::new(assert_cmd::cargo::cargo_bin("cutover"))
-            .args(["lab", "serve", "--held", "--scenario", "baseline"])
+            .args([
+                "lab",
+                "serve",
+                "--held",
+                "--time-scale",
+                "0.15",
+                "--scenario",
+                "baseline",
+            ])
             .env(cutover_lab::serve::TOKEN_ENV, "held-lab-test-token")
             .env("TMPDIR", &tmp)
             .env_remove("CUTOVER_LOG")
@@ -391,7 +406,7 @@ fn a_held_lab_serves_until_its_console_and_every_guard_let_go() {
 #[test]
 fn a_held_lab_without_a_token_is_refused() {
     let out = Command::new(assert_cmd::cargo::cargo_bin("cutover"))
-        .args(["lab", "serve", "--held"])
+        .args(["lab", "serve", "--held", "--time-scale", "0.15"])
         .env_remove(cutover_lab::serve::TOKEN_ENV)
         .stdin(Stdio::null())
         .output()

@@ -20,9 +20,12 @@ const TOKEN: &str = "engine-lab-test-token";
 
 async fn lab(dir: &Path, name: &str) -> LabHandle {
     let s = scenario::load_builtin(name, &Topology::article()).expect("scenario");
-    start(LabOptions::new(s, dir.join("inventory.toml"), TOKEN))
-        .await
-        .expect("the lab starts")
+    start(
+        LabOptions::new(s, dir.join("inventory.toml"), TOKEN)
+            .with_time_scale(cutover_lab::TimeScale::TESTS),
+    )
+    .await
+    .expect("the lab starts")
 }
 
 /// The production clients, as `drill` builds them: isolated SSH options

@@ -143,6 +143,8 @@ pub struct NetState {
     /// How long each device takes to answer a command, by role (virtual
     /// time): a slow device.
     pub device_delay: BTreeMap<String, Duration>,
+    /// A failover test's start reaches Azure but its answer is lost.
+    pub test_start_lost: bool,
 }
 
 /// The simulated network all doubles share.
@@ -166,6 +168,7 @@ impl Net {
             journal_failed: false,
             put_rtt: Duration::ZERO,
             device_delay: BTreeMap::new(),
+            test_start_lost: false,
         })))
     }
 
@@ -317,12 +320,11 @@ fn read<T: serde::de::DeserializeOwned>(raw: String) -> Result<ArmRead<T>, ArmEr
     })
 }
 
-fn test_attempt(action: &str, status: u16) -> ArmAttempt {
+/// One exchange of a failover test, at the path `t` renders for it.
+fn test_attempt(path: String, status: u16) -> ArmAttempt {
     ArmAttempt {
         method: "POST".into(),
-        path: format!(
-            "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/SEA-Cust11/providers/Microsoft.Network/virtualNetworkGateways/SEA-Cust11-VNet01-gw-er/{action}?api-version=2024-05-01"
-        ),
+        path,
         status,
         error_code: None,
         retry_after_ms: None,
@@ -509,12 +511,26 @@ impl AzureApi for FakeAzure {
         ))
     }
 
-    /// Azure's failover test, in the shared order: `azure:start_test
-    /// <location>`, `azure:test_details`, `azure:stop_test successful=<b>`;
-    /// it reads Running until a stop, Completed after.
+    fn link_failover_test_target(
+        &self,
+        circuit: &str,
+        link: &cutover_core::runbook::LinkTest,
+    ) -> Option<cutover_core::azure_call::FailoverTestTarget> {
+        Some(cutover_core::azure_call::FailoverTestTarget::link_sketch(
+            "SEA-Cust11",
+            circuit,
+            link,
+        ))
+    }
+
+    /// Azure's failover tests, in the shared order: `azure:start_test
+    /// <location>` (or `link <Primary|Secondary>`), `azure:test_details`,
+    /// `azure:stop_test successful=<b> verified=<n>` (`n`: the connections,
+    /// or the link test, verified); it reads Running until a stop,
+    /// Completed after.
     async fn start_failover_test(
         &self,
-        _gateway: &str,
+        t: &cutover_core::azure_call::FailoverTestTarget,
         peering_location: &str,
         on_attempt: &(dyn Fn(&ArmAttempt) + Send + Sync),
         permit: &SendPermit,
@@ -522,35 +538,87 @@ impl AzureApi for FakeAzure {
         let Some(ticket) = permit.begin_write() else {
             return Err(ArmError::Cancelled("revoked before the POST".into()));
         };
+        let on = match t.link() {
+            Some((link, _)) => format!("link {link}"),
+            None => peering_location.to_owned(),
+        };
+        let lost = self.net.with(|n| {
+            n.order.push(format!("azure:start_test {on}"));
+            n.test_start_lost
+        });
+        if lost {
+            // Sent, and no answer read: it may have been accepted.
+            ticket.answered(0);
+            on_attempt(&test_attempt(t.start_path(peering_location), 0));
+            return Err(ArmError::Transport("connection reset".into()));
+        }
         ticket.answered(200);
-        self.net
-            .with(|n| n.order.push(format!("azure:start_test {peering_location}")));
-        on_attempt(&test_attempt("startSiteFailoverTest", 202));
-        on_attempt(&test_attempt("startSiteFailoverTest", 200));
+        on_attempt(&test_attempt(t.start_path(peering_location), 202));
+        on_attempt(&test_attempt(t.start_path(peering_location), 200));
         Ok("test-1".into())
     }
 
     async fn failover_test_details(
         &self,
-        _gateway: &str,
+        t: &cutover_core::azure_call::FailoverTestTarget,
         peering_location: &str,
-        _test_id: &str,
+        test_id: &str,
         on_attempt: &(dyn Fn(&ArmAttempt) + Send + Sync),
-    ) -> Result<ArmRead<Vec<cutover_core::model::azure::FailoverSingleTestDetails>>, ArmError> {
+    ) -> Result<ArmRead<Vec<cutover_core::model::azure::FailoverTestDetails>>, ArmError> {
+        use cutover_core::model::azure::FailoverTestDetails;
         let stopped = self.net.with(|n| {
             n.order.push("azure:test_details".into());
             n.order.iter().any(|o| o.starts_with("azure:stop_test"))
         });
-        on_attempt(&test_attempt("getFailoverSingleTestDetails", 200));
+        on_attempt(&test_attempt(
+            t.details_path(peering_location, test_id),
+            200,
+        ));
         let status = if stopped { "Completed" } else { "Running" };
+        let parsed = match t.link() {
+            None => read::<Vec<cutover_core::model::azure::FailoverSingleTestDetails>>(format!(
+                r#"[{{"peeringLocation":"{peering_location}","status":"{status}","redundantRoutes":[],"nonRedundantRoutes":["10.1.11.0/25"],"failoverConnectionDetails":[{{"failoverConnectionName":"SEA-Cust11-VNet01-cn-onprem","failoverLocation":"{peering_location}","isVerified":false}}]}}]"#
+            ))
+            .map(|r| (r.raw, r.value.into_iter().map(FailoverTestDetails::Site).collect())),
+            Some((link, category)) => read::<Vec<cutover_core::model::azure::LinkFailoverSingleTestDetails>>(format!(
+                r#"[{{"linkType":"{link}","circuitTestCategory":"{category}","status":"{status}","redundantRoutes":{{"beforeSimulation":[{{"route":"10.1.11.0/25"}}],"duringSimulation":[]}},"nonRedundantRoutes":{{"beforeSimulation":[{{"route":"10.1.12.0/24"}}],"duringSimulation":[]}}}}]"#
+            ))
+            .map(|r| (r.raw, r.value.into_iter().map(FailoverTestDetails::Link).collect())),
+        };
+        let (raw, value) = parsed?;
+        Ok(ArmRead {
+            value,
+            raw,
+            ids: RequestIds::default(),
+        })
+    }
+
+    /// `azure:latest_tests` in the shared order: the test the start
+    /// began, Running until a stop.
+    async fn latest_failover_tests(
+        &self,
+        t: &cutover_core::azure_call::FailoverTestTarget,
+        on_attempt: &(dyn Fn(&ArmAttempt) + Send + Sync),
+    ) -> Result<ArmRead<Vec<cutover_core::model::azure::FailoverTestSummary>>, ArmError> {
+        let stopped = self.net.with(|n| {
+            n.order.push("azure:latest_tests".into());
+            n.order.iter().any(|o| o.starts_with("azure:stop_test"))
+        });
+        let call = t.latest_call();
+        on_attempt(&test_attempt(format!("/{}", call.action), 200));
+        let status = if stopped { "Completed" } else { "Running" };
+        let at = match t.link() {
+            Some((link, _)) => format!(r#""linkType":"{link}""#),
+            None => r#""peeringLocation":"Seattle""#.to_owned(),
+        };
         read(format!(
-            r#"[{{"peeringLocation":"{peering_location}","status":"{status}","redundantRoutes":[],"nonRedundantRoutes":["10.1.11.0/25"],"failoverConnectionDetails":[{{"failoverConnectionName":"SEA-Cust11-VNet01-cn-onprem","failoverLocation":"{peering_location}","isVerified":false}}]}}]"#
+            r#"[{{"testGuid":"test-1","testType":"SingleSiteFailover",{at},"status":"{status}"}}]"#
         ))
     }
 
     async fn stop_failover_test(
         &self,
-        _gateway: &str,
+        t: &cutover_core::azure_call::FailoverTestTarget,
         stop: &cutover_core::model::azure::FailoverStopParameters,
         on_attempt: &(dyn Fn(&ArmAttempt) + Send + Sync),
         permit: &SendPermit,
@@ -559,18 +627,27 @@ impl AzureApi for FakeAzure {
             return Err(ArmError::Cancelled("revoked before the POST".into()));
         };
         ticket.answered(200);
-        let verified = stop
-            .details
-            .iter()
-            .filter(|d| d.is_verified == Some(true))
-            .count();
+        // What would be sent, counted: each connection's `isVerified`,
+        // or the link test's own.
+        let body = t.stop_json(
+            &stop.peering_location,
+            stop.was_simulation_successful,
+            &stop.details,
+        );
+        let verified = match body.get("isVerified") {
+            Some(v) => usize::from(v == &serde_json::Value::Bool(true)),
+            None => body["details"]
+                .as_array()
+                .map(|d| d.iter().filter(|d| d["isVerified"] == true).count())
+                .unwrap_or(0),
+        };
         self.net.with(|n| {
             n.order.push(format!(
                 "azure:stop_test successful={} verified={verified}",
-                stop.was_simulation_successful
+                body["wasSimulationSuccessful"]
             ))
         });
-        on_attempt(&test_attempt("stopSiteFailoverTest", 200));
+        on_attempt(&test_attempt(t.stop_path(), 200));
         Ok(())
     }
 }

@@ -1,9 +1,11 @@
-//! Azure's failover test as a gated, guarded action (issue 16 item 2): on
+//! Azure's failover tests (the site failover simulation and the circuit
+//! link failover test) as gated, guarded actions (issue 16 item 2): on
 //! virtual time against the engine's doubles (the deadline stops the test
 //! as not successful and the session exits 3; the operator's confirmation
-//! stops it as successful with each connection verified), and through the
-//! real binary against the lab (`drill --runbook
-//! runbooks/er-site-failover-test.toml --headless --auto-confirm`).
+//! stops it as successful and verified), and through the real binary
+//! against the lab (`drill --runbook runbooks/er-site-failover-test.toml`
+//! and `runbooks/er-link-failover-test.toml`, `--headless --auto-confirm`;
+//! a console killed while the test runs).
 
 use std::path::Path;
 use std::sync::Arc;
@@ -189,87 +191,146 @@ fn check_knows_the_stop_undoes_the_test() {
     assert!(rb.steps.iter().any(|s| s.id == "site-failover-test"));
 }
 
-/// The real binary against the lab: the bundled runbook's test runs, the
-/// automatic operator confirms it, the stop carries the verdict, and the
-/// lab reads the test Completed through the same client.
-#[test]
-fn a_drill_of_the_bundled_site_failover_test_ends_completed() {
+/// `cutover drill --headless --auto-confirm` of the bundled `runbook`:
+/// its output and its journal's records.
+fn drill_bundled(runbook: &str) -> (std::process::Output, Vec<serde_json::Value>) {
     let dir = tempfile::tempdir().expect("dir");
-    let journal = dir.path().join("site-failover-test.jsonl");
-    let runbook = Path::new(env!("CARGO_MANIFEST_DIR")).join("runbooks/er-site-failover-test.toml");
+    let journal = dir.path().join("failover-test.jsonl");
+    let runbook = Path::new(env!("CARGO_MANIFEST_DIR")).join(runbook);
     let out = std::process::Command::new(assert_cmd::cargo::cargo_bin("cutover"))
         .env("XDG_STATE_HOME", dir.path())
         .env_remove("NO_COLOR")
         .env_remove("CUTOVER_LOG")
-        .args(["drill", "--headless", "--auto-confirm", "--deadline", "60s"])
+        .args([
+            "drill",
+            "--headless",
+            "--time-scale",
+            "0.15",
+            "--auto-confirm",
+            "--deadline",
+            "60s",
+        ])
         .args(["--settle", "2s", "--runbook"])
         .arg(&runbook)
         .arg("--journal")
         .arg(&journal)
         .output()
         .expect("cutover runs");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let evs: Vec<serde_json::Value> = std::fs::read_to_string(&journal)
-        .expect("journal")
+    let evs = std::fs::read_to_string(&journal)
+        .unwrap_or_default()
         .lines()
         .map(|l| serde_json::from_str(l).expect("a JSON line"))
         .collect();
-    let paths: Vec<&str> = evs
-        .iter()
-        .filter(|e| e["kind"] == "action_attempt")
-        .filter_map(|e| e["attempt"]["path"].as_str())
-        .collect();
-    for call in [
-        "startSiteFailoverTest",
-        "getFailoverSingleTestDetails",
-        "stopSiteFailoverTest",
-    ] {
+    (out, evs)
+}
+
+/// The real binary against the lab: each bundled runbook's test runs (the
+/// site test and the link test, at once), the automatic operator confirms
+/// it, the stop carries the verdict, and the lab reads the test Completed
+/// through the same client.
+#[test]
+fn drills_of_the_bundled_failover_tests_end_completed() {
+    let (site, link) = std::thread::scope(|s| {
+        let site = s.spawn(|| drill_bundled("runbooks/er-site-failover-test.toml"));
+        let link = s.spawn(|| drill_bundled("runbooks/er-link-failover-test.toml"));
+        (
+            site.join().expect("the site drill"),
+            link.join().expect("the link drill"),
+        )
+    });
+    // The verdict's field: each connection's (`details[NAME].isVerified`)
+    // for the site test, the test's own (`isVerified`) for the link test.
+    let cases = [
+        (
+            site,
+            [
+                "startSiteFailoverTest",
+                "getFailoverSingleTestDetails",
+                "stopSiteFailoverTest",
+            ],
+            "].isVerified",
+        ),
+        (
+            link,
+            [
+                "/expressRouteCircuits/SEA-Cust11-ER/startCircuitLinkFailoverTest?api-version=2025-07-01&linkType=Primary&circuitTestCategory=BgpDisconnect",
+                "getCircuitLinkFailoverSingleTestDetails",
+                "stopCircuitLinkFailoverTest",
+            ],
+            "isVerified",
+        ),
+    ];
+    for ((out, evs), [start, details, stop], verified) in cases {
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{stdout}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let paths: Vec<&str> = evs
+            .iter()
+            .filter(|e| e["kind"] == "action_attempt")
+            .filter_map(|e| e["attempt"]["path"].as_str())
+            .collect();
+        for call in [start, details, stop] {
+            assert!(
+                paths.iter().any(|p| p.contains(call)),
+                "{call} in {paths:?}"
+            );
+        }
+        // Polled while it ran, not only after the stop.
+        let stop_at = evs
+            .iter()
+            .position(|e| {
+                e["kind"] == "action_attempt"
+                    && e["attempt"]["path"]
+                        .as_str()
+                        .is_some_and(|p| p.contains(stop))
+            })
+            .expect("the stop");
         assert!(
-            paths.iter().any(|p| p.contains(call)),
-            "{call} in {paths:?}"
+            evs[..stop_at]
+                .iter()
+                .any(|e| e["kind"] == "failover_test_status" && e["status"] == "Running"),
+            "{stdout}"
+        );
+        // The stop is journaled as a write, with the verdict.
+        assert!(
+            evs.iter().any(|e| e["kind"] == "action_attempt"
+                && e["attempt"]["path"]
+                    .as_str()
+                    .is_some_and(|p| p.contains(stop))
+                && e["attempt"]["write"]["changes"]
+                    .as_array()
+                    .is_some_and(|c| {
+                        c.iter()
+                            .any(|c| c["field"] == "wasSimulationSuccessful" && c["to"] == "true")
+                            && c.iter().any(|c| {
+                                c["field"].as_str().is_some_and(|f| {
+                                    f.ends_with(verified)
+                                        && (f == "isVerified") == (verified == "isVerified")
+                                }) && c["to"] == "true"
+                            })
+                    })),
+            "{stdout}"
+        );
+        let last = evs
+            .iter()
+            .rev()
+            .find(|e| e["kind"] == "failover_test_status")
+            .expect("a failover_test_status");
+        assert_eq!(last["status"], "Completed", "{last}");
+        assert_eq!(last["successful"], true, "{last}");
+        assert!(stdout.contains(" failover_test_status "), "{stdout}");
+        assert_eq!(
+            evs.iter()
+                .filter(|e| e["kind"] == "rollback_started")
+                .count(),
+            0,
+            "{stdout}"
         );
     }
-    // The start and the stop are journaled as writes.
-    assert!(
-        evs.iter().any(|e| e["kind"] == "action_attempt"
-            && e["attempt"]["path"]
-                .as_str()
-                .is_some_and(|p| p.contains("stopSiteFailoverTest"))
-            && e["attempt"]["write"]["changes"]
-                .as_array()
-                .is_some_and(|c| {
-                    c.iter()
-                        .any(|c| c["field"] == "wasSimulationSuccessful" && c["to"] == "true")
-                        && c.iter().any(|c| {
-                            c["field"]
-                                .as_str()
-                                .is_some_and(|f| f.ends_with("].isVerified"))
-                                && c["to"] == "true"
-                        })
-                })),
-        "{stdout}"
-    );
-    let last = evs
-        .iter()
-        .rev()
-        .find(|e| e["kind"] == "failover_test_status")
-        .expect("a failover_test_status");
-    assert_eq!(last["status"], "Completed", "{last}");
-    assert_eq!(last["successful"], true, "{last}");
-    assert!(stdout.contains(" failover_test_status "), "{stdout}");
-    assert_eq!(
-        evs.iter()
-            .filter(|e| e["kind"] == "rollback_started")
-            .count(),
-        0,
-        "{stdout}"
-    );
 }
 
 /// The console while Azure's failover test runs: the banner says its
@@ -284,6 +345,7 @@ fn the_banner_shows_the_running_test_and_its_routes() {
         test: FailoverTestView {
             gateway: "SEA-Cust11/SEA-Cust11-VNet01-gw-er".into(),
             peering_location: "Seattle".into(),
+            link: None,
             test_id: Some("5c1f0d2e".into()),
             status: "Running".into(),
             redundant: Vec::new(),
@@ -333,6 +395,55 @@ fn the_banner_shows_the_running_test_and_its_routes() {
     insta::assert_snapshot!("failover_test_routes_pane", routes);
 }
 
+/// The console while the link test runs: the banner names the link and
+/// the routes learned on one link only.
+#[test]
+fn the_banner_shows_the_running_link_test() {
+    use crate::ui_support::*;
+    use cutover_core::session::event::GateDecision;
+    use cutover_core::session::failover_test::FailoverTestView;
+    let status = Event::FailoverTestStatus {
+        step: GUARD_STEP.into(),
+        test: FailoverTestView {
+            gateway: "SEA-Cust11/SEA-Cust11-ER".into(),
+            peering_location: String::new(),
+            link: Some("Primary".into()),
+            test_id: Some("11cf0d2e".into()),
+            status: "Running".into(),
+            redundant: vec!["10.1.11.0/25".into()],
+            non_redundant: vec!["10.1.12.0/24".into()],
+            connections: Vec::new(),
+            successful: None,
+        },
+    };
+    let armed = action_armed()
+        .into_iter()
+        .map(|e| match e {
+            Event::ActionStarted { step, manual, .. } => Event::ActionStarted {
+                step,
+                op: "azure.circuit.link_failover_test".into(),
+                target:
+                    "SEA-Cust11/SEA-Cust11-ER link Primary BgpDisconnect api-version 2025-07-01"
+                        .into(),
+                manual,
+            },
+            other => other,
+        })
+        .collect();
+    let events = cat(&[
+        checks(true),
+        vec![gate_prompt(&[])],
+        gate_decision(GateDecision::Confirmed),
+        armed,
+        vec![status],
+    ]);
+    let app = app_with(&events);
+    let screen = cutover_tui::render_to_string(&app, 140, 12);
+    let want = "Azure link failover test Running on the Primary link · non-redundant (need the VPN): 10.1.12.0/24 · redundant: 10.1.11.0/25";
+    assert!(screen.contains(want), "{screen}");
+    insta::assert_snapshot!("link_failover_test_banner_running", screen);
+}
+
 /// An abort (`rollback`) stops the test at once, as not successful, and a
 /// console that goes away does the same: nothing waits for the deadline.
 #[tokio::test(start_paused = true)]
@@ -369,18 +480,50 @@ async fn an_abort_or_a_lost_console_stops_the_test_as_not_successful() {
 }
 
 /// The console dies while the test runs: its detached guard stops the
-/// test on the lab, as not successful, with the gateway, location and id
-/// the console journaled, and closes the journal (exit 3).
+/// test on the lab, as not successful, with the test the console
+/// journaled (the gateway and location, or the circuit and link) and its
+/// id, and closes the journal (exit 3). The site test and the link test
+/// at once.
 #[test]
 fn a_killed_console_leaves_the_stop_to_its_guard() {
+    std::thread::scope(|s| {
+        let site = s.spawn(|| {
+            killed_console(
+                "runbooks/er-site-failover-test.toml",
+                "azure.gateway.site_failover_test.stop",
+                "/SEA-Cust11-VNet01-gw-er/stopSiteFailoverTest",
+            )
+        });
+        let link = s.spawn(|| {
+            killed_console(
+                "runbooks/er-link-failover-test.toml",
+                "azure.circuit.link_failover_test.stop",
+                "/expressRouteCircuits/SEA-Cust11-ER/stopCircuitLinkFailoverTest",
+            )
+        });
+        site.join().expect("the site test");
+        link.join().expect("the link test");
+    });
+}
+
+fn killed_console(runbook: &str, stop_op: &str, stop_path: &str) {
     use crate::run_guard::{follow, records, wait_closed};
     use std::process::Stdio;
     use std::time::Duration;
     let dir = tempfile::tempdir().expect("dir");
     let journal = dir.path().join("killed.jsonl");
-    let runbook = Path::new(env!("CARGO_MANIFEST_DIR")).join("runbooks/er-site-failover-test.toml");
+    let runbook = Path::new(env!("CARGO_MANIFEST_DIR")).join(runbook);
     let mut console = std::process::Command::new(assert_cmd::cargo::cargo_bin("cutover"))
-        .args(["drill", "--headless", "--deadline", "10m", "--settle", "2s"])
+        .args([
+            "drill",
+            "--headless",
+            "--time-scale",
+            "0.15",
+            "--deadline",
+            "10m",
+            "--settle",
+            "2s",
+        ])
         .arg("--runbook")
         .arg(&runbook)
         .arg("--journal")
@@ -413,15 +556,16 @@ fn a_killed_console_leaves_the_stop_to_its_guard() {
         .expect("armed");
     let after = &recs[armed_at..];
     assert!(
-        after.iter().any(|r| r["kind"] == "rollback_started"
-            && r["op"] == "azure.gateway.site_failover_test.stop"),
+        after
+            .iter()
+            .any(|r| r["kind"] == "rollback_started" && r["op"] == stop_op),
         "{text}"
     );
     assert!(
         after.iter().any(|r| r["kind"] == "action_attempt"
             && r["attempt"]["path"]
                 .as_str()
-                .is_some_and(|p| p.contains("/SEA-Cust11-VNet01-gw-er/stopSiteFailoverTest"))),
+                .is_some_and(|p| p.contains(stop_path))),
         "{text}"
     );
     let status = after
@@ -596,6 +740,9 @@ fn check_knows_the_link_stop_undoes_the_link_test() {
         let bad = LINK_RUNBOOK.replace(from, to);
         assert!(has(&refused(&bad), why), "{why}: {:?}", refused(&bad));
     }
+    let bundled = Path::new(env!("CARGO_MANIFEST_DIR")).join("runbooks/er-link-failover-test.toml");
+    let rb = Runbook::load(&bundled).expect("the bundled link runbook is valid");
+    assert!(rb.steps.iter().any(|s| s.id == "link-failover-test"));
     let stray = TEST_RUNBOOK.replace(
         r#"deadline = "2m" }"#,
         r#"deadline = "2m", link_type = "Primary" }"#,
@@ -610,32 +757,248 @@ fn check_knows_the_link_stop_undoes_the_link_test() {
     );
 }
 
-/// Until the guard can read and stop the link test, a drill of it sends
-/// nothing: refused before the write-ahead, the guard never armed.
+fn link_runbook() -> Runbook {
+    Runbook::from_str(LINK_RUNBOOK, "link.toml").expect("valid runbook")
+}
+
+/// The link test's calls, as journaled.
+fn attempt_paths(run: &Run) -> Vec<String> {
+    run.events
+        .iter()
+        .filter_map(|e| match e {
+            Event::ActionAttempt { attempt, .. } => Some(attempt.path.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The deadline stops the link test on its circuit, by its link, as not
+/// successful and not verified; the session exits 3.
 #[tokio::test(start_paused = true)]
-async fn the_link_test_is_refused_before_anything_is_sent() {
-    let rb = Runbook::from_str(LINK_RUNBOOK, "link.toml").expect("valid runbook");
+async fn the_deadline_stops_the_link_test_as_not_successful_and_exits_3() {
     let net = Net::new();
     let watchdog = Arc::new(RecordingWatchdog { net: net.clone() });
-    let run = run_session_guarded(rb, net, config(), gate_only, watchdog).await;
+    let run = run_session_guarded(link_runbook(), net, config(), gate_only, watchdog).await;
+    assert_eq!(run.outcome.exit_code(), 3, "{:?}", run.outcome);
     let order = run.net.order();
-    assert!(
-        !order
-            .iter()
-            .any(|o| o.starts_with("azure:start") || o.starts_with("guard:arm")),
-        "{order:?}"
-    );
-    assert_eq!(run.count("action_started"), 0, "{:?}", run.kinds());
-    assert_ne!(run.outcome.exit_code(), 0, "{:?}", run.outcome);
-    // The operator is told why, with the start to run by hand.
+    let armed = run.at("guard:arm link-test");
+    let started = run.at("azure:start_test link Secondary");
+    let stopped = run.at("azure:stop_test successful=false verified=0");
+    assert!(armed < started && started < stopped, "{order:?}");
+    // The stop came with the deadline, not before: 2 min of polls.
+    let s = statuses(&run);
+    assert!(s.iter().filter(|s| *s == "Running").count() >= 10, "{s:?}");
+    assert_eq!(s.last().map(String::as_str), Some("Completed"), "{s:?}");
     assert!(
         run.events.iter().any(|e| matches!(
             e,
-            Event::Note { text, .. }
-                if text.contains("is not run by this version's guard yet")
-                    && text.contains("startCircuitLinkFailoverTest?linkType=Secondary")
+            Event::RollbackStarted { reason: RollbackReason::DeadlinePassed, op, .. }
+                if op == "azure.circuit.link_failover_test.stop"
         )),
         "{:?}",
         run.kinds()
     );
+    assert_eq!(run.count("rollback_done"), 1, "{:?}", run.kinds());
+    let paths = attempt_paths(&run);
+    for call in [
+        "/expressRouteCircuits/SEA-Cust11-ER/startCircuitLinkFailoverTest?linkType=Secondary&circuitTestCategory=BgpDisconnect&api-version=2025-07-01",
+        "/getCircuitLinkFailoverSingleTestDetails?linkType=Secondary&circuitTestCategory=BgpDisconnect&failoverTestId=test-1&",
+        "/stopCircuitLinkFailoverTest?api-version=2025-07-01",
+    ] {
+        assert!(
+            paths.iter().any(|p| p.contains(call)),
+            "{call} in {paths:?}"
+        );
+    }
+    // What the detached guard would read back from the journal: the
+    // circuit and the link, and the manual fallback is the link's stop.
+    let (target, manual) = run
+        .events
+        .iter()
+        .find_map(|e| match e {
+            Event::ActionStarted { target, manual, .. } => Some((target.clone(), manual.clone())),
+            _ => None,
+        })
+        .expect("action_started");
+    let j = cutover_core::azure_call::JournaledTest::parse(&target).expect("readable");
+    assert_eq!(j.resource, "SEA-Cust11-ER", "{target}");
+    assert_eq!(
+        j.link.map(|l| l.link_type),
+        Some("Secondary".to_string()),
+        "{target}"
+    );
+    assert!(
+        manual
+            .az_cli
+            .contains("/stopCircuitLinkFailoverTest?api-version=2025-07-01")
+            && manual.az_cli.contains("\"wasSimulationSuccessful\":false")
+            && manual.az_cli.contains("\"linkType\":\"Secondary\""),
+        "{}",
+        manual.az_cli
+    );
+    // Each status names the link.
+    assert!(
+        run.events.iter().all(|e| match e {
+            Event::FailoverTestStatus { test, .. } => test.link.as_deref() == Some("Secondary"),
+            _ => true,
+        }),
+        "{:?}",
+        run.kinds()
+    );
+}
+
+/// The operator's confirmation stops the link test as successful and
+/// verified; the last status reads Completed with the routes.
+#[tokio::test(start_paused = true)]
+async fn confirming_stops_the_link_test_as_successful_and_verified() {
+    let net = Net::new();
+    let watchdog = Arc::new(RecordingWatchdog { net: net.clone() });
+    let operator = |ev: &Event| match ev {
+        Event::Verified { step } => Reply::After(
+            std::time::Duration::from_secs(12),
+            Command::ConfirmHealthy { step: step.clone() },
+        ),
+        other => gate_only(other),
+    };
+    let start = tokio::time::Instant::now();
+    let run = run_session_guarded(link_runbook(), net, config(), operator, watchdog).await;
+    assert_eq!(run.outcome.exit_code(), 0, "{:?}", run.outcome);
+    let stopped = run.at("azure:stop_test successful=true verified=1");
+    assert!(run.at("azure:start_test link Secondary") < stopped);
+    assert_eq!(run.count("rollback_started"), 0, "{:?}", run.kinds());
+    // Stopped on the confirmation, long before the 2 min deadline.
+    assert!(start.elapsed() < std::time::Duration::from_secs(60));
+    let last = run
+        .events
+        .iter()
+        .rev()
+        .find_map(|e| match e {
+            Event::FailoverTestStatus { test, .. } => Some(test.clone()),
+            _ => None,
+        })
+        .expect("a status");
+    assert_eq!(last.status, "Completed");
+    assert_eq!(last.successful, Some(true));
+    assert_eq!(last.gateway, "SEA-Cust11/SEA-Cust11-ER");
+    assert_eq!(last.redundant, ["10.1.11.0/25"]);
+    assert_eq!(last.non_redundant, ["10.1.12.0/24"]);
+}
+
+/// The start reached Azure but its answer was lost: the test may run, so
+/// it is stopped as not successful at once, then found again by the
+/// latest test on its link and watched until it no longer runs.
+#[tokio::test(start_paused = true)]
+async fn a_lost_start_answer_is_stopped_and_found_by_the_latest_test() {
+    let net = Net::new();
+    net.with(|n| n.test_start_lost = true);
+    let watchdog = Arc::new(RecordingWatchdog { net: net.clone() });
+    let run = run_session_guarded(link_runbook(), net, config(), gate_only, watchdog).await;
+    assert_eq!(run.outcome.exit_code(), 3, "{:?}", run.outcome);
+    let order = run.net.order();
+    let started = run.at("azure:start_test link Secondary");
+    let stopped = run.at("azure:stop_test successful=false verified=0");
+    let found = run.at("azure:latest_tests");
+    assert!(started < stopped && stopped < found, "{order:?}");
+    assert!(
+        run.events.iter().any(|e| matches!(
+            e,
+            Event::RollbackStarted { reason: RollbackReason::ChangeFailed, op, .. }
+                if op == "azure.circuit.link_failover_test.stop"
+        )),
+        "{:?}",
+        run.kinds()
+    );
+    assert!(
+        run.events.iter().any(|e| matches!(
+            e,
+            Event::Note { text, .. } if text.contains("the latest failover test on the Secondary link of SEA-Cust11/SEA-Cust11-ER (BgpDisconnect) is test-1")
+        )),
+        "{:?}",
+        run.kinds()
+    );
+    let last = run
+        .events
+        .iter()
+        .rev()
+        .find_map(|e| match e {
+            Event::FailoverTestStatus { test, .. } => Some(test.clone()),
+            _ => None,
+        })
+        .expect("the found test watched");
+    assert_eq!(
+        (
+            last.status.as_str(),
+            last.test_id.as_deref(),
+            last.successful
+        ),
+        ("Completed", Some("test-1"), Some(false))
+    );
+    assert_eq!(run.count("rollback_done"), 1, "{:?}", run.kinds());
+    assert!(
+        attempt_paths(&run)
+            .iter()
+            .any(|p| p == "/getCircuitLinkFailoverAllTestsDetails"),
+        "{:?}",
+        attempt_paths(&run)
+    );
+}
+
+/// The console's ARM client against the lab's ARM API: the latest test on
+/// either resource (`getFailoverAllTestsDetails`,
+/// `getCircuitLinkFailoverAllTestsDetails`) is the one the start began,
+/// at its location or on its link, as a lost start answer would need it.
+#[tokio::test]
+async fn the_latest_test_is_found_on_the_labs_gateway_and_circuit() {
+    use crate::lab_arm::{Lab, config};
+    use cutover_engine::port::{ArmAttempt, AzureApi, SendPermit};
+    let scenario = cutover_lab::scenario::load_builtin(
+        "baseline",
+        &cutover_lab::topology::Topology::article(),
+    )
+    .expect("scenario");
+    let lab = Lab::start(scenario, config()).await;
+    let az = lab.arm_client();
+    let on = |_: &ArmAttempt| {};
+    let link = cutover_core::runbook::LinkTest {
+        link_type: "Secondary".into(),
+        category: "BgpDisconnect".into(),
+        api_version: "2025-07-01".into(),
+    };
+    let er_gateway = lab
+        .world
+        .with(|w, _| w.topology().azure.er_gateway.to_owned());
+    let targets = [
+        (
+            az.failover_test_target(&er_gateway).expect("site"),
+            "Seattle",
+            None,
+        ),
+        (
+            az.link_failover_test_target(&lab.names.circuit, &link)
+                .expect("link"),
+            "",
+            Some("Secondary"),
+        ),
+    ];
+    for (t, location, link) in targets {
+        let id = az
+            .start_failover_test(&t, location, &on, &SendPermit::new())
+            .await
+            .expect("started");
+        let latest = az.latest_failover_tests(&t, &on).await.expect("read");
+        let found = latest
+            .value
+            .iter()
+            .rev()
+            .find(|s| s.is_of(location, link))
+            .unwrap_or_else(|| panic!("{}", latest.raw));
+        assert_eq!(
+            found.test_guid.as_deref(),
+            Some(id.as_str()),
+            "{}",
+            latest.raw
+        );
+        assert_eq!(found.status.as_deref(), Some("Running"), "{}", latest.raw);
+    }
+    lab.stop().await.expect("lab stops");
 }

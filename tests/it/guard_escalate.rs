@@ -272,9 +272,12 @@ async fn killing_the_lab_mid_change_shows_the_manual_command_and_the_budget_ends
     const TOKEN: &str = "guard-escalate-test-token";
     let dir = tempfile::tempdir().expect("dir");
     let s = scenario::load_builtin("baseline", &Topology::article()).expect("scenario");
-    let lab = start(LabOptions::new(s, dir.path().join("inventory.toml"), TOKEN))
-        .await
-        .expect("the lab starts");
+    let lab = start(
+        LabOptions::new(s, dir.path().join("inventory.toml"), TOKEN)
+            .with_time_scale(cutover_lab::TimeScale::TESTS),
+    )
+    .await
+    .expect("the lab starts");
     let journal = dir.path().join("session.jsonl");
     let mut console = std::process::Command::new(assert_cmd::cargo::cargo_bin("cutover"))
         .args([
@@ -524,7 +527,14 @@ fn a_rollback_budget_out_of_bounds_is_bad_input() {
     for budget in ["2h", "0s", "soon"] {
         Command::cargo_bin("cutover")
             .expect("binary")
-            .args(["drill", "--headless", "--rollback-budget", budget])
+            .args([
+                "drill",
+                "--headless",
+                "--time-scale",
+                "0.15",
+                "--rollback-budget",
+                budget,
+            ])
             .assert()
             .code(2);
     }

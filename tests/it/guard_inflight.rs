@@ -138,9 +138,12 @@ fn peering_state(lab: &cutover_lab::serve::LabHandle) -> Option<String> {
 async fn a_disable_put_held_while_the_console_is_killed_cannot_leave_the_peering_disabled() {
     let dir = tempfile::tempdir().expect("dir");
     let s = scenario::load_builtin("baseline", &Topology::article()).expect("scenario");
-    let lab = start(LabOptions::new(s, dir.path().join("inventory.toml"), TOKEN))
-        .await
-        .expect("the lab starts");
+    let lab = start(
+        LabOptions::new(s, dir.path().join("inventory.toml"), TOKEN)
+            .with_time_scale(cutover_lab::TimeScale::TESTS),
+    )
+    .await
+    .expect("the lab starts");
     let (seen_tx, mut seen) = mpsc::unbounded_channel();
     let via = proxy(lab.arm_addr(), Duration::from_secs(1), seen_tx).await;
     // The lab's inventory, its ARM endpoint the proxy.

@@ -71,24 +71,24 @@ impl cutover_clients::arm::Clock for TestClock {
 }
 
 /// A lab ARM server on an ephemeral loopback port.
-struct Lab {
-    base: String,
+pub(crate) struct Lab {
+    pub(crate) base: String,
     http: reqwest::Client,
-    world: SharedWorld,
+    pub(crate) world: SharedWorld,
     clock: Arc<TestClock>,
-    names: Names,
+    pub(crate) names: Names,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
 }
 
 #[derive(Debug, Clone)]
-struct Names {
-    sub: String,
-    rg: String,
+pub(crate) struct Names {
+    pub(crate) sub: String,
+    pub(crate) rg: String,
     location: String,
-    circuit: String,
-    gateway: String,
-    connection: String,
+    pub(crate) circuit: String,
+    pub(crate) gateway: String,
+    pub(crate) connection: String,
 }
 
 fn builtin(name: &str) -> Scenario {
@@ -97,7 +97,7 @@ fn builtin(name: &str) -> Scenario {
 
 /// Test-speed defaults: a gateway read is ready on its second poll, never
 /// by (virtual) time, so the first poll always sees "running".
-fn config() -> ArmConfig {
+pub(crate) fn config() -> ArmConfig {
     ArmConfig {
         query_ready_after: Duration::from_secs(3600),
         query_ready_on_poll: Some(2),
@@ -106,9 +106,12 @@ fn config() -> ArmConfig {
 }
 
 impl Lab {
-    async fn start(scenario: Scenario, config: ArmConfig) -> Lab {
+    pub(crate) async fn start(scenario: Scenario, config: ArmConfig) -> Lab {
         let clock = TestClock::new();
-        let world = SharedWorld::new(World::new(scenario), clock.clone());
+        let mut world = World::new(scenario);
+        // ARM's operations as these tests expect them: 3 s of lab time.
+        world.set_time_scale(cutover_lab::TimeScale::TESTS);
+        let world = SharedWorld::new(world, clock.clone());
         let names = world.with(|w, _| {
             let a = &w.topology().azure;
             Names {
@@ -173,7 +176,7 @@ impl Lab {
         format!("{}/peerings/{name}", self.circuit_path())
     }
 
-    fn gateway_path(&self, action: &str) -> String {
+    pub(crate) fn gateway_path(&self, action: &str) -> String {
         let g = format!(
             "{}/virtualNetworkGateways/{}",
             self.network(),
@@ -212,7 +215,7 @@ impl Lab {
     }
 
     /// GET of an absolute URL the server handed out.
-    async fn get_url(&self, url: &str) -> Answer {
+    pub(crate) async fn get_url(&self, url: &str) -> Answer {
         self.send(self.http.get(url).bearer_auth(TOKEN)).await
     }
 
@@ -228,7 +231,7 @@ impl Lab {
         self.send(req).await
     }
 
-    async fn post(&self, path: &str, query: &str) -> Answer {
+    pub(crate) async fn post(&self, path: &str, query: &str) -> Answer {
         self.send(self.http.post(self.url(path, query)).bearer_auth(TOKEN))
             .await
     }
@@ -285,7 +288,30 @@ impl Lab {
         status
     }
 
-    async fn stop(mut self) -> std::io::Result<()> {
+    /// The console's ARM client, on this lab and its clock.
+    pub(crate) fn arm_client(&self) -> ArmClient {
+        let azure = Azure {
+            endpoint: self.base.clone(),
+            subscription: self.names.sub.clone(),
+            resource_group: self.names.rg.clone(),
+            circuit: self.names.circuit.clone(),
+            peering: "AzurePrivatePeering".into(),
+            gateway: self.names.gateway.clone(),
+            connection: self.names.connection.clone(),
+            credential: Credential::TokenEnv,
+            token_env: Some("CUTOVER_ARM_TOKEN_NOT_READ_HERE".into()),
+            tenant_id: None,
+            client_id: None,
+            client_secret_env: None,
+            api_version: API.into(),
+            request_timeout: None,
+        };
+        ArmClient::with_token_source(&azure, ArmOptions::default(), Arc::new(FixedToken))
+            .expect("client")
+            .with_clock(self.clock.clone())
+    }
+
+    pub(crate) async fn stop(mut self) -> std::io::Result<()> {
         if let Some(s) = self.stop.take() {
             let _ = s.send(());
         }
@@ -297,10 +323,10 @@ impl Lab {
 }
 
 #[derive(Debug)]
-struct Answer {
-    status: StatusCode,
+pub(crate) struct Answer {
+    pub(crate) status: StatusCode,
     headers: HeaderMap,
-    text: String,
+    pub(crate) text: String,
 }
 
 impl Answer {
@@ -309,11 +335,11 @@ impl Answer {
             .unwrap_or_else(|e| panic!("{e}: {} {}", self.status, self.text))
     }
 
-    fn value(&self) -> Value {
+    pub(crate) fn value(&self) -> Value {
         self.json()
     }
 
-    fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
 
@@ -1232,25 +1258,7 @@ impl TokenSource for FixedToken {
 #[tokio::test]
 async fn the_arm_client_disables_the_peering_through_conflict_and_throttling() {
     let lab = Lab::start(builtin("er-disable-conflict"), config()).await;
-    let azure = Azure {
-        endpoint: lab.base.clone(),
-        subscription: lab.names.sub.clone(),
-        resource_group: lab.names.rg.clone(),
-        circuit: lab.names.circuit.clone(),
-        peering: "AzurePrivatePeering".into(),
-        gateway: lab.names.gateway.clone(),
-        connection: lab.names.connection.clone(),
-        credential: Credential::TokenEnv,
-        token_env: Some("CUTOVER_ARM_TOKEN_NOT_READ_HERE".into()),
-        tenant_id: None,
-        client_id: None,
-        client_secret_env: None,
-        api_version: API.into(),
-        request_timeout: None,
-    };
-    let client = ArmClient::with_token_source(&azure, ArmOptions::default(), Arc::new(FixedToken))
-        .expect("client")
-        .with_clock(lab.clock.clone());
+    let client = lab.arm_client();
 
     let change = client
         .set_peering_state(PeeringState::Disabled, &|_| {}, &SendPermit::new())

@@ -64,6 +64,7 @@ impl Served {
         let mut c = cutover();
         c.arg("lab")
             .arg("serve")
+            .args(["--time-scale", "0.15"])
             .args(args)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())

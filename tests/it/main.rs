@@ -3,17 +3,24 @@
 //! module per area; `*_support` and `sshd` are shared helpers.
 
 mod abort_cli;
+mod arm_answers;
 mod arm_client;
 mod arm_fixtures;
 mod arm_writes;
 mod check;
 mod clean_output;
 mod cli;
+mod cli_conventions;
+mod drill_blind;
 mod drill_cli;
 mod drill_faults;
 mod drill_guard;
+mod drill_score;
+mod drill_timing;
 mod engine_abort;
+mod engine_blind;
 mod engine_detached;
+mod engine_drill_score;
 mod engine_flow;
 mod engine_headless;
 mod engine_lab;
@@ -45,9 +52,12 @@ mod report;
 mod run_guard;
 mod secrets_e2e;
 mod signing;
+mod ssh_identity;
 mod ssh_interop;
 mod sshd;
 mod stranded_cli;
+mod ui_blind;
+mod ui_debrief;
 mod ui_keys;
 mod ui_matrix;
 mod ui_snapshots;

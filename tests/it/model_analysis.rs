@@ -58,6 +58,7 @@ fn bgp(
         as_path: Some(vec![asn]),
         next_hops: Some(hops.iter().map(|h| Cow::Borrowed(*h)).collect()),
         table: Some(Cow::Borrowed(TABLE)),
+        ..ParsedRoute::default()
     }
 }
 
@@ -72,6 +73,7 @@ fn static_host(prefix: &'static str) -> ParsedRoute<'static> {
         // `> via st0.118`: an interface only, which the contract gives as [].
         next_hops: Some(vec![]),
         table: Some(Cow::Borrowed(TABLE)),
+        ..ParsedRoute::default()
     }
 }
 

@@ -24,7 +24,16 @@ fn cutover(state: &Path) -> Command {
 fn drill(state: &Path, name: &str, input: &'static str) -> (Output, PathBuf) {
     let journal = state.join(format!("{name}.jsonl"));
     let mut child = cutover(state)
-        .args(["drill", "--headless", "--deadline", "20s", "--settle", "2s"])
+        .args([
+            "drill",
+            "--headless",
+            "--time-scale",
+            "0.15",
+            "--deadline",
+            "20s",
+            "--settle",
+            "2s",
+        ])
         .arg("--journal")
         .arg(&journal)
         .stdin(Stdio::piped())

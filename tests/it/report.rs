@@ -363,7 +363,7 @@ fn lost_traffic_is_reported_as_the_reason_with_its_timeline_and_note() {
     );
     assert!(
         md.contains(
-            "TRAFFIC LOST at 200 ms from PUT accepted (unseen for up to 200 ms before that"
+            "TRAFFIC LOST at 200 ms from the write accepted (unseen for up to 200 ms before that"
         ),
         "{md}"
     );

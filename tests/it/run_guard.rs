@@ -123,9 +123,12 @@ fn peering_state(lab: &cutover_lab::serve::LabHandle) -> Option<String> {
 async fn a_killed_console_is_rolled_back_by_its_detached_guard() {
     let dir = tempfile::tempdir().expect("dir");
     let s = scenario::load_builtin("baseline", &Topology::article()).expect("scenario");
-    let lab = start(LabOptions::new(s, dir.path().join("inventory.toml"), TOKEN))
-        .await
-        .expect("the lab starts");
+    let lab = start(
+        LabOptions::new(s, dir.path().join("inventory.toml"), TOKEN)
+            .with_time_scale(cutover_lab::TimeScale::TESTS),
+    )
+    .await
+    .expect("the lab starts");
     let journal = dir.path().join("session.jsonl");
     let mut console = Command::new(assert_cmd::cargo::cargo_bin("cutover"))
         .args([

@@ -57,7 +57,8 @@ async fn a_password_and_a_token_reach_nothing_cutover_writes() {
     )
     .expect("write");
     let s = scenario::load_builtin("baseline", &Topology::article()).expect("scenario");
-    let mut options = LabOptions::new(s, dir.path().join("inventory.toml"), TOKEN);
+    let mut options = LabOptions::new(s, dir.path().join("inventory.toml"), TOKEN)
+        .with_time_scale(cutover_lab::TimeScale::TESTS);
     options.authorized_keys = Some(no_keys);
     options.password = Some(Password::new(PASSWORD));
     let lab = start(options).await.expect("the lab starts");

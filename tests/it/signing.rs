@@ -121,7 +121,15 @@ fn a_signed_drill_verifies_with_openssh_and_cutover_and_its_forgery_does_not() {
     let (key, allowed) = keypair(dir.path(), "alice");
     let journal = dir.path().join("signed.jsonl");
     let out = cutover(dir.path())
-        .args(["drill", "--headless", "--auto-confirm", "--deadline", "20s"])
+        .args([
+            "drill",
+            "--headless",
+            "--time-scale",
+            "0.15",
+            "--auto-confirm",
+            "--deadline",
+            "20s",
+        ])
         .args([
             "--settle",
             "1s",
@@ -480,7 +488,16 @@ fn a_guard_that_closes_the_journal_signs_it() {
     let tmp = dir.path().join("tmp");
     std::fs::create_dir_all(&tmp).expect("tmp");
     let mut console = cutover(dir.path())
-        .args(["drill", "--headless", "--deadline", "10m", "--settle", "1s"])
+        .args([
+            "drill",
+            "--headless",
+            "--time-scale",
+            "0.15",
+            "--deadline",
+            "10m",
+            "--settle",
+            "1s",
+        ])
         .args(["--operator", "carol"])
         .arg("--sign-key")
         .arg(&key)
@@ -538,7 +555,7 @@ fn a_signing_key_that_cannot_sign_is_bad_input_before_anything_starts() {
     let journal = dir.path().join("j.jsonl");
     for key in [junk.clone(), dir.path().join("missing")] {
         let o = cutover(dir.path())
-            .args(["drill", "--headless", "--sign-key"])
+            .args(["drill", "--headless", "--time-scale", "0.15", "--sign-key"])
             .arg(&key)
             .arg("--journal")
             .arg(&journal)
@@ -610,7 +627,7 @@ fn the_ssh_agent_signs_for_a_public_or_encrypted_key() {
 
     // No agent: the encrypted key is bad input, and says what to do.
     let o = cutover(dir.path())
-        .args(["drill", "--headless", "--sign-key"])
+        .args(["drill", "--headless", "--time-scale", "0.15", "--sign-key"])
         .arg(&encrypted)
         .output()
         .expect("runs");

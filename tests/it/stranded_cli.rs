@@ -38,9 +38,12 @@ fn accepted_puts(lab: &LabHandle) -> usize {
 
 pub(crate) async fn lab(dir: &Path) -> LabHandle {
     let s = scenario::load_builtin("baseline", &Topology::article()).expect("scenario");
-    start(LabOptions::new(s, dir.join("inventory.toml"), TOKEN))
-        .await
-        .expect("the lab starts")
+    start(
+        LabOptions::new(s, dir.join("inventory.toml"), TOKEN)
+            .with_time_scale(cutover_lab::TimeScale::TESTS),
+    )
+    .await
+    .expect("the lab starts")
 }
 
 /// What someone else does: GET the private peering, PUT it back Disabled

@@ -955,3 +955,78 @@ fn measured_failover_shows_its_range() {
         "{detail}"
     );
 }
+
+// ------------------------------------------------------------- lab time
+
+#[test]
+fn header_says_the_lab_runs_compressed() {
+    let mut events = checks(true);
+    events.insert(
+        1,
+        Event::LabTimeScale {
+            factor: 0.1,
+            hold_time_ms: 18_000,
+            arm_operation_ms: 2_000,
+        },
+    );
+    let app = app_with(&events);
+    let screen = render_to_string(&app, 120, 40);
+    let header = screen.lines().next().unwrap_or_default().to_string();
+    insta::assert_snapshot!(header);
+    // In the warning style: compressed waits are not production's.
+    let buf = render_to_buffer(&app, 120, 40);
+    let (x, y) = find(&buf, "time ×0.1");
+    assert_eq!(buf[(x, y)].fg, Theme::dark().warn.fg.expect("warn colour"));
+    // Without the event, nothing is said.
+    let plain = render_to_string(&app_with(&checks(true)), 120, 40);
+    assert!(!plain.lines().next().unwrap_or_default().contains("time ×"));
+}
+
+/// Issue 14: the next-hop column shows the interface of every next hop and
+/// the peer a path came from, so the VPN paths (`via st0.118`) and the
+/// static /32s to the gateway peers read as VPN rather than `?`.
+#[test]
+fn pane_routes_next_hop_interfaces_and_from() {
+    let mut app = app_with(&checks(true));
+    app.update(Action::Focus(Pane::Routes));
+    app.update(Action::PrevSource);
+    let routes = pane(&app, Pane::Routes, 110, 16);
+    assert!(routes.contains("st0.118 from 10.17.11.76"), "{routes}");
+    assert!(
+        routes
+            .lines()
+            .any(|l| l.contains("10.17.11.76/32") && l.contains("VPN")),
+        "{routes}"
+    );
+    insta::assert_snapshot!("routes_next_hop_interfaces", routes);
+}
+
+/// Issue 14: a capture that parsed with warnings (here cut short) marks its
+/// probe in the step detail.
+#[test]
+fn pane_detail_marks_a_probe_with_parse_warnings() {
+    let mut events = checks(true);
+    let probe = events
+        .iter_mut()
+        .find(|e| matches!(e, Event::Probe { step, .. } if step == "fw-prefers-er-for-hub"))
+        .expect("the firewall's table probe");
+    if let Event::Probe { raw, parsed, .. } = probe {
+        let whole = raw.clone().expect("raw");
+        let cut = whole
+            .trim_end()
+            .rsplit_once('\n')
+            .map(|(head, _)| head)
+            .expect("lines");
+        *parsed = Some(
+            cutover_core::parse::to_json(cutover_core::parse::Kind::JunosRoute, cut)
+                .expect("parses"),
+        );
+        *raw = Some(cut.to_string());
+    }
+    let mut app = app_with(&events);
+    app.update(Action::Focus(Pane::Steps));
+    keys(&mut app, &[Action::Top, Action::Down]);
+    let detail = pane(&app, Pane::Detail, 90, 22);
+    assert!(detail.contains("! line "), "{detail}");
+    insta::assert_snapshot!("detail_probe_parse_warning", detail);
+}

@@ -44,9 +44,10 @@ use cutover_core::azure_call::{FailoverTestTarget, PeeringTarget, network_segmen
 use cutover_core::inventory::Azure;
 use cutover_core::model::azure::{
     BgpPeerStatusListResult, ExpressRouteCircuit, ExpressRouteCircuitPeering,
-    FailoverSingleTestDetails, FailoverStopParameters, GatewayRouteListResult, PeeringState,
-    VirtualNetworkGatewayConnection,
+    FailoverStopParameters, FailoverTestDetails, FailoverTestSummary, GatewayRouteListResult,
+    PeeringState, VirtualNetworkGatewayConnection,
 };
+use cutover_core::runbook::LinkTest;
 use cutover_engine::port::{
     ArmAttempt, ArmError, ArmRead, AzureApi, ManualCommands, PeeringChange, SendPermit,
 };
@@ -357,41 +358,62 @@ impl AzureApi for ArmClient {
         Some(FailoverTestTarget::from_inventory(&self.azure, gateway))
     }
 
+    fn link_failover_test_target(
+        &self,
+        circuit: &str,
+        link: &LinkTest,
+    ) -> Option<FailoverTestTarget> {
+        Some(FailoverTestTarget::link_from_inventory(
+            &self.azure,
+            circuit,
+            link,
+        ))
+    }
+
     async fn start_failover_test(
         &self,
-        gateway: &str,
+        t: &FailoverTestTarget,
         peering_location: &str,
         on_attempt: &(dyn Fn(&ArmAttempt) + Send + Sync),
         permit: &SendPermit,
     ) -> Result<String, ArmError> {
         let span = tracing::info_span!("arm_write", what = "start the failover test");
-        self.start_site_failover_test(gateway, peering_location, on_attempt, permit)
+        self.start_test(t, peering_location, on_attempt, permit)
             .instrument(span)
             .await
     }
 
     async fn failover_test_details(
         &self,
-        gateway: &str,
+        t: &FailoverTestTarget,
         peering_location: &str,
         test_id: &str,
         on_attempt: &(dyn Fn(&ArmAttempt) + Send + Sync),
-    ) -> Result<ArmRead<Vec<FailoverSingleTestDetails>>, ArmError> {
+    ) -> Result<ArmRead<Vec<FailoverTestDetails>>, ArmError> {
         let span = tracing::info_span!("arm_read", what = "the failover test's details");
-        self.site_failover_test_details(gateway, peering_location, test_id, on_attempt)
+        self.test_details(t, peering_location, test_id, on_attempt)
             .instrument(span)
             .await
     }
 
+    async fn latest_failover_tests(
+        &self,
+        t: &FailoverTestTarget,
+        on_attempt: &(dyn Fn(&ArmAttempt) + Send + Sync),
+    ) -> Result<ArmRead<Vec<FailoverTestSummary>>, ArmError> {
+        let span = tracing::info_span!("arm_read", what = "the latest failover test");
+        self.latest_tests(t, on_attempt).instrument(span).await
+    }
+
     async fn stop_failover_test(
         &self,
-        gateway: &str,
+        t: &FailoverTestTarget,
         stop: &FailoverStopParameters,
         on_attempt: &(dyn Fn(&ArmAttempt) + Send + Sync),
         permit: &SendPermit,
     ) -> Result<(), ArmError> {
         let span = tracing::info_span!("arm_write", what = "stop the failover test");
-        self.stop_site_failover_test(gateway, stop, on_attempt, permit)
+        self.stop_test(t, stop, on_attempt, permit)
             .instrument(span)
             .await
     }

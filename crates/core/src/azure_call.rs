@@ -15,7 +15,7 @@ use crate::inventory::Azure;
 use crate::model::azure::PeeringState;
 
 mod failover;
-pub use failover::{FailoverTestKind, FailoverTestTarget};
+pub use failover::{FailoverTestKind, FailoverTestTarget, JournaledTest, TestCall};
 
 /// The ARM api-version cutover is written against
 /// (tests/fixtures/arm/NOTES.md); an inventory may name another.

@@ -9,9 +9,11 @@
 //! - [`session`]: the protocol between the engine, its consumers and the
 //!   journal: events, commands, the outcome, and the state fold that the
 //!   console and the report read;
-//! - [`azure_call`]: what an ARM call is, as recorded and as typed by hand.
+//! - [`azure_call`]: what an ARM call is, as recorded and as typed by hand;
+//! - [`drill`]: what a drill asks of the trainee, and its score.
 
 pub mod azure_call;
+pub mod drill;
 pub mod inventory;
 pub mod model;
 pub mod parse;

@@ -137,7 +137,13 @@ fn read<'a>(cap: &'a Capture, raw: &'a str) -> Result<(Subject<'a>, Value), Pars
         (q, _) => query::read(q, raw)?,
     };
     let parsed = match &answer {
-        Answer::JunosRoutes(list) => summarized(raw, "routes", list.routes.len()),
+        // A summary keeps the warnings: they are what the console marks.
+        Answer::JunosRoutes(list) => summarized(raw, "routes", list.routes.len()).map(|mut v| {
+            if !list.warnings.is_empty() {
+                v["warnings"] = serde_json::json!(list.warnings);
+            }
+            v
+        }),
         Answer::AzureRoutes(list) => summarized(raw, "routes", list.value.len()),
         _ => None,
     }
@@ -243,6 +249,7 @@ pub fn azure_routes(list: &GatewayRouteListResult) -> Vec<ParsedRoute<'static>> 
                         .collect(),
                 ),
                 table: r.local_address.clone().map(Cow::Owned),
+                ..ParsedRoute::default()
             })
         })
         .collect()

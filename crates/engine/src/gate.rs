@@ -255,6 +255,17 @@ pub async fn run_gate(
     }
 }
 
+/// A gate ended before its prompt (a blind drill still waiting for the
+/// trainee's marks): declined and journaled like any decline.
+pub(crate) async fn decline_unasked(
+    sink: &EventSink,
+    step: &str,
+    console_lost: bool,
+) -> Result<GateResult, SinkError> {
+    decline(sink, step).await?;
+    Ok(GateResult::Declined { console_lost })
+}
+
 async fn decline(sink: &EventSink, step: &str) -> Result<(), SinkError> {
     sink.emit(Event::GateDecision {
         step: step.to_string(),
@@ -272,6 +283,8 @@ pub(crate) fn describe(c: &Command) -> String {
         Command::ConfirmHealthy { step } => format!("healthy for step `{step}`"),
         Command::Rollback { step } => format!("rollback for step `{step}`"),
         Command::TakeOver { step } => format!("take over for step `{step}`"),
+        Command::Mark { check, .. } => format!("mark of `{check}`"),
+        Command::Hint { step } => format!("hint for step `{step}`"),
         Command::Quit => "quit".into(),
     }
 }

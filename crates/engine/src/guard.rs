@@ -39,6 +39,7 @@ use crate::gate::GatePass;
 use crate::port::trace::Tracer;
 use crate::port::{ArmAttempt, ArmError, AzureApi, DeviceSession, PeeringChange, SendPermit};
 use crate::runner::Ctx;
+use cutover_core::azure_call::JournaledTest;
 use cutover_core::model::azure::PeeringState;
 use cutover_core::runbook::{ActionOp, ActionStep};
 use cutover_core::session::command::Command;
@@ -434,14 +435,15 @@ where
     log.drive(ctx, step, call, side).await
 }
 
-/// The detached guard's stop of a failover test: `known` is the gateway,
-/// peering location and test id its console journaled.
+/// The detached guard's stop of a failover test: `known` is the test its
+/// console journaled (the gateway and peering location, or the circuit
+/// and link) and, once started, its id.
 pub(crate) async fn roll_back_failover_test<D, A, L>(
     ctx: &Ctx<'_, D, A, L>,
     step: &str,
     rollback: ActionOp,
     az: &A,
-    known: Option<(String, String, Option<String>)>,
+    known: Option<(JournaledTest, Option<String>)>,
     reason: RollbackReason,
     how: Undo<'_>,
 ) -> GuardOutcome
@@ -450,13 +452,14 @@ where
     A: AzureApi,
     L: Tracer,
 {
-    let t = known.and_then(|(gateway, location, id)| {
-        let target = az.failover_test_target(&gateway)?;
+    let t = known.and_then(|(j, id)| {
+        let target = match &j.link {
+            Some(link) => az.link_failover_test_target(&j.resource, link)?,
+            None => az.failover_test_target(&j.resource)?,
+        };
         Some(test_stop::TestRef {
-            shown: gateway.clone(),
-            gateway,
             target,
-            location,
+            location: j.location,
             id,
         })
     });

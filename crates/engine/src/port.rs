@@ -16,9 +16,10 @@ use std::time::Duration;
 pub use cutover_core::azure_call::FailoverTestTarget;
 use cutover_core::model::azure::{
     BgpPeerStatusListResult, ExpressRouteCircuit, ExpressRouteCircuitPeering,
-    FailoverSingleTestDetails, FailoverStopParameters, GatewayRouteListResult, PeeringState,
-    VirtualNetworkGatewayConnection,
+    FailoverStopParameters, FailoverTestDetails, FailoverTestSummary, GatewayRouteListResult,
+    PeeringState, VirtualNetworkGatewayConnection,
 };
+use cutover_core::runbook::LinkTest;
 
 /// What a device printed for one command.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -183,39 +184,63 @@ pub trait AzureApi: Send + Sync {
     fn manual_commands(&self, state: PeeringState) -> ManualCommands;
 
     /// The gateway `gateway` (the ExpressRoute gateway, by name, in the
-    /// inventory's resource group) as the failover test addresses it
+    /// inventory's resource group) as the site failover test addresses it
     /// (`None`: this implementation cannot run one).
     fn failover_test_target(&self, _gateway: &str) -> Option<FailoverTestTarget> {
         None
     }
-    /// `startSiteFailoverTest` at `peering_location` on `gateway`,
-    /// followed to its end (202 + Location); the test's id. Asks `permit`
-    /// right before the POST, as a peering write does.
+    /// The circuit `circuit` (by name, in the inventory's resource group)
+    /// as the circuit link failover test `link` addresses it, at the
+    /// test's own api-version (`None`: this implementation cannot run one).
+    fn link_failover_test_target(
+        &self,
+        _circuit: &str,
+        _link: &LinkTest,
+    ) -> Option<FailoverTestTarget> {
+        None
+    }
+    /// Starts the test `t` (`startSiteFailoverTest` at `peering_location`,
+    /// or `startCircuitLinkFailoverTest` on its link), followed to its end
+    /// (202 + Location); the test's id. Asks `permit` right before the
+    /// POST, as a peering write does.
     fn start_failover_test(
         &self,
-        _gateway: &str,
+        _t: &FailoverTestTarget,
         _peering_location: &str,
         _on_attempt: &(dyn Fn(&ArmAttempt) + Send + Sync),
         _permit: &SendPermit,
     ) -> impl Future<Output = Result<String, ArmError>> + Send {
         async { Err(ArmError::Refused(NO_FAILOVER_TEST.into())) }
     }
-    /// `getFailoverSingleTestDetails`, followed to its end.
+    /// The single test's details (`getFailoverSingleTestDetails` or
+    /// `getCircuitLinkFailoverSingleTestDetails`), followed to its end.
     fn failover_test_details(
         &self,
-        _gateway: &str,
+        _t: &FailoverTestTarget,
         _peering_location: &str,
         _test_id: &str,
         _on_attempt: &(dyn Fn(&ArmAttempt) + Send + Sync),
-    ) -> impl Future<Output = Result<ArmRead<Vec<FailoverSingleTestDetails>>, ArmError>> + Send
-    {
+    ) -> impl Future<Output = Result<ArmRead<Vec<FailoverTestDetails>>, ArmError>> + Send {
         async { Err(ArmError::Refused(NO_FAILOVER_TEST.into())) }
     }
-    /// `stopSiteFailoverTest` with the verdict in `stop`, followed to its
+    /// The latest test on `t`'s resource (`getFailoverAllTestsDetails` or
+    /// `getCircuitLinkFailoverAllTestsDetails` with `fetchLatest=true`),
+    /// followed to its end: how a test whose start answer was lost is
+    /// found again.
+    fn latest_failover_tests(
+        &self,
+        _t: &FailoverTestTarget,
+        _on_attempt: &(dyn Fn(&ArmAttempt) + Send + Sync),
+    ) -> impl Future<Output = Result<ArmRead<Vec<FailoverTestSummary>>, ArmError>> + Send {
+        async { Err(ArmError::Refused(NO_FAILOVER_TEST.into())) }
+    }
+    /// Stops the test `t` with the verdict in `stop`
+    /// (`stopSiteFailoverTest`, or `stopCircuitLinkFailoverTest` with the
+    /// body [`FailoverTestTarget::stop_json`] makes of it), followed to its
     /// end.
     fn stop_failover_test(
         &self,
-        _gateway: &str,
+        _t: &FailoverTestTarget,
         _stop: &FailoverStopParameters,
         _on_attempt: &(dyn Fn(&ArmAttempt) + Send + Sync),
         _permit: &SendPermit,

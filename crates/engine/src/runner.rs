@@ -9,8 +9,10 @@
 //! fails before any change.
 
 mod check;
+mod desk;
 mod prefetch;
 mod reread;
+mod scored;
 mod steps;
 mod stranded;
 
@@ -71,9 +73,18 @@ pub struct SessionConfig {
     pub restore_command: Option<String>,
     /// Said (and journaled) right after `session_start`.
     pub start_notes: Vec<String>,
+    /// Journaled right after `session_start`, before its notes: what the
+    /// caller knows about the session's world (a drill's `lab_time_scale`).
+    pub start_events: Vec<Event>,
     /// This session restores the peering (`cutover restore`): once its
     /// action ran, any end but "completed" is `OperatorMustAct`.
     pub restore: bool,
+    /// A blind drill (`drill --blind`): the trainee marks each pre-check
+    /// pass or fail, and a gate opens only once all before it are marked.
+    pub blind: bool,
+    /// A drill's objectives: judged at the end (`drill_score`, just
+    /// before `session_end`).
+    pub drill: Option<cutover_core::drill::DrillPlan>,
 }
 
 impl SessionConfig {
@@ -97,7 +108,10 @@ impl SessionConfig {
             guard_check_every: None,
             restore_command: None,
             start_notes: Vec::new(),
+            start_events: Vec::new(),
             restore: false,
+            blind: false,
+            drill: None,
         }
     }
 }
@@ -246,9 +260,14 @@ where
         self
     }
 
+    /// How the session runs.
+    pub fn config(&self) -> &SessionConfig {
+        &self.config
+    }
+
     /// Runs the session to its end. `commands` is the operator's channel;
     /// when it closes, a gate declines and a guarded change rolls back.
-    pub async fn run(self, mut commands: Receiver<Command>) -> SessionOutcome {
+    pub async fn run(self, commands: Receiver<Command>) -> SessionOutcome {
         let rb = Arc::clone(&self.runbook);
         let ctx = Ctx {
             world: &self.world,
@@ -280,6 +299,9 @@ where
                 .collect(),
             version: env!("CARGO_PKG_VERSION").to_string(),
         };
+        if self.config.drill.is_some() {
+            self.sink.start_tap();
+        }
         if let Err(e) = self.sink.emit(start).await {
             return SessionOutcome {
                 status: Outcome::BadInput,
@@ -310,7 +332,19 @@ where
             _ => None,
         };
 
-        let (status, outcome, reports) = self.steps(&ctx, &rb, &mut commands).await;
+        // A drill's marks and hints are taken off the channel as they come.
+        let (mut desk, mut commands) = if self.config.mode == Mode::Drill {
+            let (d, rx) = desk::Desk::open(
+                self.sink.clone(),
+                Arc::clone(&rb),
+                self.config.blind,
+                commands,
+            );
+            (Some(d), rx)
+        } else {
+            (None, commands)
+        };
+        let (status, outcome, reports) = self.steps(&ctx, &rb, &mut commands, desk.as_mut()).await;
         let (status, outcome) = stranded::settle_restore(&ctx, status, outcome, &reports).await;
 
         let _ = stop_tx.send(true);
@@ -328,13 +362,14 @@ where
         outcome: String,
         steps: Vec<StepReport>,
     ) -> SessionOutcome {
-        let _ = self
-            .sink
-            .emit(Event::SessionEnd {
-                exit_code: status.exit_code(),
-                outcome: outcome.clone(),
-            })
-            .await;
+        let end = Event::SessionEnd {
+            exit_code: status.exit_code(),
+            outcome: outcome.clone(),
+        };
+        if let Some(plan) = &self.config.drill {
+            scored::emit(&self.sink, plan, &end).await;
+        }
+        let _ = self.sink.emit(end).await;
         SessionOutcome {
             status,
             outcome,

@@ -114,6 +114,10 @@ struct Inner {
     change_out: watch::Sender<bool>,
     /// Where events go once the journal has failed.
     sidecar: Option<ConsoleSidecar>,
+    /// A drill's copy of every event as shown, with when it was emitted
+    /// (the engine's clock, so virtual time in tests): what the score is
+    /// judged on. `None` outside drills.
+    tap: Mutex<Option<Vec<(tokio::time::Instant, Event)>>>,
 }
 
 /// The one way events leave the engine. Cheap to clone.
@@ -161,6 +165,7 @@ impl EventSink {
                 broken: Mutex::new(None),
                 change_out: watch::Sender::new(false),
                 sidecar,
+                tap: Mutex::new(None),
             }),
         }
     }
@@ -190,6 +195,22 @@ impl EventSink {
     /// The first journal failure, if the journal has failed.
     pub fn journal_error(&self) -> Option<String> {
         broken(&self.inner)
+    }
+
+    /// From now on, keeps a copy of every event emitted (a drill's, to be
+    /// scored at its end).
+    pub fn start_tap(&self) {
+        if let Ok(mut t) = self.inner.tap.lock() {
+            t.get_or_insert_with(Vec::new);
+        }
+    }
+
+    /// The events kept since `start_tap`, with when each was emitted.
+    pub fn tapped(&self) -> Vec<(tokio::time::Instant, Event)> {
+        match self.inner.tap.lock() {
+            Ok(t) => t.clone().unwrap_or_default(),
+            Err(p) => p.into_inner().clone().unwrap_or_default(),
+        }
     }
 }
 
@@ -261,6 +282,11 @@ async fn emit_now(inner: &Inner, event: Event) -> Result<(), SinkError> {
             inner.change_out.send_replace(false);
         }
         _ => {}
+    }
+    if let Ok(mut t) = inner.tap.lock()
+        && let Some(t) = t.as_mut()
+    {
+        t.push((tokio::time::Instant::now(), shown.clone()));
     }
     for l in &inner.listeners {
         // A listener that went away (the console closed) is the engine's

@@ -30,6 +30,11 @@
 //!   grant, with the lab's token as the client secret, for a client whose
 //!   token the scenario expired (`token.rs`).
 //!
+//! The scenario's `[arm]` `operations`, `result_without_status` and
+//! `etag_form` choose among the forms real ARM answers in: which of the
+//! two operation URLs an answer names, whether a finished gateway read's
+//! status URL answers the bare result, and how etags are quoted.
+//!
 //! Every request needs `Authorization: Bearer <token>` (the lab's, or one
 //! the token endpoint issued) and `api-version`. The scenario's
 //! `[[arm.fault]]` rules then may delay, withhold, replace or mangle the
@@ -155,13 +160,14 @@ fn router(
     if token.is_empty() {
         tracing::warn!("the lab ARM API has an empty token: every request will be refused");
     }
-    let (names, token_expires_after, private_peering) = world.with(|w, _| {
+    let (names, token_expires_after, private_peering, answers) = world.with(|w, _| {
         (
             Names::of(w),
             w.scenario().faults.token_expires_after,
             w.topology()
                 .private_peering()
                 .map_or_else(|| "AzurePrivatePeering".to_owned(), |p| p.name.to_owned()),
+            w.scenario().arm_answers,
         )
     });
     let (closing_tx, closing) = watch::channel(false);
@@ -178,6 +184,7 @@ fn router(
         tokens: Mutex::new(token::Tokens::default()),
         token_expires_after,
         private_peering,
+        answers,
         closing,
     };
     let app = axum::Router::new()
@@ -201,6 +208,8 @@ struct Server {
     tokens: Mutex<token::Tokens>,
     /// The scenario's `token_expires_after`.
     token_expires_after: Option<u32>,
+    /// The scenario's `[arm]` answer forms (operation URLs, etags).
+    answers: crate::scenario::ArmAnswers,
     /// Whom a fault on a call that names no peering is about.
     private_peering: String,
     /// `true` once the server shuts down: hangs and latencies end.

@@ -1,18 +1,24 @@
 //! Forwarding through the lab: hop by hop over each router's active routes,
 //! so that a traceroute shows what the tables and the faults imply: the
 //! MSEE hop over ExpressRoute, a silent gateway over the VPN, a black hole
-//! while a CE still points at a dead MSEE.
+//! while a CE still points at a dead MSEE. What a probe answers is in
+//! `probe`, how long it takes in `rtt`.
 
 use std::net::Ipv4Addr;
 
 use serde::Serialize;
 
 use super::bgp::Protocol;
-use super::mix;
 use super::scenario::Carriage;
 use super::topology::{Carrier, Node};
 use super::world::World;
-use cutover_core::model::{Hop, Trace};
+
+mod probe;
+mod rtt;
+
+pub use probe::{PingReply, Probe, TraceHop, TraceResult};
+pub(crate) use rtt::ProbeSerial;
+use rtt::{AZURE_MS, ER_CORE_MS, ER_LINK_MS, LAN_MS, SERVER_MS, TUNNEL_MS, VM_MS};
 
 /// A link a packet crossed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,6 +58,8 @@ pub(super) struct Station {
     pub ingress: Option<Ipv4Addr>,
     /// One-way latency to this router, milliseconds.
     pub latency_ms: f64,
+    /// IPsec tunnels crossed on the way (each over the Internet).
+    pub tunnels: u32,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -64,6 +72,15 @@ pub(super) struct Walk {
 impl Walk {
     pub fn delivered(&self) -> bool {
         matches!(self.end, End::Delivered(..))
+    }
+
+    /// The IPsec tunnels it crossed: each an Internet path, whose delay
+    /// varies far more than a private circuit's.
+    pub fn tunnels(&self) -> u32 {
+        self.crossed
+            .iter()
+            .filter(|l| matches!(l, Link::Tunnel(_)))
+            .count() as u32
     }
 }
 
@@ -78,93 +95,6 @@ pub enum PathKind {
     /// Not delivered.
     None,
 }
-
-/// One probe's answer.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub struct Probe {
-    pub addr: Option<Ipv4Addr>,
-    pub rtt_ms: f64,
-    /// `!N` for net unreachable.
-    pub annotation: Option<&'static str>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct TraceHop {
-    pub ttl: u8,
-    /// One entry per probe; `addr` None is a timeout.
-    pub probes: Vec<Probe>,
-}
-
-/// A traceroute from the on-premises server.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct TraceResult {
-    pub target: Ipv4Addr,
-    pub max_hops: u8,
-    pub hops: Vec<TraceHop>,
-    /// The target answered.
-    pub reached: bool,
-    /// The way the probes went (not the way answers came back).
-    pub forward: PathKind,
-    /// The way the target's answers came back, when they did.
-    pub reverse: PathKind,
-}
-
-impl TraceResult {
-    /// The normalized form `cutover parse traceroute` gives.
-    pub fn to_model(&self) -> Trace {
-        Trace {
-            target: Some(self.target.to_string()),
-            hops: self
-                .hops
-                .iter()
-                .map(|h| {
-                    let mut addresses: Vec<String> = Vec::new();
-                    for a in h.probes.iter().filter_map(|p| p.addr) {
-                        let s = a.to_string();
-                        if !addresses.contains(&s) {
-                            addresses.push(s);
-                        }
-                    }
-                    Hop {
-                        ttl: h.ttl,
-                        rtts_ms: h
-                            .probes
-                            .iter()
-                            .filter(|p| p.addr.is_some())
-                            .map(|p| p.rtt_ms)
-                            .collect(),
-                        timeout: addresses.is_empty(),
-                        addresses,
-                    }
-                })
-                .collect(),
-        }
-    }
-}
-
-/// One echo request's fate.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub enum PingReply {
-    Echo {
-        rtt_ms: f64,
-        ttl: u8,
-    },
-    /// `From ADDR icmp_seq=N Destination Net Unreachable`.
-    NetUnreachable {
-        from: Ipv4Addr,
-    },
-    Lost,
-}
-
-// One-way latencies, milliseconds: a LAN hop, the CE-MSEE link, Microsoft's
-// edge to the region, the tunnel over the Internet, a gateway to a VM.
-const LAN_MS: f64 = 0.15;
-const SERVER_MS: f64 = 0.2;
-const ER_LINK_MS: f64 = 0.6;
-const ER_CORE_MS: f64 = 1.2;
-const TUNNEL_MS: f64 = 2.4;
-const AZURE_MS: f64 = 0.3;
-const VM_MS: f64 = 0.9;
 
 impl World {
     fn owns(&self, node: Node, addr: Ipv4Addr) -> bool {
@@ -226,6 +156,7 @@ impl World {
                 node,
                 ingress,
                 latency_ms: lat,
+                tunnels: w.tunnels(),
             });
             let Some(p) = self.rib(node).lookup(dst) else {
                 w.end = End::Unreachable;
@@ -402,17 +333,6 @@ impl World {
         w.delivered().then_some(w)
     }
 
-    /// A jittered round trip of `base_ms`, the same for the same probe at
-    /// the same instant.
-    fn rtt(&self, base_ms: f64, ttl: u8, probe: u8, salt: u64) -> f64 {
-        let t = self.now().as_millis() as u64;
-        let h =
-            mix(self.seed ^ t.rotate_left(17) ^ (u64::from(ttl) << 8) ^ u64::from(probe) ^ salt);
-        let u = (h >> 11) as f64 / (1u64 << 53) as f64;
-        let v = base_ms * (1.0 + 0.08 * u) + 0.03 * u;
-        (v * 1000.0).round() / 1000.0
-    }
-
     fn kind(w: &Walk) -> PathKind {
         if !w.delivered() {
             PathKind::None
@@ -427,155 +347,6 @@ impl World {
         } else {
             PathKind::Local
         }
-    }
-
-    /// A traceroute from the on-premises server to `target`, `probes` per
-    /// hop (Linux `traceroute` sends 3), at most `max_hops` hops.
-    pub fn trace(&self, target: Ipv4Addr, max_hops: u8, probes: u8) -> TraceResult {
-        let max_hops = max_hops.max(1);
-        let probes = probes.clamp(1, 10);
-        let w = self.walk_from_server(target);
-        let mut hops: Vec<TraceHop> = Vec::new();
-        let answer =
-            |addr: Ipv4Addr, rtt_base: f64, ttl: u8, note: Option<&'static str>| TraceHop {
-                ttl,
-                probes: (0..probes)
-                    .map(|p| Probe {
-                        addr: Some(addr),
-                        rtt_ms: self.rtt(rtt_base, ttl, p, 0),
-                        annotation: note,
-                    })
-                    .collect(),
-            };
-        let silent = |ttl: u8| TraceHop {
-            ttl,
-            probes: (0..probes)
-                .map(|_| Probe {
-                    addr: None,
-                    rtt_ms: 0.0,
-                    annotation: None,
-                })
-                .collect(),
-        };
-        let router_answer = |st: &Station| -> Option<(Ipv4Addr, f64)> {
-            let r = self.topo.router(st.node);
-            let addr = st.ingress?;
-            if !r.answers_traceroute {
-                return None;
-            }
-            let back = self.answer_returns(Target::Router(st.node))?;
-            let back_ms = match back.end {
-                End::Delivered(_, l) => l,
-                _ => st.latency_ms,
-            };
-            // Junos answers from its control plane: a little slower.
-            Some((addr, st.latency_ms + back_ms + 0.25))
-        };
-        let mut ttl: u8 = 0;
-        for st in &w.stations {
-            ttl += 1;
-            if ttl > max_hops {
-                break;
-            }
-            hops.push(match router_answer(st) {
-                Some((addr, base)) => answer(addr, base, ttl, None),
-                None => silent(ttl),
-            });
-        }
-        let mut reached = false;
-        let mut reverse = PathKind::None;
-        if ttl < max_hops {
-            match w.end {
-                End::Delivered(t, lat) => {
-                    let back = self.answer_returns(t);
-                    match back {
-                        Some(b) => {
-                            ttl += 1;
-                            let back_ms = match b.end {
-                                End::Delivered(_, l) => l,
-                                _ => lat,
-                            };
-                            hops.push(answer(target, lat + back_ms, ttl, None));
-                            reached = true;
-                            reverse = World::kind(&b);
-                        }
-                        None => {
-                            while ttl < max_hops {
-                                ttl += 1;
-                                hops.push(silent(ttl));
-                            }
-                        }
-                    }
-                }
-                End::Dropped => {
-                    while ttl < max_hops {
-                        ttl += 1;
-                        hops.push(silent(ttl));
-                    }
-                }
-                End::Unreachable => {
-                    ttl += 1;
-                    match w.stations.last().and_then(router_answer) {
-                        Some((addr, base)) => hops.push(answer(addr, base, ttl, Some("!N"))),
-                        None => {
-                            hops.push(silent(ttl));
-                            while ttl < max_hops {
-                                ttl += 1;
-                                hops.push(silent(ttl));
-                            }
-                        }
-                    }
-                }
-            }
-        }
-        TraceResult {
-            target,
-            max_hops,
-            hops,
-            reached,
-            forward: World::kind(&w),
-            reverse,
-        }
-    }
-
-    /// `count` echo requests from the on-premises server to `target`.
-    pub fn ping(&self, target: Ipv4Addr, count: u32) -> Vec<PingReply> {
-        let w = self.walk_from_server(target);
-        (0..count)
-            .map(|seq| {
-                let salt = u64::from(seq).wrapping_mul(0x9e37_79b9);
-                match w.end {
-                    End::Delivered(t, lat) => match self.answer_returns(t) {
-                        Some(back) => {
-                            let back_ms = match back.end {
-                                End::Delivered(_, l) => l,
-                                _ => lat,
-                            };
-                            let routers = back.stations.len().min(63) as u8;
-                            PingReply::Echo {
-                                rtt_ms: self.rtt(lat + back_ms, 0, 0, salt),
-                                ttl: 64 - routers,
-                            }
-                        }
-                        None => PingReply::Lost,
-                    },
-                    End::Unreachable => match w.stations.last() {
-                        Some(st) if self.topo.router(st.node).answers_traceroute => {
-                            match st.ingress {
-                                Some(from)
-                                    if self.answer_returns(Target::Router(st.node)).is_some() =>
-                                {
-                                    PingReply::NetUnreachable { from }
-                                }
-                                _ => PingReply::Lost,
-                            }
-                        }
-                        _ => PingReply::Lost,
-                    },
-                    End::Dropped => PingReply::Lost,
-                }
-            })
-            .collect()
     }
 
     /// Which way traffic from the server to the VM goes now, and whether

@@ -17,7 +17,7 @@ pub mod ssh_server;
 pub mod topology;
 pub mod world;
 
-pub use clock::{Clock, RealClock, VirtualClock};
+pub use clock::{Clock, RealClock, TimeScale, TimeScaleError, VirtualClock};
 pub use dataplane::{PathKind, TraceHop, TraceResult};
 pub use render::{CommandOutput, run_command};
 pub use scenario::{Scenario, ScenarioError};

@@ -13,8 +13,10 @@
 //! bfd_multiplier = 3
 //! hold_time_s = 180                  # detection without BFD
 //! establish_ms = 2000                # path back -> session established
-//! convergence_ms = 600               # detection -> tables and forwarding moved
-//! provisioning_s = 3                 # ARM `Updating` after an accepted PUT
+//! convergence_ms = 600               # detection -> tables and forwarding moved,
+//! convergence_max_ms = 1800          #   drawn per session between the two (seeded)
+//! provisioning_s = 20                # ARM `Updating` after an accepted PUT
+//!                                    # (hold time and this: `--time-scale` compresses)
 //!
 //! [[session]]                        # a BGP session that never establishes
 //! router = "fw"                      # ce1 ce2 fw msee1 msee2 ergw vpngw0 vpngw1
@@ -38,6 +40,11 @@
 //! index = 1
 //! state = "down"
 //!
+//! [arm]                              # how ARM words its answers (all optional)
+//! operations = "location"            # "both" (default), "azure-async-operation", "location"
+//! result_without_status = true       # a done gateway read's status URL answers its result bare
+//! etag_form = "backslashed"          # "weak" W/"g" (default), "strong" "g", "unquoted", "backslashed" w/\g\
+//!
 //! [[arm.peering_put]]                # errors for the next peering PUTs, in order
 //! status = 429                       # (the older form of `[[arm.fault]]`)
 //! code = "RetryableErrorDueToAnotherOperation"
@@ -55,6 +62,14 @@
 //!
 //! [data_plane]
 //! drop = ["vpn"]                     # or "expressroute": traffic lost, BGP intact
+//!
+//! [[objective]]                      # what the trainee must catch or decide
+//! id = "hold-the-gate"               # lower-case, digits, `-`; unique
+//! text = "Hold the gate: the VPN carries nothing"
+//! kind = "no_override"               # see `cutover_core::drill` for the kinds
+//! evidence = [                       # the lines that show the fault (a piece ending in `$` ends its line)
+//!   { step = "fw-bgp-to-vpn-gateway", line = "10.17.11.76", command = "bgp summary" },
+//! ]
 //! ```
 //!
 //! Unknown keys and bad values are errors naming `file:line:col`.
@@ -66,9 +81,13 @@ use serde::Deserialize;
 use super::topology::{Node, Topology};
 use cutover_core::model::Prefix;
 
+mod answers;
 mod fault;
+mod objectives;
 mod parse;
 mod raw;
+
+pub use answers::{ArmAnswers, EtagForm, OperationHeaders};
 
 pub use fault::{ArmAction, ArmResource, ArmRule, Faults, Nth, OperationEnd, SshFault};
 pub use parse::parse;
@@ -165,9 +184,15 @@ pub struct Timing {
     /// From a CE declaring its MSEE dead (BFD, or the hold timer) to the
     /// routers' tables and forwarding having moved: the withdrawals
     /// travelling over iBGP, best-path selection, the FIB update. The
-    /// baseline every failover pays after its detection.
+    /// least every failover pays after its detection.
     pub convergence: Duration,
-    /// How long ARM reports `Updating` after an accepted PUT.
+    /// The most it pays: each session that goes down draws its own
+    /// convergence between `convergence` and this (seeded by the
+    /// scenario, so a run repeats), as real routers never take the same
+    /// time twice.
+    pub convergence_max: Duration,
+    /// How long ARM reports `Updating` after an accepted PUT: the PUT's
+    /// asynchronous operation, which takes tens of seconds in Azure.
     pub provisioning: Duration,
 }
 
@@ -180,7 +205,8 @@ impl Default for Timing {
             hold_time: Duration::from_secs(180),
             establish: Duration::from_secs(2),
             convergence: Duration::from_millis(600),
-            provisioning: Duration::from_secs(3),
+            convergence_max: Duration::from_millis(1800),
+            provisioning: Duration::from_secs(20),
         }
     }
 }
@@ -261,6 +287,10 @@ pub struct Scenario {
     /// `[[arm.fault]]` and `[[ssh.fault]]`.
     pub faults: Faults,
     pub drop: Vec<Carriage>,
+    /// `[[objective]]`: what the trainee must catch or decide.
+    pub objectives: Vec<cutover_core::drill::Objective>,
+    /// `[arm]` `operations`, `result_without_status`, `etag_form`.
+    pub arm_answers: ArmAnswers,
 }
 
 impl Default for Scenario {
@@ -277,6 +307,8 @@ impl Default for Scenario {
             peering_put_errors: vec![],
             faults: Faults::default(),
             drop: vec![],
+            objectives: vec![],
+            arm_answers: ArmAnswers::default(),
         }
     }
 }

@@ -28,7 +28,7 @@ use super::ssh_server::{
     AuthorizedKeys, AuthorizedKeysError, KeyGenError, LoginPolicy, Password, SshServerOptions,
     generate_ed25519, serve_ssh,
 };
-use super::{Clock, DeviceId, RealClock, Scenario, SharedWorld, World};
+use super::{Clock, DeviceId, RealClock, Scenario, SharedWorld, TimeScale, World};
 use cutover_core::inventory::{Inventory, InventoryError};
 
 /// The variable the lab's inventory names for the ARM token.
@@ -62,6 +62,9 @@ pub struct LabOptions {
     /// p..p+3, the ARM API on p+4, for addresses that survive a restart.
     pub base_port: Option<u16>,
     pub clock: Arc<dyn Clock>,
+    /// `--time-scale`: the hold time and ARM's operations compressed
+    /// (real time by default).
+    pub time_scale: TimeScale,
     pub ssh: SshServerOptions,
     pub arm: ArmConfig,
 }
@@ -81,9 +84,16 @@ impl LabOptions {
             user: DEFAULT_USER.to_string(),
             base_port: None,
             clock: Arc::new(RealClock::new()),
+            time_scale: TimeScale::REAL,
             ssh: SshServerOptions::default(),
             arm: ArmConfig::default(),
         }
+    }
+
+    /// The same with the long waits compressed (`--time-scale`).
+    pub fn with_time_scale(mut self, scale: TimeScale) -> Self {
+        self.time_scale = scale;
+        self
     }
 }
 
@@ -97,6 +107,7 @@ impl fmt::Debug for LabOptions {
             .field("token", &"***")
             .field("user", &self.user)
             .field("base_port", &self.base_port)
+            .field("time_scale", &self.time_scale)
             .finish_non_exhaustive()
     }
 }
@@ -308,6 +319,15 @@ async fn bind_all(base_port: Option<u16>) -> Result<Listeners, LabError> {
     Ok(Listeners { ssh, arm })
 }
 
+/// The private key `K` beside an authorized `K.pub`, when it is there:
+/// the inventory names it, so that a client logs in with no edits.
+fn private_beside(authorized: &Path) -> Option<PathBuf> {
+    let name = authorized.file_name()?.to_str()?;
+    let private = authorized.with_file_name(name.strip_suffix(".pub")?);
+    let private = std::path::absolute(&private).unwrap_or(private);
+    private.is_file().then_some(private)
+}
+
 /// Starts a lab: binds every listener, writes the inventory and its
 /// companions, starts the servers, and returns once each answers.
 pub async fn start(options: LabOptions) -> Result<LabHandle, LabError> {
@@ -324,7 +344,10 @@ pub async fn start(options: LabOptions) -> Result<LabHandle, LabError> {
 
     let files = LabFiles::beside(&options.inventory)?;
     let (keys, identity) = match policy_keys {
-        Some(k) => (k, None),
+        Some(k) => (
+            k,
+            options.authorized_keys.as_deref().and_then(private_beside),
+        ),
         None => {
             let key = generate_ed25519(&format!("cutover-lab-{}", options.user))?;
             files.write_client_key(&key)?;
@@ -363,6 +386,7 @@ pub async fn start(options: LabOptions) -> Result<LabHandle, LabError> {
 
     let mut world = World::new(options.scenario.clone());
     world.set_wall_clock(time::OffsetDateTime::now_utc().unix_timestamp());
+    world.set_time_scale(options.time_scale);
     let world = SharedWorld::new(world, Arc::clone(&options.clock));
 
     let inventory_text = inventory_toml(&InventoryParts {

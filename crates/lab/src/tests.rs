@@ -13,16 +13,24 @@ use super::render::{self, run_command};
 use super::scenario::{self, Scenario};
 use super::topology::{DeviceId, Node, Topology};
 use super::world::{PeeringState, World};
-use super::{Clock, VirtualClock};
+use super::{Clock, TimeScale, VirtualClock};
 use cutover_core::model::Prefix;
 
 fn ip(s: &str) -> Ipv4Addr {
     s.parse().expect("address")
 }
 
+/// A scenario's world at the tests' time scale: ARM's operations take 3 s,
+/// the hold time 27 s (`world_at` for another scale).
 fn world(name: &str) -> World {
+    world_at(name, TimeScale::TESTS)
+}
+
+fn world_at(name: &str, scale: TimeScale) -> World {
     let topo = Topology::article();
-    World::new(scenario::load_builtin(name, &topo).expect("scenario loads"))
+    let mut w = World::new(scenario::load_builtin(name, &topo).expect("scenario loads"));
+    w.set_time_scale(scale);
+    w
 }
 
 /// The peers of the firewall's active path to the VM's prefix.
@@ -148,7 +156,18 @@ fn failover_with_bfd_on_a_virtual_clock() {
     assert_eq!(t.hops.len(), 30);
 
     // BFD declares the MSEE dead after 3 x 300 ms; the tables and the
-    // forwarding follow after the convergence baseline (600 ms).
+    // forwarding follow after each CE's own convergence (600 ms to 1.8 s,
+    // drawn from the scenario's seed): the firewall leaves ExpressRoute
+    // once neither CE has a path any more.
+    let conv = er_link_convergence(&w);
+    assert!(
+        conv.iter()
+            .all(|c| (Duration::from_millis(600)..=Duration::from_millis(1800)).contains(c)),
+        "{conv:?}"
+    );
+    assert_ne!(conv[0], conv[1], "two routers, two convergence times");
+    assert_eq!(conv, er_link_convergence(&world("baseline")), "seeded");
+    let moved = Duration::from_millis(900) + conv.iter().copied().max().unwrap();
     clock.advance(Duration::from_millis(500));
     w.tick(clock.now());
     let bfd = w.bfd_sessions(DeviceId::Ce1);
@@ -156,11 +175,15 @@ fn failover_with_bfd_on_a_virtual_clock() {
         bfd.iter().any(|b| b.peer == ip("192.168.11.18") && !b.up),
         "BFD is down at 1.0 s"
     );
-    assert_eq!(fw_active_peer(&w), Some(ip("192.168.11.0")));
-    clock.advance(Duration::from_millis(400));
+    assert_ne!(fw_active_peer(&w), Some(ip("10.17.11.76")));
+    clock.set(t0 + moved - Duration::from_millis(1));
     w.tick(clock.now());
-    assert_eq!(fw_active_peer(&w), Some(ip("192.168.11.0")), "not at 1.4 s");
-    clock.advance(Duration::from_millis(100));
+    assert_ne!(
+        fw_active_peer(&w),
+        Some(ip("10.17.11.76")),
+        "not before {moved:?}"
+    );
+    clock.set(t0 + moved);
     w.tick(clock.now());
     let active = w
         .rib(Node::Fw)
@@ -229,22 +252,79 @@ fn failover_with_bfd_on_a_virtual_clock() {
     assert_eq!(msee.last_change, Duration::ZERO);
 }
 
+/// Each ER link session's convergence after its detection, as the world
+/// will draw it (the scenario's seed; no flap yet).
+fn er_link_convergence(w: &World) -> Vec<Duration> {
+    w.topology()
+        .sessions
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| matches!(s.carrier, super::topology::Carrier::ErLink(_)))
+        .map(|(i, _)| w.convergence_of(i))
+        .collect()
+}
+
 #[test]
 fn slow_convergence_waits_for_the_hold_time() {
-    let mut w = world("slow-convergence");
-    assert!(w.bfd_sessions(DeviceId::Ce1).is_empty());
-    let t0 = Duration::from_secs(10);
-    disable(&mut w, t0);
-    w.tick(t0 + Duration::from_secs(179));
-    assert_eq!(fw_active_peer(&w), Some(ip("192.168.11.0")));
-    assert!(!w.trace(w.topology().vm.addr, 30, 3).reached);
-    // The hold timer fires at 180 s; the tables follow after the
-    // convergence baseline.
-    w.tick(t0 + Duration::from_secs(180));
-    assert_eq!(fw_active_peer(&w), Some(ip("192.168.11.0")));
-    w.tick(t0 + Duration::from_millis(180_600));
-    assert_eq!(fw_active_peer(&w), Some(ip("10.17.11.76")));
-    assert!(w.trace(w.topology().vm.addr, 30, 3).reached);
+    // In real time, and compressed: only the hold time shrinks.
+    for (scale, hold) in [(TimeScale::REAL, 180_000), (TimeScale::TESTS, 27_000)] {
+        let mut w = world_at("slow-convergence", scale);
+        assert!(w.bfd_sessions(DeviceId::Ce1).is_empty());
+        let conv = er_link_convergence(&w).into_iter().max().expect("ER links");
+        let t0 = Duration::from_secs(10);
+        disable(&mut w, t0);
+        let hold = Duration::from_millis(hold);
+        w.tick(t0 + hold - Duration::from_millis(1));
+        assert_eq!(fw_active_peer(&w), Some(ip("192.168.11.0")), "{scale}");
+        assert!(!w.trace(w.topology().vm.addr, 30, 3).reached);
+        // The hold timer fires; the tables follow after the convergence.
+        w.tick(t0 + hold);
+        assert_eq!(fw_active_peer(&w), Some(ip("192.168.11.0")), "{scale}");
+        w.tick(t0 + hold + conv - Duration::from_millis(1));
+        assert_ne!(fw_active_peer(&w), Some(ip("10.17.11.76")), "{scale}");
+        w.tick(t0 + hold + conv);
+        assert_eq!(fw_active_peer(&w), Some(ip("10.17.11.76")), "{scale}");
+        assert!(w.trace(w.topology().vm.addr, 30, 3).reached);
+    }
+}
+
+#[test]
+fn bfd_detection_is_never_compressed() {
+    // The same failover in real time and at a tenth: BFD (3 x 300 ms) and
+    // the convergence are what the trainee measures, so they stay real.
+    let moved_at = |scale| {
+        let mut w = world_at("baseline", scale);
+        let t0 = Duration::from_secs(10);
+        disable(&mut w, t0);
+        (0..=100u64)
+            .map(|n| Duration::from_millis(100 * n))
+            .find(|d| {
+                w.tick(t0 + *d);
+                fw_active_peer(&w) == Some(ip("10.17.11.76"))
+            })
+    };
+    let real = moved_at(TimeScale::REAL).expect("moved");
+    assert_eq!(moved_at("0.1".parse().unwrap()), Some(real));
+    assert!(
+        (Duration::from_millis(1500)..=Duration::from_millis(2800)).contains(&real),
+        "{real:?}"
+    );
+}
+
+#[test]
+fn arm_operations_take_tens_of_seconds_unless_compressed() {
+    for (scale, secs) in [(TimeScale::REAL, 20), ("0.1".parse().unwrap(), 2)] {
+        let mut w = world_at("baseline", scale);
+        disable(&mut w, Duration::from_secs(1));
+        let state = |w: &World| {
+            w.peering("AzurePrivatePeering")
+                .map(|p| p.provisioning_state)
+        };
+        w.tick(Duration::from_millis(1000 * (1 + secs) - 1));
+        assert_eq!(state(&w).as_deref(), Some("Updating"), "{scale}");
+        w.tick(Duration::from_secs(1 + secs));
+        assert_eq!(state(&w).as_deref(), Some("Succeeded"), "{scale}");
+    }
 }
 
 #[test]
@@ -374,8 +454,8 @@ fn every_scenario_shows_its_fault() {
 fn spoke_not_advertised_cuts_the_vm_off_after_failover() {
     let mut w = world("spoke-not-advertised");
     disable(&mut w, Duration::from_secs(1));
-    // Detection (0.9 s) and convergence (0.6 s) later.
-    w.tick(Duration::from_millis(2_500));
+    // Detection (0.9 s) and convergence (0.6 s to 1.8 s) later.
+    w.tick(Duration::from_millis(3_700));
     let t = w.trace(w.topology().vm.addr, 30, 3);
     assert!(!t.reached);
     let out = run_command(&w, DeviceId::Server, "traceroute -n 10.17.11.132").stdout;
@@ -396,8 +476,8 @@ fn spoke_not_advertised_cuts_the_vm_off_after_failover() {
 fn vpn_more_specific_keeps_return_traffic_on_the_vpn_after_restore() {
     let mut w = world("vpn-more-specific");
     disable(&mut w, Duration::from_secs(1));
-    // Detection (0.9 s) and convergence (0.6 s) later.
-    w.tick(Duration::from_millis(2_500));
+    // Detection (0.9 s) and convergence (0.6 s to 1.8 s) later.
+    w.tick(Duration::from_millis(3_700));
     assert_eq!(w.path_to_vm(), (PathKind::Vpn, PathKind::Vpn));
     enable(&mut w, Duration::from_secs(10));
     w.tick(Duration::from_secs(20));
@@ -873,7 +953,13 @@ fn traceroute_and_ping_print_like_linux() {
         lines[5]
     );
     let parsed = cutover_core::parse::traceroute::parse(&out.stdout).expect("parses");
-    assert_eq!(parsed, w.trace(ip("10.17.11.132"), 30, 3).to_model());
+    let again = w.trace(ip("10.17.11.132"), 30, 3).to_model();
+    let addrs = |t: &cutover_core::model::Trace| -> Vec<Vec<String>> {
+        t.hops.iter().map(|h| h.addresses.clone()).collect()
+    };
+    assert_eq!(addrs(&parsed), addrs(&again));
+    // Every probe draws its own jitter, as on a real network.
+    assert_ne!(parsed.hops[4].rtts_ms, again.hops[4].rtts_ms);
     let named = run_command(&w, DeviceId::Server, "traceroute 10.17.11.132").stdout;
     assert!(
         named.contains(" 3  192.168.11.18 (192.168.11.18)  "),
@@ -1080,4 +1166,35 @@ fn world_without_scenario_file_is_the_baseline() {
     w.tick(Duration::from_secs(10));
     w.tick(Duration::from_secs(5));
     assert_eq!(w.now(), Duration::from_secs(10));
+}
+
+#[test]
+fn probes_jitter_and_the_vpn_answers_slower_than_expressroute() {
+    let mut w = world("baseline");
+    let vm = w.topology().vm.addr;
+    let last = |t: &super::TraceResult| -> Vec<f64> {
+        let hop = t.hops.last().expect("hops");
+        hop.probes.iter().map(|p| p.rtt_ms).collect()
+    };
+    let (er1, er2) = (w.trace(vm, 30, 3), w.trace(vm, 30, 3));
+    assert_eq!(er1.forward, PathKind::Expressroute);
+    // Two traceroutes of one path, and the three probes of one hop, differ.
+    assert_ne!(last(&er1), last(&er2));
+    assert!(last(&er1)[0] != last(&er1)[1], "{:?}", last(&er1));
+    // A scenario's jitter repeats: tests can rely on it.
+    assert_eq!(world("baseline").trace(vm, 30, 3), er1);
+
+    disable(&mut w, Duration::from_secs(1));
+    w.tick(Duration::from_secs(4));
+    let vpn = w.trace(vm, 30, 3);
+    assert_eq!(vpn.forward, PathKind::Vpn);
+    // The Internet and IPsec, there and back: clearly above the circuit.
+    let slowest_er = last(&er1).into_iter().chain(last(&er2)).fold(0.0, f64::max);
+    let fastest_vpn = last(&vpn).into_iter().fold(f64::MAX, f64::min);
+    assert!(
+        fastest_vpn > slowest_er + 10.0,
+        "VPN {:?} vs ER {:?}",
+        last(&vpn),
+        last(&er1)
+    );
 }

@@ -13,7 +13,8 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use super::bgp::{Path, Rib};
-use super::scenario::{LocalPref, Scenario};
+use super::clock::TimeScale;
+use super::scenario::{LocalPref, Scenario, Timing};
 use super::topology::{Carrier, Export, Node, Topology};
 use cutover_core::model::Prefix;
 
@@ -160,6 +161,10 @@ pub struct World {
     pub(super) link_failover: link_failover_test::LinkFailoverTests,
     log: Vec<LogEntry>,
     pub(super) seed: u64,
+    /// `--time-scale`: how much the long waits are compressed.
+    time_scale: TimeScale,
+    /// Probes answered so far: each draws its own round-trip jitter.
+    pub(super) probes: crate::dataplane::ProbeSerial,
 }
 
 impl World {
@@ -295,6 +300,8 @@ impl World {
             link_failover: link_failover_test::LinkFailoverTests::default(),
             log: Vec::new(),
             seed,
+            time_scale: TimeScale::REAL,
+            probes: Default::default(),
         };
         w.recompute(true);
         w.traffic.seed_totals(w.t);
@@ -308,6 +315,21 @@ impl World {
 
     pub fn scenario(&self) -> &Scenario {
         &self.scenario
+    }
+
+    /// Compresses the long waits from now on (`--time-scale`); what the
+    /// devices show as configured (a hold time of 180 s) stays as it is.
+    pub fn set_time_scale(&mut self, scale: TimeScale) {
+        self.time_scale = scale;
+    }
+
+    pub fn time_scale(&self) -> TimeScale {
+        self.time_scale
+    }
+
+    /// The timers the lab runs on: the scenario's, under the time scale.
+    pub fn timing(&self) -> Timing {
+        self.scenario.timing.scaled(self.time_scale)
     }
 
     /// Time since the lab started.

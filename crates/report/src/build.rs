@@ -115,6 +115,10 @@ pub fn build(rec: &Recording) -> Report {
         .as_ref()
         .map(|(ts, ..)| *ts)
         .or_else(|| rec.records.last().map(|r| r.ts));
+    // A surprise drill's start names no scenario; its score does.
+    if let Some(d) = &acc.drill {
+        session.scenario = Some(d.scenario.clone());
+    }
     session.started_at = first.map(format_ts);
     session.ended_at = last.map(format_ts);
     session.duration_ms = first.zip(last).map(|(a, b)| millis_between(a, b));
@@ -189,5 +193,6 @@ pub fn build(rec: &Recording) -> Report {
         trace_changes,
         notes: acc.notes,
         timeline: acc.timeline,
+        drill: acc.drill,
     }
 }

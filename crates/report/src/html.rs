@@ -264,7 +264,7 @@ pub fn render(r: &Report, red: &Redactor) -> String {
 }
 
 /// The document as one HTML page.
-fn write(doc: &Document<'_>, red: &Redactor) -> String {
+pub(crate) fn write(doc: &Document<'_>, red: &Redactor) -> String {
     let mut h = Html {
         out: String::new(),
         red,

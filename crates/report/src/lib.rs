@@ -16,6 +16,9 @@
 //! when written; every string of the report passes through the
 //! [`Redactor`] once more on the way out, so patterns the inventory adds
 //! later (or a journal written by an older version) still cannot leak.
+//!
+//! Given several drill journals, `cutover report` writes the trainee
+//! [`scoreboard`] instead: one row per journal, from each one's report.
 
 pub mod build;
 pub mod changes;
@@ -23,6 +26,7 @@ mod document;
 pub mod html;
 pub mod markdown;
 pub mod model;
+pub mod scoreboard;
 pub mod text;
 mod walk;
 

@@ -66,6 +66,12 @@ pub struct Report {
     pub notes: Vec<Note>,
     /// The moments drawn on the HTML timeline, in journal order.
     pub timeline: Vec<Marker>,
+    /// A drill's score (its `drill_score` record): `score` 0 to 100,
+    /// `objectives[]` with `id`, `met`, `why` and `evidence` (step,
+    /// command, output line), the trainee's `decisions` with the time
+    /// each took. Absent outside drills and in drills from before it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drill: Option<cutover_core::drill::DrillScore>,
 }
 
 /// What `cutover verify` says about the journal.

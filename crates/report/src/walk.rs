@@ -4,6 +4,7 @@
 
 mod actions;
 mod diffs;
+mod drill;
 mod prediction;
 mod writes;
 
@@ -24,6 +25,7 @@ pub fn walk(r: &Report) -> Document<'_> {
     let mut d = Vec::new();
     alerts(&mut d, r);
     summary(&mut d, r);
+    drill::drill(&mut d, r);
     d.push(Block::Timeline(r));
     timings(&mut d, r);
     planned(&mut d, r);

@@ -7,6 +7,7 @@
 //! keys, events and clock ticks in, and sends the commands out.
 
 mod action;
+mod drill;
 mod gate;
 mod routes;
 
@@ -133,6 +134,8 @@ pub struct App {
     pub notes_scroll: usize,
     pub log: LogState,
     pub help: bool,
+    /// The trainee put the debrief away (`D` brings it back).
+    pub debrief_hidden: bool,
     pub help_scroll: usize,
     pub gate: Option<GateInput>,
     pub confirm: Option<Confirm>,
@@ -153,6 +156,12 @@ pub struct App {
     pub guard_request: Option<(String, Command)>,
     pub quit_sent: bool,
     pub engine_closed: bool,
+    /// A blind drill (`drill --blind`): see `app/drill.rs`.
+    pub blind: bool,
+    /// The runbook's hints per step id, in a drill.
+    pub hints: HashMap<String, String>,
+    /// The step whose hint popup is open.
+    pub hint_open: Option<String>,
     exit: bool,
 }
 
@@ -173,6 +182,7 @@ impl App {
             notes_scroll: 0,
             log: LogState(TuiWidgetState::new()),
             help: false,
+            debrief_hidden: false,
             help_scroll: 0,
             gate: None,
             confirm: None,
@@ -184,6 +194,9 @@ impl App {
             guard_request: None,
             quit_sent: false,
             engine_closed: false,
+            blind: false,
+            hints: HashMap::new(),
+            hint_open: None,
             exit: false,
         };
         app.sync();
@@ -377,6 +390,7 @@ impl App {
                 self.help = true;
                 self.help_scroll = 0;
             }
+            Action::ToggleDebrief => self.debrief_hidden = !self.debrief_hidden,
             Action::FocusNext => self.focus = self.focus.next(1),
             Action::FocusPrev => self.focus = self.focus.next(-1),
             Action::Focus(p) => self.focus = p,
@@ -432,6 +446,9 @@ impl App {
             Action::TakeOver if self.can_take_over() => {
                 let step = self.state.guard().map(|g| g.step.clone())?;
                 return Some(Command::TakeOver { step });
+            }
+            Action::MarkPass | Action::MarkFail | Action::Hint | Action::CloseHint => {
+                return self.update_drill(action);
             }
             Action::Cancel if !self.routes.filter.is_empty() => {
                 self.routes.filter.clear();

@@ -12,7 +12,6 @@ use ratatui::widgets::{Paragraph, Wrap};
 use super::app::{App, Pane};
 use super::pane::{block, fit};
 use super::prediction;
-use super::steps::{mark, status_style};
 use cutover_core::azure_call::ArmAttempt;
 use cutover_core::model::duration::human;
 use cutover_core::session::event::{GateDecision, RollbackReason};
@@ -64,12 +63,12 @@ fn summary<'a>(app: &'a App, index: usize, step: &'a StepState) -> Vec<Line<'a>>
     let t = &app.theme;
     let mut lines: Vec<Line<'a>> = Vec::new();
     let mut head = vec![
-        Span::styled(mark(step.status), status_style(app, step.status)),
+        super::blind::mark_span(app, step),
         Span::styled(
             format!(" {}/{} ", index + 1, app.state.steps.len()),
             t.muted,
         ),
-        Span::styled(step.status.as_str(), status_style(app, step.status)),
+        super::blind::status_span(app, step),
     ];
     if let Some(ms) = step.elapsed_ms {
         head.push(Span::styled(format!(" in {}", human(ms)), t.muted));
@@ -109,6 +108,9 @@ fn summary<'a>(app: &'a App, index: usize, step: &'a StepState) -> Vec<Line<'a>>
                     t.warn,
                 ));
             }
+            for w in &p.warnings {
+                lines.push(Line::styled(format!("  ! {w}"), t.warn));
+            }
             if let Some(ids) = &p.ids
                 && let Some(id) = &ids.request_id
             {
@@ -117,7 +119,16 @@ fn summary<'a>(app: &'a App, index: usize, step: &'a StepState) -> Vec<Line<'a>>
         }
     }
 
-    if !step.expectations.is_empty() {
+    if !step.expectations.is_empty() && super::blind::hides(app, step) {
+        lines.push(Line::raw(""));
+        lines.push(heading(
+            app,
+            "Expectations (verdicts hidden: read the raw output, r)",
+        ));
+        for e in &step.expectations {
+            lines.push(Line::styled(format!("· {}", e.clause), t.text));
+        }
+    } else if !step.expectations.is_empty() {
         lines.push(Line::raw(""));
         let passed = step.expectations.iter().filter(|e| e.passed).count();
         lines.push(heading(

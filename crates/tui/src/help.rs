@@ -18,7 +18,12 @@ pub fn lines(app: &App) -> Vec<Line<'static>> {
         "Keys that work now are bright; the rest apply in other situations.",
         t.muted,
     )];
-    for section in Section::ALL {
+    // The drill keys are listed in drills only.
+    let drill = app.blind || !app.hints.is_empty() || app.state.answers.score.is_some();
+    for section in Section::ALL
+        .into_iter()
+        .filter(|s| drill || *s != Section::Drill)
+    {
         let mut entries: Vec<(String, &str, bool)> = Vec::new();
         for b in BINDINGS.iter().filter(|b| b.section == section) {
             let keys = b.key_names();

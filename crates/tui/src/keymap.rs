@@ -87,13 +87,15 @@ pub enum Section {
     Gate,
     Input,
     Confirm,
+    Drill,
 }
 
 impl Section {
-    pub const ALL: [Section; 6] = [
+    pub const ALL: [Section; 7] = [
         Section::Global,
         Section::Panes,
         Section::Guard,
+        Section::Drill,
         Section::Gate,
         Section::Input,
         Section::Confirm,
@@ -107,6 +109,7 @@ impl Section {
             Section::Gate => "Gate (typing the confirmation)",
             Section::Input => "Route filter (after /)",
             Section::Confirm => "Questions (quit? healthy?)",
+            Section::Drill => "Drill (blind marks, hints)",
         }
     }
 }

@@ -21,10 +21,13 @@
 
 pub mod app;
 pub mod banner;
+pub mod blind;
+pub mod debrief;
 pub mod detail;
 pub mod footer;
 pub mod gate;
 pub mod help;
+pub mod hint;
 pub mod keymap;
 pub mod log;
 pub mod pane;
@@ -97,9 +100,13 @@ pub fn render(f: &mut Frame<'_>, app: &App) {
         height: area.height.saturating_sub(1),
         ..area
     };
+    if debrief::shown(app) {
+        debrief::render(f, over, app);
+    }
     if app.help && app.gate.is_none() {
         help::render(f, over, app);
     }
+    hint::render(f, over, app);
     gate::render(f, over, app);
     gate::render_confirm(f, over, app);
 }
@@ -194,6 +201,12 @@ fn header(f: &mut Frame<'_>, area: Rect, app: &App) {
             spans.push(Span::styled(format!("{mode} "), t.accent));
             if let Some(sc) = &s.scenario {
                 spans.push(Span::styled(format!("{sc} "), t.accent));
+            }
+            // Compressed waits are not what production takes: said where
+            // every screen shows it.
+            if let Some(f) = app.state.lab_time_scale {
+                let badge = cutover_core::session::time_scale::badge(f);
+                spans.push(Span::styled(format!("{badge} "), t.warn));
             }
             let mut tail = vec![Span::styled(format!("· {} ", s.operator), t.muted)];
             if let Some(tk) = &s.ticket {

@@ -38,7 +38,7 @@ pub fn render(f: &mut Frame<'_>, area: Rect, app: &App) {
     let done = steps.iter().filter(|s| s.status.is_done()).count();
     let failed = steps
         .iter()
-        .filter(|s| s.status == StepStatus::Failed)
+        .filter(|s| s.status == StepStatus::Failed && !super::blind::hides(app, s))
         .count();
     let mut extra = vec![Span::styled(
         format!("{done}/{}", steps.len()),
@@ -81,7 +81,7 @@ pub fn render(f: &mut Frame<'_>, area: Rect, app: &App) {
         let mut line = Line::from(vec![
             Span::styled(phase_tag, app.theme.muted),
             Span::raw(" "),
-            Span::styled(mark(s.status), status_style(app, s.status)),
+            super::blind::mark_span(app, s),
             Span::raw(" "),
             Span::styled(
                 title,

@@ -6,6 +6,10 @@
 //! dropped in silence; `healthy` is taken only once the verification has
 //! passed, and an early one is kept until then.
 //!
+//! A blind drill's `mark CHECK pass|fail` waits for its check's result
+//! (`step_end`) and is sent then; `hint STEP` is sent at once. Neither is
+//! ever taken as a gate's answer.
+//!
 //! End of input is the console going away, but only once every line typed
 //! before it has been used: the driver closes the command channel when
 //! [`Input::exhausted`] says so, and the engine treats that as it always
@@ -14,6 +18,7 @@
 use std::collections::{HashSet, VecDeque};
 use std::io::Write;
 
+use cutover_core::session::drill::Mark;
 use cutover_core::session::event::{Event, NoteLevel};
 use cutover_engine::Command;
 
@@ -48,6 +53,13 @@ pub(super) struct Input {
     /// Steps whose verification passed (it may be seen before the window
     /// is announced to this driver).
     verified: HashSet<String>,
+    /// Steps whose result is in (`step_end`): their marks go out.
+    ended: HashSet<String>,
+    /// Marks typed before their check's result.
+    marks: VecDeque<(String, Mark)>,
+    /// The session's checks, once `session_start` named them: a mark of
+    /// anything else is refused rather than kept for ever.
+    checks: Option<HashSet<String>>,
     closed: bool,
 }
 
@@ -57,6 +69,9 @@ impl Default for Input {
             asking: Asking::Nothing,
             queue: VecDeque::new(),
             verified: HashSet::new(),
+            ended: HashSet::new(),
+            marks: VecDeque::new(),
+            checks: None,
             closed: false,
         }
     }
@@ -85,6 +100,13 @@ impl Input {
     /// Follows the events that change what a queued line may answer.
     pub(super) fn follow(&mut self, ev: &Event, out: &mut (dyn Write + Send)) {
         match ev {
+            Event::StepEnd { step, .. } => {
+                self.ended.insert(step.clone());
+            }
+            Event::SessionStart { steps, .. } => {
+                let checks = steps.iter().filter(|s| s.kind == "check");
+                self.checks = Some(checks.map(|s| s.id.clone()).collect());
+            }
             Event::Verified { step } => {
                 self.verified.insert(step.clone());
                 if let Asking::Window { step: s, verified } = &mut self.asking
@@ -140,6 +162,9 @@ impl Input {
                 _ => {}
             }
         }
+        if let Some(sent) = self.drill_line(&l, out) {
+            return sent;
+        }
         if matches!(self.asking, Asking::Nothing) && l == "quit" {
             return vec![Command::Quit];
         }
@@ -171,13 +196,65 @@ impl Input {
     /// Input ended and every line typed before the end was used: nobody is
     /// there to answer any more.
     pub(super) fn exhausted(&self) -> bool {
-        self.closed && self.queue.is_empty()
+        self.closed && self.queue.is_empty() && self.marks.is_empty()
+    }
+
+    /// `mark CHECK pass|fail` and `hint STEP`; `None` for any other line.
+    fn drill_line(&mut self, l: &str, out: &mut (dyn Write + Send)) -> Option<Vec<Command>> {
+        let mut words = l.split_whitespace();
+        match (words.next(), words.next(), words.next(), words.next()) {
+            (Some("hint"), Some(step), None, _) => Some(vec![Command::Hint {
+                step: step.to_string(),
+            }]),
+            (Some("mark"), Some(check), Some(m), None) => {
+                let Some(mark) = Mark::parse(m) else {
+                    let _ = writeln!(out, "> refused `{l}`: a mark is `pass` or `fail`");
+                    return Some(Vec::new());
+                };
+                self.marks.push_back((check.to_string(), mark));
+                let sent = self.release_marks(out);
+                if sent.is_empty() && !self.marks.is_empty() {
+                    let _ = writeln!(out, "> kept: `{l}` is sent once `{check}` has its result");
+                }
+                Some(sent)
+            }
+            (Some("mark" | "hint"), ..) => {
+                let _ = writeln!(
+                    out,
+                    "> refused `{l}`: type `mark CHECK pass`, `mark CHECK fail` or `hint STEP`"
+                );
+                Some(Vec::new())
+            }
+            _ => None,
+        }
+    }
+
+    /// The marks whose check's result is in.
+    fn release_marks(&mut self, out: &mut (dyn Write + Send)) -> Vec<Command> {
+        if let Some(checks) = &self.checks {
+            self.marks.retain(|(c, _)| {
+                let known = checks.contains(c);
+                if !known {
+                    let _ = writeln!(out, "> refused `mark {c}`: no check `{c}` in this runbook");
+                }
+                known
+            });
+        }
+        let (ready, waiting): (VecDeque<_>, VecDeque<_>) = self
+            .marks
+            .drain(..)
+            .partition(|(c, _)| self.ended.contains(c));
+        self.marks = waiting;
+        ready
+            .into_iter()
+            .map(|(check, mark)| Command::Mark { check, mark })
+            .collect()
     }
 
     /// Answers what is asked from the front of the queue, as far as the
     /// queue goes.
     pub(super) fn drain(&mut self, out: &mut (dyn Write + Send)) -> Vec<Command> {
-        let mut sent = Vec::new();
+        let mut sent = self.release_marks(out);
         while let Some(l) = self.queue.front().cloned() {
             match &mut self.asking {
                 Asking::Nothing | Asking::GateSent { .. } => break,
@@ -233,6 +310,12 @@ impl Input {
 
     /// The session is over: whatever is still queued answered nothing.
     pub(super) fn finish(&mut self, out: &mut (dyn Write + Send)) {
+        for (check, mark) in self.marks.drain(..) {
+            let _ = writeln!(
+                out,
+                "> not used: `mark {check} {mark}` (`{check}` never had a result)"
+            );
+        }
         for l in self.queue.drain(..) {
             let _ = writeln!(out, "> not used: `{l}` (no question it answers was asked)");
         }

@@ -81,7 +81,7 @@ fn auto_confirm_types_the_text_but_never_overrides() {
         hazards: vec![],
     };
     assert_eq!(
-        react(&ok, true, &mut out).0,
+        react(&ok, true, &mut blind::Blind::default(), &mut out).0,
         Some(Command::GateConfirm {
             step: "gate".into(),
             typed: "SEA-Cust11-ER".into()
@@ -95,7 +95,7 @@ fn auto_confirm_types_the_text_but_never_overrides() {
         hazards: vec![],
     };
     assert_eq!(
-        react(&failed, true, &mut out).0,
+        react(&failed, true, &mut blind::Blind::default(), &mut out).0,
         Some(Command::GateDecline {
             step: "gate".into()
         })
@@ -110,7 +110,7 @@ fn auto_confirm_types_the_text_but_never_overrides() {
     };
     out.clear();
     assert_eq!(
-        react(&hazard, true, &mut out).0,
+        react(&hazard, true, &mut blind::Blind::default(), &mut out).0,
         Some(Command::GateDecline {
             step: "gate".into()
         })
@@ -128,20 +128,26 @@ fn auto_confirm_types_the_text_but_never_overrides() {
         step: "disable".into(),
     };
     assert_eq!(
-        react(&verified, true, &mut out).0,
+        react(&verified, true, &mut blind::Blind::default(), &mut out).0,
         Some(Command::ConfirmHealthy {
             step: "disable".into()
         })
     );
     // A person answers for themselves.
-    assert_eq!(react(&verified, false, &mut out).0, None);
+    assert_eq!(
+        react(&verified, false, &mut blind::Blind::default(), &mut out).0,
+        None
+    );
     // The note is for reading: its text decides nothing.
     let note = Event::Note {
         step: Some("disable".into()),
         level: NoteLevel::Info,
         text: "verified: confirm the new state is healthy before the deadline, or roll back".into(),
     };
-    assert_eq!(react(&note, true, &mut out).0, None);
+    assert_eq!(
+        react(&note, true, &mut blind::Blind::default(), &mut out).0,
+        None
+    );
 }
 
 #[test]
@@ -154,7 +160,7 @@ fn typed_answers_follow_what_is_asked() {
         failed_checks: vec!["fw-bgp".into()],
         hazards: vec![hazard()],
     };
-    let (reply, ask) = react(&held, false, &mut out);
+    let (reply, ask) = react(&held, false, &mut blind::Blind::default(), &mut out);
     assert_eq!(reply, None);
     let mut input = Input::default();
     input.ask(ask.expect("the gate asks"));
@@ -257,7 +263,7 @@ fn gate_prompt(step: &str) -> Event {
 /// Feeds `ev` to the driver's two halves as the loop does; returns the
 /// commands it would send.
 fn event(input: &mut Input, ev: &Event, out: &mut Vec<u8>) -> Vec<Command> {
-    let (reply, ask) = react(ev, false, out);
+    let (reply, ask) = react(ev, false, &mut blind::Blind::default(), out);
     if let Some(a) = ask {
         input.ask(a);
     }
@@ -481,4 +487,184 @@ fn a_healthy_typed_before_the_gate_text_waits_for_its_window() {
             step: "disable".into()
         }]
     );
+}
+
+fn session_start(checks: &[&str]) -> Event {
+    Event::SessionStart {
+        session_id: "s".into(),
+        mode: cutover_core::session::event::Mode::Drill,
+        runbook_id: "rb".into(),
+        runbook_title: "t".into(),
+        runbook_sha256: String::new(),
+        operator: "trainee".into(),
+        ticket: None,
+        key_fingerprint: None,
+        scenario: Some("vpn-bgp-down".into()),
+        steps: checks
+            .iter()
+            .map(|c| cutover_core::session::event::StepInfo {
+                id: (*c).into(),
+                title: (*c).into(),
+                phase: "1".into(),
+                kind: "check".into(),
+            })
+            .chain(std::iter::once(cutover_core::session::event::StepInfo {
+                id: "gate".into(),
+                title: "gate".into(),
+                phase: "3".into(),
+                kind: "gate".into(),
+            }))
+            .collect(),
+        version: "0".into(),
+    }
+}
+
+#[test]
+fn blind_marks_typed_ahead_wait_for_their_checks_result_and_hints_go_at_once() {
+    use cutover_core::session::drill::Mark;
+    let mut out: Vec<u8> = Vec::new();
+    let mut input = Input::default();
+    assert_eq!(
+        input.push("hint bgp", &mut out),
+        vec![Command::Hint { step: "bgp".into() }]
+    );
+    assert_eq!(input.push("mark bgp fail", &mut out), vec![]);
+    assert_eq!(input.push("mark typo pass", &mut out), vec![]);
+    assert_eq!(input.push("mark bgp maybe", &mut out), vec![]);
+    // A mark is never a gate's answer.
+    assert_eq!(input.push("decline", &mut out), vec![]);
+    input.close();
+    assert!(!input.exhausted(), "a mark still waits for its check");
+    let printed = String::from_utf8_lossy(&out).to_string();
+    assert!(printed.contains("> kept: `mark bgp fail` is sent once `bgp` has its result"));
+    assert!(printed.contains("> refused `mark bgp maybe`: a mark is `pass` or `fail`"));
+
+    // The session names its checks: the typo is refused, not kept for ever.
+    assert_eq!(
+        event(&mut input, &session_start(&["bgp"]), &mut out),
+        vec![]
+    );
+    assert!(String::from_utf8_lossy(&out).contains("> refused `mark typo`: no check `typo`"));
+    let ended = Event::StepEnd {
+        step: "bgp".into(),
+        verdict: Verdict::Failed,
+        elapsed_ms: 40,
+    };
+    assert_eq!(
+        event(&mut input, &ended, &mut out),
+        vec![Command::Mark {
+            check: "bgp".into(),
+            mark: Mark::Fail
+        }]
+    );
+    assert!(!input.exhausted(), "`decline` waits for the gate");
+    let sent = event(&mut input, &gate_prompt("gate"), &mut out);
+    assert_eq!(
+        sent,
+        vec![Command::GateDecline {
+            step: "gate".into()
+        }]
+    );
+    assert!(input.exhausted());
+}
+
+#[test]
+fn blind_output_hides_verdicts_until_the_gate_then_shows_the_marks_against_the_truth() {
+    use cutover_core::session::drill::Mark;
+    let mut out: Vec<u8> = Vec::new();
+    let mut b = blind::Blind::new(true);
+    let evs = [
+        session_start(&["bgp"]),
+        Event::Probe {
+            step: "bgp".into(),
+            device: "fw".into(),
+            query: "bgp.summary".into(),
+            command: "show bgp summary".into(),
+            raw: Some("10.17.11.76  65515  0  0  Active".into()),
+            error: None,
+            parsed: None,
+            elapsed_ms: 40,
+            ids: None,
+        },
+        Event::Expectation {
+            step: "bgp".into(),
+            clause: "peer 10.17.11.76 Established".into(),
+            passed: false,
+            evidence: "state Active".into(),
+        },
+        Event::StepEnd {
+            step: "bgp".into(),
+            verdict: Verdict::Failed,
+            elapsed_ms: 40,
+        },
+        Event::DrillMark {
+            check: "bgp".into(),
+            mark: Mark::Pass,
+            truth: Verdict::Failed,
+            after_ms: 2_000,
+        },
+        Event::Note {
+            step: Some("gate".into()),
+            level: NoteLevel::Info,
+            text: "blind drill: the gate opens once every pre-check is marked".into(),
+        },
+    ];
+    for e in &evs {
+        b.print(e, &mut out);
+    }
+    let before = String::from_utf8_lossy(&out).to_string();
+    assert!(
+        before.contains("    | 10.17.11.76  65515  0  0  Active"),
+        "{before}"
+    );
+    assert!(before.contains("peer 10.17.11.76 Established"), "{before}");
+    for hidden in ["FAIL", "failed", "state Active", "Failed", "WRONG"] {
+        assert!(
+            !before.contains(hidden),
+            "`{hidden}` before the gate: {before}"
+        );
+    }
+    b.print(&gate_prompt("gate"), &mut out);
+    let after = String::from_utf8_lossy(&out)[before.len()..].to_string();
+    assert!(
+        after.contains(">   bgp: marked pass, it failed: WRONG"),
+        "{after}"
+    );
+    assert!(after.contains("0 of 1 right"), "{after}");
+    // Revealed: from here on lines are as ever.
+    let mut rest: Vec<u8> = Vec::new();
+    b.print(&evs[2], &mut rest);
+    assert!(String::from_utf8_lossy(&rest).contains("FAIL"));
+}
+
+/// Issue 14: a probe whose answer parsed with warnings says so on its line;
+/// a clean one (and an old journal's, without the key) does not.
+#[test]
+fn a_probe_with_parse_warnings_prints_them() {
+    let probe = |parsed: Option<serde_json::Value>| Event::Probe {
+        step: "fw-prefers-er-for-hub".into(),
+        device: "fw".into(),
+        query: "route.table".into(),
+        command: "show route table Cust11.inet.0".into(),
+        raw: Some("…".into()),
+        error: None,
+        parsed,
+        elapsed_ms: 318,
+        ids: None,
+    };
+    let warned = probe(Some(serde_json::json!({
+        "table": "Cust11.inet.0", "routes": [],
+        "warnings": ["line 33: the last path of `10.17.11.128/26` shows no next hop: the capture may be cut short"]
+    })));
+    let l = format_line(ts(), &warned);
+    assert!(
+        l.ends_with(
+            "fw: show route table Cust11.inet.0 (318 ms); WARNING: line 33: the last path of \
+             `10.17.11.128/26` shows no next hop: the capture may be cut short"
+        ),
+        "{l}"
+    );
+    let clean = format_line(ts(), &probe(Some(serde_json::json!({"routes": []}))));
+    assert!(!clean.contains("WARNING"), "{clean}");
+    assert!(!format_line(ts(), &probe(None)).contains("WARNING"));
 }

@@ -28,12 +28,12 @@ pub(super) fn traffic(e: &Event) -> String {
         } => {
             let mut t = if *moved {
                 format!(
-                    "traffic reaches the target over {path} (+{} from PUT accepted)",
+                    "traffic reaches the target over {path} (+{} from the write accepted)",
                     human(*elapsed_ms)
                 )
             } else {
                 format!(
-                    "not moved yet: traffic still reaches the target over {path} (+{} from PUT accepted)",
+                    "not moved yet: traffic still reaches the target over {path} (+{} from the write accepted)",
                     human(*elapsed_ms)
                 )
             };
@@ -54,7 +54,7 @@ pub(super) fn traffic(e: &Event) -> String {
                 None => "no max_outage: the verification decides".to_string(),
             };
             format!(
-                "TRAFFIC LOST at +{} from PUT accepted (unseen for up to {} before that): {evidence}; {then}",
+                "TRAFFIC LOST at +{} from the write accepted (unseen for up to {} before that): {evidence}; {then}",
                 human(*elapsed_ms),
                 human(*unseen_ms)
             )
@@ -79,7 +79,7 @@ mod tests {
         };
         assert_eq!(
             traffic(&lost),
-            "TRAFFIC LOST at +10.0 s from PUT accepted (unseen for up to 5.0 s before that): 10.17.11.132 did not answer; rolling back at 2026-11-20T02:00:25.000Z unless it comes back"
+            "TRAFFIC LOST at +10.0 s from the write accepted (unseen for up to 5.0 s before that): 10.17.11.132 did not answer; rolling back at 2026-11-20T02:00:25.000Z unless it comes back"
         );
         let back = Event::TrafficSeen {
             step: "d".into(),
@@ -90,7 +90,7 @@ mod tests {
         };
         assert_eq!(
             traffic(&back),
-            "traffic reaches the target over vpn (+15.0 s from PUT accepted), after 5.0 s lost"
+            "traffic reaches the target over vpn (+15.0 s from the write accepted), after 5.0 s lost"
         );
     }
 }

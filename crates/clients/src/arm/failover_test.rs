@@ -1,47 +1,67 @@
-//! Azure's site failover simulation on the inventory's gateway: start,
-//! details and stop, each a POST that ARM answers 202 with a `Location`
-//! to poll. The start and the stop go out under the change's permit, so
-//! an abort stops them as it stops a peering PUT, and a lost answer is
-//! never resent blind; every exchange is reported to `on_attempt` (the
-//! journal's `action_attempt`), the detail polls included.
+//! Azure's failover tests on the inventory's resources: the site failover
+//! simulation on a gateway and the circuit link failover test on a
+//! circuit. Start, details and stop are each a POST that ARM answers 202
+//! with a `Location` to poll, sent where [`FailoverTestTarget`] says (the
+//! same description the manual commands are rendered from, at the test's
+//! own api-version). The start and the stop go out under the change's
+//! permit, so an abort stops them as it stops a peering PUT, and a lost
+//! answer is never resent blind; every exchange is reported to
+//! `on_attempt` (the journal's `action_attempt`), the detail polls
+//! included.
 
+use reqwest::Url;
 use serde_json::Value;
 
 use super::ArmClient;
 use super::http::{Reply, Req};
 use super::peering::parse_read;
 use super::retry::Deadline;
-use cutover_core::azure_call::FieldChange;
-use cutover_core::model::azure::{FailoverSingleTestDetails, FailoverStopParameters};
+use cutover_core::azure_call::{FailoverTestKind, FailoverTestTarget, FieldChange, TestCall};
+use cutover_core::model::azure::{
+    FailoverSingleTestDetails, FailoverStopParameters, FailoverTestDetails, FailoverTestSummary,
+    LinkFailoverSingleTestDetails,
+};
 use cutover_engine::port::{ArmAttempt, ArmError, ArmRead, SendPermit};
 
 impl ArmClient {
-    /// An action on `gateway` (the ExpressRoute gateway, which the
-    /// inventory's `gateway`, the VPN one, is not).
-    fn on_gateway(&self, gateway: &str, action: &str, query: &[(&str, &str)]) -> reqwest::Url {
-        self.network_url("virtualNetworkGateways", gateway, Some(action), query)
+    /// `call` on `t`'s resource, at `t`'s api-version (a link test's is
+    /// newer than the inventory's).
+    fn test_url(&self, t: &FailoverTestTarget, call: &TestCall) -> Url {
+        let mut segments = t.segments().to_vec();
+        segments.push(call.action);
+        let query: Vec<(&str, &str)> = call.query.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let mut url = self.http.resource_url(&segments, &query);
+        let pairs: Vec<(String, String)> = url
+            .query_pairs()
+            .map(|(k, v)| {
+                let v = if k == "api-version" {
+                    t.api_version().to_owned()
+                } else {
+                    v.into_owned()
+                };
+                (k.into_owned(), v)
+            })
+            .collect();
+        url.query_pairs_mut().clear().extend_pairs(pairs);
+        url
     }
 
     fn change_deadline(&self) -> Deadline {
         Deadline::after(self.http.clock.as_ref(), self.http.policy.change_budget)
     }
 
-    pub(super) async fn start_site_failover_test(
+    pub(super) async fn start_test(
         &self,
-        gateway: &str,
+        t: &FailoverTestTarget,
         peering_location: &str,
         on_attempt: &(dyn Fn(&ArmAttempt) + Send + Sync),
         permit: &SendPermit,
     ) -> Result<String, ArmError> {
-        let url = self.on_gateway(
-            gateway,
-            "startSiteFailoverTest",
-            &[("peeringLocation", peering_location)],
-        );
+        let url = self.test_url(t, &t.start_call(peering_location));
         let changes = [FieldChange {
             field: "failoverTest".into(),
             from: None,
-            to: format!("started at {peering_location}"),
+            to: format!("started {}", t.place(peering_location)),
         }];
         let req = Req {
             changes: &changes,
@@ -54,61 +74,67 @@ impl ArmClient {
         test_id(&reply)
     }
 
-    pub(super) async fn site_failover_test_details(
+    pub(super) async fn test_details(
         &self,
-        gateway: &str,
+        t: &FailoverTestTarget,
         peering_location: &str,
         test_id: &str,
         on_attempt: &(dyn Fn(&ArmAttempt) + Send + Sync),
-    ) -> Result<ArmRead<Vec<FailoverSingleTestDetails>>, ArmError> {
-        let url = self.on_gateway(
-            gateway,
-            "getFailoverSingleTestDetails",
-            &[
-                ("peeringLocation", peering_location),
-                ("failoverTestId", test_id),
-            ],
-        );
+    ) -> Result<ArmRead<Vec<FailoverTestDetails>>, ArmError> {
+        let url = self.test_url(t, &t.details_call(peering_location, test_id));
         let reply = self
             .http
             .post_read(url, self.read_deadline(), on_attempt)
             .await?;
-        // ARM answers a bare list; an operation status that carried it
-        // inline arrives as `{"value": [...]}`.
-        let body = match serde_json::from_str::<Value>(&reply.body) {
-            Ok(Value::Object(mut o)) if o.contains_key("value") => {
-                o.remove("value").unwrap_or(Value::Null).to_string()
+        let reply = unwrapped(reply);
+        let what = "the failover test's details";
+        Ok(match t.kind() {
+            FailoverTestKind::Site => {
+                let r = parse_read::<Vec<FailoverSingleTestDetails>>(reply, what)?;
+                ArmRead {
+                    value: r.value.into_iter().map(FailoverTestDetails::Site).collect(),
+                    raw: r.raw,
+                    ids: r.ids,
+                }
             }
-            _ => reply.body.clone(),
-        };
-        parse_read(Reply { body, ..reply }, "the failover test's details")
+            FailoverTestKind::CircuitLink { .. } => {
+                let r = parse_read::<Vec<LinkFailoverSingleTestDetails>>(reply, what)?;
+                ArmRead {
+                    value: r.value.into_iter().map(FailoverTestDetails::Link).collect(),
+                    raw: r.raw,
+                    ids: r.ids,
+                }
+            }
+        })
     }
 
-    pub(super) async fn stop_site_failover_test(
+    pub(super) async fn latest_tests(
         &self,
-        gateway: &str,
+        t: &FailoverTestTarget,
+        on_attempt: &(dyn Fn(&ArmAttempt) + Send + Sync),
+    ) -> Result<ArmRead<Vec<FailoverTestSummary>>, ArmError> {
+        let url = self.test_url(t, &t.latest_call());
+        let reply = self
+            .http
+            .post_read(url, self.read_deadline(), on_attempt)
+            .await?;
+        parse_read(unwrapped(reply), "the latest failover test")
+    }
+
+    pub(super) async fn stop_test(
+        &self,
+        t: &FailoverTestTarget,
         stop: &FailoverStopParameters,
         on_attempt: &(dyn Fn(&ArmAttempt) + Send + Sync),
         permit: &SendPermit,
     ) -> Result<(), ArmError> {
-        let url = self.on_gateway(gateway, "stopSiteFailoverTest", &[]);
-        let body = serde_json::to_value(stop)
-            .map_err(|e| ArmError::Protocol(format!("cannot write the stop's body: {e}")))?;
-        let mut changes = vec![FieldChange {
-            field: "wasSimulationSuccessful".into(),
-            from: None,
-            to: stop.was_simulation_successful.to_string(),
-        }];
-        for d in &stop.details {
-            changes.push(FieldChange {
-                field: format!(
-                    "details[{}].isVerified",
-                    d.failover_connection_name.as_deref().unwrap_or("?")
-                ),
-                from: None,
-                to: d.is_verified.unwrap_or(false).to_string(),
-            });
-        }
+        let url = self.test_url(t, &t.stop_call());
+        let body = t.stop_json(
+            &stop.peering_location,
+            stop.was_simulation_successful,
+            &stop.details,
+        );
+        let changes = stop_changes(&body);
         let req = Req {
             body: Some(&body),
             changes: &changes,
@@ -119,6 +145,52 @@ impl ArmClient {
             .await?;
         Ok(())
     }
+}
+
+/// The verdict a stop's body carries, as the journal records a write:
+/// `wasSimulationSuccessful`, and `isVerified` (the link test's) or each
+/// connection's (`details[NAME].isVerified`, the site test's).
+fn stop_changes(body: &Value) -> Vec<FieldChange> {
+    let change = |field: String, v: Option<&Value>| FieldChange {
+        field,
+        from: None,
+        to: v.and_then(Value::as_bool).unwrap_or(false).to_string(),
+    };
+    let mut changes = vec![change(
+        "wasSimulationSuccessful".into(),
+        body.get("wasSimulationSuccessful"),
+    )];
+    if let Some(v) = body.get("isVerified") {
+        changes.push(change("isVerified".into(), Some(v)));
+    }
+    for d in body
+        .get("details")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let name = d
+            .get("failoverConnectionName")
+            .and_then(Value::as_str)
+            .unwrap_or("?");
+        changes.push(change(
+            format!("details[{name}].isVerified"),
+            d.get("isVerified"),
+        ));
+    }
+    changes
+}
+
+/// ARM answers a bare list; an operation status that carried it inline
+/// arrives as `{"value": [...]}`.
+fn unwrapped(reply: Reply) -> Reply {
+    let body = match serde_json::from_str::<Value>(&reply.body) {
+        Ok(Value::Object(mut o)) if o.contains_key("value") => {
+            o.remove("value").unwrap_or(Value::Null).to_string()
+        }
+        _ => reply.body.clone(),
+    };
+    Reply { body, ..reply }
 }
 
 /// The test's id from the start's result: a JSON string (the spec's

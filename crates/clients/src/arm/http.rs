@@ -33,7 +33,15 @@ const MAX_BODY: usize = 64 << 20;
 
 /// Query parameters shown in logs and the journal. Operation URLs carry
 /// signature parameters (`t`, `c`, `s`, `h`) that are nobody's business.
-const SHOWN_QUERY: &[&str] = &["api-version", "peer"];
+const SHOWN_QUERY: &[&str] = &[
+    "api-version",
+    "peer",
+    // Which failover test a call addresses (not secrets).
+    "peeringLocation",
+    "linkType",
+    "circuitTestCategory",
+    "failoverTestId",
+];
 
 /// The HTTP side of the ARM client.
 #[derive(Debug)]

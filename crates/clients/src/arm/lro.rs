@@ -44,16 +44,18 @@ impl Http {
     /// Polls an `Azure-AsyncOperation` URL until its status is terminal.
     /// `Succeeded` returns the last status and its answer; `Failed` and
     /// `Canceled` are [`ArmError::OperationFailed`] with ARM's code and
-    /// message.
+    /// message. An answer that is the operation's result without any
+    /// `status` is done too (`None`, the answer is the result):
+    /// getLearnedRoutes answers so (azure-rest-api-specs#34019).
     pub(crate) async fn await_async_operation(
         &self,
         url: Url,
         first_wait: Duration,
         deadline: Deadline,
         sink: Sink<'_>,
-    ) -> Result<(AsyncOperationStatus, Reply), ArmError> {
-        let next = |r: &Reply| match serde_json::from_str::<AsyncOperationStatus>(&r.body) {
-            Ok(s) if !s.is_terminal() => Some(self.poll_wait(r)),
+    ) -> Result<(Option<AsyncOperationStatus>, Reply), ArmError> {
+        let next = |r: &Reply| match read_status(r) {
+            Ok(Polled::Running(_)) => Some(self.poll_wait(r)),
             _ => None,
         };
         let mut wait = first_wait;
@@ -62,16 +64,23 @@ impl Http {
             let (reply, again) = self
                 .call(&Req::get(url.clone()), deadline, sink, &next)
                 .await?;
-            let status: AsyncOperationStatus = serde_json::from_str(&reply.body).map_err(|e| {
+            let polled = read_status(&reply).map_err(|e| {
                 ArmError::Protocol(format!("cannot read the operation status: {e}"))
             })?;
             if let Some(w) = again {
-                tracing::debug!(status = %status.status, "Azure operation still running");
+                tracing::debug!(status = %polled, "Azure operation still running");
                 wait = w;
                 continue;
             }
+            let status = match polled {
+                Polled::Result => {
+                    tracing::debug!("the operation answered its result without a status");
+                    return Ok((None, reply));
+                }
+                Polled::Running(s) | Polled::Ended(s) => s,
+            };
             return match &status.status {
-                AsyncStatus::Succeeded => Ok((status, reply)),
+                AsyncStatus::Succeeded => Ok((Some(status), reply)),
                 other => {
                     let why = status
                         .error
@@ -155,8 +164,10 @@ impl Http {
             ));
         };
         let op = self.follow(op)?;
-        let (status, last) = self.await_async_operation(op, wait, deadline, sink).await?;
-        self.result_of(&status, &last, deadline, sink).await
+        match self.await_async_operation(op, wait, deadline, sink).await? {
+            (Some(status), last) => self.result_of(&status, &last, deadline, sink).await,
+            (None, result) => Ok(result),
+        }
     }
 
     /// Where a POST operation that was tracked only by its status URL left
@@ -182,7 +193,8 @@ impl Http {
                 .await;
         }
         let inline = match (status.extra.get("properties"), status.extra.get("value")) {
-            (Some(p @ Value::Object(_)), _) => Some(p.clone()),
+            // Operation-specific results: an object, a list or a value.
+            (Some(p), _) if !p.is_null() => Some(p.clone()),
             (_, Some(v)) => Some(serde_json::json!({ "value": v })),
             _ => None,
         };
@@ -196,5 +208,42 @@ impl Http {
                     .into(),
             )),
         }
+    }
+}
+
+/// What one answer of an `Azure-AsyncOperation` URL says.
+enum Polled {
+    Running(AsyncOperationStatus),
+    Ended(AsyncOperationStatus),
+    /// No `status`, but the operation's result (a `value` list or a
+    /// `properties` object): it is done.
+    Result,
+}
+
+impl std::fmt::Display for Polled {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Polled::Running(s) | Polled::Ended(s) => write!(f, "{}", s.status),
+            Polled::Result => f.write_str("(a result without status)"),
+        }
+    }
+}
+
+fn read_status(reply: &Reply) -> Result<Polled, String> {
+    let v: Value = serde_json::from_str(&reply.body).map_err(|e| e.to_string())?;
+    if v.get("status").is_some() {
+        let s: AsyncOperationStatus = serde_json::from_value(v).map_err(|e| e.to_string())?;
+        return Ok(if s.is_terminal() {
+            Polled::Ended(s)
+        } else {
+            Polled::Running(s)
+        });
+    }
+    let carries_result = v.get("value").is_some_and(Value::is_array)
+        || v.get("properties").is_some_and(Value::is_object);
+    if carries_result {
+        Ok(Polled::Result)
+    } else {
+        Err("no `status` and no result in the answer".into())
     }
 }

@@ -175,7 +175,7 @@ impl ArmClient {
                     // started) before deciding to send anything again.
                     let fresh = self.settled_peering(deadline, sink).await?;
                     check_private(&fresh)?;
-                    if fresh.state() == Some(wanted) && fresh.etag != current.etag {
+                    if fresh.state() == Some(wanted) && !same_etag(&fresh, &current) {
                         tracing::info!("the write whose answer was lost landed");
                         notes.push(format!(
                             "the answer to the PUT was lost; a new read showed the peering {wanted} under a new etag (it landed): not written again"
@@ -330,6 +330,23 @@ fn check_private(p: &ExpressRouteCircuitPeering) -> Result<(), ArmError> {
             other.map_or("(none)", PeeringType::as_str)
         ))),
     }
+}
+
+/// Whether two reads carry the same etag. An etag is opaque and is sent
+/// back byte for byte, but a comparison looks past its wrapping: the
+/// official examples write `w/\guid\` where ARM writes `W/"guid"`, and
+/// a weak marker or quotes that come and go are not a new version.
+fn same_etag(a: &ExpressRouteCircuitPeering, b: &ExpressRouteCircuitPeering) -> bool {
+    a.etag.as_deref().map(etag_value) == b.etag.as_deref().map(etag_value)
+}
+
+pub(super) fn etag_value(etag: &str) -> &str {
+    let t = etag.trim();
+    let t = t
+        .strip_prefix("W/")
+        .or_else(|| t.strip_prefix("w/"))
+        .unwrap_or(t);
+    t.trim_matches(|c| c == '"' || c == '\\')
 }
 
 /// A missing `provisioningState` means Succeeded (ARM async contract).

@@ -797,8 +797,9 @@ async fn the_failover_test_is_started_followed_and_stopped_with_the_verdict() {
     .await;
     let (c, _) = client(&stub);
     let (list, on) = recorder();
+    let t = c.failover_test_target("ergw").expect("a target");
     let id = c
-        .start_failover_test("ergw", "Silicon Valley", &on, &SendPermit::new())
+        .start_failover_test(&t, "Silicon Valley", &on, &SendPermit::new())
         .await
         .expect("started");
     assert_eq!(id, "5c1f-guid");
@@ -821,7 +822,7 @@ async fn the_failover_test_is_started_followed_and_stopped_with_the_verdict() {
             is_verified: Some(true),
         }],
     );
-    c.stop_failover_test("ergw", &stop, &on, &SendPermit::new())
+    c.stop_failover_test(&t, &stop, &on, &SendPermit::new())
         .await
         .expect("stopped");
     let posts = stub.seen("POST");
@@ -842,6 +843,97 @@ async fn the_failover_test_is_started_followed_and_stopped_with_the_verdict() {
     );
 }
 
+/// The link test goes to the circuit at its own api-version (newer than
+/// the inventory's), its details parse as the link test's, and its stop
+/// carries the link, the category and the verdict.
+#[tokio::test]
+async fn the_link_test_is_sent_to_the_circuit_at_its_own_api_version() {
+    let stub = Stub::start(|s, _, base| match (s.method.as_str(), s.path.as_str()) {
+        ("POST", p) if p.contains("/getCircuitLinkFailoverSingleTestDetails") => ok(
+            r#"[{"linkType":"Secondary","circuitTestCategory":"BgpDisconnect","status":"Running",
+                "redundantRoutes":{"beforeSimulation":[{"route":"10.17.11.0/25"}],"duringSimulation":[]},
+                "nonRedundantRoutes":{"beforeSimulation":[{"route":"10.1.11.0/25"}],"duringSimulation":[]}}]"#
+                .into(),
+        ),
+        ("POST", p)
+            if p.contains("/startCircuitLinkFailoverTest")
+                || p.contains("/stopCircuitLinkFailoverTest") =>
+        {
+            Act::Reply(
+                202,
+                vec![("location", format!("{base}/result/link"))],
+                String::new(),
+            )
+        }
+        ("GET", "/result/link") => ok("\"11cf-guid\"".into()),
+        _ => Act::Reply(404, Vec::new(), String::new()),
+    })
+    .await;
+    let (c, _) = client(&stub);
+    let (list, on) = recorder();
+    let link = cutover_core::runbook::LinkTest {
+        link_type: "Secondary".into(),
+        category: "BgpDisconnect".into(),
+        api_version: "2025-07-01".into(),
+    };
+    let t = c
+        .link_failover_test_target("SEA-Cust11-ER", &link)
+        .expect("a target");
+    let id = c
+        .start_failover_test(&t, "", &on, &SendPermit::new())
+        .await
+        .expect("started");
+    assert_eq!(id, "11cf-guid");
+    let d = c
+        .failover_test_details(&t, "", &id, &on)
+        .await
+        .expect("details");
+    assert!(d.value[0].is_running());
+    assert_eq!(d.value[0].non_redundant(), ["10.1.11.0/25"]);
+    assert_eq!(d.value[0].redundant(), ["10.17.11.0/25"]);
+    let stop = cutover_core::azure_call::FailoverTestTarget::stop_body("", true, &[]);
+    c.stop_failover_test(&t, &stop, &on, &SendPermit::new())
+        .await
+        .expect("stopped");
+    let posts = stub.seen("POST");
+    assert!(
+        posts[0]
+            .path
+            .ends_with("/expressRouteCircuits/SEA-Cust11-ER/startCircuitLinkFailoverTest"),
+        "{}",
+        posts[0].path
+    );
+    let body: serde_json::Value = serde_json::from_str(&posts[2].body).expect("a JSON body");
+    assert_eq!(
+        body,
+        serde_json::json!({"linkType": "Secondary", "circuitTestCategory": "BgpDisconnect",
+            "wasSimulationSuccessful": true, "isVerified": true})
+    );
+    let attempts = list.lock().expect("lock").clone();
+    let start = &attempts[0];
+    // The journal shows which test (the query's names are no secret).
+    assert!(
+        start.path.contains("api-version=2025-07-01")
+            && start
+                .path
+                .contains("linkType=Secondary&circuitTestCategory=BgpDisconnect"),
+        "{}",
+        start.path
+    );
+    let writes: Vec<&ArmAttempt> = attempts.iter().filter(|a| a.write.is_some()).collect();
+    assert!(
+        writes
+            .last()
+            .and_then(|a| a.write.as_ref())
+            .is_some_and(|w| {
+                w.changes
+                    .iter()
+                    .any(|c| c.field == "isVerified" && c.to == "true")
+            }),
+        "{writes:?}"
+    );
+}
+
 #[tokio::test]
 async fn a_start_whose_answer_was_lost_is_not_sent_again() {
     let stub = Stub::start(|s, _, _| match s.method.as_str() {
@@ -852,8 +944,9 @@ async fn a_start_whose_answer_was_lost_is_not_sent_again() {
     let (c, _) = client(&stub);
     let (_, on) = recorder();
     let permit = SendPermit::new();
+    let t = c.failover_test_target("ergw").expect("a target");
     let e = c
-        .start_failover_test("ergw", "Seattle", &on, &permit)
+        .start_failover_test(&t, "Seattle", &on, &permit)
         .await
         .expect_err("the answer was lost");
     assert!(matches!(e, ArmError::Transport(_)), "{e}");
@@ -863,4 +956,19 @@ async fn a_start_whose_answer_was_lost_is_not_sent_again() {
         permit.status(),
         cutover_engine::port::WriteStatus::MayBeAccepted
     );
+}
+
+#[test]
+fn etags_compare_past_their_wrapping() {
+    use super::peering::etag_value;
+    let guid = "00000000-0000-0000-0000-000000000000";
+    for form in [
+        format!("W/\"{guid}\""),
+        format!("w/\\{guid}\\"),
+        format!("\"{guid}\""),
+        format!(" {guid} "),
+    ] {
+        assert_eq!(etag_value(&form), guid, "{form}");
+    }
+    assert_ne!(etag_value("W/\"1\""), etag_value("W/\"2\""));
 }

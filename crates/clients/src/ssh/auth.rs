@@ -1,6 +1,8 @@
-//! User authentication, in the order the contract gives: identity files,
-//! then the ssh-agent, then the password from the environment. Every
-//! attempt is described for the error message; no secret ever is.
+//! User authentication, in the order the contract gives: the identity
+//! files the inventory or the ssh config names, then the ssh-agent (unless
+//! `IdentitiesOnly`), then OpenSSH's default identity files when nothing
+//! named one, then the password from the environment. Every attempt is
+//! described for the error message; no secret ever is.
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -31,6 +33,8 @@ pub(crate) struct Credentials {
     pub passphrase_env: Option<String>,
     pub password_env: Option<String>,
     pub agent_socket: Option<PathBuf>,
+    /// `IdentitiesOnly yes`: no agent keys.
+    pub identities_only: bool,
 }
 
 /// How authentication went: the method that worked, or what was tried.
@@ -49,59 +53,33 @@ pub(crate) async fn authenticate(
     // What the server said it would still accept after the last failure
     // (None until it has said anything).
     let mut remaining: Option<Vec<MethodKind>> = None;
-    let user = creds.user.as_str();
 
-    for id in &creds.identities {
-        let key = match load_identity(id, creds.passphrase_env.as_deref(), env) {
-            Ok(Some(k)) => k,
-            Ok(None) => continue,
-            Err(why) => {
-                tracing::warn!(key = %id.path.display(), "{why}");
-                tried.push(format!("publickey {}: {why}", id.path.display()));
-                continue;
-            }
-        };
-        if !offered.insert(public_blob(key.public_key())) {
-            continue;
-        }
-        let hash = if key.algorithm().is_rsa() {
-            Some(rsa_hash(handle).await)
-        } else {
-            None
-        };
-        let attempt = handle
-            .authenticate_publickey(user, PrivateKeyWithHashAlg::new(Arc::new(key), hash))
-            .await;
-        match attempt {
-            Ok(AuthResult::Success) => return Ok(format!("publickey ({})", id.path.display())),
-            Ok(AuthResult::Failure {
-                remaining_methods,
-                partial_success,
-            }) => {
-                tried.push(format!(
-                    "publickey {}: {}",
-                    id.path.display(),
-                    if partial_success {
-                        "accepted, but the server wants another method too"
-                    } else {
-                        "not accepted"
-                    }
-                ));
-                remaining = Some(remaining_methods.to_vec());
-            }
-            Err(e) => {
-                tried.push(format!("publickey {}: {e}", id.path.display()));
-                if handle.is_closed() {
-                    return Err(tried);
-                }
-            }
+    let mut keys = Keys {
+        tried: &mut tried,
+        offered: &mut offered,
+        remaining: &mut remaining,
+    };
+    // Named keys first; OpenSSH's default files only after the agent, as
+    // `ssh` offers them.
+    let (named, defaults): (Vec<&Identity>, Vec<&Identity>) =
+        creds.identities.iter().partition(|id| id.explicit);
+    if let Some(method) = keys.offer(handle, creds, &named, env).await {
+        return method;
+    }
+    if creds.identities_only {
+        tracing::debug!("IdentitiesOnly: the agent's keys are not offered");
+    } else {
+        match agent(handle, creds, keys.offered, keys.remaining).await {
+            Ok(method) => return Ok(method),
+            Err(Some(why)) => keys.tried.push(why),
+            Err(None) => {}
         }
     }
-
-    match agent(handle, creds, &mut offered, &mut remaining).await {
-        Ok(method) => return Ok(method),
-        Err(Some(why)) => tried.push(why),
-        Err(None) => {}
+    if handle.is_closed() {
+        return Err(std::mem::take(keys.tried));
+    }
+    if let Some(method) = keys.offer(handle, creds, &defaults, env).await {
+        return method;
     }
     if handle.is_closed() {
         return Err(tried);
@@ -113,6 +91,78 @@ pub(crate) async fn authenticate(
             tried.push(why);
             Err(tried)
         }
+    }
+}
+
+/// The public-key attempts so far.
+struct Keys<'a> {
+    tried: &'a mut Vec<String>,
+    offered: &'a mut HashSet<Vec<u8>>,
+    remaining: &'a mut Option<Vec<MethodKind>>,
+}
+
+impl Keys<'_> {
+    /// Offers each identity file; `Some` ends authentication (a success,
+    /// or the connection gone).
+    async fn offer(
+        &mut self,
+        handle: &mut Handle<Client>,
+        creds: &Credentials,
+        ids: &[&Identity],
+        env: &SecretEnv,
+    ) -> Option<AuthOutcome> {
+        let user = creds.user.as_str();
+        for id in ids {
+            let key = match load_identity(id, creds.passphrase_env.as_deref(), env) {
+                Ok(Some(k)) => k,
+                Ok(None) => continue,
+                Err(why) => {
+                    tracing::warn!(key = %id.path.display(), "{why}");
+                    self.tried
+                        .push(format!("publickey {}: {why}", id.path.display()));
+                    continue;
+                }
+            };
+            if !self.offered.insert(public_blob(key.public_key())) {
+                continue;
+            }
+            let hash = if key.algorithm().is_rsa() {
+                Some(rsa_hash(handle).await)
+            } else {
+                None
+            };
+            let attempt = handle
+                .authenticate_publickey(user, PrivateKeyWithHashAlg::new(Arc::new(key), hash))
+                .await;
+            match attempt {
+                Ok(AuthResult::Success) => {
+                    return Some(Ok(format!("publickey ({})", id.path.display())));
+                }
+                Ok(AuthResult::Failure {
+                    remaining_methods,
+                    partial_success,
+                }) => {
+                    self.tried.push(format!(
+                        "publickey {}: {}",
+                        id.path.display(),
+                        if partial_success {
+                            "accepted, but the server wants another method too"
+                        } else {
+                            "not accepted"
+                        }
+                    ));
+                    *self.remaining = Some(remaining_methods.to_vec());
+                }
+                Err(e) => {
+                    self.tried
+                        .push(format!("publickey {}: {e}", id.path.display()));
+                    if handle.is_closed() {
+                        return Some(Err(std::mem::take(self.tried)));
+                    }
+                }
+            }
+        }
+        None
     }
 }
 
@@ -137,6 +187,8 @@ fn load_identity(
         Err(russh::keys::Error::KeyIsEncrypted) => {
             let Some(var) = passphrase_env else {
                 if !id.explicit {
+                    // The path only: never anything of the key.
+                    tracing::debug!(key = %id.path.display(), "default identity is encrypted and no passphrase_env is set: skipped");
                     return Ok(None);
                 }
                 return Err(format!(

@@ -1,6 +1,6 @@
 //! The part of OpenSSH's `ssh_config` a network console needs: `Host` and
 //! `Match` blocks, `Include`, `HostName`, `User`, `Port`, `IdentityFile`,
-//! `ProxyJump` and `UserKnownHostsFile`. As in OpenSSH the first value
+//! `IdentitiesOnly`, `ProxyJump` and `UserKnownHostsFile`. As in OpenSSH the first value
 //! obtained for a keyword wins (`IdentityFile` accumulates), and keywords
 //! this console has no use for are ignored.
 
@@ -16,6 +16,8 @@ pub struct HostConfig {
     pub user: Option<String>,
     pub port: Option<u16>,
     pub identity_files: Vec<String>,
+    /// `IdentitiesOnly yes`: only the identity files, no agent keys.
+    pub identities_only: Option<bool>,
     pub proxy_jump: Option<String>,
     pub user_known_hosts_file: Option<String>,
 }
@@ -150,6 +152,15 @@ impl Walker<'_> {
                     let v = one_arg(&keyword, &args).map_err(&err)?;
                     self.out.identity_files.push(v.to_string());
                 }
+                "identitiesonly" => {
+                    let v = one_arg(&keyword, &args).map_err(&err)?;
+                    let yes = match v.to_ascii_lowercase().as_str() {
+                        "yes" | "true" => true,
+                        "no" | "false" => false,
+                        _ => return Err(err(format!("`IdentitiesOnly {v}`: yes or no"))),
+                    };
+                    self.out.identities_only.get_or_insert(yes);
+                }
                 "proxyjump" => {
                     let v = one_arg(&keyword, &args).map_err(&err)?;
                     self.out.proxy_jump.get_or_insert_with(|| v.to_string());
@@ -211,7 +222,8 @@ impl Walker<'_> {
     }
 
     /// Files named by an `Include` argument: relative to `~/.ssh`, with
-    /// wildcards allowed in the last path component, in lexical order.
+    /// wildcards allowed in any path component (glob(3), as OpenSSH),
+    /// in lexical order.
     fn include_paths(&self, from: &Path, arg: &str) -> Vec<PathBuf> {
         let expanded = match (arg.strip_prefix("~/"), self.home) {
             (Some(rest), Some(home)) => home.join(rest),
@@ -227,30 +239,34 @@ impl Walker<'_> {
                 .unwrap_or_default();
             base.join(expanded)
         };
-        let name = full
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        if !name.contains(['*', '?']) {
-            return vec![full];
+        let mut found = vec![PathBuf::new()];
+        for part in full.components() {
+            let name = part.as_os_str().to_string_lossy();
+            if !name.contains(['*', '?']) {
+                found.iter_mut().for_each(|p| p.push(part));
+                continue;
+            }
+            found = found.iter().flat_map(|dir| matching(dir, &name)).collect();
         }
-        let Some(dir) = full.parent() else {
-            return Vec::new();
-        };
-        let mut found: Vec<PathBuf> = std::fs::read_dir(dir)
-            .map(|rd| {
-                rd.filter_map(Result::ok)
-                    .map(|e| e.path())
-                    .filter(|p| {
-                        p.file_name()
-                            .is_some_and(|n| wildcard_match(&name, &n.to_string_lossy()))
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
         found.sort();
         found
     }
+}
+
+/// The entries of `dir` whose name matches `pattern`; a hidden one only
+/// when the pattern starts with a dot, as glob(3).
+fn matching(dir: &Path, pattern: &str) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(Result::ok)
+        .filter(|e| {
+            let n = e.file_name().to_string_lossy().into_owned();
+            (pattern.starts_with('.') || !n.starts_with('.')) && wildcard_match(pattern, &n)
+        })
+        .map(|e| e.path())
+        .collect()
 }
 
 fn one_arg<'a>(keyword: &str, args: &'a [String]) -> Result<&'a str, String> {

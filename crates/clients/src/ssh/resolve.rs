@@ -101,13 +101,19 @@ impl Resolver<'_> {
         )
     }
 
-    fn credentials(&self, user: String, identities: Vec<Identity>) -> Credentials {
+    fn credentials(
+        &self,
+        user: String,
+        identities: Vec<Identity>,
+        cfg: &config::HostConfig,
+    ) -> Credentials {
         Credentials {
             user,
             identities,
             passphrase_env: self.device.passphrase_env.clone(),
             password_env: self.device.password_env.clone(),
             agent_socket: self.options.agent_socket.clone(),
+            identities_only: cfg.identities_only.unwrap_or(false),
         }
     }
 
@@ -146,7 +152,7 @@ impl Resolver<'_> {
             alias: alias.to_string(),
             host,
             port,
-            creds: self.credentials(user, identities),
+            creds: self.credentials(user, identities, &cfg),
         });
         Ok((hops, known_hosts))
     }
@@ -213,7 +219,7 @@ impl Resolver<'_> {
             alias: spec.host.clone(),
             host,
             port,
-            creds: self.credentials(user, identities),
+            creds: self.credentials(user, identities, &cfg),
         });
         Ok(hops)
     }

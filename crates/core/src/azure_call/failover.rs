@@ -21,6 +21,62 @@ use crate::runbook::LinkTest;
 /// Where a manual command is sent when no inventory names an endpoint.
 const PUBLIC_ARM: &str = "https://management.azure.com";
 
+/// What follows the resource in a journaled link test's target.
+const LINK_MARK: &str = "link ";
+
+/// One call of a test: the action after the resource's path and its
+/// query (before `api-version`). The client sends it and the manual
+/// commands show it, from this one description.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TestCall {
+    pub action: &'static str,
+    pub query: Vec<(&'static str, String)>,
+}
+
+/// A test as its console journaled it ([`FailoverTestTarget::journaled`]):
+/// what the detached guard needs to stop it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JournaledTest {
+    /// The gateway (site test) or the circuit (link test), by name.
+    pub resource: String,
+    /// The site test's peering location (empty for a link test).
+    pub location: String,
+    /// The link test's parameters (`None` for a site test).
+    pub link: Option<LinkTest>,
+}
+
+impl JournaledTest {
+    /// Reads `target` back; `None` when it is neither form.
+    pub fn parse(target: &str) -> Option<Self> {
+        let name = |at: &str| at.rsplit('/').next().unwrap_or(at).to_string();
+        // A site test's location may hold any word; a link test's target
+        // has no ` at `.
+        if let Some((at, location)) = target.split_once(" at ") {
+            return Some(Self {
+                resource: name(at),
+                location: location.to_owned(),
+                link: None,
+            });
+        }
+        let (at, rest) = target.split_once(&format!(" {LINK_MARK}"))?;
+        let mut w = rest.split_whitespace();
+        let (Some(link_type), Some(category), Some("api-version"), Some(v), None) =
+            (w.next(), w.next(), w.next(), w.next(), w.next())
+        else {
+            return None;
+        };
+        Some(Self {
+            resource: name(at),
+            location: String::new(),
+            link: Some(LinkTest {
+                link_type: link_type.to_owned(),
+                category: category.to_owned(),
+                api_version: v.to_owned(),
+            }),
+        })
+    }
+}
+
 /// Which of Azure's failover tests, and what addresses it besides the
 /// resource.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -124,74 +180,158 @@ impl FailoverTestTarget {
         )
     }
 
-    /// `linkType=...&circuitTestCategory=...&` for a link test.
-    fn link_query(link_type: &str, category: &str) -> String {
-        format!(
-            "linkType={}&circuitTestCategory={}&",
-            query_word(link_type),
-            query_word(category)
-        )
+    pub fn api_version(&self) -> &str {
+        &self.api_version
     }
 
-    fn action_path(&self, action: &str, query: &str) -> String {
-        let mut s = self.segments().to_vec();
-        s.push(action);
-        shown_path(&s, query, &self.api_version)
+    /// The link and category of a link test (`None` for a site test).
+    pub fn link(&self) -> Option<(&str, &str)> {
+        match &self.kind {
+            FailoverTestKind::Site => None,
+            FailoverTestKind::CircuitLink {
+                link_type,
+                category,
+            } => Some((link_type, category)),
+        }
     }
 
-    /// `POST .../startSiteFailoverTest?peeringLocation=...`, or
-    /// `.../startCircuitLinkFailoverTest?linkType=...&circuitTestCategory=...`
+    /// `linkType`, `circuitTestCategory` for a link test.
+    fn link_query(link_type: &str, category: &str) -> Vec<(&'static str, String)> {
+        vec![
+            ("linkType", link_type.to_owned()),
+            ("circuitTestCategory", category.to_owned()),
+        ]
+    }
+
+    /// `startSiteFailoverTest?peeringLocation=...`, or
+    /// `startCircuitLinkFailoverTest?linkType=...&circuitTestCategory=...`
     /// (a link test is addressed by its link: `peering_location` is unused).
-    pub fn start_path(&self, peering_location: &str) -> String {
+    pub fn start_call(&self, peering_location: &str) -> TestCall {
         match &self.kind {
-            FailoverTestKind::Site => self.action_path(
-                "startSiteFailoverTest",
-                &format!("peeringLocation={}&", query_word(peering_location)),
-            ),
+            FailoverTestKind::Site => TestCall {
+                action: "startSiteFailoverTest",
+                query: vec![("peeringLocation", peering_location.to_owned())],
+            },
             FailoverTestKind::CircuitLink {
                 link_type,
                 category,
-            } => self.action_path(
-                "startCircuitLinkFailoverTest",
-                &Self::link_query(link_type, category),
-            ),
+            } => TestCall {
+                action: "startCircuitLinkFailoverTest",
+                query: Self::link_query(link_type, category),
+            },
         }
     }
 
-    /// `POST .../getFailoverSingleTestDetails?peeringLocation=...&failoverTestId=...`,
-    /// or `.../getCircuitLinkFailoverSingleTestDetails?linkType=...&circuitTestCategory=...&failoverTestId=...`.
-    pub fn details_path(&self, peering_location: &str, test_id: &str) -> String {
-        match &self.kind {
-            FailoverTestKind::Site => self.action_path(
+    /// `getFailoverSingleTestDetails?peeringLocation=...&failoverTestId=...`,
+    /// or `getCircuitLinkFailoverSingleTestDetails?linkType=...&circuitTestCategory=...&failoverTestId=...`.
+    pub fn details_call(&self, peering_location: &str, test_id: &str) -> TestCall {
+        let (action, mut query) = match &self.kind {
+            FailoverTestKind::Site => (
                 "getFailoverSingleTestDetails",
-                &format!(
-                    "peeringLocation={}&failoverTestId={}&",
-                    query_word(peering_location),
-                    query_word(test_id)
-                ),
+                vec![("peeringLocation", peering_location.to_owned())],
             ),
             FailoverTestKind::CircuitLink {
                 link_type,
                 category,
-            } => self.action_path(
+            } => (
                 "getCircuitLinkFailoverSingleTestDetails",
-                &format!(
-                    "{}failoverTestId={}&",
-                    Self::link_query(link_type, category),
-                    query_word(test_id)
-                ),
+                Self::link_query(link_type, category),
+            ),
+        };
+        query.push(("failoverTestId", test_id.to_owned()));
+        TestCall { action, query }
+    }
+
+    /// `stopSiteFailoverTest` or `stopCircuitLinkFailoverTest` (the
+    /// verdict is the body).
+    pub fn stop_call(&self) -> TestCall {
+        let action = match self.kind {
+            FailoverTestKind::Site => "stopSiteFailoverTest",
+            FailoverTestKind::CircuitLink { .. } => "stopCircuitLinkFailoverTest",
+        };
+        TestCall {
+            action,
+            query: Vec::new(),
+        }
+    }
+
+    /// The latest test on the resource (`getFailoverAllTestsDetails` or
+    /// `getCircuitLinkFailoverAllTestsDetails`, `fetchLatest=true`): how a
+    /// test whose start answer was lost is found again.
+    pub fn latest_call(&self) -> TestCall {
+        let (action, mut query) = match self.kind {
+            FailoverTestKind::Site => (
+                "getFailoverAllTestsDetails",
+                vec![("type", "SingleSiteFailover".to_owned())],
+            ),
+            FailoverTestKind::CircuitLink { .. } => {
+                ("getCircuitLinkFailoverAllTestsDetails", Vec::new())
+            }
+        };
+        query.push(("fetchLatest", "true".to_owned()));
+        TestCall { action, query }
+    }
+
+    /// `call` as a person reads it.
+    fn shown(&self, call: &TestCall) -> String {
+        let mut s = self.segments().to_vec();
+        s.push(call.action);
+        let query: String = call
+            .query
+            .iter()
+            .map(|(k, v)| format!("{k}={}&", query_word(v)))
+            .collect();
+        shown_path(&s, &query, &self.api_version)
+    }
+
+    /// The start as a person reads it (see [`Self::start_call`]).
+    pub fn start_path(&self, peering_location: &str) -> String {
+        self.shown(&self.start_call(peering_location))
+    }
+
+    /// The details read as a person reads it (see [`Self::details_call`]).
+    pub fn details_path(&self, peering_location: &str, test_id: &str) -> String {
+        self.shown(&self.details_call(peering_location, test_id))
+    }
+
+    /// The stop as a person reads it (see [`Self::stop_call`]).
+    pub fn stop_path(&self) -> String {
+        self.shown(&self.stop_call())
+    }
+
+    /// What `action_started` journals as the test's target, and what the
+    /// detached guard reads back ([`JournaledTest::parse`]) to stop it:
+    /// `RG/GATEWAY at LOCATION`, or
+    /// `RG/CIRCUIT link LINK CATEGORY api-version VERSION`.
+    pub fn journaled(&self, peering_location: &str) -> String {
+        let at = self.resource();
+        match &self.kind {
+            FailoverTestKind::Site => format!("{at} at {peering_location}"),
+            FailoverTestKind::CircuitLink {
+                link_type,
+                category,
+            } => format!(
+                "{at} {LINK_MARK}{link_type} {category} api-version {}",
+                self.api_version
             ),
         }
     }
 
-    /// `POST .../stopSiteFailoverTest` or `.../stopCircuitLinkFailoverTest`
-    /// (the verdict is the body).
-    pub fn stop_path(&self) -> String {
-        match self.kind {
-            FailoverTestKind::Site => self.action_path("stopSiteFailoverTest", ""),
-            FailoverTestKind::CircuitLink { .. } => {
-                self.action_path("stopCircuitLinkFailoverTest", "")
-            }
+    /// `RG/NAME` of the tested resource.
+    pub fn resource(&self) -> String {
+        format!("{}/{}", self.resource_group, self.gateway)
+    }
+
+    /// Where the test runs, for a person: `at LOCATION on RG/GATEWAY` or
+    /// `on the LINK link of RG/CIRCUIT (CATEGORY)`.
+    pub fn place(&self, peering_location: &str) -> String {
+        let at = self.resource();
+        match &self.kind {
+            FailoverTestKind::Site => format!("at {peering_location} on {at}"),
+            FailoverTestKind::CircuitLink {
+                link_type,
+                category,
+            } => format!("on the {link_type} link of {at} ({category})"),
         }
     }
 
@@ -303,99 +443,4 @@ fn query_word(v: &str) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_three_calls_address_the_gateway_by_name() {
-        let t = FailoverTestTarget::sketch("SEA-Cust11", "ergw");
-        assert_eq!(
-            t.start_path("Silicon Valley"),
-            "/subscriptions/{subscriptionId}/resourceGroups/SEA-Cust11/providers/Microsoft.Network/virtualNetworkGateways/ergw/startSiteFailoverTest?peeringLocation=Silicon%20Valley&api-version=2024-05-01"
-        );
-        assert!(t.details_path("Seattle", "abc").ends_with(
-            "/ergw/getFailoverSingleTestDetails?peeringLocation=Seattle&failoverTestId=abc&api-version=2024-05-01"
-        ));
-        assert!(
-            t.stop_path()
-                .ends_with("/ergw/stopSiteFailoverTest?api-version=2024-05-01")
-        );
-    }
-
-    fn link() -> LinkTest {
-        LinkTest {
-            link_type: "Secondary".into(),
-            category: "BgpDisconnect".into(),
-            api_version: LinkTest::DEFAULT_API_VERSION.into(),
-        }
-    }
-
-    #[test]
-    fn the_link_test_addresses_the_circuit_by_link_at_its_own_api_version() {
-        let t = FailoverTestTarget::link_sketch("SEA-Cust11", "er-sea", &link());
-        assert_eq!(
-            t.start_path("ignored"),
-            "/subscriptions/{subscriptionId}/resourceGroups/SEA-Cust11/providers/Microsoft.Network/expressRouteCircuits/er-sea/startCircuitLinkFailoverTest?linkType=Secondary&circuitTestCategory=BgpDisconnect&api-version=2025-07-01"
-        );
-        assert!(t.details_path("x", "abc").ends_with(
-            "/er-sea/getCircuitLinkFailoverSingleTestDetails?linkType=Secondary&circuitTestCategory=BgpDisconnect&failoverTestId=abc&api-version=2025-07-01"
-        ));
-        assert!(
-            t.stop_path()
-                .ends_with("/er-sea/stopCircuitLinkFailoverTest?api-version=2025-07-01")
-        );
-    }
-
-    #[test]
-    fn the_link_tests_manual_stop_carries_link_category_and_verdict() {
-        let t = FailoverTestTarget::link_sketch("rg", "er-sea", &link());
-        let m = t.manual_stop("", false, &[]);
-        for part in [
-            "\"linkType\":\"Secondary\"",
-            "\"circuitTestCategory\":\"BgpDisconnect\"",
-            "\"wasSimulationSuccessful\":false",
-            "\"isVerified\":false",
-        ] {
-            assert!(m.az_cli.contains(part), "{part}: {}", m.az_cli);
-            assert!(m.powershell.contains(part), "{part}: {}", m.powershell);
-        }
-        assert!(
-            m.az_cli
-                .contains("/stopCircuitLinkFailoverTest?api-version=2025-07-01")
-        );
-        let ok = t.stop_json("", true, &[]);
-        assert_eq!(ok["wasSimulationSuccessful"], true);
-        assert_eq!(ok["isVerified"], true);
-    }
-
-    #[test]
-    fn the_manual_stop_carries_the_verdict_and_each_connection() {
-        let t = FailoverTestTarget::sketch("rg", "ergw");
-        let d = [FailoverConnectionDetails {
-            failover_connection_name: Some("conn1".into()),
-            failover_location: Some("Denver".into()),
-            is_verified: Some(false),
-        }];
-        let m = t.manual_stop("Seattle", false, &d);
-        assert!(
-            m.az_cli.starts_with("az rest --method post --url "),
-            "{}",
-            m.az_cli
-        );
-        assert!(
-            m.az_cli.contains("\"wasSimulationSuccessful\":false"),
-            "{}",
-            m.az_cli
-        );
-        assert!(
-            m.az_cli.contains("\"failoverConnectionName\":\"conn1\""),
-            "{}",
-            m.az_cli
-        );
-        assert!(
-            m.powershell
-                .starts_with("Invoke-AzRestMethod -Method POST -Path '/subscriptions/")
-        );
-        assert!(m.powershell.contains("\"peeringLocation\":\"Seattle\""));
-    }
-}
+mod tests;

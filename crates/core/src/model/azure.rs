@@ -158,6 +158,7 @@ mod enums;
 mod error;
 mod failover_test;
 mod gateway;
+mod link_failover_test;
 mod peering;
 
 pub use circuit::{CircuitProperties, CircuitSku, ExpressRouteCircuit, ServiceProviderProperties};
@@ -168,13 +169,17 @@ pub use enums::{
 pub use error::{AsyncOperationStatus, CloudError, CloudErrorBody, ErrorAdditionalInfo};
 pub use failover_test::{
     FailoverConnectionDetails, FailoverRedundantRoute, FailoverSingleTestDetails,
-    FailoverStopParameters,
+    FailoverStopParameters, is_running_status,
 };
 pub use gateway::{
     BgpPeerStatus, BgpPeerStatusListResult, BgpSettings, ConnectionProperties, GatewayProperties,
     GatewayRoute, GatewayRouteListResult, GatewaySku, IpConfigurationBgpPeeringAddress,
     SubResource, TunnelConnectionHealth, VirtualNetworkGateway, VirtualNetworkGatewayConnection,
     parse_as_path, parse_timespan,
+};
+pub use link_failover_test::{
+    FailoverTestDetails, FailoverTestSummary, LinkFailoverRoute, LinkFailoverRouteList,
+    LinkFailoverSingleTestDetails,
 };
 pub use peering::{
     ExpressRouteCircuitPeering, ExpressRouteCircuitPeeringListResult, PeeringProperties,

@@ -13,5 +13,5 @@ pub mod trace;
 pub mod tunnel;
 
 pub use prefix::Prefix;
-pub use route::{ParsedRoute, RouteList};
+pub use route::{HopDetails, ParsedRoute, PathUse, RouteList};
 pub use trace::{Hop, Trace};

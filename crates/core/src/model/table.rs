@@ -22,7 +22,7 @@ use route::F_FROM;
 
 pub use attributes::{NextHop, Origin, PeerType, Protocol, ProtocolId};
 pub use builder::{RouteSource, TableBuilder};
-pub use from_parsed::FromParsed;
+pub use from_parsed::{FromParsed, parsed_next_hops};
 pub use interner::{Internable, Interner};
 pub use route::{AsPathId, NextHopsId, Route};
 pub use view::RouteView;

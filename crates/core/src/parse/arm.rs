@@ -67,6 +67,7 @@
 //! info}]}`.
 
 mod input;
+mod kind;
 mod summary;
 
 use serde_json::{Map, Value};
@@ -76,7 +77,7 @@ use crate::model::azure::{
     BgpPeerStatusListResult, CloudError, ExpressRouteCircuit, ExpressRouteCircuitPeering,
     ExpressRouteCircuitPeeringListResult, GatewayRouteListResult, VirtualNetworkGatewayConnection,
 };
-use input::{CIRCUIT_KEYS, CONNECTION_KEYS, Doc, PEERING_KEYS, Want};
+use input::{Doc, Want};
 use summary::{error_summary, peer_summary, peering_summary, route_summary, tunnel_summary};
 
 pub use summary::{
@@ -96,9 +97,11 @@ pub fn parse_routes(input: &str) -> Result<RoutesSummary, ParseError> {
 /// The typed form behind [`parse_routes`].
 pub fn read_route_list(input: &str) -> Result<GatewayRouteListResult, ParseError> {
     let doc = Doc::load(input, Want::Success)?;
-    doc.list("GatewayRouteListResult", |v| GatewayRouteListResult {
-        value: v,
-        extra: Map::new(),
+    doc.list("GatewayRouteListResult", &kind::ROUTE, |v| {
+        GatewayRouteListResult {
+            value: v,
+            extra: Map::new(),
+        }
     })
 }
 
@@ -113,9 +116,11 @@ pub fn parse_bgp_peers(input: &str) -> Result<BgpPeersSummary, ParseError> {
 /// The typed form behind [`parse_bgp_peers`].
 pub fn read_bgp_peer_list(input: &str) -> Result<BgpPeerStatusListResult, ParseError> {
     let doc = Doc::load(input, Want::Success)?;
-    doc.list("BgpPeerStatusListResult", |v| BgpPeerStatusListResult {
-        value: v,
-        extra: Map::new(),
+    doc.list("BgpPeerStatusListResult", &kind::BGP_PEER, |v| {
+        BgpPeerStatusListResult {
+            value: v,
+            extra: Map::new(),
+        }
     })
 }
 
@@ -138,16 +143,17 @@ pub fn read_peerings(input: &str) -> Result<ExpressRouteCircuitPeeringListResult
         _ => false,
     };
     if is_list {
-        return doc.list("ExpressRouteCircuitPeeringListResult", |v| {
-            ExpressRouteCircuitPeeringListResult {
+        return doc.list(
+            "ExpressRouteCircuitPeeringListResult",
+            &kind::PEERING,
+            |v| ExpressRouteCircuitPeeringListResult {
                 value: v,
                 next_link: None,
                 extra: Map::new(),
-            }
-        });
+            },
+        );
     }
-    let one: ExpressRouteCircuitPeering =
-        doc.resource("ExpressRouteCircuitPeering", PEERING_KEYS)?;
+    let one: ExpressRouteCircuitPeering = doc.resource(&kind::PEERING)?;
     Ok(ExpressRouteCircuitPeeringListResult {
         value: vec![one],
         next_link: None,
@@ -178,7 +184,7 @@ pub fn parse_circuit(input: &str) -> Result<CircuitSummary, ParseError> {
 
 /// The typed form behind [`parse_circuit`].
 pub fn read_circuit(input: &str) -> Result<ExpressRouteCircuit, ParseError> {
-    Doc::load(input, Want::Success)?.resource("ExpressRouteCircuit", CIRCUIT_KEYS)
+    Doc::load(input, Want::Success)?.resource(&kind::CIRCUIT)
 }
 
 /// A VirtualNetworkGatewayConnection.
@@ -203,7 +209,7 @@ pub fn parse_connection(input: &str) -> Result<ConnectionSummary, ParseError> {
 
 /// The typed form behind [`parse_connection`].
 pub fn read_connection(input: &str) -> Result<VirtualNetworkGatewayConnection, ParseError> {
-    Doc::load(input, Want::Success)?.resource("VirtualNetworkGatewayConnection", CONNECTION_KEYS)
+    Doc::load(input, Want::Success)?.resource(&kind::CONNECTION)
 }
 
 /// A CloudError body (or an async-operation status that carries `error`).

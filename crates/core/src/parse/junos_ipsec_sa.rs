@@ -23,10 +23,14 @@
 //!   2618 and `lifetime_kb` `null`, which means no volume limit.
 //! - `monitoring`: `up` (`U`), `down` (`D`), `null` when VPN monitoring is not
 //!   configured (`-`).
+//! - `spi`: the hex digits as printed; newer SRX software (the iked
+//!   service) prints `0x93be8146`, which reads as `93be8146`, so one SA
+//!   compares equal across releases.
 //! - `total_active_tunnels` / `total_sas`: `Total active tunnels: N` and
-//!   `Total Ipsec sas: N` (same line or absent), summed over the sections of
-//!   a chassis cluster (`node0:` over a dashed rule, named in each SA's
-//!   `node`); `null` when never printed.
+//!   `Total Ipsec sas: N` (iked: `Total IPsec sas: N`; either
+//!   capitalisation; on one line, on two, or absent), summed over the
+//!   sections of a chassis cluster (`node0:` over a dashed rule, named in
+//!   each SA's `node`); `null` when never printed.
 //!
 //! The echoed command, prompts and `{primary:node0}` banners are skipped
 //! anywhere; a capture holding nothing else is an empty list.
@@ -67,7 +71,7 @@ pub fn parse(input: &str) -> Result<IpsecSas, ParseError> {
     let mut columns: Option<Vec<Column>> = None;
     for (no, node, line) in junos_cli::answer_lines(input) {
         let t = line.trim();
-        if t.starts_with("Total active tunnels:") {
+        if is_totals_line(t) {
             totals_line(t, no, &mut out)?;
             continue;
         }
@@ -100,17 +104,37 @@ fn column(name: &str) -> Column {
     }
 }
 
-/// `Total active tunnels: 2     Total Ipsec sas: 4`.
+/// The totals labels, lower-case: releases differ in capitalisation
+/// (`Total Ipsec sas:`, iked's `Total IPsec sas:`).
+const TUNNELS_LABEL: &str = "total active tunnels:";
+const SAS_LABEL: &str = "total ipsec sas:";
+
+fn is_totals_line(t: &str) -> bool {
+    let starts = |label: &str| {
+        t.get(..label.len())
+            .is_some_and(|head| head.eq_ignore_ascii_case(label))
+    };
+    starts(TUNNELS_LABEL) || starts(SAS_LABEL)
+}
+
+/// `Total active tunnels: 2     Total Ipsec sas: 4`, or either alone.
 fn totals_line(t: &str, no: usize, out: &mut IpsecSas) -> Result<(), ParseError> {
-    for (label, slot) in [
-        ("Total active tunnels:", &mut out.total_active_tunnels),
-        ("Total Ipsec sas:", &mut out.total_sas),
+    // ASCII lower-casing keeps every byte offset, so `after` indexes `t`.
+    let lower = t.to_ascii_lowercase();
+    for (label, name, slot) in [
+        (
+            TUNNELS_LABEL,
+            "Total active tunnels",
+            &mut out.total_active_tunnels,
+        ),
+        (SAS_LABEL, "Total IPsec sas", &mut out.total_sas),
     ] {
-        let Some((_, after)) = t.split_once(label) else {
+        let Some(at) = lower.find(label) else {
             continue;
         };
+        let after = t.get(at + label.len()..).unwrap_or_default();
         let value = after.split_whitespace().next().unwrap_or_default();
-        let n: u32 = number(value, no, label.trim_end_matches(':'))?;
+        let n: u32 = number(value, no, name)?;
         *slot = Some(slot.unwrap_or(0).saturating_add(n));
     }
     Ok(())
@@ -163,8 +187,17 @@ fn row(t: &str, no: usize, columns: &[Column], node: Option<&str>) -> Result<Ips
                 seen_id = true;
             }
             Column::Algorithm => sa.algorithm = Some(token.to_owned()),
-            Column::Spi if junos_cli::is_hex(token) => sa.spi = Some(token.to_owned()),
-            Column::Spi => return Err(err(format!("SPI `{}` is not hexadecimal", excerpt(token)))),
+            Column::Spi => {
+                // iked prints `0x93be8146` where older releases print `93be8146`.
+                let digits = token
+                    .strip_prefix("0x")
+                    .or_else(|| token.strip_prefix("0X"))
+                    .unwrap_or(token);
+                if !junos_cli::is_hex(digits) {
+                    return Err(err(format!("SPI `{}` is not hexadecimal", excerpt(token))));
+                }
+                sa.spi = Some(digits.to_owned());
+            }
             Column::Life => {
                 let (secs, kb) = match token.split_once('/') {
                     // `2618/ unlim`: the volume part is the next field.

@@ -9,16 +9,16 @@
 //! The helpers shared with the XML parser (the same tree, another encoding)
 //! live here too, because the two parsers must agree on what a path means.
 
-use std::borrow::Cow;
-use std::fmt;
-use std::marker::PhantomData;
+mod de;
 
+use std::borrow::Cow;
+
+use de::{AsPath, Elem, FirstText, Many, Number, RequiredText, Text};
 use serde::Deserialize;
-use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
 use super::{ParseError, junos_route_xml, line_of};
-use crate::model::route::protocol_name;
-use crate::model::{ParsedRoute, RouteList};
+use crate::model::route::{protocol_name, push_sparing};
+use crate::model::{HopDetails, ParsedRoute, PathUse, RouteList};
 
 pub fn parse(input: &str) -> Result<RouteList<'_>, ParseError> {
     let start = match find_start(input) {
@@ -109,12 +109,36 @@ fn find_start(input: &str) -> Start {
             Some(b'{' | b'[') if !super::junos_route::is_bracketed_prompt(trimmed.trim_end()) => {
                 return Start::Json(at);
             }
-            Some(b'<') => return Start::Xml(at),
+            Some(b'<') => {
+                return match json_in_rpc_reply(input, at) {
+                    Some(json) => Start::Json(json),
+                    None => Start::Xml(at),
+                };
+            }
             _ => {}
         }
         offset += line.len();
     }
     Start::Nothing
+}
+
+/// Where the JSON inside `<rpc-reply …>` starts, when the XML at `at` is a
+/// reply that holds JSON: what NETCONF and PyEZ return for an RPC asked
+/// with `format="json"`.
+pub(super) fn json_in_rpc_reply(input: &str, at: usize) -> Option<usize> {
+    let mut rest = input.get(at..)?;
+    if let Some(decl) = rest.strip_prefix("<?xml") {
+        rest = decl.split_once("?>")?.1.trim_start();
+    }
+    let tag = rest.strip_prefix("<rpc-reply")?;
+    if !tag.starts_with(['>', ' ', '\t', '\r', '\n']) {
+        return None;
+    }
+    let end = memchr::memchr(b'>', tag.as_bytes())?;
+    let after = &tag[end + 1..];
+    let body = after.trim_start();
+    body.starts_with(['{', '['])
+        .then(|| input.len() - body.len())
 }
 
 /// The route's prefix: `rt-destination`, plus `/` and `rt-prefix-length`
@@ -127,9 +151,15 @@ pub(super) fn join_prefix<'a>(destination: Cow<'a, str>, length: Option<&str>) -
 }
 
 /// `*` marks the active path and `+` the one the kernel uses (the same path
-/// outside a change); `-` (last active) and an empty tag do not.
-pub(super) fn is_active_tag(tag: &str) -> bool {
-    matches!(tag.trim(), "*" | "+")
+/// outside a change), `@` the one routing selected where forwarding uses
+/// the `#` one; `-` (last active) and an empty tag mark no active path.
+/// Gives whether the path is active and what it is used for.
+pub(super) fn active_tag(tag: Option<&str>) -> (bool, Option<PathUse>) {
+    match tag.map(str::trim) {
+        Some("*" | "+") => (true, None),
+        Some(t @ ("@" | "#")) => (t == "@", PathUse::from_mark(t.as_bytes()[0])),
+        _ => (false, None),
+    }
 }
 
 /// The next hop Junos prints for a route it originates (`advertising-protocol`):
@@ -258,6 +288,8 @@ struct RtEntry<'a> {
     local_preference: Elem<Number>,
     #[serde(rename = "as-path", default)]
     as_path: Elem<AsPath>,
+    #[serde(rename = "learned-from", borrow, default)]
+    learned_from: FirstText<'a>,
     #[serde(borrow, default)]
     nh: Many<Nh<'a>>,
 }
@@ -266,291 +298,39 @@ struct RtEntry<'a> {
 struct Nh<'a> {
     #[serde(borrow, default)]
     to: Elem<Text<'a>>,
+    #[serde(borrow, default)]
+    via: Elem<Text<'a>>,
 }
 
 impl<'a> RtEntry<'a> {
     fn into_route(self, prefix: Cow<'a, str>, table: Option<Cow<'a, str>>) -> ParsedRoute<'a> {
         let mut next_hops = Some(Vec::new());
-        for to in self.nh.0.into_iter().flat_map(|nh| nh.to.0) {
-            if to.0 == SELF_NEXT_HOP {
-                next_hops = None;
-            } else if let Some(hops) = next_hops.as_mut() {
-                hops.push(to.0);
+        let mut next_hop_interfaces = Vec::new();
+        for nh in self.nh.0 {
+            for to in nh.to.0 {
+                if to.0 == SELF_NEXT_HOP {
+                    next_hops = None;
+                } else if let Some(hops) = next_hops.as_mut() {
+                    hops.push(to.0);
+                }
+            }
+            for via in nh.via.0.into_iter().filter(|v| !v.0.is_empty()) {
+                push_sparing(&mut next_hop_interfaces, via.0);
             }
         }
+        let (active, path_use) = active_tag(self.active_tag.0.as_deref());
         ParsedRoute {
             prefix,
             protocol: self.protocol_name.0.map(|p| protocol_name(&p)),
-            active: self.active_tag.0.is_some_and(|t| is_active_tag(&t)),
+            active,
             preference: self.preference.0.into_iter().find_map(|n| n.0),
             local_pref: self.local_preference.0.into_iter().find_map(|n| n.0),
             as_path: self.as_path.0.into_iter().find_map(|p| p.0),
             next_hops,
+            hop_details: HopDetails::read(next_hop_interfaces, self.learned_from.0),
+            path_use,
             table,
         }
-    }
-}
-
-// ---------------------------------------------------------------------------
-// serde plumbing for Junos' JSON conventions.
-
-/// A list that Junos writes as an array, or as a lone object where it knows
-/// there is a single one (hidden and inactive routes, some older releases).
-#[derive(Debug)]
-struct Many<T>(Vec<T>);
-
-impl<T> Default for Many<T> {
-    fn default() -> Self {
-        Self(Vec::new())
-    }
-}
-
-impl<'de, T: Deserialize<'de>> Deserialize<'de> for Many<T> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V<T>(PhantomData<T>);
-        impl<'de, T: Deserialize<'de>> Visitor<'de> for V<T> {
-            type Value = Many<T>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("an array of objects or an object")
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-                let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(1024));
-                while let Some(item) = seq.next_element()? {
-                    out.push(item);
-                }
-                Ok(Many(out))
-            }
-            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
-                T::deserialize(de::value::MapAccessDeserializer::new(map)).map(|t| Many(vec![t]))
-            }
-        }
-        d.deserialize_any(V(PhantomData))
-    }
-}
-
-/// One element's values: `[{"data": V, "attributes": …}, …]`. Occurrences
-/// without `data` (`[{}]`, an empty `active-tag`) contribute nothing.
-#[derive(Debug)]
-struct Elem<V>(Vec<V>);
-
-impl<V> Default for Elem<V> {
-    fn default() -> Self {
-        Self(Vec::new())
-    }
-}
-
-impl<'de, V: Deserialize<'de>> Deserialize<'de> for Elem<V> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct ElemVisitor<V>(PhantomData<V>);
-        impl<'de, V: Deserialize<'de>> Visitor<'de> for ElemVisitor<V> {
-            type Value = Elem<V>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(r#"Junos' [{"data": …}] wrapper"#)
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-                let mut out = Vec::new();
-                while let Some(Occurrence(v)) = seq.next_element::<Occurrence<V>>()? {
-                    out.extend(v);
-                }
-                Ok(Elem(out))
-            }
-            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
-                let Occurrence(v) = OccurrenceVisitor(PhantomData).visit_map(map)?;
-                Ok(Elem(v.into_iter().collect()))
-            }
-        }
-        d.deserialize_any(ElemVisitor(PhantomData))
-    }
-}
-
-/// One `{"data": V, "attributes": …}` object.
-struct Occurrence<V>(Option<V>);
-
-struct OccurrenceVisitor<V>(PhantomData<V>);
-
-impl<'de, V: Deserialize<'de>> Visitor<'de> for OccurrenceVisitor<V> {
-    type Value = Occurrence<V>;
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(r#"an object like {"data": …}"#)
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut value = None;
-        while let Some(key) = map.next_key::<IsData>()? {
-            if key.0 && value.is_none() {
-                value = Some(map.next_value::<V>()?);
-            } else {
-                map.next_value::<IgnoredAny>()?;
-            }
-        }
-        Ok(Occurrence(value))
-    }
-}
-
-impl<'de, V: Deserialize<'de>> Deserialize<'de> for Occurrence<V> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_map(OccurrenceVisitor(PhantomData))
-    }
-}
-
-/// A map key, told apart as `data` or anything else without allocating.
-struct IsData(bool);
-
-impl<'de> Deserialize<'de> for IsData {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct KeyVisitor;
-        impl Visitor<'_> for KeyVisitor {
-            type Value = IsData;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a key")
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<IsData, E> {
-                Ok(IsData(v == "data"))
-            }
-        }
-        d.deserialize_identifier(KeyVisitor)
-    }
-}
-
-/// A `data` value as text, borrowed unless the JSON string holds escapes.
-/// `[null]`, the value of a flag element, reads as empty text.
-#[derive(Debug)]
-struct Text<'a>(Cow<'a, str>);
-
-impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct TextVisitor;
-        impl<'de> Visitor<'de> for TextVisitor {
-            type Value = Text<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a string")
-            }
-            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
-                Ok(Text(Cow::Borrowed(v.trim())))
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-                Ok(Text(Cow::Owned(v.trim().to_string())))
-            }
-            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
-                Ok(Text(Cow::Owned(v.to_string())))
-            }
-            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
-                Ok(Text(Cow::Owned(v.to_string())))
-            }
-            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
-                Ok(Text(Cow::Owned(v.to_string())))
-            }
-            fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
-                Ok(Text(Cow::Borrowed(if v { "true" } else { "false" })))
-            }
-            fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-                Ok(Text(Cow::Borrowed("")))
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-                while seq.next_element::<IgnoredAny>()?.is_some() {}
-                Ok(Text(Cow::Borrowed("")))
-            }
-        }
-        d.deserialize_any(TextVisitor)
-    }
-}
-
-/// The first non-empty text of an element, if any.
-#[derive(Debug, Default)]
-struct FirstText<'a>(Option<Cow<'a, str>>);
-
-impl<'de: 'a, 'a> Deserialize<'de> for FirstText<'a> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let all = Elem::<Text<'a>>::deserialize(d)?;
-        Ok(FirstText(
-            all.0.into_iter().map(|t| t.0).find(|t| !t.is_empty()),
-        ))
-    }
-}
-
-impl FirstText<'_> {
-    fn first(&self) -> Option<&str> {
-        self.0.as_deref()
-    }
-}
-
-/// Text an entry cannot go without (`rt-destination`); its absence is
-/// reported where the element ends.
-#[derive(Debug)]
-struct RequiredText<'a>(Cow<'a, str>);
-
-impl<'de: 'a, 'a> Deserialize<'de> for RequiredText<'a> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        match FirstText::deserialize(d)?.0 {
-            Some(t) => Ok(RequiredText(t)),
-            None => Err(de::Error::custom(
-                "empty value where a destination is required",
-            )),
-        }
-    }
-}
-
-/// A numeric `data` value (`"170"`); anything else is an error here, where
-/// serde_json still knows the position.
-#[derive(Debug)]
-struct Number(Option<u32>);
-
-impl<'de> Deserialize<'de> for Number {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct NumberVisitor;
-        impl<'de> Visitor<'de> for NumberVisitor {
-            type Value = Number;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a number")
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<Number, E> {
-                parse_number(v).map(Number).map_err(E::custom)
-            }
-            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Number, E> {
-                u32::try_from(v)
-                    .map(|n| Number(Some(n)))
-                    .map_err(|_| E::custom(format!("`{v}` is out of range")))
-            }
-            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Number, E> {
-                u32::try_from(v)
-                    .map(|n| Number(Some(n)))
-                    .map_err(|_| E::custom(format!("`{v}` is out of range")))
-            }
-            fn visit_unit<E: de::Error>(self) -> Result<Number, E> {
-                Ok(Number(None))
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Number, A::Error> {
-                while seq.next_element::<IgnoredAny>()?.is_some() {}
-                Ok(Number(None))
-            }
-        }
-        d.deserialize_any(NumberVisitor)
-    }
-}
-
-/// An `as-path` value, parsed where serde_json still knows the position.
-#[derive(Debug)]
-struct AsPath(Option<Vec<u32>>);
-
-impl<'de> Deserialize<'de> for AsPath {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct AsPathVisitor;
-        impl<'de> Visitor<'de> for AsPathVisitor {
-            type Value = AsPath;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("an AS path")
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<AsPath, E> {
-                parse_as_path(v).map(|p| AsPath(Some(p))).map_err(E::custom)
-            }
-            fn visit_unit<E: de::Error>(self) -> Result<AsPath, E> {
-                Ok(AsPath(None))
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<AsPath, A::Error> {
-                while seq.next_element::<IgnoredAny>()?.is_some() {}
-                Ok(AsPath(None))
-            }
-        }
-        d.deserialize_any(AsPathVisitor)
     }
 }
 

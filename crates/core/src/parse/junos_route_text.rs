@@ -2,40 +2,55 @@
 //! brief form (`[Proto/pref]` path lines, `> to A via IF` next hops),
 //! `table T`, the `advertising-protocol` / `receive-protocol` summary table,
 //! and the `detail` / `extensive` forms (route entries and the advertised /
-//! received prefix blocks).
+//! received prefix blocks), and `terse` (one path per line).
 //!
 //! One pass over the lines with a small state machine. The form is read from
 //! the lines themselves, never from the echoed command, which a capture may
 //! lack or hold several of. Every string in the result borrows from the
 //! input; a path costs at most its AS path and next-hop vectors.
 
+mod detail;
 mod fields;
 mod summary;
+mod terse;
 
 use std::borrow::Cow;
 
+use detail::Block;
 use fields::{
-    Tok, as_path, brief_next_hop, detail_header, detail_path, is_addr, is_cli_noise, is_ip_prefix,
-    is_next_hop_word, is_prefix_like, is_summary_header, is_ws, ltrim, parse_u32, skip_ws,
-    split_first, starts_brief_path, table_header, tokenize,
+    Tok, as_path, brief_next_hop, detail_header, detail_path, is_cli_noise, is_ip_prefix,
+    is_next_hop_word, is_prefix_like, is_summary_header, is_ws, ltrim, skip_ws, split_first,
+    starts_brief_path, table_header, tokenize,
 };
 use summary::Summary;
 
 use super::ParseError;
-use crate::model::route::protocol_name;
-use crate::model::{ParsedRoute, RouteList};
+use crate::model::route::{protocol_name, push_sparing};
+use crate::model::{HopDetails, ParsedRoute, RouteList};
 
 pub fn parse(input: &str) -> Result<RouteList<'_>, ParseError> {
+    parse_draining(input, |_| {})
+}
+
+/// [`parse`], handing `drain` the paths so far after each line: only the
+/// last takes more lines, so `drain` may take the others (`route_stream`).
+pub fn parse_draining<'a>(
+    input: &'a str,
+    mut drain: impl FnMut(&mut Vec<ParsedRoute<'a>>),
+) -> Result<RouteList<'a>, ParseError> {
     let input = input.strip_prefix('\u{feff}').unwrap_or(input);
     // Most captures hold no CR at all; then no line needs searching for one.
     let has_cr = memchr::memchr(b'\r', input.as_bytes()).is_some();
     let mut p = Parser {
+        input,
         routes: Vec::new(),
         table: None,
         ctx: Ctx::Idle,
         toks: Vec::new(),
         base: base_indent(input, has_cr),
         reserve_cap: input.len() / MIN_BYTES_PER_ROUTE,
+        hopless: 0,
+        warnings: Vec::new(),
     };
     for (no, raw) in Lines::new(input) {
         let line = if has_cr {
@@ -44,9 +59,13 @@ pub fn parse(input: &str) -> Result<RouteList<'_>, ParseError> {
             raw
         };
         p.line(no, line, has_cr)?;
+        drain(&mut p.routes);
     }
     p.close()?;
-    Ok(RouteList::from_routes(p.routes))
+    let warnings = p.warnings();
+    let mut list = RouteList::from_routes(p.routes);
+    list.warnings = warnings;
+    Ok(list)
 }
 
 /// No form prints a path in fewer bytes than this (a summary line is ~70):
@@ -143,70 +162,9 @@ fn base_indent(input: &str, has_cr: bool) -> usize {
 fn new_route<'a>(prefix: &'a str, table: Option<&'a str>) -> ParsedRoute<'a> {
     ParsedRoute {
         prefix: Cow::Borrowed(prefix),
-        protocol: None,
-        active: false,
-        preference: None,
-        local_pref: None,
-        as_path: None,
         next_hops: Some(Vec::new()),
         table: table.map(Cow::Borrowed),
-    }
-}
-
-/// One entry of the detail form, `[*] PREFIX (N entries, M announced)`, up
-/// to the next one.
-#[derive(Debug)]
-struct Block<'a> {
-    prefix: &'a str,
-    active: bool,
-    /// Path lines seen; with none, the block itself is the route (the
-    /// advertising/receive forms print attributes straight under the header).
-    paths: usize,
-    /// Inside `TSI:` (kernel and advertisement state, not the route's): read
-    /// nothing until the next path line.
-    tsi: bool,
-    /// Skip lines indented deeper than this (`Indirect next hops:`, whose
-    /// `Next hop:` lines are forwarding next hops, and `Advertised metrics:`).
-    skip_deeper: Option<usize>,
-    /// The current path's `Indirect next hops:` section began: it closes the
-    /// path's listing, so no later `Next hop:` of this path is the route's,
-    /// even where a copy lost the section's indentation.
-    indirect: bool,
-    local_pref: Option<u32>,
-    as_path: Option<Vec<u32>>,
-    next_hops: Vec<Cow<'a, str>>,
-    next_hop_self: bool,
-}
-
-impl<'a> Block<'a> {
-    fn new(prefix: &'a str, active: bool) -> Self {
-        Self {
-            prefix,
-            active,
-            paths: 0,
-            tsi: false,
-            skip_deeper: None,
-            indirect: false,
-            local_pref: None,
-            as_path: None,
-            next_hops: Vec::new(),
-            next_hop_self: false,
-        }
-    }
-
-    fn into_route(self, table: Option<&'a str>) -> ParsedRoute<'a> {
-        ParsedRoute {
-            active: self.active,
-            local_pref: self.local_pref,
-            as_path: self.as_path,
-            // `Nexthop: Self` is no address the route is pinned to.
-            next_hops: if self.next_hop_self && self.next_hops.is_empty() {
-                None
-            } else {
-                Some(self.next_hops)
-            },
-            ..new_route(self.prefix, table)
-        }
+        ..ParsedRoute::default()
     }
 }
 
@@ -218,12 +176,19 @@ enum Ctx<'a> {
     Brief {
         prefix: &'a str,
         open: bool,
+        /// The open path showed a next-hop line (`> to …`, `Discard`, …).
+        hops: bool,
+        /// The line of the open path.
+        line: usize,
     },
     Detail(Block<'a>),
     Summary(Summary<'a>),
+    /// A `terse` listing, and the destination of its last path.
+    Terse(terse::Cols, Option<&'a str>),
 }
 
 struct Parser<'a> {
+    input: &'a str,
     routes: Vec<ParsedRoute<'a>>,
     table: Option<&'a str>,
     ctx: Ctx<'a>,
@@ -233,6 +198,10 @@ struct Parser<'a> {
     base: usize,
     /// At most this many routes are reserved up front.
     reserve_cap: usize,
+    /// Brief-form paths, not the last of their listing, without any
+    /// next-hop line: what a `| match` filter leaves.
+    hopless: usize,
+    warnings: Vec<String>,
 }
 
 impl<'a> Parser<'a> {
@@ -272,7 +241,9 @@ impl<'a> Parser<'a> {
             self.routes.reserve(routes.unwrap_or(0).min(room));
             return Ok(());
         }
-        if w == "+" && t.starts_with("+ = Active Route") {
+        if (w == "+" && t.starts_with("+ = Active Route"))
+            || (w == "@" && t.starts_with("@ = Routing Use Only"))
+        {
             return Ok(());
         }
         if is_summary_header(w, t) {
@@ -280,17 +251,43 @@ impl<'a> Parser<'a> {
             self.ctx = Ctx::Summary(Summary::default());
             return Ok(());
         }
+        // Column forms are read relative to the shared indentation.
+        let rel = if indent >= self.base {
+            line.get(self.base..).unwrap_or(line)
+        } else {
+            line
+        };
+        if w == "A" && rest.starts_with("V ") {
+            tokenize(rel, &mut self.toks);
+            if let Some(cols) = terse::header(&self.toks) {
+                self.close()?;
+                self.ctx = Ctx::Terse(cols, None);
+                return Ok(());
+            }
+        }
         if let Ctx::Summary(s) = &mut self.ctx {
-            let rel = if indent >= self.base {
-                line.get(self.base..).unwrap_or(line)
-            } else {
-                line
-            };
             tokenize(rel, &mut self.toks);
             if let Some(r) = s.line(no, &self.toks, rel, self.table)? {
                 self.routes.push(r);
             }
             return Ok(());
+        }
+        if matches!(self.ctx, Ctx::Terse(..)) {
+            return self.terse_line(no, rel);
+        }
+        // A mark or a validation state alone in the first column (`*`,
+        // `?`, `V`, `@`): perhaps a terse line; `>` opens a next hop.
+        if w.len() == 1 && w != ">" && !matches!(self.ctx, Ctx::Detail(_)) {
+            tokenize(rel, &mut self.toks);
+            if terse::looks_like_path(&self.toks) {
+                self.close()?;
+                self.warnings.push(format!(
+                    "line {no}: terse lines without their `A V Destination …` header (a filtered \
+                     capture?), read in Junos's own columns"
+                ));
+                self.ctx = Ctx::Terse(terse::JUNOS, None);
+                return self.terse_line(no, rel);
+            }
         }
         let indent = indent.saturating_sub(self.base);
         if let Some((active, prefix)) = detail_header(t) {
@@ -310,9 +307,70 @@ impl<'a> Parser<'a> {
         match std::mem::replace(&mut self.ctx, Ctx::Idle) {
             Ctx::Detail(b) if b.paths == 0 => self.routes.push(b.into_route(self.table)),
             Ctx::Summary(mut s) => s.finish()?,
+            // The last path of a listing: without a next hop, the capture
+            // stopped inside it.
+            Ctx::Brief {
+                prefix,
+                open: true,
+                hops: false,
+                line,
+            } => {
+                if self.hopless > 0 {
+                    // Not the only one: a filter, not a cut.
+                    self.hopless += 1;
+                } else {
+                    self.warnings.push(format!(
+                        "line {line}: the last path of `{prefix}` shows no next hop: the capture \
+                         may be cut short"
+                    ));
+                }
+            }
             _ => {}
         }
         Ok(())
+    }
+
+    /// Starts brief destination `prefix`, ending the one before.
+    fn start_dest(&mut self, prefix: &'a str) {
+        self.end_brief_path();
+        self.ctx = Ctx::Brief {
+            prefix,
+            open: false,
+            hops: false,
+            line: 0,
+        };
+    }
+
+    /// Counts the open brief path if it showed no next hop.
+    fn end_brief_path(&mut self) {
+        if let Ctx::Brief {
+            open: true,
+            hops: false,
+            ..
+        } = self.ctx
+        {
+            self.hopless += 1;
+        }
+    }
+
+    /// What the listing as a whole makes doubtful.
+    fn warnings(&mut self) -> Vec<String> {
+        let mut out = std::mem::take(&mut self.warnings);
+        if self.hopless > 0 {
+            out.push(format!(
+                "{} path(s) show no next hop: a filtered capture (`| match`, `| except`) drops \
+                 next-hop lines",
+                self.hopless
+            ));
+        }
+        if !self.routes.is_empty() && self.routes.iter().all(|r| r.table.is_none()) {
+            out.push(
+                "no table header (`NAME: N destinations, …`): the routes carry no table; a \
+                 filtered capture drops it"
+                    .to_string(),
+            );
+        }
+        out
     }
 
     /// A line of the brief form; `w` and `rest` split the trimmed `t` at its
@@ -342,23 +400,17 @@ impl<'a> Parser<'a> {
         }
         if is_prefix_like(w) {
             if starts_brief_path(rest) {
-                self.ctx = Ctx::Brief {
-                    prefix: w,
-                    open: false,
-                };
+                self.start_dest(w);
                 return self.brief_path(no, rest);
             }
             // `PREFIX*[Proto/pref]`: a destination that fills its column
             // leaves no blank before the mark.
             if let Some(mut k) = w.bytes().position(|c| c == b'[') {
-                if k > 0 && matches!(w.as_bytes()[k - 1], b'*' | b'+' | b'-') {
+                if k > 0 && matches!(w.as_bytes()[k - 1], b'*' | b'+' | b'-' | b'@' | b'#') {
                     k -= 1;
                 }
                 if k > 0 {
-                    self.ctx = Ctx::Brief {
-                        prefix: &w[..k],
-                        open: false,
-                    };
+                    self.start_dest(&w[..k]);
                     return self.brief_path(no, &t[k..]);
                 }
             }
@@ -366,10 +418,7 @@ impl<'a> Parser<'a> {
             // EVPN one with its route type word): the paths follow, indented
             // twice as deep as this.
             if indent <= MAX_DEST_INDENT && !rest.contains([' ', '\t']) {
-                self.ctx = Ctx::Brief {
-                    prefix: w,
-                    open: false,
-                };
+                self.start_dest(w);
                 return Ok(());
             }
             if is_ip_prefix(w) {
@@ -402,27 +451,48 @@ impl<'a> Parser<'a> {
 
     /// A brief next-hop line `t`, `nh` without its `>` selection mark.
     fn next_hop(&mut self, no: usize, t: &str, nh: &'a str) -> Result<(), ParseError> {
+        if let Ctx::Brief { hops, .. } = &mut self.ctx {
+            *hops = true;
+        }
+        let input = self.input;
         let r = self.open_path(no, t)?;
-        if let Some(a) = brief_next_hop(nh) {
+        if let Some(a) = brief_next_hop(nh).0 {
             push_next_hop(r, a);
+        }
+        // The path's span grows to this line: its interfaces are read
+        // from there when asked (see `brief_hop_details`).
+        if let HopDetails::Brief(span) = &mut r.hop_details {
+            let start = offset_in(input, span);
+            if let Some(s) = input.get(start..offset_in(input, nh) + nh.len()) {
+                *span = s;
+            }
         }
         Ok(())
     }
 
     fn brief_path(&mut self, no: usize, t: &'a str) -> Result<(), ParseError> {
-        let Ctx::Brief { prefix, open } = &mut self.ctx else {
+        self.end_brief_path();
+        let Ctx::Brief {
+            prefix,
+            open,
+            hops,
+            line,
+        } = &mut self.ctx
+        else {
             return Err(ParseError::new(
                 no,
                 format!("path `{}` has no destination before it", split_first(t).0),
             ));
         };
         let p = fields::brief_path(t).map_err(|m| ParseError::new(no, m))?;
-        *open = true;
+        (*open, *hops, *line) = (true, false, no);
         self.routes.push(ParsedRoute {
             protocol: Some(protocol_name(p.proto)),
             active: p.active,
             preference: p.preference,
             local_pref: p.local_pref,
+            hop_details: HopDetails::Brief(t),
+            path_use: p.path_use,
             ..new_route(prefix, self.table)
         });
         Ok(())
@@ -438,116 +508,41 @@ impl<'a> Parser<'a> {
             )),
         }
     }
-
-    fn detail_line(
-        &mut self,
-        no: usize,
-        indent: usize,
-        t: &'a str,
-        w: &'a str,
-        rest: &'a str,
-    ) -> Result<(), ParseError> {
-        let Ctx::Detail(b) = &mut self.ctx else {
-            return Ok(());
-        };
-        if let Some(k) = b.skip_deeper {
-            if indent > k {
-                return Ok(());
-            }
-            b.skip_deeper = None;
-        }
-        if let Some(p) = detail_path(t) {
-            let p = p.map_err(|m| ParseError::new(no, m))?;
-            b.tsi = false;
-            b.indirect = false;
-            b.paths += 1;
-            self.routes.push(ParsedRoute {
-                protocol: Some(protocol_name(p.proto)),
-                active: p.active,
-                preference: p.preference,
-                ..new_route(b.prefix, self.table)
-            });
-            return Ok(());
-        }
-        if b.tsi {
-            return Ok(());
-        }
-        if t == "TSI:" {
-            b.tsi = true;
-            return Ok(());
-        }
-        if starts_brief_path(t) || (is_prefix_like(w) && starts_brief_path(rest)) {
-            // A brief-form listing after a detail one, without a table
-            // header between them.
-            self.close()?;
-            return self.brief_line(no, indent, t, w, rest);
-        }
-        if t.starts_with("Indirect next hops:") || t.starts_with("Advertised metrics:") {
-            b.skip_deeper = Some(indent);
-            b.indirect |= t.starts_with("Indirect");
-            return Ok(());
-        }
-        // `None` before the first path line: the block's own attributes.
-        let path = if b.paths > 0 {
-            self.routes.last_mut()
-        } else {
-            None
-        };
-        if let Some(v) = t.strip_prefix("Next hop:") {
-            // `Next hop: A via IF[, selected]`; `Next hop: via IF` has none.
-            let a = split_first(ltrim(v)).0.trim_end_matches(',');
-            if let Some(r) = path.filter(|_| is_addr(a) && !b.indirect) {
-                push_next_hop(r, a);
-            }
-            return Ok(());
-        }
-        if let Some(v) = t.strip_prefix("Nexthop:") {
-            // Inside a path these are forwarding next hops, not the route's.
-            if path.is_none() {
-                let a = split_first(ltrim(v)).0;
-                if a == "Self" {
-                    b.next_hop_self = true;
-                } else if is_addr(a) {
-                    b.next_hops.push(Cow::Borrowed(a));
-                }
-            }
-            return Ok(());
-        }
-        if let Some(v) = t.strip_prefix("Localpref:") {
-            let lp = parse_u32(ltrim(v))
-                .ok_or_else(|| ParseError::new(no, format!("garbled `{t}`: expected a number")))?;
-            let slot = match path {
-                Some(r) => &mut r.local_pref,
-                None => &mut b.local_pref,
-            };
-            slot.get_or_insert(lp);
-            return Ok(());
-        }
-        if let Some(v) = t.strip_prefix("AS path:") {
-            let parsed = as_path(v).map_err(|m| ParseError::new(no, m))?;
-            // With 4-byte AS transition both `AS2 PA[…]:` and `Merged[…]:`
-            // lines show; the merged one is the path.
-            let merged = v.trim_start().starts_with("Merged");
-            let slot = match path {
-                Some(r) => &mut r.as_path,
-                None => &mut b.as_path,
-            };
-            if slot.is_none() || merged {
-                *slot = Some(parsed);
-            }
-        }
-        Ok(())
-    }
 }
 
-/// Most paths have a single next hop: room for one, not the four a first
-/// push would reserve.
-fn push_next_hop<'a>(r: &mut ParsedRoute<'a>, a: &'a str) {
-    let v = r.next_hops.get_or_insert_with(Vec::new);
-    if v.capacity() == 0 {
-        v.reserve_exact(1);
+/// Where `part`, a slice of `input`, starts in it.
+fn offset_in(input: &str, part: &str) -> usize {
+    (part.as_ptr() as usize).saturating_sub(input.as_ptr() as usize)
+}
+
+/// The next-hop interfaces and the `from` peer of a brief-form path, read
+/// from its span (its `[Proto/pref]` line to its last next-hop line) as
+/// the parser reads those lines.
+pub(crate) fn brief_hop_details(span: &str) -> (Vec<&str>, Option<&str>) {
+    let mut lines = span.split('\n');
+    let from = lines
+        .next()
+        .and_then(|l| fields::brief_path(l.trim()).ok())
+        .and_then(|p| p.from);
+    let mut interfaces = Vec::new();
+    for raw in lines {
+        let Some(line) = clean(raw, true) else {
+            continue;
+        };
+        let t = trim(line).1;
+        let nh = match t.strip_prefix('>') {
+            Some(rest) => ltrim(rest),
+            None => t,
+        };
+        if let Some(i) = brief_next_hop(nh).1 {
+            interfaces.push(i);
+        }
     }
-    v.push(Cow::Borrowed(a));
+    (interfaces, from)
+}
+
+fn push_next_hop<'a>(r: &mut ParsedRoute<'a>, a: &'a str) {
+    push_sparing(r.next_hops.get_or_insert_with(Vec::new), Cow::Borrowed(a));
 }
 
 fn unrecognized(no: usize, t: &str) -> ParseError {

@@ -13,11 +13,12 @@ use quick_xml::Reader;
 use quick_xml::events::{BytesRef, Event};
 
 use super::junos_route_json::{
-    SELF_NEXT_HOP, is_active_tag, join_prefix, parse_as_path, parse_number,
+    self, SELF_NEXT_HOP, active_tag, join_prefix, parse_as_path, parse_number,
 };
+use super::lines::LineCounter;
 use super::{ParseError, line_of};
-use crate::model::route::protocol_name;
-use crate::model::{ParsedRoute, RouteList};
+use crate::model::route::{protocol_name, push_sparing};
+use crate::model::{HopDetails, ParsedRoute, PathUse, RouteList};
 
 pub fn parse(input: &str) -> Result<RouteList<'_>, ParseError> {
     // Whatever precedes the reply (echoed command, `{master:0}`) is not read.
@@ -27,6 +28,9 @@ pub fn parse(input: &str) -> Result<RouteList<'_>, ParseError> {
             "no XML in the output (expected `show route … | display xml`)",
         )
     })?;
+    if junos_route_json::json_in_rpc_reply(input, start).is_some() {
+        return junos_route_json::parse(input);
+    }
     Parser::new(input, start).run()
 }
 
@@ -60,6 +64,8 @@ enum El {
     AsPath,
     Nh,
     To,
+    Via,
+    LearnedFrom,
     Other,
 }
 
@@ -80,6 +86,8 @@ impl El {
             b"as-path" => El::AsPath,
             b"nh" => El::Nh,
             b"to" => El::To,
+            b"via" => El::Via,
+            b"learned-from" => El::LearnedFrom,
             _ => El::Other,
         }
     }
@@ -94,8 +102,9 @@ impl El {
             | El::ProtocolName
             | El::Preference
             | El::LocalPreference
-            | El::AsPath => Some((El::RtEntry, None)),
-            El::To => Some((El::Nh, Some(El::RtEntry))),
+            | El::AsPath
+            | El::LearnedFrom => Some((El::RtEntry, None)),
+            El::To | El::Via => Some((El::Nh, Some(El::RtEntry))),
             _ => None,
         }
     }
@@ -105,22 +114,28 @@ impl El {
 #[derive(Debug)]
 struct Entry<'a> {
     active: bool,
+    path_use: Option<PathUse>,
     protocol: Option<Cow<'a, str>>,
     preference: Option<u32>,
     local_pref: Option<u32>,
     as_path: Option<Vec<u32>>,
     next_hops: Option<Vec<Cow<'a, str>>>,
+    next_hop_interfaces: Vec<Cow<'a, str>>,
+    from: Option<Cow<'a, str>>,
 }
 
 impl Entry<'_> {
     fn new() -> Self {
         Self {
             active: false,
+            path_use: None,
             protocol: None,
             preference: None,
             local_pref: None,
             as_path: None,
             next_hops: Some(Vec::new()),
+            next_hop_interfaces: Vec::new(),
+            from: None,
         }
     }
 }
@@ -164,18 +179,20 @@ impl<'a> Leaf<'a> {
 
     /// The line of the value itself, past the newline and indentation that
     /// pretty-printing puts before it.
-    fn line(&self, input: &str) -> usize {
+    fn line(&self, lines: &mut LineCounter<'_>) -> usize {
         let lead = self
             .text
             .as_deref()
             .map_or(0, |t| t.len() - t.trim_start().len());
-        line_of(input, self.at.saturating_add(lead))
+        lines.line_at(self.at.saturating_add(lead))
     }
 }
 
 #[derive(Debug)]
 struct Parser<'a> {
     input: &'a str,
+    /// Every leaf stored names its line: one running count, never a rescan.
+    lines: LineCounter<'a>,
     base: usize,
     reader: Reader<&'a [u8]>,
     stack: Vec<El>,
@@ -194,6 +211,7 @@ impl<'a> Parser<'a> {
         let body = input.get(start..).unwrap_or_default();
         Self {
             input,
+            lines: LineCounter::new(input),
             base: start,
             reader: Reader::from_str(body),
             stack: Vec::new(),
@@ -356,7 +374,7 @@ impl<'a> Parser<'a> {
     }
 
     fn store(&mut self, leaf: Leaf<'a>) -> Result<(), ParseError> {
-        let line = leaf.line(self.input);
+        let line = leaf.line(&mut self.lines);
         let tag = leaf.tag;
         let value = leaf.value();
         match tag {
@@ -368,7 +386,7 @@ impl<'a> Parser<'a> {
                     return Ok(());
                 };
                 match tag {
-                    El::ActiveTag => entry.active = is_active_tag(&value),
+                    El::ActiveTag => (entry.active, entry.path_use) = active_tag(Some(&value)),
                     El::ProtocolName if !value.is_empty() => {
                         entry.protocol = Some(protocol_name(&value))
                     }
@@ -390,6 +408,10 @@ impl<'a> Parser<'a> {
                             hops.push(value);
                         }
                     }
+                    El::Via if !value.is_empty() => {
+                        push_sparing(&mut entry.next_hop_interfaces, value)
+                    }
+                    El::LearnedFrom if !value.is_empty() => entry.from = Some(value),
                     _ => {}
                 }
             }
@@ -415,6 +437,8 @@ impl<'a> Parser<'a> {
                 local_pref: e.local_pref,
                 as_path: e.as_path,
                 next_hops: e.next_hops,
+                hop_details: HopDetails::read(e.next_hop_interfaces, e.from),
+                path_use: e.path_use,
                 table: self.table.clone(),
             });
         }
@@ -438,6 +462,8 @@ fn describe(tag: El) -> String {
         El::AsPath => "as-path",
         El::Nh => "nh",
         El::To => "to",
+        El::Via => "via",
+        El::LearnedFrom => "learned-from",
         El::Other => return "an element".to_string(),
     };
     format!("<{name}>")

@@ -15,7 +15,9 @@ pub mod junos_route;
 pub mod junos_route_json;
 pub mod junos_route_text;
 pub mod junos_route_xml;
+pub mod lines;
 pub mod query;
+mod route_stream;
 pub mod traceroute;
 
 /// Why an input could not be parsed, and where.
@@ -23,6 +25,9 @@ pub mod traceroute;
 pub struct ParseError {
     /// 1-based line of the input where the problem was found (0 = whole input).
     pub line: usize,
+    /// 1-based column (in characters) on that line, where one is known
+    /// (0 = not known).
+    pub column: usize,
     pub message: String,
 }
 
@@ -30,17 +35,33 @@ impl ParseError {
     pub fn new(line: usize, message: impl Into<String>) -> Self {
         Self {
             line,
+            column: 0,
             message: message.into(),
+        }
+    }
+
+    /// The same error at `column` of its line.
+    pub fn at_column(mut self, column: usize) -> Self {
+        self.column = column;
+        self
+    }
+
+    /// `line` or `line:column`, as `path:` is followed in a diagnostic.
+    pub fn position(&self) -> String {
+        if self.column == 0 {
+            self.line.to_string()
+        } else {
+            format!("{}:{}", self.line, self.column)
         }
     }
 }
 
 impl fmt::Display for ParseError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.line == 0 {
-            f.write_str(&self.message)
-        } else {
-            write!(f, "line {}: {}", self.line, self.message)
+        match (self.line, self.column) {
+            (0, _) => f.write_str(&self.message),
+            (line, 0) => write!(f, "line {line}: {}", self.message),
+            (line, column) => write!(f, "line {line}, column {column}: {}", self.message),
         }
     }
 }
@@ -75,34 +96,91 @@ pub enum Kind {
     ArmError,
 }
 
-/// Parses `input` as `kind` and returns the normalized JSON value.
-///
-/// A kind that answers a query is read with that query's parser
-/// ([`query::Parser`]), so what this prints is what the engine journals and
-/// the console shows for the same output.
-pub fn to_json(kind: Kind, input: &str) -> Result<serde_json::Value, ParseError> {
-    fn json<T: serde::Serialize>(v: T) -> Result<serde_json::Value, ParseError> {
-        serde_json::to_value(v).map_err(|e| ParseError::new(0, format!("cannot serialize: {e}")))
-    }
-    let answer = |parser: query::Parser| parser.read(input)?.normalized(input);
-    match kind {
-        Kind::JunosRoute => answer(query::Parser::JunosRoutes),
-        Kind::Traceroute => answer(query::Parser::Trace),
-        Kind::JunosBgpSummary => answer(query::Parser::BgpSummary),
-        Kind::JunosBfd => answer(query::Parser::Bfd),
-        Kind::JunosIkeSa => answer(query::Parser::IkeSas),
-        Kind::JunosIpsecSa => answer(query::Parser::IpsecSas),
-        Kind::ArmRoutes => answer(query::Parser::AzureRoutes),
-        Kind::ArmBgpPeers => answer(query::Parser::AzureBgpPeers),
-        Kind::ArmPeering => answer(query::Parser::AzurePeerings),
-        Kind::ArmConnection => answer(query::Parser::AzureConnection),
-        // No probe asks for these: only `cutover parse` reads them.
-        Kind::ArmCircuit => json(arm::parse_circuit(input)?),
-        Kind::ArmError => json(arm::parse_error(input)?),
+impl Kind {
+    /// The query parser that reads this kind; `None` for the kinds no probe
+    /// asks for (only `cutover parse` reads them).
+    fn parser(self) -> Option<query::Parser> {
+        Some(match self {
+            Kind::JunosRoute => query::Parser::JunosRoutes,
+            Kind::Traceroute => query::Parser::Trace,
+            Kind::JunosBgpSummary => query::Parser::BgpSummary,
+            Kind::JunosBfd => query::Parser::Bfd,
+            Kind::JunosIkeSa => query::Parser::IkeSas,
+            Kind::JunosIpsecSa => query::Parser::IpsecSas,
+            Kind::ArmRoutes => query::Parser::AzureRoutes,
+            Kind::ArmBgpPeers => query::Parser::AzureBgpPeers,
+            Kind::ArmPeering => query::Parser::AzurePeerings,
+            Kind::ArmConnection => query::Parser::AzureConnection,
+            Kind::ArmCircuit | Kind::ArmError => return None,
+        })
     }
 }
 
-/// The 1-based line number of byte offset `pos` in `input`.
+/// What `cutover parse KIND` prints, before it is serialized.
+#[derive(Debug, serde::Serialize)]
+#[serde(untagged)]
+enum Printed<'s, 'a> {
+    Answer(query::Normalized<'s, 'a>),
+    Circuit(arm::CircuitSummary),
+    Error(arm::ErrorSummary),
+}
+
+/// Reads `input` as `kind`. A kind that answers a query is read with that
+/// query's parser ([`query::Parser`]) into `answer`, so what `cutover
+/// parse` prints is what the engine journals and the console shows for the
+/// same output.
+fn printed<'s, 'a>(
+    kind: Kind,
+    input: &'a str,
+    answer: &'s mut Option<query::Answer<'a>>,
+) -> Result<Printed<'s, 'a>, ParseError> {
+    match kind.parser() {
+        Some(parser) => {
+            let answer = answer.insert(parser.read(input)?);
+            Ok(Printed::Answer(answer.view(input)?))
+        }
+        None if kind == Kind::ArmCircuit => Ok(Printed::Circuit(arm::parse_circuit(input)?)),
+        None => Ok(Printed::Error(arm::parse_error(input)?)),
+    }
+}
+
+/// Parses `input` as `kind` and returns the normalized JSON value.
+pub fn to_json(kind: Kind, input: &str) -> Result<serde_json::Value, ParseError> {
+    let mut answer = None;
+    serde_json::to_value(printed(kind, input, &mut answer)?)
+        .map_err(|e| ParseError::new(0, format!("cannot serialize: {e}")))
+}
+
+/// Why [`write_json`] stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum WriteJsonError {
+    /// The input: nothing was written.
+    #[error(transparent)]
+    Parse(#[from] ParseError),
+    /// The output (a closed pipe among others: see
+    /// [`serde_json::Error::io_error_kind`]).
+    #[error("cannot write the JSON: {0}")]
+    Write(#[source] serde_json::Error),
+}
+
+/// Parses `input` as `kind` and writes the normalized JSON of
+/// [`to_json`], pretty-printed, to `out` as it is serialized: no JSON tree
+/// is built (it cost ten times a big route capture), and a text route
+/// capture is written path by path. Nothing is written when the input does
+/// not parse.
+pub fn write_json(kind: Kind, input: &str, out: impl std::io::Write) -> Result<(), WriteJsonError> {
+    if kind == Kind::JunosRoute && junos_route::detect(input) == junos_route::Encoding::Text {
+        // Not even the parsed paths are held: each is written as it completes.
+        return route_stream::write(input, out);
+    }
+    let mut answer = None;
+    let printed = printed(kind, input, &mut answer)?;
+    serde_json::to_writer_pretty(out, &printed).map_err(WriteJsonError::Write)
+}
+
+/// The 1-based line number of byte offset `pos` in `input`, counted from
+/// the start: for a one-off (an error). A parser that asks per element
+/// keeps a [`lines::LineCounter`] instead.
 pub fn line_of(input: &str, pos: usize) -> usize {
     let end = pos.min(input.len());
     memchr::memchr_iter(b'\n', &input.as_bytes()[..end]).count() + 1

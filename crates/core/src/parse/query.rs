@@ -8,8 +8,10 @@
 //! verdict. So the choice of parser per query is made here, and every
 //! reader starts from the typed [`Answer`] it returns.
 
+use serde::Serialize;
 use serde_json::Value;
 
+use super::arm::{BgpPeersSummary, ConnectionSummary, PeeringsSummary, RoutesSummary};
 use super::{ParseError, arm, junos_bfd, junos_bgp_summary, junos_ike_sa, junos_ipsec_sa};
 use super::{junos_route, traceroute};
 use crate::model::RouteList;
@@ -107,29 +109,51 @@ pub fn read(query: QueryName, raw: &str) -> Result<Answer<'_>, ParseError> {
     Parser::of(query).read(raw)
 }
 
-impl Answer<'_> {
+/// An answer's normalized form, ready to serialize: the device records
+/// borrowed from the [`Answer`] (a route table can be most of a capture's
+/// size again: it is written out, never copied into a JSON tree), Azure's
+/// summaries built from the text.
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+pub enum Normalized<'s, 'a> {
+    JunosRoutes(&'s RouteList<'a>),
+    Trace(&'s Trace),
+    BgpSummary(&'s BgpSummary),
+    Bfd(&'s BfdSessions),
+    IkeSas(&'s IkeSas),
+    IpsecSas(&'s IpsecSas),
+    AzureRoutes(RoutesSummary),
+    AzureBgpPeers(BgpPeersSummary),
+    AzurePeerings(PeeringsSummary),
+    AzureConnection(ConnectionSummary),
+}
+
+impl<'a> Answer<'a> {
     /// The normalized form `cutover parse` prints and the journal keeps.
     ///
     /// `raw` must be the text this answer was read from: Azure's normalized
     /// form is a summary that [`arm`] builds from the text, not from the
     /// typed record, so an Azure answer is summarized from it again.
     pub fn normalized(&self, raw: &str) -> Result<Value, ParseError> {
-        fn json<T: serde::Serialize>(v: &T) -> Result<Value, ParseError> {
-            serde_json::to_value(v)
-                .map_err(|e| ParseError::new(0, format!("cannot serialize: {e}")))
-        }
-        match self {
-            Answer::JunosRoutes(v) => json(v),
-            Answer::AzureRoutes(_) => json(&arm::parse_routes(raw)?),
-            Answer::Trace(v) => json(v),
-            Answer::BgpSummary(v) => json(v),
-            Answer::Bfd(v) => json(v),
-            Answer::IkeSas(v) => json(v),
-            Answer::IpsecSas(v) => json(v),
-            Answer::AzureBgpPeers(_) => json(&arm::parse_bgp_peers(raw)?),
-            Answer::AzurePeerings(_) => json(&arm::parse_peerings(raw)?),
-            Answer::AzureConnection(_) => json(&arm::parse_connection(raw)?),
-        }
+        serde_json::to_value(self.view(raw)?)
+            .map_err(|e| ParseError::new(0, format!("cannot serialize: {e}")))
+    }
+
+    /// [`Answer::normalized`] before it becomes a JSON value, to write out
+    /// as it is serialized.
+    pub fn view(&self, raw: &str) -> Result<Normalized<'_, 'a>, ParseError> {
+        Ok(match self {
+            Answer::JunosRoutes(v) => Normalized::JunosRoutes(v),
+            Answer::AzureRoutes(_) => Normalized::AzureRoutes(arm::parse_routes(raw)?),
+            Answer::Trace(v) => Normalized::Trace(v),
+            Answer::BgpSummary(v) => Normalized::BgpSummary(v),
+            Answer::Bfd(v) => Normalized::Bfd(v),
+            Answer::IkeSas(v) => Normalized::IkeSas(v),
+            Answer::IpsecSas(v) => Normalized::IpsecSas(v),
+            Answer::AzureBgpPeers(_) => Normalized::AzureBgpPeers(arm::parse_bgp_peers(raw)?),
+            Answer::AzurePeerings(_) => Normalized::AzurePeerings(arm::parse_peerings(raw)?),
+            Answer::AzureConnection(_) => Normalized::AzureConnection(arm::parse_connection(raw)?),
+        })
     }
 }
 

@@ -343,6 +343,7 @@ mod tests {
             as_path: Some(asp.to_vec()),
             next_hops: Some(nh.iter().map(|h| Cow::Borrowed(*h)).collect()),
             table: Some(Cow::Borrowed("Cust11.inet.0")),
+            ..ParsedRoute::default()
         }
     }
 

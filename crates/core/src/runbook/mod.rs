@@ -97,9 +97,9 @@ pub use diag::{Diagnostic, Diagnostics, Pos};
 pub use duration::{Duration, DurationError};
 pub use eval::{StateItem, Verdict, eval_routes, eval_states, eval_trace};
 pub use model::{
-    Action, ActionOp, ActionStep, AzureNames, Check, Clause, Expect, Gate, GateRequire, LinkTest, Meta,
-    PathDef, PathKind, PathSelect, Paths, Phase, Probe, Record, Role, RouteCheck, RouteExpect,
-    RouteTarget, Runbook, StateExpect, Step, StepBody, Summary, TraceExpect, Verify,
+    Action, ActionOp, ActionStep, AzureNames, Check, Clause, Expect, Gate, GateRequire, LinkTest,
+    Meta, PathDef, PathKind, PathSelect, Paths, Phase, Probe, Record, Role, RouteCheck,
+    RouteExpect, RouteTarget, Runbook, StateExpect, Step, StepBody, Summary, TraceExpect, Verify,
 };
 pub use query::{Platform, Query, QueryName, ResultKind};
 

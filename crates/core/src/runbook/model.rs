@@ -167,6 +167,11 @@ pub struct Step {
     pub phase: Phase,
     /// What the step proves and what to do when it fails, for the operator.
     pub why: String,
+    /// What to look at, shown in a drill on request (`H`, or `hint STEP`
+    /// headless) and journaled as `drill_hint`: it teaches where the
+    /// evidence is without giving the verdict away. Never shown in `run`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
     /// Where the step starts in the file.
     pub pos: Pos,
     pub body: StepBody,

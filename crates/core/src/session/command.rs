@@ -50,6 +50,17 @@ pub enum Command {
     /// Stop retrying an escalated rollback: the operator restores the
     /// peering by hand (the session ends `OperatorMustAct`, exit 4).
     TakeOver { step: String },
+    /// Blind drill: the trainee calls pre-check `check` pass or fail from
+    /// its raw output. The engine journals it (`drill_mark`) with the
+    /// check's real verdict; a blind drill's gate opens once every
+    /// pre-check before it is marked.
+    Mark {
+        check: String,
+        mark: crate::session::drill::Mark,
+    },
+    /// Drill: show the hint of `step`; the engine journals it
+    /// (`drill_hint`). Refused outside drills.
+    Hint { step: String },
     /// Leave the session: before any change this ends it (declined); during
     /// a guarded window it rolls back first.
     Quit,

@@ -137,6 +137,17 @@ pub enum Event {
         steps: Vec<StepInfo>,
         version: String,
     },
+    /// Drill: the lab compresses its long waits (`--time-scale`): the BGP
+    /// hold time and ARM's operations last `factor` times their real
+    /// length. BFD, convergence and round-trip times stay real. Journaled
+    /// right after `session_start`, so that whoever reads a time knows.
+    LabTimeScale {
+        factor: f64,
+        /// The hold time (where BFD is absent) as the lab runs it.
+        hold_time_ms: u64,
+        /// A peering PUT's asynchronous operation as the lab runs it.
+        arm_operation_ms: u64,
+    },
     StepStart {
         step: String,
     },
@@ -449,6 +460,25 @@ pub enum Event {
         /// sign` writes it.
         signature: String,
     },
+    /// Blind drill: the trainee's mark of a pre-check, with the check's
+    /// real verdict (hidden from the trainee until the gate opens).
+    DrillMark {
+        check: String,
+        mark: crate::session::drill::Mark,
+        truth: Verdict,
+        /// From the check's result (`step_end`) to the mark.
+        after_ms: u64,
+    },
+    /// Drill: the trainee asked for the hint of `step` (the runbook's
+    /// `hint`); each one costs points.
+    DrillHint {
+        step: String,
+        text: String,
+    },
+    /// Drill: the session judged against its scenario's objectives, just
+    /// before `session_end`. Names the scenario even when it was drawn at
+    /// random and hidden until now.
+    DrillScore(crate::drill::DrillScore),
     SessionEnd {
         exit_code: u8,
         outcome: String,
@@ -474,46 +504,25 @@ pub struct StepInfo {
 }
 
 impl Event {
-    /// The journal's `kind` string.
-    pub fn kind(&self) -> &'static str {
-        match self {
-            Event::SessionStart { .. } => "session_start",
-            Event::StepStart { .. } => "step_start",
-            Event::Probe { .. } => "probe",
-            Event::ProbeRepeated { .. } => "probe_repeated",
-            Event::Expectation { .. } => "expectation",
-            Event::GatePrompt { .. } => "gate_prompt",
-            Event::GateDecision { .. } => "gate_decision",
-            Event::Prediction { .. } => "prediction",
-            Event::PredictionCheck { .. } => "prediction_check",
-            Event::ActionStarted { .. } => "action_started",
-            Event::ActionAttempt { .. } => "action_attempt",
-            Event::ActionDone { .. } => "action_done",
-            Event::ActionCancelled { .. } => "action_cancelled",
-            Event::DeadlineArmed { .. } => "deadline_armed",
-            Event::VerifyResult { .. } => "verify_result",
-            Event::VerifyStarted { .. } => "verify_started",
-            Event::TrafficSeen { .. } => "traffic_seen",
-            Event::TrafficLost { .. } => "traffic_lost",
-            Event::Verified { .. } => "verified",
-            Event::ConfirmHealthy { .. } => "confirm_healthy",
-            Event::RollbackStarted { .. } => "rollback_started",
-            Event::RollbackSettling { .. } => "rollback_settling",
-            Event::RollbackDone { .. } => "rollback_done",
-            Event::RollbackFailed { .. } => "rollback_failed",
-            Event::RollbackEscalated { .. } => "rollback_escalated",
-            Event::StepEnd { .. } => "step_end",
-            Event::Note { .. } => "note",
-            Event::Measurement { .. } => "measurement",
-            Event::PeeringPreflight { .. } => "peering_preflight",
-            Event::GuardLost { .. } => "guard_lost",
-            Event::GuardRearmed { .. } => "guard_rearmed",
-            Event::FailoverTestStatus { .. } => "failover_test_status",
-            Event::ChainSigned { .. } => "chain_signed",
-            Event::SessionEnd { .. } => "session_end",
-        }
+    /// What a probe's parsed answer flags as doubtful though it parsed (a
+    /// capture cut short, a filtered one): the `warnings` of its normalized
+    /// form, which older journals and clean answers do not have.
+    pub fn probe_warnings(&self) -> Vec<&str> {
+        let Event::Probe {
+            parsed: Some(parsed),
+            ..
+        } = self
+        else {
+            return Vec::new();
+        };
+        parsed
+            .get("warnings")
+            .and_then(serde_json::Value::as_array)
+            .map(|w| w.iter().filter_map(serde_json::Value::as_str).collect())
+            .unwrap_or_default()
     }
 }
 
+mod kind;
 #[cfg(test)]
 mod tests;

@@ -8,18 +8,25 @@ use serde::{Deserialize, Serialize};
 /// One reading of the test's details.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct FailoverTestView {
-    /// `resource group/gateway`.
+    /// `resource group/gateway`, or `resource group/circuit` for a link
+    /// test.
     pub gateway: String,
+    /// The site test's (empty for a link test).
     pub peering_location: String,
+    /// The link a circuit link test disconnects (`Primary`, `Secondary`);
+    /// `None` for a site test.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub link: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub test_id: Option<String>,
     /// Azure's status text (`Running`, `Completed`, ...).
     pub status: String,
-    /// Prefixes still reachable through another peering location.
+    /// Prefixes still reachable through another peering location (or,
+    /// for a link test, learned on both links).
     #[serde(default)]
     pub redundant: Vec<String>,
-    /// Prefixes reachable only through this location: exactly the ones
-    /// that need the VPN while it is down.
+    /// Prefixes reachable only through this location (or only on one
+    /// link): exactly the ones that need the VPN while it is down.
     #[serde(default)]
     pub non_redundant: Vec<String>,
     /// The connections the test covers (their names).
@@ -33,14 +40,21 @@ pub struct FailoverTestView {
 impl FailoverTestView {
     /// One line for a person: the status, where, and the routes.
     pub fn summary(&self) -> String {
-        let mut s = format!(
-            "failover test {} at {} on {}: {} redundant, {} non-redundant route(s)",
-            self.status,
-            self.peering_location,
-            self.gateway,
+        let mut s = match &self.link {
+            None => format!(
+                "failover test {} at {} on {}",
+                self.status, self.peering_location, self.gateway
+            ),
+            Some(link) => format!(
+                "link failover test {} on the {link} link of {}",
+                self.status, self.gateway
+            ),
+        };
+        s.push_str(&format!(
+            ": {} redundant, {} non-redundant route(s)",
             self.redundant.len(),
             self.non_redundant.len()
-        );
+        ));
         if !self.non_redundant.is_empty() {
             s.push_str(&format!(
                 " (need the VPN: {})",
@@ -64,10 +78,18 @@ impl FailoverTestView {
                 v.join(", ")
             }
         };
+        let what = match &self.link {
+            None => format!(
+                "Azure failover test {} at {}",
+                self.status, self.peering_location
+            ),
+            Some(link) => format!(
+                "Azure link failover test {} on the {link} link",
+                self.status
+            ),
+        };
         format!(
-            "Azure failover test {} at {} · non-redundant (need the VPN): {} · redundant: {}",
-            self.status,
-            self.peering_location,
+            "{what} · non-redundant (need the VPN): {} · redundant: {}",
             list(&self.non_redundant),
             list(&self.redundant)
         )
@@ -75,7 +97,7 @@ impl FailoverTestView {
 
     /// True while Azure still simulates the loss.
     pub fn is_running(&self) -> bool {
-        matches!(self.status.as_str(), "Starting" | "Running" | "Stopping")
+        crate::model::azure::is_running_status(Some(&self.status))
     }
 }
 
@@ -88,6 +110,7 @@ mod tests {
         let v = FailoverTestView {
             gateway: "rg/ergw".into(),
             peering_location: "Seattle".into(),
+            link: None,
             test_id: Some("t1".into()),
             status: "Running".into(),
             redundant: vec!["10.17.11.0/25".into()],
@@ -110,6 +133,23 @@ mod tests {
         assert_eq!(
             done.brief(),
             "Azure failover test Completed at Seattle · non-redundant (need the VPN): 10.17.11.128/26 · redundant: 10.17.11.0/25"
+        );
+        let link = FailoverTestView {
+            gateway: "rg/er".into(),
+            peering_location: String::new(),
+            link: Some("Secondary".into()),
+            status: "Running".into(),
+            successful: None,
+            connections: Vec::new(),
+            ..done
+        };
+        assert_eq!(
+            link.summary(),
+            "link failover test Running on the Secondary link of rg/er: 1 redundant, 1 non-redundant route(s) (need the VPN: 10.17.11.128/26)"
+        );
+        assert_eq!(
+            link.brief(),
+            "Azure link failover test Running on the Secondary link · non-redundant (need the VPN): 10.17.11.128/26 · redundant: 10.17.11.0/25"
         );
     }
 }

@@ -7,11 +7,13 @@
 //! all three read one model.
 
 pub mod command;
+pub mod drill;
 pub mod event;
 pub mod failover_test;
 pub mod outcome;
 pub mod prediction;
 pub mod state;
+pub mod time_scale;
 
 pub use command::Command;
 pub use event::Event;

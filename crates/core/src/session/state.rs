@@ -25,6 +25,7 @@ use crate::model::path::PathClassifier;
 use crate::session::event::MONITOR_STEP;
 use crate::session::event::{Event, GateDecision, StepInfo};
 
+mod answers;
 mod guard;
 mod live;
 mod prediction;
@@ -34,6 +35,7 @@ mod stranded;
 #[cfg(test)]
 mod tests;
 
+pub use answers::{DrillAnswers, HintRecord, MarkRecord};
 pub use guard::{
     ActionOutcome, Cancellation, Deadline, Escalation, GuardPhase, GuardState, RollbackOutcome,
     RollbackState, VerifyRecord, VerifyStatus,
@@ -65,10 +67,15 @@ pub struct SessionState {
     pub notes: Vec<NoteRecord>,
     /// The peering as read before the procedure started (`run`, `drill`).
     pub preflight: Option<Preflight>,
+    /// A drill whose lab compresses its long waits (`lab_time_scale`): the
+    /// factor, shown beside the scenario.
+    pub lab_time_scale: Option<f64>,
     pub end: Option<SessionEnd>,
     pub live: Live,
     /// The live monitor's latest poll of each command (step `monitor`).
     pub monitor: Vec<ProbeRecord>,
+    /// A drill's blind marks and hints.
+    pub answers: DrillAnswers,
     /// Events applied so far.
     pub applied: u64,
     /// When the event being applied happened, as the reader knows it (the
@@ -94,9 +101,11 @@ impl SessionState {
             measurements: Vec::new(),
             notes: Vec::new(),
             preflight: None,
+            lab_time_scale: None,
             end: None,
             live: Live::default(),
             monitor: Vec::new(),
+            answers: DrillAnswers::default(),
             applied: 0,
             clock: None,
         }
@@ -201,6 +210,11 @@ impl SessionState {
             } => {
                 let raw: Option<Arc<str>> = raw.as_deref().map(Arc::from);
                 let parse_error = self.live_probe(device, query, command, raw.as_ref(), error);
+                let warnings = event
+                    .probe_warnings()
+                    .into_iter()
+                    .map(str::to_string)
+                    .collect();
                 let rec = ProbeRecord {
                     device: device.clone(),
                     query: query.clone(),
@@ -211,6 +225,7 @@ impl SessionState {
                     ids: ids.clone(),
                     runs: 1,
                     parse_error,
+                    warnings,
                 };
                 // The monitor's polls feed the live panes; they are not a
                 // step of the runbook.
@@ -498,8 +513,11 @@ impl SessionState {
             Event::FailoverTestStatus { step, test } => {
                 self.guard_for(step).failover_test = Some(test.clone());
             }
+            Event::DrillMark { .. } | Event::DrillHint { .. } => self.answers.apply(event),
+            Event::DrillScore(s) => self.answers.score = Some(s.clone()),
             // Evidence for `cutover verify`, not part of what happened.
             Event::ChainSigned { .. } => {}
+            Event::LabTimeScale { factor, .. } => self.lab_time_scale = Some(*factor),
             Event::SessionEnd { exit_code, outcome } => {
                 self.end = Some(SessionEnd {
                     exit_code: *exit_code,

@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use super::watcher::GuardParams;
+use cutover_core::azure_call::JournaledTest;
 use cutover_core::session::event::{Event, Mode, RollbackResult};
 use cutover_journal::{JournalReader, JournalWriter, Redactor, SharedJournal};
 
@@ -76,13 +77,13 @@ pub(super) fn change_seen(journal: &std::path::Path, step: &str) -> bool {
     })
 }
 
-/// Where the step's failover test runs, as its console journaled it: the
-/// gateway and location from `action_started` (`rg/gateway at location`),
-/// the test's id from `action_done` (`failover test ID started at ...`).
+/// Which test the step started, as its console journaled it: the test
+/// from `action_started` (see [`JournaledTest`]), its id from
+/// `action_done` (`failover test ID started ...`).
 pub(crate) fn failover_test_of(
     journal: &std::path::Path,
     step: &str,
-) -> Option<(String, String, Option<String>)> {
+) -> Option<(JournaledTest, Option<String>)> {
     let records = JournalReader::open(journal)
         .and_then(|r| r.read_all())
         .ok()?;
@@ -92,9 +93,7 @@ pub(crate) fn failover_test_of(
             Event::ActionStarted {
                 step: s, target, ..
             } if s == step => {
-                let (gw, loc) = target.split_once(" at ")?;
-                let gw = gw.rsplit('/').next().unwrap_or(gw);
-                found = Some((gw.to_string(), loc.to_string(), None));
+                found = Some((JournaledTest::parse(target)?, None));
             }
             Event::ActionDone {
                 step: s,
@@ -104,10 +103,10 @@ pub(crate) fn failover_test_of(
             } if s == step => {
                 let id = detail
                     .strip_prefix("failover test ")
-                    .and_then(|d| d.split_once(" started at "))
+                    .and_then(|d| d.split_once(" started "))
                     .map(|(id, _)| id.to_string());
                 if let Some(f) = found.as_mut() {
-                    f.2 = id;
+                    f.1 = id;
                 }
             }
             _ => {}

@@ -71,8 +71,9 @@ pub(crate) struct PathClock {
     step: String,
     /// `failover` for a disruptive change, `failback` for a restore.
     base: &'static str,
-    /// The first accepted PUT: when, and its status.
-    accepted: OnceLock<(Instant, u16)>,
+    /// The first accepted write: when, its status, and its method (a
+    /// peering's PUT, a failover test's POST), named as it was sent.
+    accepted: OnceLock<(Instant, u16, String)>,
     wake: Notify,
     tracks: Mutex<Vec<Track>>,
 }
@@ -121,7 +122,7 @@ impl PathClock {
             let mut first = false;
             self.accepted.get_or_init(|| {
                 first = true;
-                (Instant::now(), a.status)
+                (Instant::now(), a.status, a.method.to_ascii_uppercase())
             });
             if first {
                 self.wake.notify_one();
@@ -131,7 +132,7 @@ impl PathClock {
 
     /// When ARM accepted the write, if it did.
     pub(crate) fn accepted_at(&self) -> Option<Instant> {
-        self.accepted.get().map(|(t, _)| *t)
+        self.accepted.get().map(|(t, _, _)| *t)
     }
 
     fn pending(&self) -> Vec<usize> {
@@ -153,7 +154,8 @@ impl PathClock {
         answered: Instant,
         moved: bool,
     ) -> Option<Event> {
-        let (accepted, status) = *self.accepted.get()?;
+        let (accepted, status, method) = self.accepted.get()?;
+        let accepted = *accepted;
         if sent < accepted {
             return None;
         }
@@ -176,7 +178,7 @@ impl PathClock {
             name: format!("{}.{}", self.base, t.kind),
             millis: upper,
             uncertainty_ms: Some(upper.saturating_sub(lower)),
-            from: Some(format!("PUT accepted ({status})")),
+            from: Some(format!("{method} accepted ({status})")),
             to: Some(format!("first {} {} on the new path", t.role, t.kind)),
         })
     }

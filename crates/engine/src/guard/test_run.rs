@@ -1,11 +1,12 @@
-//! Azure's failover test as a guarded action: the same gate, write-ahead
-//! announcement, detached guard, journaled exchanges, deadline window,
-//! verification and operator confirmation as the peering change. Where the
-//! peering change writes a state and its undo writes the other one, the
-//! test is started and its undo is a stop (`test_stop`): the deadline, an
-//! abort, a failed verification or a lost console stop it with
-//! `wasSimulationSuccessful=false`; the operator's confirmation stops it
-//! with the verdict. While it runs, its details are read every few seconds
+//! Azure's failover tests (the site failover simulation on a gateway, the
+//! link failover test on a circuit) as a guarded action: the same gate,
+//! write-ahead announcement, detached guard, journaled exchanges, deadline
+//! window, verification and operator confirmation as the peering change.
+//! Where the peering change writes a state and its undo writes the other
+//! one, the test is started and its undo is a stop (`test_stop`): the
+//! deadline, an abort, a failed verification or a lost console stop it
+//! with `wasSimulationSuccessful=false`; the operator's confirmation stops
+//! it with the verdict. While it runs, its details are read every few seconds
 //! and journaled (`failover_test_status`), so the panes show its status
 //! and the redundant and non-redundant routes.
 
@@ -24,8 +25,8 @@ use crate::detached::{Watch, WatchRequest};
 use crate::port::trace::Tracer;
 use crate::port::{ArmAttempt, AzureApi, DeviceSession, SendPermit, WriteStatus};
 use crate::runner::Ctx;
-use cutover_core::model::azure::FailoverSingleTestDetails;
-use cutover_core::runbook::{ActionOp, ActionStep};
+use cutover_core::model::azure::FailoverTestDetails;
+use cutover_core::runbook::{Action, ActionOp, ActionStep};
 use cutover_core::session::command::Command;
 use cutover_core::session::event::{Event, NoteLevel, RollbackReason};
 
@@ -45,55 +46,9 @@ where
     L: Tracer,
 {
     let action = &a.action;
-    // `check` renders the circuit link test and its manual commands, but
-    // this guard reads and stops only the site test's shapes: refused
-    // before anything is sent rather than started without a sure stop.
-    if action.op == ActionOp::AzureCircuitLinkFailoverTest {
-        return refuse(
-            ctx,
-            step,
-            format!(
-                "`{}` is not run by this version's guard yet (its stop could not be guaranteed); run it by hand: {}",
-                action.op, action.command
-            ),
-        )
-        .await;
-    }
-    if action.op != ActionOp::AzureGatewaySiteFailoverTest {
-        return refuse(
-            ctx,
-            step,
-            format!(
-                "`{}` runs only as the rollback of a started test",
-                action.op
-            ),
-        )
-        .await;
-    }
-    let Some(gateway) = action.gateway.clone() else {
-        return refuse(ctx, step, "the action names no gateway".into()).await;
-    };
-    let Some(target) = az.failover_test_target(&gateway) else {
-        return refuse(
-            ctx,
-            step,
-            "this Azure client cannot run a failover test".into(),
-        )
-        .await;
-    };
-    // Read first: the test runs at the circuit's peering location, and a
-    // test started without knowing where could not be stopped.
-    let location = match test_stop::peering_location(az).await {
-        Ok(l) => l,
-        Err(e) => return refuse(ctx, step, e).await,
-    };
-    let shown = format!("{}/{}", action.target.resource_group, target.gateway());
-    let mut t = TestRef {
-        gateway,
-        target,
-        location,
-        id: None,
-        shown,
+    let mut t = match target(az, action).await {
+        Ok(t) => t,
+        Err(why) => return refuse(ctx, step, why).await,
     };
 
     // Write-ahead: nothing goes out unless this is durable.
@@ -102,7 +57,7 @@ where
         .emit(Event::ActionStarted {
             step: step.to_string(),
             op: action.op.as_str().to_string(),
-            target: format!("{} at {}", t.shown, t.location),
+            target: t.target.journaled(&t.location),
             manual: t.target.manual_stop(&t.location, false, &[]),
         })
         .await;
@@ -139,7 +94,7 @@ where
     let seen = |at: &ArmAttempt| clock.on_attempt(at);
     let on = log.reporter(&seen);
     let permit = SendPermit::new();
-    let call = az.start_failover_test(&t.gateway, &t.location, &on, &permit);
+    let call = az.start_failover_test(&t.target, &t.location, &on, &permit);
     let started = log
         .drive(ctx, step, call, &mut super::attempt::Never)
         .await
@@ -189,10 +144,7 @@ where
             step: step.to_string(),
             op: action.op.as_str().to_string(),
             ok: true,
-            detail: format!(
-                "failover test {id} started at {} on {}",
-                t.location, t.shown
-            ),
+            detail: format!("failover test {id} started {}", t.target.place(&t.location)),
         })
         .await
         .is_ok();
@@ -241,7 +193,7 @@ where
         .await;
     }
 
-    let last: Mutex<Option<FailoverSingleTestDetails>> = Mutex::new(None);
+    let last: Mutex<Option<FailoverTestDetails>> = Mutex::new(None);
     let loss = super::loss::LossWatch::new(a);
     let window = super::window::await_confirmation(
         ctx,
@@ -265,7 +217,8 @@ where
             // them now when no poll finished before the confirmation.
             let polled = last.lock().ok().and_then(|l| l.clone());
             let seen = match polled {
-                Some(d) if !d.connections().is_empty() => Some(d),
+                // (A link test has no connections to name.)
+                Some(d) if !d.connections().is_empty() || t.target.link().is_some() => Some(d),
                 other => test_stop::read_details(ctx, step, az, &t, None)
                     .await
                     .or(other),
@@ -275,8 +228,11 @@ where
                 Some(step),
                 NoteLevel::Info,
                 format!(
-                    "confirmed: stopping the failover test with wasSimulationSuccessful=true and {} connection(s) verified",
-                    verdict.details.len()
+                    "confirmed: stopping the failover test with wasSimulationSuccessful=true and {}",
+                    match t.target.link() {
+                        Some(_) => "isVerified=true".to_string(),
+                        None => format!("{} connection(s) verified", verdict.details.len()),
+                    }
                 ),
             )
             .await;
@@ -319,6 +275,45 @@ where
     }
 }
 
+/// The test `action` starts, addressed as this client addresses it: the
+/// gateway at the circuit's peering location (read first: a site test
+/// started without knowing where could not be stopped), or the circuit's
+/// link. `Err` says why it cannot run; nothing was sent.
+async fn target<A: AzureApi>(az: &A, action: &Action) -> Result<TestRef, String> {
+    let (target, location) = match action.op {
+        ActionOp::AzureGatewaySiteFailoverTest => {
+            let gateway = action
+                .gateway
+                .as_deref()
+                .ok_or("the action names no gateway")?;
+            let target = az.failover_test_target(gateway).ok_or(NO_TEST_CLIENT)?;
+            (target, test_stop::peering_location(az).await?)
+        }
+        ActionOp::AzureCircuitLinkFailoverTest => {
+            let link = action
+                .link_test
+                .as_ref()
+                .ok_or("the action names no link")?;
+            let target = az
+                .link_failover_test_target(&action.target.circuit, link)
+                .ok_or(NO_TEST_CLIENT)?;
+            (target, String::new())
+        }
+        op => {
+            return Err(format!(
+                "`{op}` runs only as the rollback of a started test"
+            ));
+        }
+    };
+    Ok(TestRef {
+        target,
+        location,
+        id: None,
+    })
+}
+
+const NO_TEST_CLIENT: &str = "this Azure client cannot run a failover test";
+
 /// Reads the details now and every [`DETAILS_POLL`] while the window
 /// runs (it is dropped when the window ends).
 async fn poll_details<D, A, L>(
@@ -326,7 +321,7 @@ async fn poll_details<D, A, L>(
     step: &str,
     az: &A,
     t: &TestRef,
-    last: &Mutex<Option<FailoverSingleTestDetails>>,
+    last: &Mutex<Option<FailoverTestDetails>>,
 ) -> Infallible
 where
     A: AzureApi,

@@ -1,15 +1,18 @@
-//! The undo of Azure's failover test is a stop (`stopSiteFailoverTest`),
+//! The undo of Azure's failover test is a stop (`stopSiteFailoverTest`,
+//! `stopCircuitLinkFailoverTest`),
 //! run by the same machinery as a peering rollback: every exchange
 //! journaled as it happens, retried through throttling and transient
 //! errors until it succeeds, the operator takes over or the budget is
 //! spent (escalating meanwhile, with the manual commands), then watched:
 //! the peering rollback's "settle" is here "read the details until the
 //! test no longer runs". The detached guard runs this too, with the
-//! gateway, location and id its console journaled.
+//! test its console journaled (the gateway and location, or the circuit
+//! and link) and its id.
 //!
 //! A stop after the operator's confirmation carries the verdict
-//! (`wasSimulationSuccessful=true`, each connection `isVerified=true`);
-//! every other stop says the simulation was not successful.
+//! (`wasSimulationSuccessful=true`, each connection's or the link test's
+//! `isVerified=true`); every other stop says the simulation was not
+//! successful.
 
 use std::time::Duration;
 
@@ -21,10 +24,12 @@ use super::escalate::Escalation;
 use super::{GuardOutcome, Undo, retryable, rfc3339_ms};
 use crate::detached::Watch;
 use crate::port::trace::Tracer;
-use crate::port::{ArmAttempt, AzureApi, DeviceSession, FailoverTestTarget, SendPermit};
+use crate::port::{
+    ArmAttempt, AzureApi, DeviceSession, FailoverTestTarget, ManualCommands, SendPermit,
+};
 use crate::runner::Ctx;
-use cutover_core::model::azure::{FailoverConnectionDetails, FailoverSingleTestDetails};
-use cutover_core::runbook::ActionOp;
+use cutover_core::model::azure::{FailoverConnectionDetails, FailoverTestDetails};
+use cutover_core::runbook::{ActionOp, LinkTest};
 use cutover_core::session::event::{Event, NoteLevel, RollbackReason, RollbackResult};
 use cutover_core::session::failover_test::FailoverTestView;
 
@@ -34,16 +39,20 @@ pub(super) const DETAILS_POLL: Duration = Duration::from_secs(5);
 /// the settle window is shorter.
 const MIN_STOP_WATCH: Duration = Duration::from_secs(30);
 
-/// The test being run: where, and (once known) its id.
+/// The test being run: which, where, and (once known) its id.
 #[derive(Debug, Clone)]
 pub(crate) struct TestRef {
-    /// The gateway's name (the ExpressRoute gateway).
-    pub gateway: String,
     pub target: FailoverTestTarget,
+    /// The site test's peering location (empty for a link test).
     pub location: String,
     pub id: Option<String>,
-    /// `resource group/gateway`, as journaled.
-    pub shown: String,
+}
+
+impl TestRef {
+    /// Where it runs, for a person (`at Seattle on rg/ergw`).
+    fn place(&self) -> String {
+        self.target.place(&self.location)
+    }
 }
 
 /// The verdict a stop carries.
@@ -65,9 +74,9 @@ impl Verdict {
 
     /// The operator confirmed: successful, and every connection the test
     /// covers verified.
-    pub fn confirmed(last: Option<&FailoverSingleTestDetails>) -> Self {
+    pub fn confirmed(last: Option<&FailoverTestDetails>) -> Self {
         let details = last
-            .map(FailoverSingleTestDetails::connections)
+            .map(FailoverTestDetails::connections)
             .unwrap_or_default()
             .into_iter()
             .map(|c| FailoverConnectionDetails {
@@ -85,14 +94,15 @@ impl Verdict {
 /// The view journaled as `failover_test_status` for one reading.
 pub(super) fn view(
     t: &TestRef,
-    d: &FailoverSingleTestDetails,
+    d: &FailoverTestDetails,
     verdict: Option<bool>,
 ) -> FailoverTestView {
     FailoverTestView {
-        gateway: t.shown.clone(),
+        gateway: t.target.resource(),
         peering_location: t.location.clone(),
+        link: t.target.link().map(|(link, _)| link.to_owned()),
         test_id: t.id.clone(),
-        status: d.status.clone().unwrap_or_else(|| "?".into()),
+        status: d.status().unwrap_or("?").to_owned(),
         redundant: d.redundant(),
         non_redundant: d.non_redundant(),
         connections: d
@@ -100,7 +110,7 @@ pub(super) fn view(
             .iter()
             .filter_map(|c| c.failover_connection_name.clone())
             .collect(),
-        successful: verdict.or(d.was_simulation_successful.filter(|_| !d.is_running())),
+        successful: verdict.or(d.was_simulation_successful().filter(|_| !d.is_running())),
     }
 }
 
@@ -112,7 +122,7 @@ pub(super) async fn read_details<D, A, L>(
     az: &A,
     t: &TestRef,
     verdict: Option<bool>,
-) -> Option<FailoverSingleTestDetails>
+) -> Option<FailoverTestDetails>
 where
     A: AzureApi,
 {
@@ -120,17 +130,14 @@ where
     let log = Journaled::new();
     let quiet = |_: &ArmAttempt| {};
     let on = log.reporter(&quiet);
-    let call = az.failover_test_details(&t.gateway, &t.location, id, &on);
+    let call = az.failover_test_details(&t.target, &t.location, id, &on);
     let read = log
         .drive(ctx, step, call, &mut super::attempt::Never)
         .await?;
     match read {
         Ok(r) => {
-            let d = r.value.into_iter().find(|d| {
-                d.peering_location
-                    .as_deref()
-                    .is_none_or(|l| l == t.location)
-            })?;
+            let link = t.target.link().map(|(link, _)| link);
+            let d = r.value.into_iter().find(|d| d.is_of(&t.location, link))?;
             let _ = ctx
                 .sink
                 .emit(Event::FailoverTestStatus {
@@ -145,6 +152,53 @@ where
             None
         }
     }
+}
+
+/// `t` with the id of the latest test on its resource at its location
+/// or link (the exchange journaled), or `None` when none is found.
+async fn find_latest<D, A, L>(
+    ctx: &Ctx<'_, D, A, L>,
+    step: &str,
+    az: &A,
+    t: &TestRef,
+) -> Option<TestRef>
+where
+    A: AzureApi,
+{
+    let log = Journaled::new();
+    let quiet = |_: &ArmAttempt| {};
+    let on = log.reporter(&quiet);
+    let call = az.latest_failover_tests(&t.target, &on);
+    let read = log
+        .drive(ctx, step, call, &mut super::attempt::Never)
+        .await?;
+    let link = t.target.link().map(|(link, _)| link);
+    let latest = match read {
+        Ok(r) => r
+            .value
+            .into_iter()
+            .rev()
+            .find(|s| s.is_of(&t.location, link))?,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot read the latest failover test");
+            return None;
+        }
+    };
+    let id = latest.test_guid?;
+    ctx.note(
+        Some(step),
+        NoteLevel::Info,
+        format!(
+            "the latest failover test {} is {id} ({}): watching it",
+            t.place(),
+            latest.status.as_deref().unwrap_or("?")
+        ),
+    )
+    .await;
+    Some(TestRef {
+        id: Some(id),
+        ..t.clone()
+    })
 }
 
 /// The circuit's peering location: where the site failover test runs.
@@ -228,7 +282,7 @@ where
             }
         }
         Err(e) => {
-            failed(ctx, step, None, e).await;
+            failed(ctx, step, unknown_stop(rollback), e).await;
             GuardOutcome::RollbackFailed { reason }
         }
     };
@@ -276,7 +330,7 @@ where
         let quiet = |_: &ArmAttempt| {};
         let on = log.reporter(&quiet);
         let permit = SendPermit::new();
-        let call = az.stop_failover_test(&t.gateway, &body, &on, &permit);
+        let call = az.stop_failover_test(&t.target, &body, &on, &permit);
         let Some(result) = log.drive(ctx, step, call, &mut esc).await else {
             break None;
         };
@@ -307,7 +361,7 @@ where
         None => Some(esc.gave_up()),
     };
     if let Some(e) = error {
-        failed(ctx, step, Some(t), e).await;
+        failed(ctx, step, manual_of(t), e).await;
         return Err(());
     }
     let verdict_text = if verdict.successful {
@@ -315,12 +369,24 @@ where
     } else {
         "wasSimulationSuccessful=false"
     };
-    if t.id.is_none() {
-        return Ok(format!(
-            "failover test at {} on {} stopped ({verdict_text}); its id is not known here, so the stop's completed operation is the evidence",
-            t.location, t.shown
-        ));
-    }
+    // A start whose answer was lost left no id: the latest test there is
+    // the one to watch.
+    let found;
+    let t = match &t.id {
+        Some(_) => t,
+        None => {
+            found = find_latest(ctx, step, az, t).await;
+            match &found {
+                Some(f) => f,
+                None => {
+                    return Ok(format!(
+                        "failover test {} stopped ({verdict_text}); its id is not known here, so the stop's completed operation is the evidence",
+                        t.place()
+                    ));
+                }
+            }
+        }
+    };
     let watch_for = settle.max(MIN_STOP_WATCH);
     // Only a rollback settles; the verdict's stop ends a confirmed change.
     if !verdict.successful {
@@ -339,11 +405,10 @@ where
         match last {
             Some(d) if !d.is_running() => {
                 return Ok(format!(
-                    "failover test {} at {} on {} stopped ({verdict_text}); it reads {}",
+                    "failover test {} {} stopped ({verdict_text}); it reads {}",
                     t.id.as_deref().unwrap_or("?"),
-                    t.location,
-                    t.shown,
-                    d.status.as_deref().unwrap_or("?")
+                    t.place(),
+                    d.status().unwrap_or("?")
                 ));
             }
             _ if Instant::now() >= until => {
@@ -351,7 +416,7 @@ where
                     "the failover test still reads running {} after the stop",
                     cutover_core::model::duration::human_std(watch_for)
                 );
-                failed(ctx, step, Some(t), e).await;
+                failed(ctx, step, manual_of(t), e).await;
                 return Err(());
             }
             _ => sleep_until((Instant::now() + DETAILS_POLL).min(until)).await,
@@ -359,19 +424,35 @@ where
     }
 }
 
+/// The stop by hand when which test runs is not known: the same call,
+/// with its names left to fill in, rendered where every Azure call is.
+fn unknown_stop(rollback: ActionOp) -> ManualCommands {
+    let t = if rollback.is_link_test() {
+        let link = LinkTest {
+            link_type: "<Primary|Secondary>".into(),
+            category: "BgpDisconnect".into(),
+            api_version: LinkTest::DEFAULT_API_VERSION.into(),
+        };
+        FailoverTestTarget::link_sketch("<resource-group>", "<circuit>", &link)
+    } else {
+        FailoverTestTarget::sketch("<resource-group>", "<gateway>")
+    };
+    t.manual_stop("<location>", false, &[])
+}
+
+/// The test's own stop by hand, as not successful.
+fn manual_of(t: &TestRef) -> ManualCommands {
+    t.target.manual_stop(&t.location, false, &[])
+}
+
 /// The stop failed for good: journaled with the manual commands and said
 /// loudly.
-async fn failed<D, A, L>(ctx: &Ctx<'_, D, A, L>, step: &str, t: Option<&TestRef>, error: String) {
-    let manual = match t {
-        Some(t) => t.target.manual_stop(&t.location, false, &[]),
-        // Which test is not known: the same call, with its names left to
-        // fill in, rendered where every Azure call is.
-        None => FailoverTestTarget::sketch("<resource-group>", "<gateway>").manual_stop(
-            "<location>",
-            false,
-            &[],
-        ),
-    };
+async fn failed<D, A, L>(
+    ctx: &Ctx<'_, D, A, L>,
+    step: &str,
+    manual: ManualCommands,
+    error: String,
+) {
     let _ = ctx
         .sink
         .emit(Event::RollbackFailed {

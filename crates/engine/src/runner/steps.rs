@@ -7,6 +7,7 @@ use tokio::sync::mpsc::Receiver;
 use tokio::time::Instant;
 
 use super::check::{record, run_check};
+use super::desk::Desk;
 use super::prefetch::Prefetch;
 use super::{Ctx, Engine, StepReport, millis, step_kind};
 use crate::gate::{GatePass, GateResult, Hold, run_gate};
@@ -31,6 +32,7 @@ where
         ctx: &Ctx<'_, D, A, L>,
         rb: &Runbook,
         commands: &mut Receiver<Command>,
+        mut desk: Option<&mut Desk>,
     ) -> (Outcome, String, Vec<StepReport>) {
         let mut reports: Vec<StepReport> = Vec::new();
         // Check verdicts by step id: what the next gate looks at.
@@ -83,6 +85,23 @@ where
                     verdicts.insert(&step.id, report.verdict);
                 }
                 StepBody::Gate(g) => {
+                    // Blind drill: the trainee's marks first, before the
+                    // prediction and anything that would show a verdict.
+                    let prechecks: Vec<String> = rb.steps[..index]
+                        .iter()
+                        .filter(|s| matches!(s.body, StepBody::Check(_)))
+                        .map(|s| s.id.clone())
+                        .collect();
+                    let early = match desk.as_deref_mut() {
+                        Some(d) => {
+                            d.await_marks(ctx.sink, &step.id, &prechecks, commands)
+                                .await
+                        }
+                        None => Ok(None),
+                    };
+                    // The gate ended while waiting for marks: nothing more
+                    // is asked or predicted.
+                    let ended = !matches!(early, Ok(None));
                     let (warned, failed): (Vec<&Step>, Vec<&Step>) = rb
                         .steps
                         .iter()
@@ -91,7 +110,7 @@ where
                         .filter(|s| verdicts.get(s.id.as_str()) != Some(&Verdict::Passed))
                         .partition(|s| s.is_advisory());
                     let failed: Vec<String> = failed.iter().map(|s| s.id.clone()).collect();
-                    if !warned.is_empty() {
+                    if !warned.is_empty() && !ended {
                         // Said before the prompt, so the operator weighs it
                         // with the decision (e.g. no BFD: a slow failover).
                         let list: Vec<&str> = warned.iter().map(|s| s.id.as_str()).collect();
@@ -108,7 +127,7 @@ where
                     }
                     let prechecks_failed = !failed.is_empty();
                     let sources = predict::sources(rb, index);
-                    let hazards = if sources.is_empty() {
+                    let hazards = if sources.is_empty() || ended {
                         Vec::new()
                     } else {
                         match predict::predict(ctx, &step.id, sources).await {
@@ -129,7 +148,12 @@ where
                         hazards,
                     };
                     let what = hold.describe();
-                    match run_gate(ctx.sink, &step.id, g, hold, commands).await {
+                    let result = match early {
+                        Ok(Some(ended)) => Ok(ended),
+                        Ok(None) => run_gate(ctx.sink, &step.id, g, hold, commands).await,
+                        Err(e) => Err(e),
+                    };
+                    match result {
                         Ok(GateResult::Pass(p)) => {
                             if prechecks_failed || held {
                                 report.verdict = Verdict::Overridden;
@@ -245,6 +269,11 @@ where
                 }
                 StepBody::Record(r) => record(ctx, &step.id, r).await,
             }
+            // Taken as shown just before it is: a mark sent on seeing the
+            // `step_end` must find the result in.
+            if let (Some(d), StepBody::Check(_)) = (desk.as_deref(), &step.body) {
+                d.judged(&step.id, report.verdict).await;
+            }
             let _ = ctx
                 .sink
                 .emit(Event::StepEnd {
@@ -253,6 +282,7 @@ where
                     elapsed_ms: millis(started.elapsed()),
                 })
                 .await;
+
             reports.push(report);
             if let Some((code, outcome)) = end {
                 return (code, outcome, reports);

@@ -98,6 +98,9 @@ where
 /// Notes the caller wants said before anything else (journals left
 /// unclosed in the state directory, say).
 pub(super) async fn start_notes<D, A, L>(ctx: &Ctx<'_, D, A, L>) {
+    for e in &ctx.config.start_events {
+        let _ = ctx.sink.emit(e.clone()).await;
+    }
     for text in &ctx.config.start_notes {
         ctx.note(None, NoteLevel::Warn, text.clone()).await;
     }

@@ -17,7 +17,7 @@ pub use self::structured::tree;
 use crate::bgp::{Dest, Path, Protocol};
 use crate::topology::DeviceId;
 use crate::world::{TableView, World};
-use cutover_core::model::{ParsedRoute, Prefix};
+use cutover_core::model::{HopDetails, ParsedRoute, Prefix};
 
 /// How a destination filter matches (`show route 10.17.11.0/24 exact`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -226,6 +226,16 @@ pub fn parsed(world: &World, device: DeviceId, q: &RouteQuery) -> Vec<ParsedRout
                             .map(|a| a.to_string().into())
                             .collect(),
                     ),
+                    // The brief forms show `from`, only where the peer is
+                    // not the next hop; the detail forms' `Source:` is not read.
+                    hop_details: HopDetails::read(
+                        p.next_hops.iter().map(|n| n.via.into()).collect(),
+                        (q.style == Style::Brief)
+                            .then(|| shows_from(p))
+                            .flatten()
+                            .map(|a| a.to_string().into()),
+                    ),
+                    path_use: None,
                     table: Some(t.name.clone().into()),
                 });
             }

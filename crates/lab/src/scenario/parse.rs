@@ -150,6 +150,20 @@ pub fn parse(file: &str, text: &str, topo: &Topology) -> Result<Scenario, Scenar
             return Err(cx.err(v.span(), "convergence_ms must be 0 to 600000"));
         }
         timing.convergence = Duration::from_millis(*v.get_ref());
+        // A scenario that sets the convergence means that one value.
+        timing.convergence_max = timing.convergence;
+    }
+    if let Some(v) = &raw.timing.convergence_max_ms {
+        if *v.get_ref() > 600_000 || Duration::from_millis(*v.get_ref()) < timing.convergence {
+            return Err(cx.err(
+                v.span(),
+                format!(
+                    "convergence_max_ms must be convergence_ms ({}) to 600000",
+                    timing.convergence.as_millis()
+                ),
+            ));
+        }
+        timing.convergence_max = Duration::from_millis(*v.get_ref());
     }
     if let Some(v) = &raw.timing.provisioning_s {
         timing.provisioning = Duration::from_secs(positive(v, "provisioning_s")?);
@@ -293,7 +307,10 @@ pub fn parse(file: &str, text: &str, topo: &Topology) -> Result<Scenario, Scenar
         }
     }
 
+    let objectives =
+        super::objectives::check(raw.objective).map_err(|(span, m)| cx.err(span, m))?;
     Ok(Scenario {
+        objectives,
         name,
         description,
         timing,
@@ -304,5 +321,10 @@ pub fn parse(file: &str, text: &str, topo: &Topology) -> Result<Scenario, Scenar
         peering_put_errors,
         faults,
         drop,
+        arm_answers: super::ArmAnswers {
+            operations: raw.arm.operations.unwrap_or_default(),
+            result_without_status: raw.arm.result_without_status.unwrap_or(false),
+            etag_form: raw.arm.etag_form.unwrap_or_default(),
+        },
     })
 }

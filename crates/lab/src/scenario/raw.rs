@@ -27,6 +27,9 @@ pub(super) struct RawScenario {
     pub(super) ssh: RawSsh,
     #[serde(default)]
     pub(super) data_plane: RawDataPlane,
+    /// `[[objective]]`: checked by `objectives::check`.
+    #[serde(default)]
+    pub(super) objective: Vec<Spanned<cutover_core::drill::Objective>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -38,6 +41,7 @@ pub(super) struct RawTiming {
     pub(super) hold_time_s: Option<Spanned<u64>>,
     pub(super) establish_ms: Option<Spanned<u64>>,
     pub(super) convergence_ms: Option<Spanned<u64>>,
+    pub(super) convergence_max_ms: Option<Spanned<u64>>,
     pub(super) provisioning_s: Option<Spanned<u64>>,
 }
 
@@ -130,6 +134,12 @@ pub(super) struct RawTunnel {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawArm {
+    #[serde(default)]
+    pub(super) operations: Option<super::OperationHeaders>,
+    #[serde(default)]
+    pub(super) result_without_status: Option<bool>,
+    #[serde(default)]
+    pub(super) etag_form: Option<super::EtagForm>,
     #[serde(default)]
     pub(super) peering_put: Vec<RawArmFault>,
     #[serde(default)]

@@ -45,6 +45,7 @@ fn each_fault_sits_at_its_layer() {
         get("baseline"),
         Scenario {
             description: get("baseline").description,
+            objectives: get("baseline").objectives,
             ..Scenario::default()
         }
     );
@@ -365,4 +366,71 @@ fn fault_rules_load_into_the_scenario() {
         }
         .contains(4)
     );
+}
+
+#[test]
+fn every_builtin_scenario_says_what_the_trainee_must_do() {
+    for s in builtin(&topo()).expect("the built-in scenarios parse") {
+        assert!(!s.objectives.is_empty(), "{} has no [[objective]]", s.name);
+    }
+    let down = load_builtin("vpn-bgp-down", &topo()).expect("loads");
+    let hold = down
+        .objectives
+        .iter()
+        .find(|o| o.kind == cutover_core::drill::ObjectiveKind::NoOverride)
+        .expect("vpn-bgp-down: hold the gate");
+    assert!(!hold.evidence.is_empty());
+}
+
+#[test]
+fn a_bad_objective_is_placed_at_its_table() {
+    let t = topo();
+    let file = |objectives: &str| format!("name = \"x\"\ndescription = \"d\"\n{objectives}");
+    let e = parse(
+        "x.toml",
+        &file("[[objective]]\nid = \"a\"\ntext = \"t\"\nkind = \"be_careful\"\n"),
+        &t,
+    )
+    .expect_err("unknown kind");
+    assert_eq!((e.line, e.file.as_str()), (6, "x.toml"), "{e}");
+    assert!(e.message.contains("be_careful"), "{e}");
+    let twice = "[[objective]]\nid = \"a\"\ntext = \"t\"\nkind = \"completes\"\n";
+    let e = parse("x.toml", &file(&format!("{twice}{twice}")), &t).expect_err("twice");
+    assert_eq!(e.line, 7, "{e}");
+    assert!(e.message.contains("declared twice"), "{e}");
+    let e = parse(
+        "x.toml",
+        &file("[[objective]]\nid = \"a\"\ntext = \"t\"\nkind = \"completes\"\nevidence = [{ step = \"s\", line = \"\" }]\n"),
+        &t,
+    )
+    .expect_err("empty line");
+    assert!(e.message.contains("evidence"), "{e}");
+}
+
+#[test]
+fn convergence_is_a_range_unless_a_scenario_sets_one_value() {
+    let t = Timing::default();
+    assert_eq!(
+        (t.convergence, t.convergence_max),
+        (Duration::from_millis(600), Duration::from_millis(1800))
+    );
+    // ARM's asynchronous operation of a peering PUT: tens of seconds.
+    assert_eq!(t.provisioning, Duration::from_secs(20));
+    let timing = |body: &str| {
+        parse(
+            "x.toml",
+            &format!("name = \"a\"\ndescription = \"b\"\n[timing]\n{body}"),
+            &topo(),
+        )
+        .map(|s| (s.timing.convergence, s.timing.convergence_max))
+    };
+    let ms = Duration::from_millis;
+    assert_eq!(timing("convergence_ms = 300\n"), Ok((ms(300), ms(300))));
+    assert_eq!(
+        timing("convergence_ms = 300\nconvergence_max_ms = 2500\n"),
+        Ok((ms(300), ms(2500)))
+    );
+    let e = timing("convergence_ms = 500\nconvergence_max_ms = 400\n").unwrap_err();
+    assert_eq!((e.line, e.col), (5, 22), "{e}");
+    assert!(e.message.contains("convergence_ms (500)"), "{e}");
 }

@@ -99,7 +99,7 @@ impl World {
             }
         }
         let changed = self.peerings[idx].state != state;
-        let provisioning = self.scenario.timing.provisioning;
+        let provisioning = self.timing().provisioning;
         let serial = self.peerings[idx].etag_serial + 1;
         let op_id = uuid_like(mix(self.seed
             ^ 0x0b5e_55ed
@@ -129,7 +129,7 @@ impl World {
     }
 
     fn private_peering_changed(&mut self, state: PeeringState) {
-        let timing = self.scenario.timing;
+        let timing = self.timing();
         match state {
             PeeringState::Disabled => {
                 // Microsoft's side forgets the peering at once: the ER
@@ -217,10 +217,15 @@ impl World {
 
     fn peering_etag(&self, idx: usize) -> String {
         let serial = self.peerings.get(idx).map_or(0, |p| p.etag_serial);
-        format!(
-            "W/\"{}\"",
-            uuid_like(mix(self.seed ^ 0xe7a6 ^ (idx as u64) << 40 ^ serial))
-        )
+        self.etag(&uuid_like(mix(self.seed
+            ^ 0xe7a6
+            ^ (idx as u64) << 40
+            ^ serial)))
+    }
+
+    /// An etag around `guid`, in the form the scenario's `etag_form` says.
+    pub fn etag(&self, guid: &str) -> String {
+        self.scenario.arm_answers.etag_form.write(guid)
     }
 
     fn peering_view(&self, idx: usize) -> PeeringView {
@@ -290,7 +295,7 @@ impl World {
         CircuitView {
             name: a.circuit.to_string(),
             location: a.location.to_string(),
-            etag: format!("W/\"{}\"", uuid_like(mix(self.seed ^ 0xc1c ^ serial))),
+            etag: self.etag(&uuid_like(mix(self.seed ^ 0xc1c ^ serial))),
             service_key: a.service_key.to_string(),
             service_provider_name: a.service_provider.to_string(),
             peering_location: a.peering_location.to_string(),

@@ -112,7 +112,7 @@ impl World {
                 {
                     rt.detected = true;
                     self.log(format!("BGP session {name}: peer declared dead"));
-                    let convergence = self.scenario.timing.convergence;
+                    let convergence = self.convergence_of(sid);
                     self.schedule(convergence, s.epoch, Ev::Down(sid));
                 }
             }
@@ -147,6 +147,21 @@ impl World {
                 }
             }
         }
+    }
+
+    /// How long the tables take to follow once session `sid`'s peer is
+    /// declared dead: drawn between the scenario's least and most
+    /// convergence, from the scenario's seed, the session and how often it
+    /// went down before, so that a run repeats and two sessions differ.
+    pub(crate) fn convergence_of(&self, sid: usize) -> Duration {
+        let t = self.scenario.timing;
+        let span = t.convergence_max.saturating_sub(t.convergence).as_millis() as u64;
+        if span == 0 {
+            return t.convergence;
+        }
+        let flaps = self.sessions.get(sid).map_or(0, |s| u64::from(s.flaps));
+        let h = crate::mix(self.seed ^ 0xc0_4e_e6 ^ ((sid as u64) << 32) ^ flaps);
+        t.convergence + Duration::from_millis(h % (span + 1))
     }
 
     pub(super) fn sessions_on(&self, f: impl Fn(Carrier) -> bool) -> Vec<usize> {

@@ -156,6 +156,25 @@ pub fn link_of(link_type: &str, category: &str) -> Result<usize, ArmError> {
     Ok(link)
 }
 
+/// The routes seen during the test, in the lists the test put them in
+/// before it (as the spec's example has it: a redundant route stays in
+/// `redundantRoutes` with the next hop that remains); a route seen only
+/// during the test counts as non-redundant.
+fn classified_as(
+    before: &(Vec<LinkFailoverRoute>, Vec<LinkFailoverRoute>),
+    now: (Vec<LinkFailoverRoute>, Vec<LinkFailoverRoute>),
+) -> (Vec<LinkFailoverRoute>, Vec<LinkFailoverRoute>) {
+    let (mut redundant, mut single) = (Vec::new(), Vec::new());
+    for r in now.0.into_iter().chain(now.1) {
+        if before.0.iter().any(|b| b.route == r.route) {
+            redundant.push(r);
+        } else {
+            single.push(r);
+        }
+    }
+    (redundant, single)
+}
+
 impl World {
     /// A link test holds link `link`'s session down.
     pub(crate) fn link_test_holds(&self, link: usize) -> bool {
@@ -261,7 +280,7 @@ impl World {
             before,
             during: None,
         });
-        let timing = self.scenario.timing;
+        let timing = self.timing();
         for sid in self.sessions_on(|c| c == Carrier::ErLink(link)) {
             let epoch = self.bump(sid);
             if self.sessions[sid].established {
@@ -383,7 +402,8 @@ impl World {
                 ),
             ));
         };
-        let during = t.during.clone().unwrap_or_else(|| self.link_routes());
+        let now = t.during.clone().unwrap_or_else(|| self.link_routes());
+        let during = classified_as(&t.before, now);
         Ok(vec![LinkFailoverSingleTestDetails {
             link_type: LINK_TYPES[t.link].to_owned(),
             circuit_test_category: "BgpDisconnect".to_owned(),

@@ -182,7 +182,7 @@ impl World {
         let any_up = self.tunnels.iter().any(|t| t.up);
         ConnectionView {
             name: a.connection.to_string(),
-            etag: format!("W/\"{}\"", uuid_like(mix(self.seed ^ 0xc0ec))),
+            etag: self.etag(&uuid_like(mix(self.seed ^ 0xc0ec))),
             location: a.location.to_string(),
             connection_type: "IPsec".to_string(),
             connection_protocol: "IKEv2".to_string(),
@@ -201,7 +201,7 @@ impl World {
         GatewayView {
             name: a.vpn_gateway.to_string(),
             location: a.location.to_string(),
-            etag: format!("W/\"{}\"", uuid_like(mix(self.seed ^ 0x6a7e))),
+            etag: self.etag(&uuid_like(mix(self.seed ^ 0x6a7e))),
             gateway_type: "Vpn".to_string(),
             vpn_type: "RouteBased".to_string(),
             active_active: true,

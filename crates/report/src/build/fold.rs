@@ -38,6 +38,7 @@ pub(super) struct Acc {
     pub(super) measured: Vec<Timing>,
     pub(super) notes: Vec<Note>,
     pub(super) timeline: Vec<Marker>,
+    pub(super) drill: Option<cutover_core::drill::DrillScore>,
     start: Option<OffsetDateTime>,
 }
 
@@ -502,8 +503,41 @@ impl Acc {
                 }
                 self.mark(r, "failover_test_status", Some(step.as_str()), label, ok);
             }
+            Event::DrillMark {
+                check, mark, truth, ..
+            } => {
+                let right = mark.matches(*truth);
+                let label = format!(
+                    "trainee marked {check} {mark} (it {}): {}",
+                    verdict_str(*truth),
+                    if right { "right" } else { "wrong" }
+                );
+                self.mark(r, "drill_mark", Some(check), label, Some(right));
+            }
+            Event::DrillHint { step, text } => {
+                let label = format!("hint used: {text}");
+                self.mark(r, "drill_hint", Some(step), label, None);
+            }
+            Event::DrillScore(s) => {
+                let label = format!("drill scored {}/100 ({})", s.score, s.scenario);
+                let clean = s.missed().next().is_none();
+                self.mark(r, "drill_score", None, label, Some(clean));
+                self.drill = Some(s.clone());
+            }
             // Checked against the bytes, in `Integrity::signature`.
             Event::ChainSigned { .. } => {}
+            Event::LabTimeScale {
+                factor,
+                hold_time_ms,
+                arm_operation_ms,
+            } => {
+                let label = cutover_core::session::time_scale::text(
+                    *factor,
+                    *hold_time_ms,
+                    *arm_operation_ms,
+                );
+                self.mark(r, "lab_time_scale", None, label, None);
+            }
             Event::SessionEnd { exit_code, outcome } => {
                 self.end = Some((r.ts, *exit_code, outcome.clone()));
                 let label = format!("session end: exit {exit_code} ({outcome})");

@@ -67,6 +67,7 @@ fn report() -> Report {
         trace_changes: Vec::new(),
         notes: Vec::new(),
         timeline: Vec::new(),
+        drill: None,
     }
 }
 
@@ -241,4 +242,107 @@ fn the_prediction_section_shows_each_prefix_the_check_and_the_hazards() {
         md.contains("| Azure → on-prem | 10.1.11.0/26 | **vpn-more-specific** | Azure learns 10.1.11.0/26 over the VPN only |"),
         "{md}"
     );
+}
+
+fn drilled(score: u8, met: bool) -> Report {
+    use cutover_core::drill::{Decision, DrillScore, EvidenceLine, ObjectiveKind, ObjectiveResult};
+    let mut r = report();
+    r.drill = Some(DrillScore {
+        scenario: "vpn-bgp-down".into(),
+        seed: Some(7),
+        fault: "both VPN BGP sessions down".into(),
+        score,
+        objectives: vec![ObjectiveResult {
+            id: "hold-the-gate".into(),
+            text: "Holds the gate".into(),
+            kind: ObjectiveKind::NoOverride,
+            met,
+            why: "confirm-failover was overridden: hunter2 window".into(),
+            evidence: vec![EvidenceLine {
+                step: "fw-bgp-to-vpn-gateway".into(),
+                command: "show bgp summary instance Cust11".into(),
+                line: "10.17.11.76  65515  Active".into(),
+                found: true,
+            }],
+        }],
+        decisions: vec![Decision {
+            step: "confirm-failover".into(),
+            what: "override".into(),
+            detail: Some("hunter2 window".into()),
+            took_ms: Some(12_500),
+        }],
+        marks: 0,
+        marks_right: 0,
+        hints: 1,
+    });
+    r
+}
+
+#[test]
+fn a_drill_has_its_section_with_the_evidence_of_each_missed_objective() {
+    let r = drilled(45, false);
+    assert_eq!(
+        section_titles(&walk(&r)),
+        ["Summary", "Drill", "Steps", "Journal integrity"]
+    );
+    let red = Redactor::new();
+    red.register_secret("hunter2");
+    let md = markdown::render(&r, &red);
+    let html = html::render(&r, &red);
+    assert!(md.contains("| Score | **45/100** |"), "{md}");
+    assert!(
+        md.contains("| Drawn at random | --scenario random --seed 7 |"),
+        "{md}"
+    );
+    assert!(md.contains("| Hints used | 1 (-5 points each) |"), "{md}");
+    assert!(
+        md.contains("**What to look at for each missed objective:**"),
+        "{md}"
+    );
+    assert!(md.contains("| fw-bgp-to-vpn-gateway |"), "{md}");
+    assert!(md.contains("12.5 s"), "{md}");
+    assert!(html.contains("<h2 id=\"drill\">Drill"), "{html}");
+    assert!(html.contains("10.17.11.76  65515  Active"), "{html}");
+    assert!(!md.contains("hunter2") && !html.contains("hunter2"));
+    // Met: no evidence table, and no section at all outside drills.
+    let ok = markdown::render(&drilled(100, true), &red);
+    assert!(!ok.contains("What to look at"), "{ok}");
+    assert!(!markdown::render(&report(), &red).contains("## Drill"));
+}
+
+#[test]
+fn the_scoreboard_has_one_row_per_journal_in_every_format() {
+    use crate::scoreboard::{build, render};
+    let mut other = report();
+    other.journal = "k.jsonl".into();
+    other.session.operator = Some("bob".into());
+    let board = build(&[drilled(45, false), drilled(100, true), other]);
+    let rows: Vec<(Option<u8>, Vec<String>)> = board
+        .drills
+        .iter()
+        .map(|e| (e.score, e.missed.clone()))
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            (Some(45), vec!["hold-the-gate".to_string()]),
+            (Some(100), vec![]),
+            (None, vec![])
+        ]
+    );
+    let red = Redactor::new();
+    let md = render(&board, crate::Format::Md, &red).expect("md");
+    assert!(md.starts_with("# Drill scoreboard\n"), "{md}");
+    assert!(md.contains("| Mean score | 72/100 |"), "{md}");
+    assert!(md.contains("| bob | - | not scored | - |"), "{md}");
+    let html = render(&board, crate::Format::Html, &red).expect("html");
+    assert!(
+        html.contains("<span class=\"fail\">45/100</span>"),
+        "{html}"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&render(&board, crate::Format::Json, &red).expect("json"))
+            .expect("json");
+    assert_eq!(json["drills"][0]["who"], "op");
+    assert_eq!(json["drills"][0]["scenario"], serde_json::Value::Null);
 }

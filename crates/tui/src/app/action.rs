@@ -10,6 +10,8 @@ pub enum Action {
     /// Leave (asks first while the session is open).
     RequestQuit,
     ToggleHelp,
+    /// Hide or show a drill's debrief (to look at the panes under it).
+    ToggleDebrief,
     FocusNext,
     FocusPrev,
     Focus(Pane),
@@ -47,4 +49,10 @@ pub enum Action {
     BackToReason,
     Yes,
     No,
+    /// Blind drill: mark the selected check pass / fail.
+    MarkPass,
+    MarkFail,
+    /// Drill: show (and spend) the selected step's hint; again to close.
+    Hint,
+    CloseHint,
 }

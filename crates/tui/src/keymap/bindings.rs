@@ -82,6 +82,18 @@ fn asking_quit(app: &App) -> bool {
 fn asking_healthy(app: &App) -> bool {
     app.mode() == Mode::Confirm(Confirm::Healthy)
 }
+fn mark(app: &App) -> bool {
+    normal(app) && app.can_mark()
+}
+fn debrief(app: &App) -> bool {
+    normal(app) && app.state.answers.score.is_some()
+}
+fn hint(app: &App) -> bool {
+    normal(app) && (app.can_hint() || app.hint_open.is_some())
+}
+fn hint_open(app: &App) -> bool {
+    normal(app) && app.hint_open.is_some()
+}
 fn text_edit(app: &App) -> bool {
     gate_text(app) || filter(app)
 }
@@ -254,6 +266,52 @@ pub static BINDINGS: &[Binding] = &[
         section: Section::Guard,
         footer: true,
         when: take_over,
+    },
+    // -- drills
+    Binding {
+        keys: &[code(KeyCode::Esc)],
+        action: Action::CloseHint,
+        label: "close hint",
+        help: "close the hint",
+        section: Section::Drill,
+        footer: true,
+        when: hint_open,
+    },
+    Binding {
+        keys: &[k('P')],
+        action: Action::MarkPass,
+        label: "mark pass",
+        help: "blind drill: mark the selected check passed, from its output (the gate opens once every pre-check is marked)",
+        section: Section::Drill,
+        footer: true,
+        when: mark,
+    },
+    Binding {
+        keys: &[k('F')],
+        action: Action::MarkFail,
+        label: "mark fail",
+        help: "blind drill: mark the selected check failed, from its output",
+        section: Section::Drill,
+        footer: true,
+        when: mark,
+    },
+    Binding {
+        keys: &[k('H')],
+        action: Action::Hint,
+        label: "hint",
+        help: "drill: show the selected step's hint (what to look at; each step's first costs points)",
+        section: Section::Drill,
+        footer: true,
+        when: hint,
+    },
+    Binding {
+        keys: &[k('D')],
+        action: Action::ToggleDebrief,
+        label: "debrief",
+        help: "drill: hide the debrief to look at the panes under it, or show it again",
+        section: Section::Drill,
+        footer: true,
+        when: debrief,
     },
     // -- panes
     Binding {

@@ -214,3 +214,45 @@ fn proxy_jump_forms() {
         assert!(parse_proxy_jump(bad).is_err(), "{bad}");
     }
 }
+
+#[test]
+fn identities_only_first_value_wins_and_bad_values_are_errors() {
+    let c = look(
+        "Host ce1\n  IdentitiesOnly yes\nHost *\n  IdentitiesOnly no\n",
+        "ce1",
+    );
+    assert_eq!(c.identities_only, Some(true));
+    assert_eq!(
+        look("Host *\n  identitiesonly=no\n", "x").identities_only,
+        Some(false)
+    );
+    assert_eq!(
+        look("Host other\n  IdentitiesOnly yes\n", "x").identities_only,
+        None
+    );
+    let e = lookup_str(Path::new("/cfg"), "IdentitiesOnly maybe\n", "x", None)
+        .expect_err("not yes or no");
+    assert_eq!(e.line, 1);
+    assert!(e.message.contains("yes or no"), "{e}");
+}
+
+#[test]
+fn include_globs_any_component_and_skips_hidden_files() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ssh = dir.path().join(".ssh");
+    for d in ["sites/sea", "sites/ams"] {
+        std::fs::create_dir_all(ssh.join(d)).expect("mkdir");
+    }
+    std::fs::write(ssh.join("sites/ams/hosts.conf"), "Host r1\n Port 2201\n").expect("write");
+    std::fs::write(
+        ssh.join("sites/sea/hosts.conf"),
+        "Host r1\n Port 2202\n User sea\n",
+    )
+    .expect("write");
+    std::fs::write(ssh.join("sites/ams/.hosts.conf"), "Host r1\n User hidden\n").expect("write");
+    let main = ssh.join("config");
+    std::fs::write(&main, "Include sites/*/*hosts.conf\n").expect("write");
+    let c = lookup(&main, "r1", Some(dir.path())).expect("config");
+    assert_eq!(c.port, Some(2201), "ams before sea, lexically");
+    assert_eq!(c.user.as_deref(), Some("sea"), "not the hidden file");
+}

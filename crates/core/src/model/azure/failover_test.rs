@@ -28,6 +28,12 @@ pub struct FailoverRedundantRoute {
     pub routes: Option<Vec<String>>,
 }
 
+/// True for a test status that says Azure still simulates the loss (or
+/// is getting there or back), whichever the test.
+pub fn is_running_status(status: Option<&str>) -> bool {
+    matches!(status, Some("Starting" | "Running" | "Stopping"))
+}
+
 /// `getFailoverSingleTestDetails` answers a list of these.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -56,10 +62,7 @@ impl FailoverSingleTestDetails {
     /// True while the gateway still simulates the loss (or is getting
     /// there or back): a stop is not done until this reads false.
     pub fn is_running(&self) -> bool {
-        matches!(
-            self.status.as_deref(),
-            Some("Starting" | "Running" | "Stopping")
-        )
+        is_running_status(self.status.as_deref())
     }
 
     /// Every redundant route, flattened.

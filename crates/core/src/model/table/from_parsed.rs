@@ -2,7 +2,7 @@ use std::net::IpAddr;
 
 use super::{NextHop, RouteSource, RouteTable, TableBuilder, TableError};
 use crate::model::prefix::Prefix;
-use crate::model::route::RouteList;
+use crate::model::route::{ParsedRoute, RouteList};
 
 /// What [`RouteTable::from_parsed`] built, and what it left out.
 #[derive(Debug, Clone)]
@@ -48,15 +48,7 @@ impl RouteTable {
                 out.skipped_non_ip += 1;
                 continue;
             };
-            hops.clear();
-            if let Some(nh) = &r.next_hops {
-                for s in nh {
-                    match parse_next_hop(s) {
-                        Some(a) => hops.push(NextHop::addr(a)),
-                        None => out.unparsed_next_hops += 1,
-                    }
-                }
-            }
+            out.unparsed_next_hops += parsed_next_hops(r, &mut hops);
             let src = RouteSource {
                 prefix,
                 protocol: r.protocol.as_deref(),
@@ -68,13 +60,37 @@ impl RouteTable {
                 origin: None,
                 peer_type: None,
                 next_hops: r.next_hops.as_ref().map(|_| hops.as_slice()),
-                learned_from: None,
+                learned_from: r.from().and_then(parse_next_hop),
             };
             b.push(&src)?;
         }
         out.table = b.build();
         Ok(out)
     }
+}
+
+/// The next hops of a parsed path as a table keeps them, into `out`
+/// (cleared first): each address with the interface of its next-hop line
+/// where every line shows both (`> to A via IF`), else the addresses and
+/// the interfaces (`> via st0.118`) each on their own. Gives how many
+/// next-hop strings were no address (they are left out).
+pub fn parsed_next_hops(r: &ParsedRoute<'_>, out: &mut Vec<NextHop>) -> usize {
+    out.clear();
+    let addrs = r.next_hops.as_deref().unwrap_or_default();
+    let ifaces = r.next_hop_interfaces();
+    let mut unparsed = 0;
+    let paired = addrs.len() == ifaces.len();
+    for (i, s) in addrs.iter().enumerate() {
+        match parse_next_hop(s) {
+            Some(a) if paired => out.push(NextHop::addr_via(a, ifaces[i])),
+            Some(a) => out.push(NextHop::addr(a)),
+            None => unparsed += 1,
+        }
+    }
+    if !paired {
+        out.extend(ifaces.iter().map(|i| NextHop::interface(i)));
+    }
+    unparsed
 }
 
 /// Parses a prefix as a device prints it; `None` for anything that is not

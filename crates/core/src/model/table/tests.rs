@@ -21,6 +21,7 @@ fn parsed<'a>(prefix: &'a str, table: &'a str, hops: Option<Vec<&'a str>>) -> Pa
         as_path: Some(vec![65000]),
         next_hops: hops.map(|h| h.into_iter().map(Cow::Borrowed).collect()),
         table: Some(Cow::Borrowed(table)),
+        ..ParsedRoute::default()
     }
 }
 

@@ -1,7 +1,9 @@
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
+use super::kind::{self, Mismatch, Shape};
 use crate::parse::ParseError;
+use crate::parse::lines::line_col;
 
 /// Top-level members of a resource; the az CLI leaves these in place when it
 /// flattens `properties` (it also adds `resourceGroup`).
@@ -16,21 +18,6 @@ const RESOURCE_KEYS: &[&str] = &[
     "identity",
     "extendedLocation",
     "resourceGroup",
-];
-
-/// Members that only a flattened (az CLI) body of that resource has at the
-/// top level.
-pub(super) const PEERING_KEYS: &[&str] = &["peeringType", "azureAsn", "peerAsn", "vlanId", "state"];
-pub(super) const CIRCUIT_KEYS: &[&str] = &[
-    "serviceProviderProvisioningState",
-    "circuitProvisioningState",
-    "serviceProviderProperties",
-    "peerings",
-];
-pub(super) const CONNECTION_KEYS: &[&str] = &[
-    "connectionStatus",
-    "connectionType",
-    "tunnelConnectionStatus",
 ];
 
 /// The az CLI spells these members as the Python SDK names them.
@@ -50,6 +37,8 @@ pub(super) struct Doc<'a> {
     text: &'a str,
     /// Input lines before `text`.
     skipped: usize,
+    /// Characters before `text` on its first line.
+    lead: usize,
     pub(super) value: Value,
     /// Set when `value` is no longer the JSON of `text` (taken out of an
     /// example file, or reshaped): errors then cannot name an input line.
@@ -58,7 +47,7 @@ pub(super) struct Doc<'a> {
 
 impl<'a> Doc<'a> {
     pub(super) fn load(input: &'a str, want: Want) -> Result<Self, ParseError> {
-        let (text, skipped) = json_start(input)?;
+        let (text, skipped, lead) = json_start(input)?;
         let value = match serde_json::Deserializer::from_str(text)
             .into_iter::<Value>()
             .next()
@@ -70,6 +59,7 @@ impl<'a> Doc<'a> {
         let mut doc = Doc {
             text,
             skipped,
+            lead,
             value,
             origin: None,
         };
@@ -174,11 +164,15 @@ impl<'a> Doc<'a> {
         ))
     }
 
-    /// A `{value: [...]}` list, a bare array (az CLI), or the `{}` body of
-    /// the official examples.
+    /// A `{value: [...]}` list or a bare array (az CLI) of `item`s.
+    ///
+    /// `{}` (the placeholder body of the official examples) is refused: an
+    /// answer with no entries is `{"value": []}`, and a `{}` read as "no
+    /// routes" would hide a body that lost its list.
     pub(super) fn list<T, I>(
         mut self,
         what: &str,
+        item: &Shape,
         wrap: impl FnOnce(Vec<I>) -> T,
     ) -> Result<T, ParseError>
     where
@@ -186,36 +180,117 @@ impl<'a> Doc<'a> {
         I: DeserializeOwned,
     {
         match self.value.take() {
-            v @ Value::Array(_) => self.typed::<Vec<I>>(&format!("{what} array"), v).map(wrap),
-            Value::Object(m) if m.is_empty() || m.contains_key("value") => {
-                self.typed(what, Value::Object(m))
+            Value::Array(items) => {
+                let wrong = self.check_items(item, &items)?;
+                let list = self.typed::<Vec<I>>(&format!("{what} array"), Value::Array(items))?;
+                wrong.map_or(Ok(wrap(list)), Err)
             }
-            other => Err(ParseError::new(
-                self.start_line(),
+            Value::Object(m) if m.is_empty() => Err(self.error_at(
+                None,
                 format!(
-                    "not an ARM {what}{}: expected {{\"value\": [...]}}, found {}",
-                    self.where_(),
-                    describe(&other)
+                    "not an ARM {what}{}: an empty object `{{}}` (a list with no entries is {{\"value\": []}})",
+                    self.where_()
                 ),
             )),
+            Value::Object(m) if m.contains_key("value") => {
+                let wrong = match m.get("value") {
+                    Some(Value::Array(items)) => self.check_items(item, items)?,
+                    _ => None,
+                };
+                let list = self.typed(what, Value::Object(m))?;
+                wrong.map_or(Ok(list), Err)
+            }
+            other => {
+                let ty = other.get("type").and_then(Value::as_str);
+                let found = match ty {
+                    Some(t) => format!("an object whose `type` is `{t}`"),
+                    None => describe(&other).to_owned(),
+                };
+                Err(self.error_at(
+                    ty.map(|t| format!("\"{t}\"")).as_deref(),
+                    format!(
+                        "not an ARM {what}{}: expected {{\"value\": [...]}}, found {found}",
+                        self.where_()
+                    ),
+                ))
+            }
+        }
+    }
+
+    /// Refuses a list whose entries are not `item`s, naming the first: at
+    /// once (`Err`) when the entry is another shape, else (`Ok(Some)`) for
+    /// the caller to report after serde's own error, should there be one.
+    fn check_items(&self, item: &Shape, items: &[Value]) -> Result<Option<ParseError>, ParseError> {
+        for (i, v) in items.iter().enumerate() {
+            let Value::Object(m) = v else {
+                // Not an object: serde names the type it found.
+                continue;
+            };
+            if let Err(wrong) = kind::check(item, m) {
+                return self.refusal(wrong, &format!("entry {} of the list: ", i + 1));
+            }
+        }
+        Ok(None)
+    }
+
+    /// A [`Mismatch`] as a [`ParseError`]: returned now when it names what
+    /// the body is instead, kept for after serde's error when not.
+    fn refusal(&self, wrong: Mismatch, context: &str) -> Result<Option<ParseError>, ParseError> {
+        let Mismatch {
+            message,
+            anchor,
+            identified,
+        } = wrong;
+        let e = self.error_at(
+            anchor.as_deref(),
+            format!("{context}{message}{}", self.where_()),
+        );
+        if identified { Err(e) } else { Ok(Some(e)) }
+    }
+
+    /// A ParseError at the first place `anchor` is in the input (the start
+    /// of the JSON when there is none, or when the body was reshaped and
+    /// `anchor` is not found).
+    fn error_at(&self, anchor: Option<&str>, message: String) -> ParseError {
+        let found = anchor.and_then(|a| self.text.find(a));
+        match found {
+            Some(at) => {
+                let (line, column) = line_col(self.text, at);
+                let column = if line == 1 {
+                    column + self.lead
+                } else {
+                    column
+                };
+                ParseError::new(self.skipped + line, message).at_column(column)
+            }
+            None if self.origin.is_none() => {
+                ParseError::new(self.start_line(), message).at_column(self.lead + 1)
+            }
+            None => ParseError::new(0, message),
         }
     }
 
     /// A resource, as ARM sends it or flattened by the az CLI.
-    pub(super) fn resource<T: DeserializeOwned>(
-        mut self,
-        what: &str,
-        markers: &[&str],
-    ) -> Result<T, ParseError> {
+    pub(super) fn resource<T: DeserializeOwned>(mut self, shape: &Shape) -> Result<T, ParseError> {
+        let what = shape.what;
         let value = self.value.take();
         let value = match value {
             Value::Object(m)
-                if !m.contains_key("properties") && markers.iter().any(|k| m.contains_key(*k)) =>
+                if !m.contains_key("properties") && kind::holds_any(shape, m.keys()) =>
             {
                 self.origin = Some("the az CLI form, with `properties` flattened".into());
                 unflatten(m)
             }
             Value::Object(m) => Value::Object(m),
+            Value::Array(_) => {
+                return Err(self.error_at(
+                    None,
+                    format!(
+                        "not an ARM {what}{}: found a list (a list is read by another kind)",
+                        self.where_()
+                    ),
+                ));
+            }
             other => {
                 return Err(ParseError::new(
                     self.start_line(),
@@ -227,7 +302,15 @@ impl<'a> Doc<'a> {
                 ));
             }
         };
-        self.typed(what, value)
+        let wrong = match &value {
+            Value::Object(m) => match kind::check(shape, m) {
+                Ok(()) => None,
+                Err(wrong) => self.refusal(wrong, "")?,
+            },
+            _ => None,
+        };
+        let resource = self.typed(what, value)?;
+        wrong.map_or(Ok(resource), Err)
     }
 }
 
@@ -275,8 +358,9 @@ fn describe(v: &Value) -> &'static str {
 
 /// Where the JSON starts: at the first non-blank character when that opens
 /// a value, else at the first line that starts with `{` or `[` (skipping an
-/// echoed command or a prompt). Returns that text and the lines before it.
-fn json_start(input: &str) -> Result<(&str, usize), ParseError> {
+/// echoed command or a prompt). Returns that text, the lines before it and
+/// the characters before it on its line.
+fn json_start(input: &str) -> Result<(&str, usize, usize), ParseError> {
     let input = input.strip_prefix('\u{feff}').unwrap_or(input);
     let mut offset = 0;
     let mut first_text_line = None;
@@ -285,7 +369,7 @@ fn json_start(input: &str) -> Result<(&str, usize), ParseError> {
         if trimmed.starts_with(['{', '[']) {
             let lead = line.len() - trimmed.len();
             let text = input.get(offset + lead..).unwrap_or_default();
-            return Ok((text, i));
+            return Ok((text, i, line[..lead].chars().count()));
         }
         if first_text_line.is_none() && !trimmed.is_empty() {
             first_text_line = Some(i + 1);
@@ -302,7 +386,8 @@ fn json_start(input: &str) -> Result<(&str, usize), ParseError> {
 }
 
 /// A ParseError at serde_json's line, shifted by the skipped lines, without
-/// serde_json's own "at line L column C" suffix (the column stays, as text).
+/// serde_json's own "at line L column C" suffix (the column goes in
+/// [`ParseError::column`]).
 fn located(e: &serde_json::Error, skipped: usize, what: &str) -> ParseError {
     let full = e.to_string();
     let suffix = format!(" at line {} column {}", e.line(), e.column());
@@ -310,9 +395,6 @@ fn located(e: &serde_json::Error, skipped: usize, what: &str) -> ParseError {
     if e.line() == 0 {
         ParseError::new(0, format!("{what}: {msg}"))
     } else {
-        ParseError::new(
-            skipped + e.line(),
-            format!("{what}: {msg} (column {})", e.column()),
-        )
+        ParseError::new(skipped + e.line(), format!("{what}: {msg}")).at_column(e.column())
     }
 }

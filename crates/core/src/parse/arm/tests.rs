@@ -87,3 +87,136 @@ fn trailing_prompt_is_ignored() {
     let s = parse_error("{\"error\": {\"code\": \"Conflict\"}}\nuser@host:~$ ").expect("parses");
     assert_eq!(s.code.as_deref(), Some("Conflict"));
 }
+
+const PEERING_BODY: &str =
+    include_str!("../../../../../tests/fixtures/arm/synthetic/peering-get-private-enabled.json");
+const CIRCUIT_BODY: &str =
+    include_str!("../../../../../tests/fixtures/arm/synthetic/circuit-get-two-peerings.json");
+const CONNECTION_BODY: &str =
+    include_str!("../../../../../tests/fixtures/arm/synthetic/connection-get-connected.json");
+const PEERING_LIST: &str =
+    include_str!("../../../../../tests/fixtures/arm/synthetic/peering-list-microsoft-first.json");
+const BGP_PEERS: &str =
+    include_str!("../../../../../tests/fixtures/arm/synthetic/gateway-bgp-peer-status.json");
+const ROUTES: &str =
+    include_str!("../../../../../tests/fixtures/arm/synthetic/gateway-learned-routes.json");
+
+/// The line and column of the first `needle` in `text`.
+fn position_of(text: &str, needle: &str) -> (usize, usize) {
+    let at = text.find(needle).expect("needle in text");
+    crate::parse::lines::line_col(text, at)
+}
+
+#[test]
+fn a_resource_of_another_type_is_refused_naming_its_type() {
+    let peering_type = "\"Microsoft.Network/expressRouteCircuits/peerings\"";
+    for e in [
+        parse_circuit(PEERING_BODY).map(|_| ()).unwrap_err(),
+        parse_connection(PEERING_BODY).map(|_| ()).unwrap_err(),
+    ] {
+        assert!(
+            e.message
+                .contains("its `type` is `Microsoft.Network/expressRouteCircuits/peerings`"),
+            "{e}"
+        );
+        assert!(e.message.contains("arm-peering"), "{e}");
+        assert_eq!(
+            (e.line, e.column),
+            position_of(PEERING_BODY, peering_type),
+            "{e}"
+        );
+    }
+    let e = parse_peerings(CIRCUIT_BODY).unwrap_err();
+    assert!(
+        e.message
+            .contains("`Microsoft.Network/expressRouteCircuits`"),
+        "{e}"
+    );
+    assert!(e.message.contains("arm-circuit"), "{e}");
+    let e = parse_circuit(CONNECTION_BODY).map(|_| ()).unwrap_err();
+    assert!(e.message.contains("Microsoft.Network/connections"), "{e}");
+    // The kinds read their own bodies still.
+    assert!(parse_circuit(CIRCUIT_BODY).is_ok());
+    assert!(parse_peerings(PEERING_BODY).is_ok());
+    assert!(parse_connection(CONNECTION_BODY).is_ok());
+}
+
+#[test]
+fn a_resource_without_type_is_judged_by_its_members() {
+    // A peering with `type` dropped (an example file's body, the az CLI).
+    let untyped = r#"{"name": "AzurePrivatePeering",
+        "properties": {"peeringType": "AzurePrivatePeering", "azureASN": 12076, "vlanId": 11}}"#;
+    let e = parse_circuit(untyped).map(|_| ()).unwrap_err();
+    assert!(e.message.contains("`peeringType`"), "{e}");
+    assert!(e.message.contains("arm-peering"), "{e}");
+    let e = parse_connection(untyped).map(|_| ()).unwrap_err();
+    assert!(e.message.contains("ExpressRoute circuit peering"), "{e}");
+    let flattened =
+        r#"{"azureAsn": 12076, "peerAsn": 65020, "peeringType": "AzurePrivatePeering"}"#;
+    assert!(parse_circuit(flattened).is_err());
+    assert!(parse_peerings(flattened).is_ok());
+    let e = parse_circuit(r#"{"name": "x", "properties": {"foo": 1}}"#)
+        .map(|_| ())
+        .unwrap_err();
+    assert!(e.message.contains("none of the members"), "{e}");
+    // Nothing to go on: serde's error says what is missing.
+    let e = parse_circuit("{}").map(|_| ()).unwrap_err();
+    assert!(e.message.contains("properties"), "{e}");
+    // A lone shared member reads as the kind asked for.
+    assert!(parse_peerings(r#"{"properties": {"state": "Disabled"}}"#).is_ok());
+}
+
+#[test]
+fn an_empty_object_is_no_list_but_an_empty_value_is() {
+    for e in [
+        parse_routes("{}").map(|_| ()).unwrap_err(),
+        parse_bgp_peers("\n  {}\n").map(|_| ()).unwrap_err(),
+    ] {
+        assert!(e.message.contains("{\"value\": []}"), "{e}");
+    }
+    let e = parse_bgp_peers("\n  {}\n").unwrap_err();
+    assert_eq!((e.line, e.column), (2, 3), "{e}");
+    assert!(
+        parse_routes(r#"{"value": []}"#)
+            .expect("an empty list")
+            .routes
+            .is_empty()
+    );
+    assert!(
+        parse_routes("[]")
+            .expect("an empty array")
+            .routes
+            .is_empty()
+    );
+}
+
+#[test]
+fn a_list_of_other_entries_is_refused_naming_the_first() {
+    let e = parse_routes(PEERING_LIST).unwrap_err();
+    assert!(e.message.contains("entry 1"), "{e}");
+    assert!(e.message.contains("expressRouteCircuits/peerings"), "{e}");
+    let e = parse_routes(BGP_PEERS).unwrap_err();
+    assert!(e.message.contains("BGP peer status"), "{e}");
+    assert!(e.message.contains("arm-bgp-peers"), "{e}");
+    let e = parse_bgp_peers(ROUTES).unwrap_err();
+    assert!(e.message.contains("gateway route"), "{e}");
+    let e = parse_peerings(BGP_PEERS).unwrap_err();
+    assert!(e.message.contains("BGP peer status"), "{e}");
+    let e = parse_routes(CIRCUIT_BODY).unwrap_err();
+    assert!(
+        e.message
+            .contains("whose `type` is `Microsoft.Network/expressRouteCircuits`"),
+        "{e}"
+    );
+    assert!(parse_routes(ROUTES).is_ok());
+    assert!(parse_bgp_peers(BGP_PEERS).is_ok());
+    assert!(parse_peerings(PEERING_LIST).is_ok());
+}
+
+#[test]
+fn json_syntax_errors_carry_their_column() {
+    let e = parse_routes("$ az\n{\"value\": [,]}").unwrap_err();
+    assert_eq!((e.line, e.column), (2, 12), "{e}");
+    assert_eq!(e.position(), "2:12");
+    assert!(!e.message.contains("column"), "{e}");
+}

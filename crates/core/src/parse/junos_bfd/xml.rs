@@ -2,9 +2,9 @@
 
 use crate::model::bgp::elapsed_secs;
 use crate::model::tunnel::{BfdClient, BfdSession, BfdSessions, BfdState};
+use crate::parse::ParseError;
 use crate::parse::junos_bgp_summary::junos_cli::{self, millis};
 use crate::parse::junos_bgp_summary::xml_tree::{self, Element};
-use crate::parse::{ParseError, line_of};
 
 pub(super) fn parse(input: &str) -> Result<BfdSessions, ParseError> {
     let root = xml_tree::parse(input)?;
@@ -15,20 +15,20 @@ pub(super) fn parse(input: &str) -> Result<BfdSessions, ParseError> {
         )
     })?;
     let mut out = BfdSessions {
-        session_count: number(info, "sessions", input)?,
-        client_count: number(info, "clients", input)?,
-        transmit_rate_pps: rate(info, "cumulative-transmission-rate", input)?,
-        receive_rate_pps: rate(info, "cumulative-reception-rate", input)?,
+        session_count: number(info, "sessions")?,
+        client_count: number(info, "clients")?,
+        transmit_rate_pps: rate(info, "cumulative-transmission-rate")?,
+        receive_rate_pps: rate(info, "cumulative-reception-rate")?,
         ..BfdSessions::default()
     };
     for s in info.children_named("bfd-session") {
-        out.sessions.push(session(s, input)?);
+        out.sessions.push(session(s)?);
     }
     Ok(out)
 }
 
-fn session(s: &Element, input: &str) -> Result<BfdSession, ParseError> {
-    let err = |el: &Element, message: String| ParseError::new(line_of(input, el.pos), message);
+fn session(s: &Element) -> Result<BfdSession, ParseError> {
+    let err = |el: &Element, message: String| ParseError::new(el.line, message);
     let address = s
         .child_text("session-neighbor")
         .ok_or_else(|| err(s, "<bfd-session> has no <session-neighbor>".into()))?;
@@ -37,17 +37,17 @@ fn session(s: &Element, input: &str) -> Result<BfdSession, ParseError> {
         .ok_or_else(|| err(s, "<bfd-session> has no <session-state>".into()))?;
     let mut out = BfdSession::new(address.to_owned(), BfdState::from_junos(state));
     out.interface = s.child_text("session-interface").map(str::to_owned);
-    out.detect_time_ms = time_ms(s, "session-detection-time", input)?;
-    out.transmit_interval_ms = time_ms(s, "session-transmission-interval", input)?;
-    out.multiplier = number(s, "session-adaptive-multiplier", input)?;
+    out.detect_time_ms = time_ms(s, "session-detection-time")?;
+    out.transmit_interval_ms = time_ms(s, "session-transmission-interval")?;
+    out.multiplier = number(s, "session-adaptive-multiplier")?;
     for c in s.children_named("bfd-client") {
         out.clients.push(BfdClient {
             name: c
                 .child_text("client-name")
                 .ok_or_else(|| err(c, "<bfd-client> has no <client-name>".into()))?
                 .to_owned(),
-            tx_interval_ms: time_ms(c, "client-transmission-interval", input)?,
-            rx_interval_ms: time_ms(c, "client-reception-interval", input)?,
+            tx_interval_ms: time_ms(c, "client-transmission-interval")?,
+            rx_interval_ms: time_ms(c, "client-reception-interval")?,
         });
     }
     out.up_time_secs = s.child("session-up-time").and_then(|u| {
@@ -58,10 +58,10 @@ fn session(s: &Element, input: &str) -> Result<BfdSession, ParseError> {
     out.local_diagnostic = s.child_text("local-diagnostic").map(str::to_owned);
     out.remote_diagnostic = s.child_text("remote-diagnostic").map(str::to_owned);
     out.remote_state = s.child_text("remote-state").map(BfdState::from_junos);
-    out.version = number(s, "session-version", input)?;
+    out.version = number(s, "session-version")?;
     out.session_type = s.child_text("session-type").map(str::to_owned);
-    out.local_discriminator = number(s, "local-discriminator", input)?;
-    out.remote_discriminator = number(s, "remote-discriminator", input)?;
+    out.local_discriminator = number(s, "local-discriminator")?;
+    out.remote_discriminator = number(s, "remote-discriminator")?;
     out.local_address = s.child_text("multihop-local-address").map(str::to_owned);
     // Junos 13.3 files the session id as text of a misnamed element
     // (`<no-refresh> Session ID: 0x1</no-refresh>`); look for the text.
@@ -72,44 +72,32 @@ fn session(s: &Element, input: &str) -> Result<BfdSession, ParseError> {
     Ok(out)
 }
 
-fn number<T: std::str::FromStr>(
-    el: &Element,
-    name: &str,
-    input: &str,
-) -> Result<Option<T>, ParseError> {
+fn number<T: std::str::FromStr>(el: &Element, name: &str) -> Result<Option<T>, ParseError> {
     let Some(child) = el.child(name) else {
         return Ok(None);
     };
-    junos_cli::number(
-        child.text.trim(),
-        line_of(input, child.pos),
-        &format!("<{name}>"),
-    )
-    .map(Some)
+    junos_cli::number(child.text.trim(), child.line, &format!("<{name}>")).map(Some)
 }
 
-fn time_ms(el: &Element, name: &str, input: &str) -> Result<Option<u32>, ParseError> {
+fn time_ms(el: &Element, name: &str) -> Result<Option<u32>, ParseError> {
     let Some(child) = el.child(name) else {
         return Ok(None);
     };
     let text = child.text.trim();
     millis(text).map(Some).ok_or_else(|| {
         ParseError::new(
-            line_of(input, child.pos),
+            child.line,
             format!("<{name}> `{text}` is not a time in seconds"),
         )
     })
 }
 
-fn rate(el: &Element, name: &str, input: &str) -> Result<Option<f64>, ParseError> {
+fn rate(el: &Element, name: &str) -> Result<Option<f64>, ParseError> {
     let Some(child) = el.child(name) else {
         return Ok(None);
     };
     let text = child.text.trim();
-    junos_cli::decimal(text).map(Some).ok_or_else(|| {
-        ParseError::new(
-            line_of(input, child.pos),
-            format!("<{name}> `{text}` is not a rate"),
-        )
-    })
+    junos_cli::decimal(text)
+        .map(Some)
+        .ok_or_else(|| ParseError::new(child.line, format!("<{name}> `{text}` is not a rate")))
 }

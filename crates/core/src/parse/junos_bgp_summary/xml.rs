@@ -6,7 +6,7 @@ use super::xml_tree::{self, Element};
 use crate::model::bgp::{
     BgpPeer, BgpSummary, PeerRib, PeerState, RibTotals, elapsed_secs, instance_of_table,
 };
-use crate::parse::{ParseError, line_of};
+use crate::parse::ParseError;
 
 pub(super) fn parse(input: &str) -> Result<BgpSummary, ParseError> {
     let root = xml_tree::parse(input)?;
@@ -16,7 +16,7 @@ pub(super) fn parse(input: &str) -> Result<BgpSummary, ParseError> {
             "expected a <bgp-information> element (`show bgp summary | display xml`)",
         )
     })?;
-    let r = Reader { input };
+    let r = Reader;
     let mut out = BgpSummary {
         group_count: r.optional(info, "group-count")?,
         peer_count: r.optional(info, "peer-count")?,
@@ -43,13 +43,11 @@ pub(super) fn parse(input: &str) -> Result<BgpSummary, ParseError> {
 }
 
 /// Reads fields, naming the input line of the element at fault.
-struct Reader<'i> {
-    input: &'i str,
-}
+struct Reader;
 
-impl Reader<'_> {
+impl Reader {
     fn err(&self, el: &Element, message: String) -> ParseError {
-        ParseError::new(line_of(self.input, el.pos), message)
+        ParseError::new(el.line, message)
     }
 
     fn text<'e>(&self, el: &'e Element, name: &str) -> Result<&'e str, ParseError> {
@@ -66,7 +64,7 @@ impl Reader<'_> {
             return Ok(None);
         };
         let text = child.text.trim();
-        junos_cli::number(text, line_of(self.input, child.pos), &format!("<{name}>")).map(Some)
+        junos_cli::number(text, child.line, &format!("<{name}>")).map(Some)
     }
 
     fn required<T: std::str::FromStr>(&self, el: &Element, name: &str) -> Result<T, ParseError> {
@@ -79,7 +77,7 @@ impl Reader<'_> {
         let as_el = peer
             .child("peer-as")
             .ok_or_else(|| self.err(peer, "<bgp-peer> has no <peer-as>".into()))?;
-        let peer_as = asn(as_el.text.trim(), line_of(self.input, as_el.pos))?;
+        let peer_as = asn(as_el.text.trim(), as_el.line)?;
         let elapsed = peer
             .child("elapsed-time")
             .ok_or_else(|| self.err(peer, "<bgp-peer> has no <elapsed-time>".into()))?;

@@ -9,7 +9,8 @@ use quick_xml::Reader;
 use quick_xml::events::{BytesStart, Event};
 
 use super::junos_cli;
-use crate::parse::{ParseError, line_of};
+use crate::parse::ParseError;
+use crate::parse::lines::LineCounter;
 
 /// Deeper nesting than any Junos reply has means hostile or broken input;
 /// the limit keeps the recursive lookups below off the end of the stack.
@@ -24,8 +25,8 @@ pub(crate) struct Element {
     /// The element's own text, entities resolved, untrimmed.
     pub text: String,
     pub children: Vec<Element>,
-    /// Byte offset of the start tag in the whole input, for error lines.
-    pub pos: usize,
+    /// The 1-based input line of the start tag, for errors.
+    pub line: usize,
 }
 
 impl Element {
@@ -70,24 +71,26 @@ pub(crate) fn parse(input: &str) -> Result<Element, ParseError> {
     let body = input.get(start..end).unwrap_or_default();
     let mut reader = Reader::from_str(body);
     let mut stack: Vec<Element> = vec![Element::default()];
+    // Every element records its line: one running count, never a rescan.
+    let mut lines = LineCounter::new(input);
     loop {
-        let pos = start + usize::try_from(reader.buffer_position()).unwrap_or(usize::MAX);
+        let pos =
+            start.saturating_add(usize::try_from(reader.buffer_position()).unwrap_or(usize::MAX));
         let event = reader.read_event().map_err(|e| {
-            let at = start + usize::try_from(reader.error_position()).unwrap_or(usize::MAX);
-            ParseError::new(line_of(input, at), format!("malformed XML: {e}"))
+            let at = start
+                .saturating_add(usize::try_from(reader.error_position()).unwrap_or(usize::MAX));
+            ParseError::new(lines.line_at(at), format!("malformed XML: {e}"))
         })?;
+        let line = lines.line_at(pos);
         match event {
             Event::Start(tag) => {
                 if stack.len() > MAX_DEPTH {
-                    return Err(ParseError::new(
-                        line_of(input, pos),
-                        "XML nested too deeply",
-                    ));
+                    return Err(ParseError::new(line, "XML nested too deeply"));
                 }
-                stack.push(element(&tag, pos, input)?);
+                stack.push(element(&tag, line)?);
             }
             Event::Empty(tag) => {
-                let el = element(&tag, pos, input)?;
+                let el = element(&tag, line)?;
                 if let Some(parent) = stack.last_mut() {
                     parent.children.push(el);
                 }
@@ -119,9 +122,9 @@ pub(crate) fn parse(input: &str) -> Result<Element, ParseError> {
         }
     }
     if stack.len() > 1 {
-        let open = stack.last().map_or(0, |e| e.pos);
+        let open = stack.last().map_or(0, |e| e.line);
         return Err(ParseError::new(
-            line_of(input, open),
+            open,
             "XML ends before its elements are closed",
         ));
     }
@@ -146,10 +149,9 @@ fn push_text(stack: &mut [Element], text: &str) {
     }
 }
 
-fn element(tag: &BytesStart<'_>, pos: usize, input: &str) -> Result<Element, ParseError> {
-    let bad = |e: &dyn std::fmt::Display| {
-        ParseError::new(line_of(input, pos), format!("malformed XML attribute: {e}"))
-    };
+fn element(tag: &BytesStart<'_>, line: usize) -> Result<Element, ParseError> {
+    let bad =
+        |e: &dyn std::fmt::Display| ParseError::new(line, format!("malformed XML attribute: {e}"));
     let mut attrs = Vec::new();
     for attr in tag.attributes() {
         let attr = attr.map_err(|e| bad(&e))?;
@@ -164,7 +166,7 @@ fn element(tag: &BytesStart<'_>, pos: usize, input: &str) -> Result<Element, Par
         attrs,
         text: String::new(),
         children: Vec::new(),
-        pos,
+        line,
     })
 }
 
@@ -180,7 +182,7 @@ mod tests {
         let a = reply.child("a").expect("a");
         assert_eq!(a.text, "x & y!");
         assert_eq!(a.attr("seconds"), Some("12"));
-        assert_eq!(line_of(xml, a.pos), 3);
+        assert_eq!(a.line, 3);
         assert!(reply.child("b").is_some());
         assert_eq!(reply.child_text("b"), None);
     }

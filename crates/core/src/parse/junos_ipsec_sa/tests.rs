@@ -195,7 +195,7 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(512))]
 
     #[test]
-    fn never_panics_on_line_soup(input in line_soup(&[GCP, CLUSTER, OLD_LAYOUT, NAT_T_GCM])) {
+    fn never_panics_on_line_soup(input in line_soup(&[GCP, CLUSTER, OLD_LAYOUT, NAT_T_GCM, IKED])) {
         let _ = parse(&input);
     }
 
@@ -203,4 +203,62 @@ proptest! {
     fn never_panics_on_any_string(input in any::<String>()) {
         let _ = parse(&input);
     }
+}
+
+const IKED: &str =
+    include_str!("../../../../../tests/fixtures/junos/ipsec-sa/iked-0x-spi-2tunnels.txt");
+
+#[test]
+fn iked_prints_0x_spis_and_a_capital_s() {
+    let s = ok(IKED);
+    assert_eq!((s.total_active_tunnels, s.total_sas), (Some(2), Some(4)));
+    let spis: Vec<_> = s.sas.iter().map(|sa| sa.spi.as_deref()).collect();
+    assert_eq!(
+        spis,
+        [
+            Some("5e0c7a19"),
+            Some("c3a8f062"),
+            Some("0a1b2c3d"),
+            Some("d4e5f607")
+        ]
+    );
+    assert_eq!(s.sas[2].monitoring, Some(VpnMonitor::Up));
+    assert_fixtures("junos/ipsec-sa", "iked-", Kind::JunosIpsecSa);
+}
+
+#[test]
+fn totals_read_in_any_capitalisation_and_on_their_own_lines() {
+    for totals in [
+        "  Total active tunnels: 1     Total Ipsec sas: 2\n",
+        "  Total active tunnels: 1     Total IPsec sas: 2\n",
+        "  TOTAL ACTIVE TUNNELS: 1     total ipsec sas: 2\n",
+        "Total active tunnels: 1\nTotal IPsec sas: 2\n",
+    ] {
+        let s = ok(&format!(
+            "{totals}{HEADER}  <2 ESP:aes-gcm-128/None 0X0BADCAFE 100/ unlim - root 500 192.0.2.1\n"
+        ));
+        assert_eq!(
+            (s.total_active_tunnels, s.total_sas),
+            (Some(1), Some(2)),
+            "{totals}"
+        );
+        assert_eq!(s.sas[0].spi.as_deref(), Some("0BADCAFE"));
+    }
+}
+
+#[test]
+fn a_0x_prefix_alone_or_with_non_hex_digits_is_refused() {
+    for spi in ["0x", "0xzz12", "0x0x12"] {
+        let (line, message) = err_line(&format!(
+            "  Total active tunnels: 1\n{HEADER}  <2 ESP:aes-gcm-128/None {spi} 100/ unlim - root 500 192.0.2.1\n"
+        ));
+        assert_eq!(line, 3, "{spi}");
+        assert!(
+            message.contains(&format!("SPI `{spi}`")),
+            "{spi}: {message}"
+        );
+    }
+    let (line, message) = err_line("  Total IPsec sas: many\n");
+    assert_eq!(line, 1);
+    assert!(message.contains("Total IPsec sas"), "{message}");
 }

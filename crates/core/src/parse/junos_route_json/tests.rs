@@ -28,6 +28,7 @@ fn one_brief_route_between_echo_and_prompt() {
         json!({"table": "Cust11.inet.0", "routes": [
             {"prefix": "10.17.11.128/26", "protocol": "bgp", "active": true, "preference": 170,
              "local_pref": 150, "as_path": [12076], "next_hops": ["192.168.11.0", "192.168.11.2"],
+             "next_hop_interfaces": ["reth1.11", "reth2.11"], "from": null,
              "table": "Cust11.inet.0"}]})
     );
     // Nothing in that capture needs a copy.
@@ -107,11 +108,14 @@ fn multi_table_detail() {
         to_value(MULTI_TABLE_DETAIL),
         json!({"table": "Cust11.inet.0", "routes": [
             {"prefix": "10.17.11.0/25", "protocol": "bgp", "active": true, "preference": 170,
-             "local_pref": 150, "as_path": [12076], "next_hops": ["192.168.11.0"], "table": "Cust11.inet.0"},
+             "local_pref": 150, "as_path": [12076], "next_hops": ["192.168.11.0"],
+             "next_hop_interfaces": ["reth1.11"], "from": null, "table": "Cust11.inet.0"},
             {"prefix": "10.17.11.0/25", "protocol": "bgp", "active": false, "preference": 170,
-             "local_pref": 100, "as_path": [65515], "next_hops": [], "table": "Cust11.inet.0"},
+             "local_pref": 100, "as_path": [65515], "next_hops": [],
+             "next_hop_interfaces": ["st0.118"], "from": null, "table": "Cust11.inet.0"},
             {"prefix": "ff02::2/128", "protocol": "inet6", "active": true, "preference": 0,
-             "local_pref": null, "as_path": null, "next_hops": [], "table": "inet6.0"}]})
+             "local_pref": null, "as_path": null, "next_hops": [],
+             "next_hop_interfaces": [], "from": null, "table": "inet6.0"}]})
     );
 }
 
@@ -126,7 +130,8 @@ fn lone_objects_where_junos_writes_one() {
         to_value(input),
         json!({"table": "Cust11.inet.0", "routes": [
             {"prefix": "10.17.11.0/25", "protocol": "bgp", "active": false, "preference": null,
-             "local_pref": null, "as_path": [65515], "next_hops": ["10.17.11.76"], "table": "Cust11.inet.0"}]})
+             "local_pref": null, "as_path": [65515], "next_hops": ["10.17.11.76"],
+             "next_hop_interfaces": [], "from": null, "table": "Cust11.inet.0"}]})
     );
 }
 
@@ -152,7 +157,8 @@ fn self_next_hop_is_not_pinned() {
     assert_eq!(
         to_value(input)["routes"][0],
         json!({"prefix": "10.1.11.0/25", "protocol": null, "active": true, "preference": null,
-               "local_pref": null, "as_path": [], "next_hops": null, "table": "Cust11.inet.0"})
+               "local_pref": null, "as_path": [], "next_hops": null, "next_hop_interfaces": [],
+               "from": null, "table": "Cust11.inet.0"})
     );
 }
 
@@ -322,4 +328,53 @@ proptest! {
             let _ = parse(&format!("{head}{junk}{tail}"));
         }
     }
+}
+
+/// What NETCONF (and PyEZ) return for `<get-route-information format="json"/>`:
+/// the JSON inside the reply element, `@`/`#` tags, `learned-from`, `via`.
+const RPC_REPLY_JSON: &str = r##"<?xml version="1.0" encoding="UTF-8"?>
+<rpc-reply xmlns:junos="http://xml.juniper.net/junos/21.4R0/junos" message-id="urn:uuid:1">
+{
+"route-information" : [{"route-table" : [{"table-name" : [{"data" : "Cust11.inet.0"}],
+ "rt" : [{"rt-destination" : [{"data" : "10.17.11.0/25"}], "rt-entry" : [
+  {"active-tag" : [{"data" : "@"}], "current-active" : [{"data" : [null]}], "protocol-name" : [{"data" : "BGP"}],
+   "preference" : [{"data" : "170"}], "learned-from" : [{"data" : "10.17.11.76"}], "as-path" : [{"data" : "65515 I"}],
+   "nh" : [{"selected-next-hop" : [{"data" : [null]}], "via" : [{"data" : "st0.118"}]}]},
+  {"active-tag" : [{"data" : "#"}], "protocol-name" : [{"data" : "Multipath"}], "preference" : [{"data" : "255"}],
+   "nh" : [{"to" : [{"data" : "10.17.11.76"}], "via" : [{"data" : "st0.118"}]}, {"via" : [{"data" : "st0.119"}]}]}
+ ]}]}]}]
+}
+</rpc-reply>
+]]>]]>
+"##;
+
+#[test]
+fn json_inside_rpc_reply_with_use_tags_interfaces_and_from() {
+    assert_eq!(
+        crate::parse::junos_route::detect(RPC_REPLY_JSON),
+        crate::parse::junos_route::Encoding::Xml
+    );
+    // Whichever parser the detector picks, the JSON inside is read.
+    for list in [
+        parse(RPC_REPLY_JSON),
+        crate::parse::junos_route::parse(RPC_REPLY_JSON),
+    ] {
+        let list = list.unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            serde_json::to_value(&list).unwrap_or_default(),
+            json!({"table": "Cust11.inet.0", "routes": [
+                {"prefix": "10.17.11.0/25", "protocol": "bgp", "active": true, "preference": 170,
+                 "local_pref": null, "as_path": [65515], "next_hops": [],
+                 "next_hop_interfaces": ["st0.118"], "from": "10.17.11.76", "use": "routing-only",
+                 "table": "Cust11.inet.0"},
+                {"prefix": "10.17.11.0/25", "protocol": "multipath", "active": false,
+                 "preference": 255, "local_pref": null, "as_path": null,
+                 "next_hops": ["10.17.11.76"], "next_hop_interfaces": ["st0.118", "st0.119"],
+                 "from": null, "use": "forwarding-only", "table": "Cust11.inet.0"}]})
+        );
+    }
+    // An XML reply is still XML; a broken JSON body names its line.
+    let e = parse("<rpc-reply>\n{\n\"route-information\" : [\n}\n</rpc-reply>\n")
+        .expect_err("broken JSON");
+    assert!(e.line >= 3, "{e}");
 }

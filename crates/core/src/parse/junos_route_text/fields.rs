@@ -3,6 +3,8 @@
 
 use std::net::IpAddr;
 
+use crate::model::PathUse;
+
 /// A whitespace-separated token and the byte column it starts at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) struct Tok<'a> {
@@ -253,25 +255,43 @@ fn bad_as_token(s: &str, i: usize) -> String {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) struct BriefPath<'a> {
     pub active: bool,
+    pub path_use: Option<PathUse>,
     pub proto: &'a str,
     pub preference: Option<u32>,
     pub local_pref: Option<u32>,
+    pub from: Option<&'a str>,
 }
 
-/// True when `t` (left-trimmed) starts like a brief path: `[`, `*[`, `+[`, `-[`.
+/// True when `t` (left-trimmed) starts like a brief path: `[`, or a mark
+/// (`*`, `+`, `-`, `@`, `#`) and `[`.
 #[inline]
 pub(super) fn starts_brief_path(t: &str) -> bool {
-    matches!(t.as_bytes(), [b'[', ..] | [b'*' | b'+' | b'-', b'[', ..])
+    matches!(
+        t.as_bytes(),
+        [b'[', ..] | [b'*' | b'+' | b'-' | b'@' | b'#', b'[', ..]
+    )
+}
+
+/// A path's selection mark: whether it is the active path, and what it is
+/// used for. `*` and `+` are the active path; `@` is the one routing
+/// selected though forwarding uses the `#` path (`- ` is last active).
+#[inline]
+pub(super) fn path_mark(mark: u8) -> Option<(bool, Option<PathUse>)> {
+    match mark {
+        b'*' | b'+' => Some((true, None)),
+        b'-' => Some((false, None)),
+        b'@' | b'#' => Some((mark == b'@', PathUse::from_mark(mark))),
+        _ => None,
+    }
 }
 
 /// Reads `*[BGP/170] 2d 00:34:04, localpref 150, from …`. Hidden routes
 /// print `[BGP ]`, with no preference.
 pub(super) fn brief_path(t: &str) -> Result<BriefPath<'_>, String> {
     let b = t.as_bytes();
-    let (active, open) = match b.first() {
-        Some(b'*' | b'+') => (true, 1),
-        Some(b'-') => (false, 1),
-        _ => (false, 0),
+    let ((active, path_use), open) = match b.first().and_then(|m| path_mark(*m)) {
+        Some(mark) => (mark, 1),
+        None => ((false, None), 0),
     };
     let garbled = || {
         format!(
@@ -312,21 +332,36 @@ pub(super) fn brief_path(t: &str) -> Result<BriefPath<'_>, String> {
     let rest = t.get(close + 1..).unwrap_or_default();
     Ok(BriefPath {
         active,
+        path_use,
         proto,
         preference,
         local_pref: attribute_u32(rest, b"localpref "),
+        from: attribute_word(rest, b"from ").filter(|a| is_addr(a)),
     })
 }
 
 /// The number of `key N` in the comma-separated attribute list after the
 /// brackets (`2d 00:34:04, MED 0, localpref 150, from …`).
 fn attribute_u32(s: &str, key: &[u8]) -> Option<u32> {
+    let at = attribute_at(s, key)?;
+    digits(s.as_bytes(), at).map(|(n, _)| n)
+}
+
+/// The word of `key WORD` in the same attribute list.
+fn attribute_word<'a>(s: &'a str, key: &[u8]) -> Option<&'a str> {
+    let at = attribute_at(s, key)?;
+    let w = split_first(s.get(at..)?).0.trim_end_matches(',');
+    (!w.is_empty()).then_some(w)
+}
+
+/// Where the value of attribute `key` starts.
+fn attribute_at(s: &str, key: &[u8]) -> Option<usize> {
     let b = s.as_bytes();
     let mut start = 0;
     loop {
         let i = skip_ws(b, start);
         if b.get(i..).is_some_and(|r| r.starts_with(key)) {
-            return digits(b, skip_ws(b, i + key.len())).map(|(n, _)| n);
+            return Some(skip_ws(b, i + key.len()));
         }
         // On to the next attribute.
         start = i + b.get(i..)?.iter().position(|c| *c == b',')? + 1;
@@ -338,6 +373,7 @@ fn attribute_u32(s: &str, key: &[u8]) -> Option<u32> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) struct DetailPath<'a> {
     pub active: bool,
+    pub path_use: Option<PathUse>,
     pub proto: &'a str,
     pub preference: Option<u32>,
 }
@@ -345,10 +381,9 @@ pub(super) struct DetailPath<'a> {
 /// `None` when `t` is no path line; `Some(Err)` when it is one with a
 /// garbled preference.
 pub(super) fn detail_path(t: &str) -> Option<Result<DetailPath<'_>, String>> {
-    let (active, body) = match t.as_bytes().first()? {
-        b'*' | b'+' => (true, &t[1..]),
-        b'-' => (false, &t[1..]),
-        _ => (false, t),
+    let ((active, path_use), body) = match path_mark(*t.as_bytes().first()?) {
+        Some(mark) => (mark, &t[1..]),
+        None => ((false, None), t),
     };
     let (word, rest) = split_first(body);
     if rest.is_empty() || !is_proto_word(word) {
@@ -360,6 +395,7 @@ pub(super) fn detail_path(t: &str) -> Option<Result<DetailPath<'_>, String>> {
         return Some(match parse_u32(p) {
             Some(p) => Ok(DetailPath {
                 active,
+                path_use,
                 proto: word,
                 preference: Some(p),
             }),
@@ -371,6 +407,7 @@ pub(super) fn detail_path(t: &str) -> Option<Result<DetailPath<'_>, String>> {
     let hidden = rest.strip_prefix('/')?;
     all_digits(hidden.strip_prefix('-').unwrap_or(hidden)).then_some(Ok(DetailPath {
         active,
+        path_use,
         proto: word,
         preference: None,
     }))
@@ -464,15 +501,31 @@ pub(super) fn is_next_hop_word(w: &str) -> bool {
     )
 }
 
-/// The address of `to A via IF` (`>` already stripped), if any: `to table T`
-/// and `via IF` have none.
-pub(super) fn brief_next_hop(t: &str) -> Option<&str> {
+/// The address and the interface of `to A via IF[, …]` (`>` already
+/// stripped): `via IF` has no address, `to table T` neither.
+pub(super) fn brief_next_hop(t: &str) -> (Option<&str>, Option<&str>) {
     let (w, rest) = split_first(t);
-    if w != "to" {
-        return None;
+    match w {
+        "to" => {
+            let (a, rest) = split_first(rest);
+            let a = a.trim_end_matches(',');
+            if !is_addr(a) {
+                return (None, None);
+            }
+            (Some(a), rest.strip_prefix("via ").and_then(interface_of))
+        }
+        "via" => (None, interface_of(rest)),
+        _ => (None, None),
     }
-    let a = split_first(rest).0.trim_end_matches(',');
-    is_addr(a).then_some(a)
+}
+
+/// The interface name at the start of `s` (`st0.118`, `ge-0/0/1.0,`
+/// before `Push 307742`): a word that starts with a letter.
+pub(super) fn interface_of(s: &str) -> Option<&str> {
+    let w = split_first(ltrim(s)).0.trim_end_matches(',');
+    (w.as_bytes().first().is_some_and(u8::is_ascii_alphabetic)
+        && w.bytes().all(|c| c.is_ascii_graphic()))
+    .then_some(w)
 }
 
 #[cfg(test)]

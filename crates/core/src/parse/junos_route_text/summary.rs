@@ -128,6 +128,7 @@ impl<'a> Summary<'a> {
             as_path,
             next_hops,
             table: table.map(Cow::Borrowed),
+            ..ParsedRoute::default()
         }))
     }
 

@@ -742,11 +742,8 @@ fn error_summary_structure() {
 
 #[test]
 fn error_route_data_in_no_known_form() {
-    // `show route terse`, or a summary table whose header was cut off.
-    let e = err(
-        "inet.0: 1 destinations\n* ? 10.0.0.0/8         B 170        100            >10.1.1.1        65001 I\n",
-    );
-    assert_eq!(e.line, 2);
+    // A summary table whose header was cut off (a terse line without its
+    // header now reads in Junos's columns, with a warning).
     let e = err("inet.0: 1 destinations\n10.0.0.0/8  10.1.1.1   100   I\n");
     assert_eq!(e.line, 2);
 }
@@ -837,4 +834,410 @@ proptest! {
         }
         let _ = parse(&s);
     }
+}
+
+// ------------------------------------------------- issue 14: more real forms
+
+/// (prefix, protocol, active, use, next hops, interfaces, from) of each path.
+type Seen = (
+    String,
+    Option<String>,
+    bool,
+    Option<PathUse>,
+    Vec<String>,
+    Vec<String>,
+    Option<String>,
+);
+
+fn seen(list: &RouteList<'_>) -> Vec<Seen> {
+    let s = |v: &[Cow<'_, str>]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+    list.routes
+        .iter()
+        .map(|r| {
+            (
+                r.prefix.to_string(),
+                r.protocol.as_deref().map(str::to_string),
+                r.active,
+                r.path_use,
+                r.next_hops.as_deref().map(s).unwrap_or_default(),
+                r.next_hop_interfaces()
+                    .iter()
+                    .map(|x| x.to_string())
+                    .collect(),
+                r.from().map(str::to_string),
+            )
+        })
+        .collect()
+}
+
+fn path(
+    prefix: &str,
+    proto: Option<&str>,
+    active: bool,
+    path_use: Option<PathUse>,
+    hops: &[&str],
+    ifaces: &[&str],
+    from: Option<&str>,
+) -> Seen {
+    (
+        prefix.to_string(),
+        proto.map(str::to_string),
+        active,
+        path_use,
+        hops.iter().map(|s| s.to_string()).collect(),
+        ifaces.iter().map(|s| s.to_string()).collect(),
+        from.map(str::to_string),
+    )
+}
+
+use crate::model::PathUse;
+
+#[test]
+fn routing_and_forwarding_use_marks_with_their_legend() {
+    let input = "\
+root@PE1> show route 192.168.1.4
+
+inet.0: 23 destinations, 28 routes (23 active, 0 holddown, 0 hidden)
+@ = Routing Use Only, # = Forwarding Use Only
++ = Active Route, - = Last Active, * = Both
+
+192.168.1.4/32     @[OSPF/10] 00:00:02, metric 300
+                       to 172.16.12.1 via ge-0/0/2.0
+                    >  to 172.16.15.0 via ge-0/0/5.0
+                   #[LDP/9] 00:00:02, metric 300
+                       to 172.16.12.1 via ge-0/0/2.0, Push 300000
+                    >  to 172.16.15.0 via ge-0/0/5.0, Push 299904
+150.100.1.0/24     @[EVPN/170] 01:42:08
+                    > to 10.10.5.1 via xe-0/0/2.0
+                   #[Multipath/255] 01:42:08, metric2 0
+                    > to 10.10.5.1 via xe-0/0/2.0
+                      to 10.10.6.1 via xe-0/0/0.0
+";
+    let list = parse(input).expect("parses");
+    let (r, f) = (Some(PathUse::RoutingOnly), Some(PathUse::ForwardingOnly));
+    let two = ["172.16.12.1", "172.16.15.0"];
+    let two_if = ["ge-0/0/2.0", "ge-0/0/5.0"];
+    assert_eq!(
+        seen(&list),
+        vec![
+            path("192.168.1.4/32", Some("ospf"), true, r, &two, &two_if, None),
+            path("192.168.1.4/32", Some("ldp"), false, f, &two, &two_if, None),
+            path(
+                "150.100.1.0/24",
+                Some("evpn"),
+                true,
+                r,
+                &["10.10.5.1"],
+                &["xe-0/0/2.0"],
+                None
+            ),
+            path(
+                "150.100.1.0/24",
+                Some("multipath"),
+                false,
+                f,
+                &["10.10.5.1", "10.10.6.1"],
+                &["xe-0/0/2.0", "xe-0/0/0.0"],
+                None
+            ),
+        ]
+    );
+    assert!(list.warnings.is_empty(), "{:?}", list.warnings);
+    let json = serde_json::to_value(&list).expect("serializes");
+    assert_eq!(json["routes"][0]["use"], "routing-only");
+    assert_eq!(json["routes"][1]["use"], "forwarding-only");
+    assert!(json["routes"][0].get("use").is_some());
+    // A path used for both shows no `use` at all, and a clean list no
+    // `warnings`.
+    let plain = serde_json::to_value(parse(ARTICLE_TABLE).expect("parses")).expect("json");
+    assert!(plain["routes"][0].get("use").is_none());
+    assert!(plain.get("warnings").is_none());
+}
+
+#[test]
+fn interface_next_hops_and_from_are_kept() {
+    let list = parse(ARTICLE_TABLE).expect("parses");
+    let vpn: Vec<Seen> = seen(&list)
+        .into_iter()
+        .filter(|p| p.6.is_some() || p.0 == "10.17.11.76/32")
+        .collect();
+    assert_eq!(
+        vpn[0],
+        path(
+            "10.17.11.0/25",
+            Some("bgp"),
+            false,
+            None,
+            &[],
+            &["st0.118"],
+            Some("10.17.11.76")
+        )
+    );
+    assert!(
+        vpn.iter()
+            .any(|p| p.0 == "10.17.11.76/32" && p.5 == ["st0.118"] && p.4.is_empty()),
+        "{vpn:?}"
+    );
+    // Addresses and interfaces of the ExpressRoute paths side by side.
+    assert_eq!(
+        list.routes[0].next_hop_interfaces(),
+        ["reth1.11", "reth2.11"]
+    );
+    // A brief path keeps only the span of its lines, read again when asked.
+    assert!(matches!(
+        list.routes[0].hop_details,
+        crate::model::HopDetails::Brief(_)
+    ));
+    // Detail: `Next hop: A via IF` and `Next hop: via IF`, not the
+    // indirect section's.
+    let detail = "\
+10.55.0.0/32 (1 entry, 1 announced)
+        *BGP    Preference: 170/-101
+                Next hop: 10.30.0.2 via ge-0/0/2.0, selected
+                Next hop: via st0.118
+                Indirect next hops: 1
+                        Next hop: 10.145.0.2 via ge-0/0/0.0
+";
+    let list = parse(detail).expect("parses");
+    assert_eq!(
+        list.routes[0].next_hop_interfaces(),
+        ["ge-0/0/2.0", "st0.118"]
+    );
+    assert_eq!(
+        list.routes[0].next_hops.as_deref(),
+        Some(&[Cow::Borrowed("10.30.0.2")][..])
+    );
+}
+
+const TERSE: &str = "\
+root@VMX1:PE1> show route protocol bgp terse
+
+inet.0: 34 destinations, 44 routes (34 active, 1 holddown, 0 hidden)
+@ = Routing Use Only, # = Forwarding Use Only
++ = Active Route, - = Last Active, * = Both
+
+A V Destination        P Prf   Metric 1   Metric 2  Next hop        AS path
+* ? 10.1.0.2/31        B 170        100          0                  ?
+  unverified                                       >10.0.0.3
+  ?                    B 170        100          0                  ?
+  unverified                                       >10.0.0.3
+* V 192.168.10.1/32    B 170        100                             (65001) 2 I
+  valid                                            >10.1.0.0
+* ? 198.18.100.0/24    E 170                     3 >10.2.3.0
+                                                    10.2.4.0
+* ? 198.18.200.0/24    D   0                       >irb.200
+* ? 198.18.200.1/32    L   0                        Local
+* ? 184.164.240.0/24   B 170        200                             9498 20473 47065 I
+@ ? 150.100.1.0/24     E 170                       >10.10.5.1
+# ?                    M 255                       >10.10.5.1
+";
+
+#[test]
+fn terse_one_path_per_line() {
+    let list = parse(TERSE).expect("parses");
+    assert!(list.warnings.is_empty(), "{:?}", list.warnings);
+    let t = Some("inet.0");
+    assert_eq!(
+        rows(TERSE),
+        vec![
+            row(
+                "10.1.0.2/31",
+                Some("bgp"),
+                true,
+                Some(170),
+                Some(100),
+                Some(&[]),
+                Some(&["10.0.0.3"]),
+                t
+            ),
+            row(
+                "10.1.0.2/31",
+                Some("bgp"),
+                false,
+                Some(170),
+                Some(100),
+                Some(&[]),
+                Some(&["10.0.0.3"]),
+                t
+            ),
+            row(
+                "192.168.10.1/32",
+                Some("bgp"),
+                true,
+                Some(170),
+                Some(100),
+                Some(&[65001, 2]),
+                Some(&["10.1.0.0"]),
+                t
+            ),
+            // `E` (EVPN) is no letter Junos documents: no protocol.
+            row(
+                "198.18.100.0/24",
+                None,
+                true,
+                Some(170),
+                None,
+                None,
+                Some(&["10.2.3.0", "10.2.4.0"]),
+                t
+            ),
+            row(
+                "198.18.200.0/24",
+                Some("direct"),
+                true,
+                Some(0),
+                None,
+                None,
+                Some(&[]),
+                t
+            ),
+            row(
+                "198.18.200.1/32",
+                None,
+                true,
+                Some(0),
+                None,
+                None,
+                Some(&[]),
+                t
+            ),
+            row(
+                "184.164.240.0/24",
+                Some("bgp"),
+                true,
+                Some(170),
+                Some(200),
+                Some(&[9498, 20473, 47065]),
+                Some(&[]),
+                t
+            ),
+            row(
+                "150.100.1.0/24",
+                None,
+                true,
+                Some(170),
+                None,
+                None,
+                Some(&["10.10.5.1"]),
+                t
+            ),
+            row(
+                "150.100.1.0/24",
+                None,
+                false,
+                Some(255),
+                None,
+                None,
+                Some(&["10.10.5.1"]),
+                t
+            ),
+        ]
+    );
+    assert_eq!(list.routes[4].next_hop_interfaces(), ["irb.200"]);
+    // `Metric 1` of a BGP path is its local preference (the same routes'
+    // brief form says `localpref 100`); other protocols have none.
+    assert_eq!(list.routes[4].local_pref, None);
+    assert_eq!(list.routes[7].path_use, Some(PathUse::RoutingOnly));
+    assert_eq!(list.routes[8].path_use, Some(PathUse::ForwardingOnly));
+}
+
+#[test]
+fn terse_without_its_header_parses_with_a_warning() {
+    // `show route terse | match 10.`: the column header is gone.
+    let input = "\
+* ? 10.2.0.0/16        S   5                       >10.0.12.1
+  ?                    S   7                       >10.0.41.0
+";
+    let list = parse(input).expect("parses");
+    assert_eq!(list.routes.len(), 2);
+    assert_eq!(list.routes[1].prefix, "10.2.0.0/16");
+    assert_eq!(list.routes[1].preference, Some(7));
+    assert!(
+        list.warnings
+            .iter()
+            .any(|w| w.contains("without their `A V Destination")),
+        "{:?}",
+        list.warnings
+    );
+    assert!(list.warnings.iter().any(|w| w.contains("no table header")));
+}
+
+#[test]
+fn terse_errors_name_the_line() {
+    let head = "A V Destination        P Prf   Metric 1   Metric 2  Next hop        AS path\n";
+    let e = err(&format!(
+        "{head}                                                   >10.0.0.3\n"
+    ));
+    assert_eq!(e.line, 2);
+    let e = err(&format!(
+        "{head}  ?                    B 170        100          0   ?\n"
+    ));
+    assert!(e.message.contains("no destination"), "{e}");
+    let e = err(&format!(
+        "{head}* ? 10.0.0.0/8         B 170        abc                             I\n"
+    ));
+    assert_eq!(e.line, 2);
+    assert!(e.message.contains("not a number"), "{e}");
+}
+
+#[test]
+fn a_capture_cut_short_warns() {
+    // The last path lost its next-hop lines.
+    let cut = "\
+inet.0: 2 destinations, 2 routes (2 active, 0 holddown, 0 hidden)
+10.1.0.0/16        *[Static/5] 1d 02:00:00
+                    > to 10.0.0.1 via ge-0/0/0.0
+10.2.0.0/16        *[BGP/170] 1d 02:00:00, localpref 100
+                      AS path: 65001 I
+";
+    let list = parse(cut).expect("parses");
+    assert_eq!(list.routes.len(), 2);
+    assert_eq!(list.warnings.len(), 1, "{:?}", list.warnings);
+    assert!(
+        list.warnings[0].starts_with("line 4:"),
+        "{:?}",
+        list.warnings
+    );
+    assert!(list.warnings[0].contains("cut short"));
+    let json = serde_json::to_value(&list).expect("serializes");
+    assert_eq!(json["warnings"].as_array().map(Vec::len), Some(1));
+    // The whole capture: no warning.
+    let whole = format!("{cut}                    > to 10.9.9.9 via st0.118\n");
+    assert!(parse(&whole).expect("parses").warnings.is_empty());
+}
+
+#[test]
+fn a_filtered_capture_warns() {
+    // `show route | match 10.17`: no table header, no next-hop lines.
+    let filtered = "\
+10.17.11.0/25      *[BGP/170] 2d 00:34:04, localpref 150
+                    [BGP/170] 2d 21:12:13, localpref 100, from 10.17.11.76
+10.17.11.76/32     *[Static/5] 2d 21:12:22
+";
+    let list = parse(filtered).expect("parses");
+    assert_eq!(list.routes.len(), 3);
+    assert_eq!(list.routes[1].from(), Some("10.17.11.76"));
+    assert_eq!(list.warnings.len(), 2, "{:?}", list.warnings);
+    assert!(
+        list.warnings[0].starts_with("3 path(s) show no next hop"),
+        "{:?}",
+        list.warnings
+    );
+    assert!(list.warnings[1].contains("no table header"));
+}
+
+#[test]
+fn brief_spans_read_back_through_crlf_and_the_pager() {
+    let input = "inet.0: 1 destinations, 1 routes (1 active, 0 holddown, 0 hidden)\r\n\
+10.17.11.0/25      *[BGP/170] 2d 00:34:04, localpref 100, from 10.17.11.76\r\n\
+                      AS path: 65515 I, validation-state: unverified\r\n\
+                    > via st0.118\r\n\
+---(more 45%)---\r                      via st0.119\r\n\
+10.17.11.76/32     *[Static/5] 2d 21:12:16\r\n";
+    let list = parse(input).expect("parses");
+    assert_eq!(list.routes[0].next_hop_interfaces(), ["st0.118", "st0.119"]);
+    assert_eq!(list.routes[0].from(), Some("10.17.11.76"));
+    // Each path's span is its own: the next path starts afresh.
+    assert!(list.routes[1].next_hop_interfaces().is_empty());
+    assert_eq!(list.routes[1].from(), None);
 }

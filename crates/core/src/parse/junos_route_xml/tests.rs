@@ -95,6 +95,7 @@ fn one_detail_route_in_rpc_reply() {
         json!({"table": "Cust11.inet.0", "routes": [
             {"prefix": "10.17.11.0/25", "protocol": "bgp", "active": true, "preference": 170,
              "local_pref": 100, "as_path": [12076], "next_hops": ["192.168.11.18"],
+             "next_hop_interfaces": ["xe-0/0/0:0.110"], "from": null,
              "table": "Cust11.inet.0"}]})
     );
     let r = &list.routes[0];
@@ -140,13 +141,17 @@ fn bare_route_information_with_several_tables() {
         json!({"table": "Cust11.inet.0", "routes": [
             {"prefix": "10.17.11.0/25", "protocol": "bgp", "active": true, "preference": 170,
              "local_pref": 150, "as_path": [12076], "next_hops": ["192.168.11.0", "192.168.11.2"],
+             "next_hop_interfaces": ["reth1.11", "reth2.11"], "from": null,
              "table": "Cust11.inet.0"},
             {"prefix": "10.17.11.0/25", "protocol": "bgp", "active": false, "preference": 170,
-             "local_pref": 100, "as_path": [65515], "next_hops": [], "table": "Cust11.inet.0"},
+             "local_pref": 100, "as_path": [65515], "next_hops": [],
+             "next_hop_interfaces": ["st0.118"], "from": "10.17.11.76", "table": "Cust11.inet.0"},
             {"prefix": "10.17.11.76/32", "protocol": "static", "active": true, "preference": 5,
-             "local_pref": null, "as_path": null, "next_hops": [], "table": "Cust11.inet.0"},
+             "local_pref": null, "as_path": null, "next_hops": [],
+             "next_hop_interfaces": ["st0.118"], "from": null, "table": "Cust11.inet.0"},
             {"prefix": "::/0", "protocol": "static", "active": true, "preference": 5,
-             "local_pref": null, "as_path": [], "next_hops": ["2001:db8::1"], "table": "inet6.0"}]})
+             "local_pref": null, "as_path": [], "next_hops": ["2001:db8::1"],
+             "next_hop_interfaces": [], "from": null, "table": "inet6.0"}]})
     );
 }
 
@@ -159,7 +164,8 @@ fn self_next_hop_and_prefixed_elements() {
     assert_eq!(
         to_value(input)["routes"][0],
         json!({"prefix": "10.1.11.0/25", "protocol": null, "active": true, "preference": null,
-               "local_pref": null, "as_path": [], "next_hops": null, "table": "Cust11.inet.0"})
+               "local_pref": null, "as_path": [], "next_hops": null, "next_hop_interfaces": [],
+               "from": null, "table": "Cust11.inet.0"})
     );
 }
 
@@ -284,4 +290,30 @@ proptest! {
             let _ = parse(&format!("{head}{junk}{tail}"));
         }
     }
+}
+
+#[test]
+fn use_tags_and_interfaces() {
+    let input = r##"<rpc-reply><route-information><route-table><table-name>inet.0</table-name>
+<rt><rt-destination>150.100.1.0/24</rt-destination>
+<rt-entry><active-tag>@</active-tag><protocol-name>EVPN</protocol-name><preference>170</preference>
+<nh><selected-next-hop/><to>10.10.5.1</to><via>xe-0/0/2.0</via></nh></rt-entry>
+<rt-entry><active-tag>#</active-tag><protocol-name>Multipath</protocol-name><preference>255</preference>
+<nh><to>10.10.5.1</to><via>xe-0/0/2.0</via></nh><nh><to>10.10.6.1</to><via>xe-0/0/0.0</via></nh>
+<protocol-nh><to>10.9.9.9</to><via>ge-9/9/9.0</via></protocol-nh></rt-entry></rt>
+</route-table></route-information></rpc-reply>"##;
+    let v = to_value(input);
+    assert_eq!(v["routes"][0]["use"], "routing-only");
+    assert_eq!(v["routes"][0]["active"], true);
+    assert_eq!(v["routes"][1]["use"], "forwarding-only");
+    assert_eq!(v["routes"][1]["active"], false);
+    // `protocol-nh` is no next hop: neither its address nor its interface.
+    assert_eq!(
+        v["routes"][1]["next_hop_interfaces"],
+        json!(["xe-0/0/2.0", "xe-0/0/0.0"])
+    );
+    assert_eq!(
+        v["routes"][1]["next_hops"],
+        json!(["10.10.5.1", "10.10.6.1"])
+    );
 }

@@ -9,16 +9,14 @@ use quick_xml::events::Event;
 
 use super::{Builder, ParseError, Trace, add_address, empty_hop, number, parse_ttl};
 use crate::model::Hop;
-use crate::parse::line_of;
+use crate::parse::lines::LineCounter;
 
 pub(super) fn parse(input: &str, offset: usize) -> Result<Trace, ParseError> {
     let xml = input.get(offset..).unwrap_or_default();
-    let line_at = |pos: u64| {
-        line_of(
-            input,
-            offset.saturating_add(usize::try_from(pos).unwrap_or(usize::MAX)),
-        )
-    };
+    // Every start tag names its line: one running count, never a rescan.
+    let mut lines = LineCounter::new(input);
+    let mut line_at =
+        |pos: u64| lines.line_at(offset.saturating_add(usize::try_from(pos).unwrap_or(usize::MAX)));
     let mut reader = Reader::from_str(xml);
     reader.config_mut().trim_text(true);
     let mut st = State::default();

@@ -6,7 +6,7 @@ use std::net::IpAddr;
 use serde::Serialize;
 
 use crate::model::path::{PathClassifier, PathFacts, TraceClass};
-use crate::model::table::NextHop;
+use crate::model::table::{NextHop, parsed_next_hops};
 use crate::model::{ParsedRoute, Trace};
 
 /// Which way traffic goes: the domain's kind, so that the runbook, the
@@ -111,18 +111,21 @@ impl PathRules {
     /// The kind of one parsed route path (see [`PathClassifier::classify`]
     /// for the rules).
     pub fn classify_route(&self, route: &ParsedRoute<'_>) -> PathKind {
-        let hops: Vec<NextHop> = route
-            .next_hops
-            .iter()
-            .flatten()
-            .map(|h| match h.parse::<IpAddr>() {
-                Ok(a) => NextHop::addr(a),
-                Err(_) => NextHop::interface(h),
-            })
-            .collect();
+        let mut hops = Vec::new();
+        parsed_next_hops(route, &mut hops);
+        // A next-hop string that is no address is taken for an interface:
+        // some outputs give the interface where the address would be.
+        hops.extend(
+            route
+                .next_hops
+                .iter()
+                .flatten()
+                .filter(|h| h.parse::<IpAddr>().is_err() && !h.contains('%'))
+                .map(|h| NextHop::interface(h)),
+        );
         self.classifier.classify(PathFacts {
             next_hops: Some(&hops),
-            learned_from: None,
+            learned_from: route.from().and_then(|f| f.parse().ok()),
             as_path: route.as_path.as_deref(),
         })
     }

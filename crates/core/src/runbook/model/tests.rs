@@ -1,7 +1,7 @@
 use std::net::IpAddr;
 
 use super::{ActionOp, PathDef, PathKind, PathRules, Paths, Phase};
-use crate::model::{Hop, ParsedRoute, Trace};
+use crate::model::{Hop, HopDetails, ParsedRoute, Trace};
 
 fn paths() -> Paths {
     Paths {
@@ -45,6 +45,7 @@ fn route(next_hops: &[&'static str], as_path: Option<&[u32]>) -> ParsedRoute<'st
         as_path: as_path.map(<[u32]>::to_vec),
         next_hops: Some(next_hops.iter().map(|h| (*h).into()).collect()),
         table: None,
+        ..ParsedRoute::default()
     }
 }
 
@@ -164,4 +165,48 @@ fn phases_and_ops_round_trip() {
     }
     assert!(ActionOp::AzurePeeringDisable.is_disruptive());
     assert!(!ActionOp::AzurePeeringEnable.is_disruptive());
+}
+
+#[test]
+fn interface_next_hops_and_from_classify_parsed_paths() {
+    let table = include_str!(
+        "../../../../../tests/fixtures/article/route/srx42-01-route-table-cust11-10.17.11.0-24.txt"
+    );
+    let list = crate::parse::junos_route::parse(table).expect("parses");
+    let mut p = paths();
+    p.defs[1].next_hops = vec!["10.17.11.76".into(), "st0.118".into(), "st0.119".into()];
+    let r = p.rules();
+    let kinds: Vec<(String, PathKind)> = list
+        .routes
+        .iter()
+        .map(|x| (x.prefix.to_string(), r.classify_route(x)))
+        .collect();
+    // The static /32s to the gateway peers show only `> via st0.118` /
+    // `> via st0.119`: the tunnel interface is what makes them VPN.
+    assert!(
+        kinds.contains(&("10.17.11.76/32".into(), PathKind::Vpn)),
+        "{kinds:?}"
+    );
+    assert!(
+        kinds.contains(&("10.17.11.77/32".into(), PathKind::Vpn)),
+        "{kinds:?}"
+    );
+    assert!(
+        !kinds.iter().any(|(_, k)| *k == PathKind::Unknown),
+        "{kinds:?}"
+    );
+    // Without the interfaces they had no evidence at all.
+    let mut bare = list.routes[4].clone();
+    assert_eq!(bare.prefix, "10.17.11.76/32");
+    bare.hop_details = HopDetails::None;
+    assert_eq!(r.classify_route(&bare), PathKind::Unknown);
+    // `from` alone (no next hop, no AS path) is the peer it was learned from.
+    let mut learned = route(&[], None);
+    learned.hop_details = HopDetails::read(vec![], Some("10.17.11.76".into()));
+    assert_eq!(r.classify_route(&learned), PathKind::Vpn);
+    // An address with its interface: the address decides first, both on
+    // one side agree.
+    let mut er = route(&["192.168.11.0"], None);
+    er.hop_details = HopDetails::read(vec!["reth1.11".into()], None);
+    assert_eq!(r.classify_route(&er), PathKind::ExpressRoute);
 }

@@ -12,8 +12,8 @@ use crate::runbook::diag::suggest;
 use crate::runbook::model::{Check, Meta, Paths, Phase, Record, Role, Step, StepBody};
 
 const STEP_KEYS: &[&str] = &[
-    "id", "title", "phase", "why", "probe", "expect", "within", "every", "advisory", "gate",
-    "action", "verify", "record",
+    "id", "title", "phase", "why", "hint", "probe", "expect", "within", "every", "advisory",
+    "gate", "action", "verify", "record",
 ];
 const STEP_BODIES: &[&str] = &["probe", "gate", "action", "record"];
 const RECORD_KEYS: &[&str] = &["next_test_in", "reminders"];
@@ -180,6 +180,7 @@ impl Cx<'_> {
             }
         };
 
+        let hint = self.hint(t, &label);
         self.collect_placeholders(t, "why", span.start);
         if let Some(DeValue::Table(g)) = get(t, "gate").map(|g| g.get_ref()) {
             self.collect_placeholders(g, "prompt", span.start);
@@ -229,11 +230,23 @@ impl Cx<'_> {
                 title: title?.0,
                 phase: phase?,
                 why: why?,
+                hint,
                 pos: self.lines.pos(span.start),
                 body: body?,
             })
         })();
         (step, info)
+    }
+
+    /// `hint`: optional, and when given, not empty (a drill shows it on
+    /// request).
+    fn hint(&mut self, t: &DeTable<'_>, label: &str) -> Option<String> {
+        let (h, at) = self.opt_string(t, "hint")?;
+        if h.trim().is_empty() {
+            self.err(at.start, format!("`hint` of {label} is empty"));
+            return None;
+        }
+        Some(h)
     }
 
     /// Keys that belong to another kind of step.

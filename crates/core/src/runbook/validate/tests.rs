@@ -712,3 +712,34 @@ fn an_unknown_or_valueless_placeholder_is_refused_where_it_is() {
     ));
     assert!(ok.is_ok(), "{ok:?}");
 }
+
+#[test]
+fn a_hint_is_read_interpolated_and_never_empty() {
+    let with = CHECK.replace(
+        "why = \"w\"",
+        "why = \"w\"\nhint = \"is ${onprem} advertised to ${msee}?\"",
+    );
+    let rb = load(&with).expect("valid");
+    assert_eq!(
+        rb.step("c").and_then(|s| s.hint.as_deref()),
+        Some("is 10.1.11.0/25 advertised to 192.168.11.18?")
+    );
+    assert_eq!(
+        load(CHECK)
+            .expect("valid")
+            .step("c")
+            .and_then(|s| s.hint.clone()),
+        None
+    );
+    let empty = CHECK.replace("why = \"w\"", "why = \"w\"\nhint = \"  \"");
+    assert_eq!(messages(&empty), ["`hint` of step `c` is empty"]);
+    // Every step of the bundled failover runbook says what to look at.
+    let rb = build(FAILOVER, "f.toml", &BTreeMap::new()).expect("bundled runbook is valid");
+    let without: Vec<&str> = rb
+        .steps
+        .iter()
+        .filter(|s| s.hint.is_none() && !matches!(s.body, StepBody::Record(_)))
+        .map(|s| s.id.as_str())
+        .collect();
+    assert!(without.is_empty(), "{without:?}");
+}

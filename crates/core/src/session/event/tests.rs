@@ -16,12 +16,56 @@ fn hazard() -> Hazard {
 fn serialized_kind_matches_kind() {
     let events = [
         Event::StepStart { step: "a".into() },
+        Event::LabTimeScale {
+            factor: 0.1,
+            hold_time_ms: 18_000,
+            arm_operation_ms: 2_000,
+        },
+        Event::DrillMark {
+            check: "vpn-bgp".into(),
+            mark: crate::session::drill::Mark::Pass,
+            truth: Verdict::Failed,
+            after_ms: 4_200,
+        },
+        Event::DrillHint {
+            step: "vpn-bgp".into(),
+            text: "look at the peer state".into(),
+        },
         Event::Verified { step: "a".into() },
+        Event::DrillScore(crate::drill::DrillScore {
+            scenario: "vpn-bgp-down".into(),
+            seed: Some(7),
+            fault: "the VPN's BGP sessions are down".into(),
+            score: 50,
+            objectives: vec![crate::drill::ObjectiveResult {
+                id: "hold-the-gate".into(),
+                text: "hold the gate".into(),
+                kind: crate::drill::ObjectiveKind::NoOverride,
+                met: false,
+                why: "overridden".into(),
+                evidence: vec![crate::drill::EvidenceLine {
+                    step: "fw-bgp-to-vpn-gateway".into(),
+                    command: "show bgp summary".into(),
+                    line: "10.17.11.76 65515 Active".into(),
+                    found: true,
+                }],
+            }],
+            decisions: vec![crate::drill::Decision {
+                step: "confirm-failover".into(),
+                what: "override".into(),
+                detail: Some("the change window closes soon".into()),
+                took_ms: Some(12_000),
+            }],
+            marks: 0,
+            marks_right: 0,
+            hints: 1,
+        }),
         Event::FailoverTestStatus {
             step: "test".into(),
             test: crate::session::failover_test::FailoverTestView {
                 gateway: "rg/ergw".into(),
                 peering_location: "Seattle".into(),
+                link: None,
                 test_id: Some("t1".into()),
                 status: "Running".into(),
                 redundant: vec!["10.17.11.0/25".into()],

@@ -127,7 +127,8 @@ fn the_articles_tables_move_hub_spoke_and_onprem_to_the_vpn_without_a_hazard() {
     assert!(hub.moves());
     assert_eq!(
         hub.predicted_path.as_deref(),
-        Some("bgp lp100 [65515]"),
+        // The tunnel interface and the peer, as the table shows them.
+        Some("bgp lp100 [65515] via st0.118 from 10.17.11.76"),
         "the first VPN path takes over"
     );
     assert!(

@@ -65,6 +65,9 @@ pub struct ProbeRecord {
     /// Why the raw output could not be read for the live panes, if it
     /// could not.
     pub parse_error: Option<String>,
+    /// What makes the parsed answer doubtful though it parsed (a capture
+    /// cut short, a filtered one): [`Event::probe_warnings`](crate::session::Event::probe_warnings).
+    pub warnings: Vec<String>,
 }
 
 /// One expectation clause and its latest verdict.

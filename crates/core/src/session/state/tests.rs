@@ -1078,3 +1078,30 @@ fn measured_times_read_as_their_range() {
     assert_eq!(measured_text(5, None), "5 ms");
     assert_eq!(measured_text(15_000, Some(0)), "15.0 s");
 }
+
+#[test]
+fn blind_marks_and_hints_fold_in_and_the_last_mark_of_a_check_counts() {
+    use crate::session::drill::Mark;
+    use crate::session::event::Verdict;
+    let mut s = SessionState::new(classifier());
+    let mark = |mark, after_ms| Event::DrillMark {
+        check: "bgp".into(),
+        mark,
+        truth: Verdict::Failed,
+        after_ms,
+    };
+    s.apply(&mark(Mark::Pass, 1_000));
+    s.apply(&mark(Mark::Fail, 3_000));
+    s.apply(&Event::DrillHint {
+        step: "bgp".into(),
+        text: "read the State column".into(),
+    });
+    assert_eq!(s.answers.marks.len(), 2, "each mark is kept");
+    let last = s.answers.mark_of("bgp").expect("marked");
+    assert_eq!(
+        (last.mark, last.after_ms, last.correct()),
+        (Mark::Fail, 3_000, true)
+    );
+    assert!(s.answers.mark_of("other").is_none());
+    assert_eq!(s.answers.hints.len(), 1);
+}

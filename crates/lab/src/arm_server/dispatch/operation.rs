@@ -37,24 +37,32 @@ fn ended(end: OperationEnd) -> (AsyncStatus, &'static str, &'static str) {
 enum Polled {
     Running,
     PeeringDone(String),
-    QueryDone(Value),
+    /// A read's result, and whether it is a gateway read (whose status URL
+    /// may answer it without `status`).
+    QueryDone(Value, bool),
     /// A PUT the scenario failed: it ended so, unapplied.
     Ended(OperationEnd),
 }
 
 impl Server {
     /// The headers of an accepted long-running operation.
-    pub(super) fn long_running(&self, ctx: &Ctx, reply: Reply, op: &str) -> Reply {
-        reply
-            .header(
+    /// The headers of an accepted long-running operation: the URLs the
+    /// scenario's `operations` names.
+    pub(super) fn long_running(&self, ctx: &Ctx, mut reply: Reply, op: &str) -> Reply {
+        let urls = self.answers.operations;
+        if urls.status_url() {
+            reply = reply.header(
                 AZURE_ASYNC_OPERATION,
                 ctx.url(&self.names.operation_path("operations", op)),
-            )
-            .header(
+            );
+        }
+        if urls.location_url() {
+            reply = reply.header(
                 LOCATION,
                 ctx.url(&self.names.operation_path("operationResults", op)),
-            )
-            .retry_after(self.config.poll_retry_after_s)
+            );
+        }
+        reply.retry_after(self.config.poll_retry_after_s)
     }
 
     pub(super) fn start_query(&self, ctx: &Ctx, action: Action, peer: Option<&str>) -> Reply {
@@ -157,7 +165,8 @@ impl Server {
                             r
                         }
                     };
-                    Polled::QueryDone(result)
+                    let gateway_read = !matches!(q.what, QueryKind::Failover(_));
+                    Polled::QueryDone(result, gateway_read)
                 }
             }
         };
@@ -217,6 +226,15 @@ impl Server {
                 });
                 Reply::json(StatusCode::OK, &s)
             }
+            Ok(Some(Polled::QueryDone(v, bare))) if bare && self.answers.result_without_status => {
+                Reply::json(StatusCode::OK, &v)
+            }
+            // Without a Location URL, the result rides in the status.
+            Ok(Some(Polled::QueryDone(v, _))) if !self.answers.operations.location_url() => {
+                let mut s = AsyncOperationStatus::new(AsyncStatus::Succeeded);
+                s.extra.insert("properties".to_owned(), v);
+                Reply::json(StatusCode::OK, &s)
+            }
             Ok(Some(_)) => Reply::json(
                 StatusCode::OK,
                 &AsyncOperationStatus::new(AsyncStatus::Succeeded),
@@ -235,7 +253,7 @@ impl Server {
                 )
                 .retry_after(self.config.poll_retry_after_s),
             Ok(Some(Polled::PeeringDone(name))) => self.get_peering(&name),
-            Ok(Some(Polled::QueryDone(v))) => Reply::json(StatusCode::OK, &v),
+            Ok(Some(Polled::QueryDone(v, _))) => Reply::json(StatusCode::OK, &v),
             // The Location URL of a failed operation answers its error.
             Ok(Some(Polled::Ended(end))) => {
                 let (_, code, message) = ended(end);

@@ -184,7 +184,7 @@ impl Server {
     /// operation runs for the provisioning time and ends `end`, and the
     /// peering is never changed.
     fn accepted_failing(&self, ctx: &Ctx, shown: &PeeringView, end: OperationEnd) -> Reply {
-        let provisioning = self.world.with(|w, _| w.scenario().timing.provisioning);
+        let provisioning = self.world.with(|w, _| w.timing().provisioning);
         let id = uuid::Uuid::new_v4().to_string();
         lock(self).remember(
             Operation {
@@ -228,11 +228,15 @@ impl Server {
     /// A PUT of a peering the world does not have: ARM creates it (or
     /// updates the one an earlier PUT created).
     fn put_created(&self, ctx: &Ctx, name: &str, put: PutRequest) -> Reply {
-        let provisioning = self.world.with(|w, _| w.scenario().timing.provisioning);
+        let (provisioning, etag) = self.world.with(|w, _| {
+            (
+                w.timing().provisioning,
+                w.etag(&uuid::Uuid::new_v4().to_string()),
+            )
+        });
         let now = self.now();
         let mut store = lock(self);
         let op = uuid::Uuid::new_v4().to_string();
-        let etag = format!("W/\"{}\"", uuid::Uuid::new_v4());
         let status = match store.created_mut(name) {
             Some(c) => {
                 if put.if_none_match_any {

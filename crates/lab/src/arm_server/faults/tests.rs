@@ -61,7 +61,10 @@ async fn start_lab(faults: &str) -> Lab {
     let text = format!("name = \"t\"\ndescription = \"t\"\n{faults}");
     let scenario = parse("t.toml", &text, &Topology::article()).expect("scenario");
     let clock = Arc::new(VirtualClock::new());
-    let world = SharedWorld::new(World::new(scenario), clock.clone());
+    let mut world = World::new(scenario);
+    // ARM's operations as the tests expect them: 3 s, not 20 s.
+    world.set_time_scale(crate::TimeScale::TESTS);
+    let world = SharedWorld::new(world, clock.clone());
     let net = world.with(|w, _| {
         let a = &w.topology().azure;
         format!(

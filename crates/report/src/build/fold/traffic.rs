@@ -41,19 +41,21 @@ impl Acc {
                 match lost_ms {
                     Some(l) => {
                         let text = format!(
-                            "traffic back over {path} {after} from PUT accepted, after {} lost",
+                            "traffic back over {path} {after} from the write accepted, after {} lost",
                             duration(*l)
                         );
                         self.traffic_note(r, step, "warn", text.clone());
                         self.mark(r, "traffic", Some(step), text, Some(true));
                     }
                     None if *moved => {
-                        let text = format!("traffic moved: over {path} {after} from PUT accepted");
+                        let text =
+                            format!("traffic moved: over {path} {after} from the write accepted");
                         self.mark(r, "traffic", Some(step), text, Some(true));
                     }
                     None => {
-                        let text =
-                            format!("not moved yet: still over {path} {after} from PUT accepted");
+                        let text = format!(
+                            "not moved yet: still over {path} {after} from the write accepted"
+                        );
                         self.mark(r, "traffic", Some(step), text, None);
                     }
                 }
@@ -71,7 +73,7 @@ impl Acc {
                     None => "no max_outage: the verification decided".to_string(),
                 };
                 let text = format!(
-                    "TRAFFIC LOST at {} from PUT accepted (unseen for up to {} before that, since the PUT was accepted or the last trace that reached it): {evidence}; {then}",
+                    "TRAFFIC LOST at {} from the write accepted (unseen for up to {} before that, since the write was accepted or the last trace that reached it): {evidence}; {then}",
                     duration(*elapsed_ms),
                     duration(*unseen_ms)
                 );

@@ -138,8 +138,35 @@ fn tokens_and_words() {
     assert!(is_prefix_like("fe80::1/128*[Local/0]"));
     assert_eq!(
         brief_next_hop("to 192.168.11.0 via reth1.11"),
-        Some("192.168.11.0")
+        (Some("192.168.11.0"), Some("reth1.11"))
     );
-    assert_eq!(brief_next_hop("to table inet.0"), None);
-    assert_eq!(brief_next_hop("via st0.118"), None);
+    assert_eq!(
+        brief_next_hop("to 192.168.220.6 via ge-0/0/1.0, Push 307742"),
+        (Some("192.168.220.6"), Some("ge-0/0/1.0"))
+    );
+    assert_eq!(brief_next_hop("to table inet.0"), (None, None));
+    assert_eq!(brief_next_hop("via st0.118"), (None, Some("st0.118")));
+    assert_eq!(brief_next_hop("to 10.0.0.1"), (Some("10.0.0.1"), None));
+}
+
+#[test]
+fn marks_and_from() {
+    use crate::model::PathUse;
+    let p = brief_path("@[OSPF/10] 00:00:02, metric 300").expect("path");
+    assert_eq!((p.active, p.path_use), (true, Some(PathUse::RoutingOnly)));
+    let p = brief_path("#[LDP/9] 00:00:02, metric 300").expect("path");
+    assert_eq!(
+        (p.active, p.path_use),
+        (false, Some(PathUse::ForwardingOnly))
+    );
+    assert_eq!((p.proto, p.preference), ("LDP", Some(9)));
+    let p = brief_path("[BGP/170] 2d 21:12:13, localpref 100, from 10.17.11.76").expect("path");
+    assert_eq!((p.from, p.local_pref), (Some("10.17.11.76"), Some(100)));
+    let p = brief_path("*[BGP/170] 2d, MED 0, localpref 150").expect("path");
+    assert_eq!((p.from, p.path_use), (None, None));
+    let p = detail_path("@OSPF   Preference: 10")
+        .expect("path")
+        .expect("read");
+    assert_eq!((p.active, p.path_use), (true, Some(PathUse::RoutingOnly)));
+    assert!(starts_brief_path("#[Multipath/255]") && starts_brief_path("@[EVPN/170]"));
 }

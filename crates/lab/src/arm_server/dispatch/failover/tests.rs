@@ -586,8 +586,20 @@ async fn a_link_failover_test_moves_traffic_to_the_other_link_until_it_stops() {
         routes(&d["redundantRoutes"]["beforeSimulation"]).contains(&"10.1.11.0/25".to_owned()),
         "{d}"
     );
-    assert!(
-        routes(&d["nonRedundantRoutes"]["duringSimulation"]).contains(&"10.1.11.0/25".to_owned()),
+    // During the test it stays listed as redundant (the spec's example),
+    // with the one path that remains: over the secondary link.
+    assert_eq!(
+        routes(&d["redundantRoutes"]["duringSimulation"]),
+        routes(&d["redundantRoutes"]["beforeSimulation"]),
+        "{d}"
+    );
+    let during = &d["redundantRoutes"]["duringSimulation"][0];
+    assert_eq!(
+        (
+            during["primaryASPath"].as_str(),
+            during["secondaryASPath"].as_str().map(str::is_empty)
+        ),
+        (Some(""), Some(false)),
         "{d}"
     );
 
