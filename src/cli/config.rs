@@ -42,15 +42,7 @@ pub struct Defaults {
 
 /// Where the file is for these values of `$XDG_CONFIG_HOME` and `$HOME`.
 pub fn path_from(xdg_config_home: Option<&OsStr>, home: Option<&OsStr>) -> Option<PathBuf> {
-    let base = xdg_config_home
-        .map(Path::new)
-        .filter(|p| p.is_absolute())
-        .map(Path::to_path_buf)
-        .or_else(|| {
-            home.map(Path::new)
-                .filter(|p| p.is_absolute())
-                .map(|h| h.join(".config"))
-        })?;
+    let base = cutover_journal::path::xdg_base(xdg_config_home, home, ".config")?;
     Some(base.join("cutover").join("config.toml"))
 }
 

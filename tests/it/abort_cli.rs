@@ -13,16 +13,9 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+use crate::cli_support::events;
 use cutover_lab::serve::{LabOptions, TOKEN_ENV, start};
 use cutover_lab::{Topology, scenario};
-
-fn events(journal: &Path) -> Vec<Value> {
-    std::fs::read_to_string(journal)
-        .unwrap_or_else(|e| panic!("{}: {e}", journal.display()))
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("a JSON line"))
-        .collect()
-}
 
 fn kinds(evs: &[Value]) -> Vec<&str> {
     evs.iter().filter_map(|e| e["kind"].as_str()).collect()

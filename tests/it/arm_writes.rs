@@ -4,11 +4,11 @@
 //! If-Match etag and the three request ids.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::Arc;
 
 use serde_json::Value;
 
+use crate::cli_support::cutover;
 use crate::engine_support::*;
 use cutover_core::model::azure::PeeringState;
 use cutover_core::session::event::Event;
@@ -81,14 +81,6 @@ async fn an_operation_that_ends_failed_is_not_applied_and_exits_1() {
     );
 }
 
-fn cutover(state: &Path) -> Command {
-    let mut c = Command::new(assert_cmd::cargo::cargo_bin("cutover"));
-    c.env("XDG_STATE_HOME", state)
-        .env_remove("NO_COLOR")
-        .env_remove("CUTOVER_LOG");
-    c
-}
-
 fn report(state: &Path, journal: &Path, format: &str) -> String {
     let out = cutover(state)
         .args(["report", "--format", format])
@@ -107,15 +99,7 @@ fn a_drill_records_every_put_with_its_etag_and_request_ids() {
     let dir = tempfile::tempdir().expect("dir");
     let journal: PathBuf = dir.path().join("baseline.jsonl");
     let out = cutover(dir.path())
-        .args([
-            "drill",
-            "--headless",
-            "--time-scale",
-            "0.15",
-            "--auto-confirm",
-            "--deadline",
-            "20s",
-        ])
+        .args(crate::FAST_DRILL)
         .args(["--settle", "2s", "--scenario", "baseline", "--journal"])
         .arg(&journal)
         .output()

@@ -121,24 +121,16 @@ fn a_drill_whose_output_closes_still_ends_safely_and_writes_private_files() {
     let (reader, writer) = std::io::pipe().expect("pipe");
     let mut child = {
         let mut c = cutover_umask0(dir.path());
-        c.args([
-            "drill",
-            "--headless",
-            "--time-scale",
-            "0.15",
-            "--auto-confirm",
-            "--deadline",
-            "20s",
-        ])
-        .args(["--settle", "1s", "--sign-key"])
-        .arg(&key)
-        .arg("--journal")
-        .arg(&journal)
-        .env("USER", "")
-        .env("LOGNAME", "bob")
-        .stdin(Stdio::null())
-        .stdout(writer.try_clone().expect("dup"))
-        .stderr(writer);
+        c.args(crate::FAST_DRILL)
+            .args(["--settle", "1s", "--sign-key"])
+            .arg(&key)
+            .arg("--journal")
+            .arg(&journal)
+            .env("USER", "")
+            .env("LOGNAME", "bob")
+            .stdin(Stdio::null())
+            .stdout(writer.try_clone().expect("dup"))
+            .stderr(writer);
         // The command (and its copies of the pipe) go with this block, so
         // the child holds the only writers.
         c.spawn().expect("spawn")

@@ -5,17 +5,10 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
+use crate::cli_support::cutover;
 use serde_json::Value;
-
-fn cutover(state: &Path) -> Command {
-    let mut c = Command::new(assert_cmd::cargo::cargo_bin("cutover"));
-    c.env("XDG_STATE_HOME", state)
-        .env_remove("NO_COLOR")
-        .env_remove("CUTOVER_LOG");
-    c
-}
 
 /// The checks before the failover runbook's gate.
 fn prechecks() -> Vec<String> {

@@ -9,28 +9,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
+use crate::cli_support::{cutover, events};
 use serde_json::Value;
 
 fn bin() -> PathBuf {
     assert_cmd::cargo::cargo_bin("cutover")
-}
-
-/// A `cutover` command whose journals go under `state` (never the
-/// developer's own state directory).
-fn cutover(state: &Path) -> Command {
-    let mut c = Command::new(bin());
-    c.env("XDG_STATE_HOME", state)
-        .env_remove("NO_COLOR")
-        .env_remove("CUTOVER_LOG");
-    c
-}
-
-fn events(journal: &Path) -> Vec<Value> {
-    std::fs::read_to_string(journal)
-        .unwrap_or_else(|e| panic!("{}: {e}", journal.display()))
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("a JSON line"))
-        .collect()
 }
 
 fn count(evs: &[Value], kind: &str) -> usize {
@@ -55,15 +38,7 @@ fn peering_left(evs: &[Value]) -> &'static str {
 fn drill(state: &Path, scenario: &str) -> (Output, PathBuf) {
     let journal = state.join(format!("{scenario}.jsonl"));
     let out = cutover(state)
-        .args([
-            "drill",
-            "--headless",
-            "--time-scale",
-            "0.15",
-            "--auto-confirm",
-            "--deadline",
-            "20s",
-        ])
+        .args(crate::FAST_DRILL)
         .args(["--settle", "2s"])
         .args(["--scenario", scenario, "--journal"])
         .arg(&journal)

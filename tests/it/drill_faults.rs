@@ -7,6 +7,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use crate::cli_support::events;
 use serde_json::Value;
 
 fn drill(state: &Path, scenario: &str) -> (Output, PathBuf) {
@@ -15,29 +16,13 @@ fn drill(state: &Path, scenario: &str) -> (Output, PathBuf) {
         .env("XDG_STATE_HOME", state)
         .env_remove("NO_COLOR")
         .env_remove("CUTOVER_LOG")
-        .args([
-            "drill",
-            "--headless",
-            "--time-scale",
-            "0.15",
-            "--auto-confirm",
-            "--deadline",
-            "20s",
-        ])
+        .args(crate::FAST_DRILL)
         .args(["--settle", "2s"])
         .args(["--scenario", scenario, "--journal"])
         .arg(&journal)
         .output()
         .expect("cutover runs");
     (out, journal)
-}
-
-fn events(journal: &Path) -> Vec<Value> {
-    std::fs::read_to_string(journal)
-        .unwrap_or_else(|e| panic!("{}: {e}", journal.display()))
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("a JSON line"))
-        .collect()
 }
 
 /// `Disabled -> Enabled (...)`: the state after the arrow.

@@ -5,17 +5,10 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Output, Stdio};
 
+use crate::cli_support::cutover;
 use serde_json::Value;
-
-fn cutover(state: &Path) -> Command {
-    let mut c = Command::new(assert_cmd::cargo::cargo_bin("cutover"));
-    c.env("XDG_STATE_HOME", state)
-        .env_remove("NO_COLOR")
-        .env_remove("CUTOVER_LOG");
-    c
-}
 
 /// A headless drill; `input` is typed ahead on standard input (`None`:
 /// `--auto-confirm`).

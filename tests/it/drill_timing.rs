@@ -8,31 +8,13 @@
 //! 20 s): the failover it measures is BFD and convergence, which are never
 //! compressed (crates/lab's `bfd_detection_is_never_compressed`).
 
-use std::path::Path;
-use std::process::Command;
-
 use serde_json::Value;
 
+use crate::cli_support::{cutover, events};
 use crate::engine_support::*;
 use crate::ui_support::classifier;
 use cutover_core::session::Event;
 use cutover_core::session::state::SessionState;
-
-fn cutover(state: &Path) -> Command {
-    let mut c = Command::new(assert_cmd::cargo::cargo_bin("cutover"));
-    c.env("XDG_STATE_HOME", state)
-        .env_remove("NO_COLOR")
-        .env_remove("CUTOVER_LOG");
-    c
-}
-
-fn events(journal: &Path) -> Vec<Value> {
-    std::fs::read_to_string(journal)
-        .unwrap_or_else(|e| panic!("{}: {e}", journal.display()))
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("a JSON line"))
-        .collect()
-}
 
 #[tokio::test(start_paused = true)]
 async fn the_lab_time_scale_is_journaled_right_after_the_start_and_folded() {

@@ -70,43 +70,84 @@ fn statuses(run: &Run) -> Vec<String> {
         .collect()
 }
 
-#[tokio::test(start_paused = true)]
-async fn the_deadline_stops_the_test_as_not_successful_and_exits_3() {
+/// `runbook`'s test left to its deadline: the guard (`guard`) is armed
+/// before the start (`start`) goes out, the stop (`stop_op`) follows the
+/// deadline with the verdict "not successful", the test was polled while
+/// it ran (every 5 s over the 2 min deadline) and reads Completed once
+/// stopped; the session exits 3.
+async fn deadline_stops(runbook: Runbook, guard: &str, start: &str, stop_op: &str) -> Run {
     let net = Net::new();
     let watchdog = Arc::new(RecordingWatchdog { net: net.clone() });
-    let run = run_session_guarded(runbook(), net, config(), gate_only, watchdog).await;
+    let run = run_session_guarded(runbook, net, config(), gate_only, watchdog).await;
     assert_eq!(run.outcome.exit_code(), 3, "{:?}", run.outcome);
     let order = run.net.order();
-    // The guard is armed before the start goes out, and the stop follows
-    // the deadline with the verdict "not successful".
-    let armed = run.at("guard:arm test");
-    let started = run.at("azure:start_test Seattle");
+    let armed = run.at(guard);
+    let started = run.at(start);
     let stopped = run.at("azure:stop_test successful=false verified=0");
     assert!(armed < started && started < stopped, "{order:?}");
     assert!(
         run.events.iter().any(|e| matches!(
             e,
             Event::RollbackStarted { reason: RollbackReason::DeadlinePassed, op, .. }
-                if op == "azure.gateway.site_failover_test.stop"
+                if op == stop_op
         )),
         "{:?}",
         run.kinds()
     );
     assert_eq!(run.count("rollback_done"), 1, "{:?}", run.kinds());
-    // Polled while it ran (every 5 s over the 2 min deadline), Completed
-    // once stopped.
     let s = statuses(&run);
     assert!(s.iter().filter(|s| *s == "Running").count() >= 10, "{s:?}");
     assert_eq!(s.last().map(String::as_str), Some("Completed"), "{s:?}");
-    // The start, the detail polls and the stop are all in the journal.
-    let paths: Vec<String> = run
-        .events
+    run
+}
+
+/// `runbook`'s test confirmed healthy 12 s after its verification: stopped
+/// as successful and verified after its start (`start`), never rolled
+/// back, and its last status Completed and successful.
+async fn confirmed(runbook: Runbook, start: &str) -> Run {
+    let net = Net::new();
+    let watchdog = Arc::new(RecordingWatchdog { net: net.clone() });
+    let operator = |ev: &Event| match ev {
+        Event::Verified { step } => Reply::After(
+            std::time::Duration::from_secs(12),
+            Command::ConfirmHealthy { step: step.clone() },
+        ),
+        other => gate_only(other),
+    };
+    let run = run_session_guarded(runbook, net, config(), operator, watchdog).await;
+    assert_eq!(run.outcome.exit_code(), 0, "{:?}", run.outcome);
+    let stopped = run.at("azure:stop_test successful=true verified=1");
+    assert!(run.at(start) < stopped);
+    assert_eq!(run.count("rollback_started"), 0, "{:?}", run.kinds());
+    let last = last_status(&run);
+    assert_eq!(last.status, "Completed");
+    assert_eq!(last.successful, Some(true));
+    run
+}
+
+/// The last status the session journaled of its test.
+fn last_status(run: &Run) -> cutover_core::session::failover_test::FailoverTestView {
+    run.events
         .iter()
-        .filter_map(|e| match e {
-            Event::ActionAttempt { attempt, .. } => Some(attempt.path.clone()),
+        .rev()
+        .find_map(|e| match e {
+            Event::FailoverTestStatus { test, .. } => Some(test.clone()),
             _ => None,
         })
-        .collect();
+        .expect("a status")
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_deadline_stops_the_test_as_not_successful_and_exits_3() {
+    let run = deadline_stops(
+        runbook(),
+        "guard:arm test",
+        "azure:start_test Seattle",
+        "azure.gateway.site_failover_test.stop",
+    )
+    .await;
+    // The start, the detail polls and the stop are all in the journal.
+    let paths = attempt_paths(&run);
     for call in [
         "startSiteFailoverTest",
         "getFailoverSingleTestDetails",
@@ -137,28 +178,9 @@ async fn the_deadline_stops_the_test_as_not_successful_and_exits_3() {
 
 #[tokio::test(start_paused = true)]
 async fn confirming_stops_the_test_as_successful_with_each_connection_verified() {
-    let net = Net::new();
-    let watchdog = Arc::new(RecordingWatchdog { net: net.clone() });
-    let operator = |ev: &Event| match ev {
-        Event::Verified { step } => Reply::After(
-            std::time::Duration::from_secs(12),
-            Command::ConfirmHealthy { step: step.clone() },
-        ),
-        other => gate_only(other),
-    };
-    let run = run_session_guarded(runbook(), net, config(), operator, watchdog).await;
-    assert_eq!(run.outcome.exit_code(), 0, "{:?}", run.outcome);
-    let stopped = run.at("azure:stop_test successful=true verified=1");
-    assert!(run.at("azure:start_test Seattle") < stopped);
-    assert_eq!(run.count("rollback_started"), 0, "{:?}", run.kinds());
+    let run = confirmed(runbook(), "azure:start_test Seattle").await;
     assert_eq!(run.count("confirm_healthy"), 1);
-    let last = run.events.iter().rev().find_map(|e| match e {
-        Event::FailoverTestStatus { test, .. } => Some(test.clone()),
-        _ => None,
-    });
-    let last = last.expect("a status");
-    assert_eq!(last.status, "Completed");
-    assert_eq!(last.successful, Some(true));
+    let last = last_status(&run);
     assert_eq!(last.non_redundant, ["10.1.11.0/25"]);
 }
 
@@ -201,15 +223,8 @@ fn drill_bundled(runbook: &str) -> (std::process::Output, Vec<serde_json::Value>
         .env("XDG_STATE_HOME", dir.path())
         .env_remove("NO_COLOR")
         .env_remove("CUTOVER_LOG")
-        .args([
-            "drill",
-            "--headless",
-            "--time-scale",
-            "0.15",
-            "--auto-confirm",
-            "--deadline",
-            "60s",
-        ])
+        .args(crate::HEADLESS_DRILL)
+        .args(["--auto-confirm", "--deadline", "60s"])
         .args(["--settle", "2s", "--runbook"])
         .arg(&runbook)
         .arg("--journal")
@@ -514,16 +529,8 @@ fn killed_console(runbook: &str, stop_op: &str, stop_path: &str) {
     let journal = dir.path().join("killed.jsonl");
     let runbook = Path::new(env!("CARGO_MANIFEST_DIR")).join(runbook);
     let mut console = std::process::Command::new(assert_cmd::cargo::cargo_bin("cutover"))
-        .args([
-            "drill",
-            "--headless",
-            "--time-scale",
-            "0.15",
-            "--deadline",
-            "10m",
-            "--settle",
-            "2s",
-        ])
+        .args(crate::HEADLESS_DRILL)
+        .args(["--deadline", "10m", "--settle", "2s"])
         .arg("--runbook")
         .arg(&runbook)
         .arg("--journal")
@@ -776,29 +783,13 @@ fn attempt_paths(run: &Run) -> Vec<String> {
 /// successful and not verified; the session exits 3.
 #[tokio::test(start_paused = true)]
 async fn the_deadline_stops_the_link_test_as_not_successful_and_exits_3() {
-    let net = Net::new();
-    let watchdog = Arc::new(RecordingWatchdog { net: net.clone() });
-    let run = run_session_guarded(link_runbook(), net, config(), gate_only, watchdog).await;
-    assert_eq!(run.outcome.exit_code(), 3, "{:?}", run.outcome);
-    let order = run.net.order();
-    let armed = run.at("guard:arm link-test");
-    let started = run.at("azure:start_test link Secondary");
-    let stopped = run.at("azure:stop_test successful=false verified=0");
-    assert!(armed < started && started < stopped, "{order:?}");
-    // The stop came with the deadline, not before: 2 min of polls.
-    let s = statuses(&run);
-    assert!(s.iter().filter(|s| *s == "Running").count() >= 10, "{s:?}");
-    assert_eq!(s.last().map(String::as_str), Some("Completed"), "{s:?}");
-    assert!(
-        run.events.iter().any(|e| matches!(
-            e,
-            Event::RollbackStarted { reason: RollbackReason::DeadlinePassed, op, .. }
-                if op == "azure.circuit.link_failover_test.stop"
-        )),
-        "{:?}",
-        run.kinds()
-    );
-    assert_eq!(run.count("rollback_done"), 1, "{:?}", run.kinds());
+    let run = deadline_stops(
+        link_runbook(),
+        "guard:arm link-test",
+        "azure:start_test link Secondary",
+        "azure.circuit.link_failover_test.stop",
+    )
+    .await;
     let paths = attempt_paths(&run);
     for call in [
         "/expressRouteCircuits/SEA-Cust11-ER/startCircuitLinkFailoverTest?linkType=Secondary&circuitTestCategory=BgpDisconnect&api-version=2025-07-01",
@@ -851,34 +842,11 @@ async fn the_deadline_stops_the_link_test_as_not_successful_and_exits_3() {
 /// verified; the last status reads Completed with the routes.
 #[tokio::test(start_paused = true)]
 async fn confirming_stops_the_link_test_as_successful_and_verified() {
-    let net = Net::new();
-    let watchdog = Arc::new(RecordingWatchdog { net: net.clone() });
-    let operator = |ev: &Event| match ev {
-        Event::Verified { step } => Reply::After(
-            std::time::Duration::from_secs(12),
-            Command::ConfirmHealthy { step: step.clone() },
-        ),
-        other => gate_only(other),
-    };
     let start = tokio::time::Instant::now();
-    let run = run_session_guarded(link_runbook(), net, config(), operator, watchdog).await;
-    assert_eq!(run.outcome.exit_code(), 0, "{:?}", run.outcome);
-    let stopped = run.at("azure:stop_test successful=true verified=1");
-    assert!(run.at("azure:start_test link Secondary") < stopped);
-    assert_eq!(run.count("rollback_started"), 0, "{:?}", run.kinds());
+    let run = confirmed(link_runbook(), "azure:start_test link Secondary").await;
     // Stopped on the confirmation, long before the 2 min deadline.
     assert!(start.elapsed() < std::time::Duration::from_secs(60));
-    let last = run
-        .events
-        .iter()
-        .rev()
-        .find_map(|e| match e {
-            Event::FailoverTestStatus { test, .. } => Some(test.clone()),
-            _ => None,
-        })
-        .expect("a status");
-    assert_eq!(last.status, "Completed");
-    assert_eq!(last.successful, Some(true));
+    let last = last_status(&run);
     assert_eq!(last.gateway, "SEA-Cust11/SEA-Cust11-ER");
     assert_eq!(last.redundant, ["10.1.11.0/25"]);
     assert_eq!(last.non_redundant, ["10.1.12.0/24"]);

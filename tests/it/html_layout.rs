@@ -164,15 +164,8 @@ fn the_html_report_fits_1200_px_and_its_timeline_letters_never_overlap() {
     let drill = Command::new(assert_cmd::cargo::cargo_bin("cutover"))
         .env("XDG_STATE_HOME", dir.path())
         .env_remove("CUTOVER_LOG")
-        .args([
-            "drill",
-            "--headless",
-            "--time-scale",
-            "0.15",
-            "--auto-confirm",
-            "--deadline",
-            "6s",
-        ])
+        .args(crate::HEADLESS_DRILL)
+        .args(["--auto-confirm", "--deadline", "6s"])
         .args(["--settle", "1s", "--scenario", "stuck-on-vpn", "--journal"])
         .arg(&journal)
         .output()

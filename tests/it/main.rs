@@ -11,6 +11,7 @@ mod check;
 mod clean_output;
 mod cli;
 mod cli_conventions;
+mod cli_support;
 mod drill_blind;
 mod drill_cli;
 mod drill_faults;
@@ -65,3 +66,19 @@ mod ui_stranded;
 mod ui_support;
 mod validate_causes;
 mod validate_many;
+
+/// A headless drill on the lab's test clock (`--time-scale 0.15`: the
+/// ARM operations of a few seconds and the hold time the tests were
+/// written for; BFD, convergence and round-trip times are never scaled).
+pub(crate) const HEADLESS_DRILL: [&str; 4] = ["drill", "--headless", "--time-scale", "0.15"];
+
+/// `HEADLESS_DRILL` answering every question yes, with a 20 s deadline.
+pub(crate) const FAST_DRILL: [&str; 7] = [
+    "drill",
+    "--headless",
+    "--time-scale",
+    "0.15",
+    "--auto-confirm",
+    "--deadline",
+    "20s",
+];

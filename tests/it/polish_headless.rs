@@ -7,17 +7,10 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Output, Stdio};
 
+use crate::cli_support::{cutover, events};
 use serde_json::Value;
-
-fn cutover(state: &Path) -> Command {
-    let mut c = Command::new(assert_cmd::cargo::cargo_bin("cutover"));
-    c.env("XDG_STATE_HOME", state)
-        .env_remove("NO_COLOR")
-        .env_remove("CUTOVER_LOG");
-    c
-}
 
 /// A headless drill with `input` piped to it; standard input closes after
 /// it, as with `printf ... | cutover drill --headless`.
@@ -45,14 +38,6 @@ fn drill(state: &Path, name: &str, input: &'static str) -> (Output, PathBuf) {
     stdin.write_all(input.as_bytes()).expect("input written");
     drop(stdin);
     (child.wait_with_output().expect("cutover ends"), journal)
-}
-
-fn events(journal: &Path) -> Vec<Value> {
-    std::fs::read_to_string(journal)
-        .unwrap_or_else(|e| panic!("{}: {e}", journal.display()))
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("a JSON line"))
-        .collect()
 }
 
 /// Where the peering was left: the last completed change or rollback.

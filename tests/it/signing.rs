@@ -121,15 +121,7 @@ fn a_signed_drill_verifies_with_openssh_and_cutover_and_its_forgery_does_not() {
     let (key, allowed) = keypair(dir.path(), "alice");
     let journal = dir.path().join("signed.jsonl");
     let out = cutover(dir.path())
-        .args([
-            "drill",
-            "--headless",
-            "--time-scale",
-            "0.15",
-            "--auto-confirm",
-            "--deadline",
-            "20s",
-        ])
+        .args(crate::FAST_DRILL)
         .args([
             "--settle",
             "1s",

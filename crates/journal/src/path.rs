@@ -11,16 +11,22 @@ use uuid::Uuid;
 /// The sessions directory for these values of `$XDG_STATE_HOME` and
 /// `$HOME`; `None` when neither gives an absolute directory.
 pub fn sessions_dir_from(xdg_state_home: Option<&OsStr>, home: Option<&OsStr>) -> Option<PathBuf> {
-    let state = xdg_state_home
-        .map(Path::new)
+    let state = xdg_base(xdg_state_home, home, ".local/state")?;
+    Some(state.join("cutover").join("sessions"))
+}
+
+/// An XDG base directory: the variable's value when it is absolute, else
+/// `fallback` under an absolute `$HOME` (the spec ignores a relative
+/// value, which would depend on where the command was started).
+pub fn xdg_base(var: Option<&OsStr>, home: Option<&OsStr>, fallback: &str) -> Option<PathBuf> {
+    var.map(Path::new)
         .filter(|p| p.is_absolute())
         .map(Path::to_path_buf)
         .or_else(|| {
             home.map(Path::new)
                 .filter(|p| p.is_absolute())
-                .map(|h| h.join(".local").join("state"))
-        })?;
-    Some(state.join("cutover").join("sessions"))
+                .map(|h| h.join(fallback))
+        })
 }
 
 /// The sessions directory of this process's environment.

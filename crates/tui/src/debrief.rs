@@ -10,7 +10,7 @@
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::Line;
-use ratatui::widgets::{Block, BorderType, Borders, Clear, Paragraph, Wrap};
+use ratatui::widgets::{Clear, Paragraph, Wrap};
 
 use super::app::App;
 use super::gate::centered;
@@ -51,20 +51,12 @@ pub fn render(f: &mut Frame<'_>, area: Rect, app: &App) {
     let rect = centered(area, width, height);
     f.render_widget(Clear, rect);
     f.render_widget(
-        Paragraph::new(body).wrap(Wrap { trim: false }).block(
-            Block::default()
-                .borders(Borders::ALL)
-                .border_type(BorderType::Double)
-                .border_style(t.border_focus)
-                .style(t.popup)
-                .title(Line::styled(
-                    format!(
-                        " Drill debrief: {}/100 — D hides it, q leaves ",
-                        score.score
-                    ),
-                    t.title,
-                )),
-        ),
+        Paragraph::new(body)
+            .wrap(Wrap { trim: false })
+            .block(super::gate::popup_block(
+                app,
+                &format!("Drill debrief: {}/100 — D hides it, q leaves", score.score),
+            )),
         rect,
     );
 }

@@ -27,7 +27,9 @@ pub fn centered(area: Rect, w: u16, h: u16) -> Rect {
     )
 }
 
-fn popup_block<'a>(app: &App, title: &str) -> Block<'a> {
+/// The frame of every popup: a double border in the focus colour over the
+/// popup background, titled.
+pub(crate) fn popup_block<'a>(app: &App, title: &str) -> Block<'a> {
     Block::default()
         .borders(Borders::ALL)
         .border_type(BorderType::Double)

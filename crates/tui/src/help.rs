@@ -4,7 +4,7 @@
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, BorderType, Borders, Clear, Paragraph};
+use ratatui::widgets::{Clear, Paragraph};
 
 use super::app::App;
 use super::gate::centered;
@@ -74,14 +74,7 @@ pub fn render(f: &mut Frame<'_>, area: Rect, app: &App) {
     let shown: Vec<Line<'static>> = body.into_iter().skip(scroll).collect();
     f.render_widget(Clear, rect);
     f.render_widget(
-        Paragraph::new(shown).block(
-            Block::default()
-                .borders(Borders::ALL)
-                .border_type(BorderType::Double)
-                .border_style(app.theme.border_focus)
-                .style(app.theme.popup)
-                .title(Line::styled(" Help — ? or Esc to close ", app.theme.title)),
-        ),
+        Paragraph::new(shown).block(super::gate::popup_block(app, "Help — ? or Esc to close")),
         rect,
     );
 }

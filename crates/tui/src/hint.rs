@@ -5,7 +5,7 @@
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::Line;
-use ratatui::widgets::{Block, BorderType, Borders, Clear, Paragraph, Wrap};
+use ratatui::widgets::{Clear, Paragraph, Wrap};
 
 use super::app::App;
 use super::gate::centered;
@@ -30,17 +30,12 @@ pub fn render(f: &mut Frame<'_>, area: Rect, app: &App) {
     let rect = centered(area, width, height);
     f.render_widget(Clear, rect);
     f.render_widget(
-        Paragraph::new(lines).wrap(Wrap { trim: true }).block(
-            Block::default()
-                .borders(Borders::ALL)
-                .border_type(BorderType::Double)
-                .border_style(t.border_focus)
-                .style(t.popup)
-                .title(Line::styled(
-                    format!(" Hint — {step} · H or Esc to close "),
-                    t.title,
-                )),
-        ),
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: true })
+            .block(super::gate::popup_block(
+                app,
+                &format!("Hint — {step} · H or Esc to close"),
+            )),
         rect,
     );
 }
