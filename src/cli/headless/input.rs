@@ -60,6 +60,8 @@ pub(super) struct Input {
     /// The session's checks, once `session_start` named them: a mark of
     /// anything else is refused rather than kept for ever.
     checks: Option<HashSet<String>>,
+    /// A blind gate waits for marks (its note was seen).
+    blind_wait: bool,
     closed: bool,
 }
 
@@ -72,6 +74,7 @@ impl Default for Input {
             ended: HashSet::new(),
             marks: VecDeque::new(),
             checks: None,
+            blind_wait: false,
             closed: false,
         }
     }
@@ -103,6 +106,12 @@ impl Input {
             Event::StepEnd { step, .. } => {
                 self.ended.insert(step.clone());
             }
+            Event::Note { text, .. }
+                if text.starts_with(cutover_core::session::drill::BLIND_WAIT_NOTE) =>
+            {
+                self.blind_wait = true;
+            }
+            Event::GatePrompt { .. } => self.blind_wait = false,
             Event::SessionStart { steps, .. } => {
                 let checks = steps.iter().filter(|s| s.kind == "check");
                 self.checks = Some(checks.map(|s| s.id.clone()).collect());
@@ -195,8 +204,14 @@ impl Input {
 
     /// Input ended and every line typed before the end was used: nobody is
     /// there to answer any more.
+    /// Marks still waiting for their checks keep it there only while the
+    /// engine runs on by itself: once it asks something (a gate, a
+    /// window, a blind gate's marks), no line is left to answer it, so the
+    /// checks those marks wait for would never come.
     pub(super) fn exhausted(&self) -> bool {
-        self.closed && self.queue.is_empty() && self.marks.is_empty()
+        self.closed
+            && self.queue.is_empty()
+            && (self.marks.is_empty() || self.blind_wait || !matches!(self.asking, Asking::Nothing))
     }
 
     /// `mark CHECK pass|fail` and `hint STEP`; `None` for any other line.

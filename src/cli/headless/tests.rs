@@ -568,6 +568,34 @@ fn blind_marks_typed_ahead_wait_for_their_checks_result_and_hints_go_at_once() {
     assert!(input.exhausted());
 }
 
+/// Input ended with a mark for a check that comes after the gate: once
+/// the engine asks (the gate, or a blind gate waiting for marks), nothing
+/// typed is left to answer, so the console is gone rather than waiting
+/// for a check that cannot run.
+#[test]
+fn marks_for_later_checks_do_not_hold_a_closed_input_at_a_question() {
+    for asked in [
+        gate_prompt("gate"),
+        Event::Note {
+            step: Some("gate".into()),
+            level: NoteLevel::Info,
+            text: format!(
+                "{}; 1 to mark: bgp",
+                cutover_core::session::drill::BLIND_WAIT_NOTE
+            ),
+        },
+    ] {
+        let mut out: Vec<u8> = Vec::new();
+        let mut input = Input::default();
+        let _ = event(&mut input, &session_start(&["bgp", "after"]), &mut out);
+        assert_eq!(input.push("mark after pass", &mut out), vec![]);
+        input.close();
+        assert!(!input.exhausted(), "the checks still run by themselves");
+        let _ = event(&mut input, &asked, &mut out);
+        assert!(input.exhausted(), "{asked:?}");
+    }
+}
+
 #[test]
 fn blind_output_hides_verdicts_until_the_gate_then_shows_the_marks_against_the_truth() {
     use cutover_core::session::drill::Mark;

@@ -55,7 +55,7 @@ impl Http {
         sink: Sink<'_>,
     ) -> Result<(Option<AsyncOperationStatus>, Reply), ArmError> {
         let next = |r: &Reply| match read_status(r) {
-            Ok(Polled::Running(_)) => Some(self.poll_wait(r)),
+            Ok(Polled::Running(_) | Polled::Accepted) => Some(self.poll_wait(r)),
             _ => None,
         };
         let mut wait = first_wait;
@@ -73,11 +73,19 @@ impl Http {
                 continue;
             }
             let status = match polled {
-                Polled::Result => {
+                Polled::Result(body) => {
                     tracing::debug!("the operation answered its result without a status");
-                    return Ok((None, reply));
+                    return Ok((None, Reply { body, ..reply }));
                 }
+                // `next` waits on both; a status answer is never left here
+                // running.
                 Polled::Running(s) | Polled::Ended(s) => s,
+                Polled::Accepted => {
+                    return Err(ArmError::Protocol(
+                        "the operation answered 202 without a status and was not polled again"
+                            .into(),
+                    ));
+                }
             };
             return match &status.status {
                 AsyncStatus::Succeeded => Ok((Some(status), reply)),
@@ -215,16 +223,22 @@ impl Http {
 enum Polled {
     Running(AsyncOperationStatus),
     Ended(AsyncOperationStatus),
-    /// No `status`, but the operation's result (a `value` list or a
-    /// `properties` object): it is done.
-    Result,
+    /// No `status`, answered 200 with the operation's result (a `value`
+    /// list, a `properties` member, or a bare list or value): it is done.
+    /// Holds the result as a `Location` would answer it (`properties`
+    /// unwrapped, as [`Http::result_of`] does).
+    Result(String),
+    /// No `status`, answered 202: still running, whatever the body holds
+    /// (a half-made result is not the result).
+    Accepted,
 }
 
 impl std::fmt::Display for Polled {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Polled::Running(s) | Polled::Ended(s) => write!(f, "{}", s.status),
-            Polled::Result => f.write_str("(a result without status)"),
+            Polled::Result(_) => f.write_str("(a result without status)"),
+            Polled::Accepted => f.write_str("(202 without status)"),
         }
     }
 }
@@ -239,11 +253,17 @@ fn read_status(reply: &Reply) -> Result<Polled, String> {
             Polled::Running(s)
         });
     }
-    let carries_result = v.get("value").is_some_and(Value::is_array)
-        || v.get("properties").is_some_and(Value::is_object);
-    if carries_result {
-        Ok(Polled::Result)
-    } else {
-        Err("no `status` and no result in the answer".into())
+    if reply.status == 202 {
+        return Ok(Polled::Accepted);
+    }
+    match &v {
+        Value::Object(o) => match (o.get("properties"), o.get("value")) {
+            (Some(p), _) if !p.is_null() => Ok(Polled::Result(p.to_string())),
+            (_, Some(Value::Array(_))) => Ok(Polled::Result(reply.body.clone())),
+            _ => Err("no `status` and no result in the answer".into()),
+        },
+        Value::Null => Err("no `status` and no result in the answer".into()),
+        // A bare list or value (a test's id, its details) is the result.
+        _ => Ok(Polled::Result(reply.body.clone())),
     }
 }

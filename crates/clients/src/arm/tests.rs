@@ -972,3 +972,41 @@ fn etags_compare_past_their_wrapping() {
     }
     assert_ne!(etag_value("W/\"1\""), etag_value("W/\"2\""));
 }
+
+/// A status URL that answers 202 with no `status` is still running, even
+/// with a half-made result in its body; the 200 that follows is the
+/// result, unwrapped from `properties` when it sits there.
+#[tokio::test]
+async fn a_status_less_202_is_running_and_the_200_is_the_result() {
+    let stub = Stub::start(|s, n, base| {
+        if s.method == "POST" {
+            return Act::Reply(
+                202,
+                vec![(
+                    "azure-asyncoperation",
+                    format!("{base}/subscriptions/x/operations/op-1?api-version=2024-05-01"),
+                )],
+                String::new(),
+            );
+        }
+        let route = |p: &str| {
+            format!(
+                "{{\"network\":\"{p}\",\"nextHop\":\"10.0.0.1\",\"origin\":\"EBgp\",\"sourcePeer\":\"10.0.0.1\",\"asPath\":\"65515\",\"weight\":0}}"
+            )
+        };
+        match n {
+            0 => Act::Reply(202, Vec::new(), format!("{{\"value\":[{}]}}", route("10.1.0.0/16"))),
+            _ => ok(format!(
+                "{{\"properties\":{{\"value\":[{},{}]}}}}",
+                route("10.1.0.0/16"),
+                route("10.2.0.0/16")
+            )),
+        }
+    })
+    .await;
+    let (c, _) = client(&stub);
+    let read = c.learned_routes().await.expect("read");
+    let text = format!("{:?}", read);
+    assert!(text.contains("10.2.0.0/16"), "{text}");
+    assert_eq!(stub.seen("GET").len(), 2, "the 202 was polled again");
+}

@@ -5,6 +5,12 @@
 
 use serde::{Deserialize, Serialize};
 
+/// How a blind drill's engine says its gate waits for the trainee's
+/// marks: the headless driver reads it to know that marks still queued for
+/// later checks cannot be used before an answer that will never come.
+pub const BLIND_WAIT_NOTE: &str =
+    "blind drill: the gate opens once every pre-check is marked pass or fail from its output";
+
 /// What the trainee called a pre-check, from its raw output.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -34,6 +34,9 @@ struct Book {
     /// Checks whose gate opened: their truth is out, marks are closed.
     sealed: BTreeSet<String>,
     hinted: BTreeSet<String>,
+    /// The session is ending: marks and hints are no longer journaled
+    /// (one written after `session_end` would reopen the journal).
+    closed: bool,
 }
 
 /// The engine's side of the desk.
@@ -64,6 +67,9 @@ impl Desk {
                 // marks sees a mark only once its `drill_mark` is written,
                 // so the prompt never comes before it.
                 let mut b = shared.lock().await;
+                if b.closed && matches!(c, Command::Mark { .. } | Command::Hint { .. }) {
+                    continue;
+                }
                 let said = match c {
                     Command::Mark { check, mark } => {
                         take_mark(&mut b, &runbook, blind, &check, mark)
@@ -102,6 +108,13 @@ impl Desk {
             blind,
         };
         (desk, rx)
+    }
+
+    /// The session ends: marks and hints arriving from now on are dropped.
+    /// The lock is held across each answer's journaling, so taking it
+    /// also waits for one being written.
+    pub(crate) async fn close(&self) {
+        self.book.lock().await.closed = true;
     }
 
     /// A check's result is shown: marks of it are taken from now on.
@@ -150,7 +163,8 @@ impl Desk {
                     step: Some(gate.to_string()),
                     level: NoteLevel::Info,
                     text: format!(
-                        "blind drill: the gate opens once every pre-check is marked pass or fail from its output; {} to mark: {}",
+                        "{}; {} to mark: {}",
+                        cutover_core::session::drill::BLIND_WAIT_NOTE,
                         missing.len(),
                         missing.join(", ")
                     ),
