@@ -45,16 +45,7 @@ fn is_echo_or_prompt(line: &str) -> bool {
     is_bracketed_prompt(line.trim_end())
         || line.starts_with("show ")
         || line.starts_with("run show ")
-        || line.split_once(['>', '#']).is_some_and(|(head, tail)| {
-            !head.is_empty()
-                && !head.contains(' ')
-                && !head.starts_with('{')
-                && !head.starts_with('<')
-                && {
-                    let tail = tail.trim_start();
-                    tail.starts_with("show ") || tail.starts_with("run show ") || tail.is_empty()
-                }
-        })
+        || super::junos_bgp_summary::junos_cli::is_prompt(line.trim_end())
 }
 
 pub fn parse(input: &str) -> Result<RouteList<'_>, ParseError> {

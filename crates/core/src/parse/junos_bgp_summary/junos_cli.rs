@@ -43,9 +43,19 @@ pub(crate) fn is_noise(line: &str) -> bool {
         || (t.starts_with("[edit") && t.ends_with(']'))
 }
 
-fn is_prompt(t: &str) -> bool {
-    t.split_once(['>', '#']).is_some_and(|(head, _)| {
-        head.contains('@') && !head.starts_with('<') && !head.contains(char::is_whitespace)
+/// A prompt, with or without the command typed at it: `user@host> ...`,
+/// `juniper@R:R1>`, `host> show ...`, `host#`, or the bare `> show ...` of a
+/// capture whose host name was cut. Without a user it must be followed by
+/// a command or nothing, so an answer's own `>` (a Junos route's active
+/// next hop `> to 10.0.0.1`, an outbound SA `>131073 ESP...`) is not one.
+pub(crate) fn is_prompt(t: &str) -> bool {
+    t.split_once(['>', '#']).is_some_and(|(head, tail)| {
+        if head.starts_with(['<', '{']) || head.contains(char::is_whitespace) {
+            return false;
+        }
+        let tail = tail.trim_start();
+        let command = tail.starts_with("show ") || tail.starts_with("run show ");
+        head.contains('@') || command || (tail.is_empty() && !head.is_empty())
     })
 }
 

@@ -343,3 +343,29 @@ proptest! {
         let _ = parse(&input);
     }
 }
+
+/// Public captures often show the prompt without a user (`srx1> show
+/// ...`) or with the host cut (`> show ...`): both are the echo, and an
+/// outbound SA or an active next hop that starts with `>` is not.
+#[test]
+fn prompts_without_a_user_are_the_echo() {
+    use super::junos_cli::is_prompt;
+    for p in [
+        "srx1> show bgp summary",
+        "> show security ipsec security-associations",
+        "fw1b01> show security ipsec sa",
+        "srx1>",
+        "root@vsrx# run show route",
+        "juniper@R:R1>",
+    ] {
+        assert!(is_prompt(p), "{p}");
+    }
+    for answer in [
+        ">131073 ESP:aes-cbc-256/sha256 93be8146 3597/ unlim - root 500 52.0.0.1",
+        "> to 10.0.0.1 via ge-0/0/0.0",
+        "<131073 ESP:aes-cbc-256/sha256 8f2a3b1c 3597/ unlim - root 500 52.0.0.1",
+        "{master:0}",
+    ] {
+        assert!(!is_prompt(answer), "{answer}");
+    }
+}
