@@ -46,7 +46,7 @@ mod score;
 mod tests;
 
 pub use pick::{pick, seed_from_clock};
-pub use score::{Timed, score};
+pub use score::{Timed, reads, score};
 
 /// Points a hint costs.
 pub const HINT_COST: u8 = 5;

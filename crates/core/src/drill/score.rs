@@ -46,6 +46,34 @@ pub fn score(events: &[Timed<'_>], plan: &DrillPlan) -> DrillScore {
     }
 }
 
+/// Whether [`score`] reads `event` when judging against `plan`: what a
+/// drill keeps of its session until its end. A monitor's probes every few
+/// seconds are not read (a probe is, only from a step the plan quotes as
+/// evidence), so what is kept does not grow with the drill's length.
+pub fn reads(event: &Event, plan: &DrillPlan) -> bool {
+    match event {
+        Event::GatePrompt { .. }
+        | Event::GateDecision { .. }
+        | Event::Verified { .. }
+        | Event::TrafficSeen { .. }
+        | Event::ConfirmHealthy { .. }
+        | Event::ActionStarted { .. }
+        | Event::ActionAttempt { .. }
+        | Event::ActionDone { .. }
+        | Event::ActionCancelled { .. }
+        | Event::RollbackStarted { .. }
+        | Event::DrillMark { .. }
+        | Event::DrillHint { .. }
+        | Event::SessionEnd { .. } => true,
+        Event::Probe { step, .. } => plan
+            .objectives
+            .iter()
+            .flat_map(|o| &o.evidence)
+            .any(|e| e.step == *step),
+        _ => false,
+    }
+}
+
 /// The last mark of each check, judged: (marked, right).
 fn marks(events: &[Timed<'_>]) -> (u32, u32) {
     let mut last = BTreeMap::new();

@@ -92,17 +92,36 @@ impl<'a> HopDetails<'a> {
         match self {
             Self::Read(r) => push_sparing(&mut r.interfaces, interface),
             other => {
-                let (mut interfaces, from) = match other {
-                    Self::Brief(span) => {
-                        let (i, f) = crate::parse::junos_route_text::brief_hop_details(span);
-                        let own = |s: &'a str| Cow::Borrowed(s);
-                        (i.into_iter().map(own).collect(), f.map(own))
-                    }
-                    _ => (Vec::new(), None),
-                };
+                let (mut interfaces, from) = other.unread();
                 push_sparing(&mut interfaces, interface);
                 *other = Self::read(interfaces, from);
             }
+        }
+    }
+
+    /// Sets the peer the path was learned from (a detail form's
+    /// `Source:`), keeping the interfaces there are.
+    pub fn set_from(&mut self, from: Cow<'a, str>) {
+        match self {
+            Self::Read(r) => r.from = Some(from),
+            other => {
+                let (interfaces, _) = other.unread();
+                *other = Self::read(interfaces, Some(from));
+            }
+        }
+    }
+
+    /// What a form not yet read holds (a brief span's interfaces and peer).
+    fn unread(&self) -> (Vec<Cow<'a, str>>, Option<Cow<'a, str>>) {
+        match *self {
+            Self::Brief(span) => {
+                let (i, f) = crate::parse::junos_route_text::brief_hop_details(span);
+                (
+                    i.into_iter().map(Cow::Borrowed).collect(),
+                    f.map(Cow::Borrowed),
+                )
+            }
+            Self::None | Self::Read(_) => (Vec::new(), None),
         }
     }
 

@@ -5,6 +5,8 @@
 //! defaults to empty, as the site test's are.
 
 use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
 
 use super::failover_test::{
     FailoverConnectionDetails, FailoverSingleTestDetails, is_running_status,
@@ -100,6 +102,13 @@ pub struct FailoverTestSummary {
     /// The link test's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub link_type: Option<String>,
+    /// When it started (the spec's `startTime`; RFC 3339, UTC).
+    #[serde(
+        default,
+        alias = "startTimeUtc",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub start_time: Option<String>,
 }
 
 impl FailoverTestSummary {
@@ -113,7 +122,41 @@ impl FailoverTestSummary {
         };
         at && self.test_guid.as_deref().is_some_and(|g| !g.is_empty())
     }
+
+    /// When it started, if Azure said so in a form read here (RFC 3339;
+    /// without an offset it is taken as UTC, as Azure's times are).
+    pub fn started(&self) -> Option<OffsetDateTime> {
+        let t = self.start_time.as_deref()?.trim();
+        OffsetDateTime::parse(t, &Rfc3339)
+            .or_else(|_| OffsetDateTime::parse(&format!("{t}Z"), &Rfc3339))
+            .ok()
+    }
+
+    /// The test an action started at `since` began, out of `all`: the
+    /// newest (by its start time) at `peering_location` or on `link_type`
+    /// that started at or after `since`, less [`CLOCK_SKEW`]. Azure's
+    /// order is not relied on; a test whose start cannot be read is not
+    /// taken, as an older test stopped or watched by mistake would leave
+    /// this one running.
+    pub fn latest_since<'a>(
+        all: &'a [FailoverTestSummary],
+        peering_location: &str,
+        link_type: Option<&str>,
+        since: OffsetDateTime,
+    ) -> Option<&'a FailoverTestSummary> {
+        let from = since - CLOCK_SKEW;
+        all.iter()
+            .filter(|s| s.is_of(peering_location, link_type))
+            .filter_map(|s| s.started().map(|at| (at, s)))
+            .filter(|(at, _)| *at >= from)
+            .max_by_key(|(at, _)| *at)
+            .map(|(_, s)| s)
+    }
 }
+
+/// How far Azure's clock (and its whole-second start times) may trail
+/// this machine's when a test is matched to the start that began it.
+pub const CLOCK_SKEW: time::Duration = time::Duration::seconds(30);
 
 /// One reading of a failover test's details, whichever the test.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -216,5 +259,41 @@ mod tests {
         assert!(all[0].is_of("", Some("primary")) && !all[0].is_of("", Some("Secondary")));
         assert!(all[1].is_of("Seattle", None) && !all[1].is_of("Seattle", Some("Primary")));
         assert!(!all[0].is_of("Seattle", None));
+    }
+
+    #[test]
+    fn the_latest_test_is_the_newest_started_since_the_action_whatever_the_order() {
+        let all: Vec<FailoverTestSummary> = serde_json::from_str(
+            r#"[{"testGuid":"new","linkType":"Primary","status":"Running","startTime":"2026-03-01T10:00:05Z"},
+                {"testGuid":"old","linkType":"Primary","status":"Completed","startTime":"2026-03-01T09:00:00Z"},
+                {"testGuid":"other","linkType":"Secondary","status":"Running","startTime":"2026-03-01T10:00:09Z"},
+                {"testGuid":"undated","linkType":"Primary","status":"Running"},
+                {"testGuid":"utc","linkType":"Primary","status":"Running","startTimeUtc":"2026-03-01T10:00:01.5"}]"#,
+        )
+        .expect("parse");
+        let at = |s: &str| OffsetDateTime::parse(s, &Rfc3339).expect("time");
+        let pick = |since: &str| {
+            FailoverTestSummary::latest_since(&all, "", Some("Primary"), at(since))
+                .and_then(|s| s.test_guid.as_deref())
+        };
+        // Newest first or last: the newest wins, never the oldest.
+        assert_eq!(pick("2026-03-01T10:00:00.400Z"), Some("new"));
+        let mut reversed = all.clone();
+        reversed.reverse();
+        assert_eq!(
+            FailoverTestSummary::latest_since(
+                &reversed,
+                "",
+                Some("Primary"),
+                at("2026-03-01T10:00:00Z")
+            )
+            .and_then(|s| s.test_guid.as_deref()),
+            Some("new")
+        );
+        // Whole seconds and a clock a little ahead still match; a test
+        // from before the action does not.
+        assert_eq!(pick("2026-03-01T10:00:20Z"), Some("new"));
+        assert_eq!(pick("2026-03-01T10:01:00Z"), None);
+        assert_eq!(all[4].started(), Some(at("2026-03-01T10:00:01.5Z")));
     }
 }

@@ -147,6 +147,16 @@ impl<'a> Parser<'a> {
             }
             return Ok(());
         }
+        if let Some(v) = t.strip_prefix("Source:") {
+            // The peer the path was learned from: brief form's `from`.
+            if let Some(r) = path {
+                let a = split_first(ltrim(v)).0;
+                if is_addr(a) {
+                    r.hop_details.set_from(Cow::Borrowed(a));
+                }
+            }
+            return Ok(());
+        }
         if let Some(v) = t.strip_prefix("Nexthop:") {
             // Inside a path these are forwarding next hops, not the route's.
             if path.is_none() {

@@ -515,6 +515,8 @@ pub(super) fn brief_next_hop(t: &str) -> (Option<&str>, Option<&str>) {
             (Some(a), rest.strip_prefix("via ").and_then(interface_of))
         }
         "via" => (None, interface_of(rest)),
+        // A Local route's own interface (`Local via xe-1/0/0.0`).
+        "Local" => (None, rest.strip_prefix("via ").and_then(interface_of)),
         _ => (None, None),
     }
 }

@@ -170,3 +170,12 @@ fn marks_and_from() {
     assert_eq!((p.active, p.path_use), (true, Some(PathUse::RoutingOnly)));
     assert!(starts_brief_path("#[Multipath/255]") && starts_brief_path("@[EVPN/170]"));
 }
+
+#[test]
+fn a_local_route_keeps_its_interface() {
+    assert_eq!(
+        brief_next_hop("Local via xe-1/0/0.0"),
+        (None, Some("xe-1/0/0.0"))
+    );
+    assert_eq!(brief_next_hop("Local"), (None, None));
+}
