@@ -102,9 +102,12 @@ fn document(sb: &Scoreboard) -> Document<'_> {
     if !broken.is_empty() {
         blocks.push(Block::Alerts(broken));
     }
+    // A broken journal's score is listed (flagged) but kept out of the
+    // mean: one forged line must not move the team's number.
     let scored: Vec<u64> = sb
         .drills
         .iter()
+        .filter(|e| e.integrity != "broken")
         .filter_map(|e| e.score.map(u64::from))
         .collect();
     let mean = if scored.is_empty() {
@@ -115,11 +118,16 @@ fn document(sb: &Scoreboard) -> Document<'_> {
     blocks.push(Block::Facts(vec![
         (
             vec![words("Drills")],
-            vec![words(format!(
-                "{} ({} scored)",
-                sb.drills.len(),
-                scored.len()
-            ))],
+            vec![words(
+                match sb.drills.iter().filter(|e| e.integrity == "broken").count() {
+                    0 => format!("{} ({} scored)", sb.drills.len(), scored.len()),
+                    n => format!(
+                        "{} ({} scored; {n} broken, left out of the mean)",
+                        sb.drills.len(),
+                        scored.len()
+                    ),
+                },
+            )],
         ),
         (vec![words("Mean score")], vec![words(mean)]),
     ]));

@@ -346,3 +346,17 @@ fn the_scoreboard_has_one_row_per_journal_in_every_format() {
     assert_eq!(json["drills"][0]["who"], "op");
     assert_eq!(json["drills"][0]["scenario"], serde_json::Value::Null);
 }
+
+/// A journal that failed its integrity check is flagged on the board and
+/// its score kept out of the mean.
+#[test]
+fn a_broken_journal_is_flagged_and_left_out_of_the_mean() {
+    use crate::scoreboard::{build, render};
+    let mut forged = drilled(100, true);
+    forged.integrity.status = "broken".into();
+    let board = build(&[drilled(45, false), forged]);
+    let md = render(&board, crate::Format::Md, &Redactor::new()).expect("md");
+    assert!(md.contains("| Mean score | 45/100 |"), "{md}");
+    assert!(md.contains("1 broken, left out of the mean"), "{md}");
+    assert!(md.contains("do not trust its score"), "{md}");
+}
