@@ -290,6 +290,9 @@ struct RtEntry<'a> {
     as_path: Elem<AsPath>,
     #[serde(rename = "learned-from", borrow, default)]
     learned_from: FirstText<'a>,
+    /// The detail forms' peer (`Source:` in text).
+    #[serde(borrow, default)]
+    gateway: FirstText<'a>,
     #[serde(borrow, default)]
     nh: Many<Nh<'a>>,
 }
@@ -300,6 +303,9 @@ struct Nh<'a> {
     to: Elem<Text<'a>>,
     #[serde(borrow, default)]
     via: Elem<Text<'a>>,
+    /// A Local route's own interface (`Local via IF` in text).
+    #[serde(rename = "nh-local-interface", borrow, default)]
+    local_interface: Elem<Text<'a>>,
 }
 
 impl<'a> RtEntry<'a> {
@@ -314,7 +320,8 @@ impl<'a> RtEntry<'a> {
                     hops.push(to.0);
                 }
             }
-            for via in nh.via.0.into_iter().filter(|v| !v.0.is_empty()) {
+            let vias = nh.via.0.into_iter().chain(nh.local_interface.0);
+            for via in vias.filter(|v| !v.0.is_empty()) {
                 push_sparing(&mut next_hop_interfaces, via.0);
             }
         }
@@ -327,7 +334,10 @@ impl<'a> RtEntry<'a> {
             local_pref: self.local_preference.0.into_iter().find_map(|n| n.0),
             as_path: self.as_path.0.into_iter().find_map(|p| p.0),
             next_hops,
-            hop_details: HopDetails::read(next_hop_interfaces, self.learned_from.0),
+            hop_details: HopDetails::read(
+                next_hop_interfaces,
+                self.learned_from.0.or(self.gateway.0),
+            ),
             path_use,
             table,
         }

@@ -66,6 +66,10 @@ enum El {
     To,
     Via,
     LearnedFrom,
+    /// A Local route's own interface (`Local via IF` in text).
+    NhLocalInterface,
+    /// The detail forms' peer (`Source:` in text).
+    Gateway,
     Other,
 }
 
@@ -88,6 +92,8 @@ impl El {
             b"to" => El::To,
             b"via" => El::Via,
             b"learned-from" => El::LearnedFrom,
+            b"gateway" => El::Gateway,
+            b"nh-local-interface" => El::NhLocalInterface,
             _ => El::Other,
         }
     }
@@ -103,8 +109,9 @@ impl El {
             | El::Preference
             | El::LocalPreference
             | El::AsPath
-            | El::LearnedFrom => Some((El::RtEntry, None)),
-            El::To | El::Via => Some((El::Nh, Some(El::RtEntry))),
+            | El::LearnedFrom
+            | El::Gateway => Some((El::RtEntry, None)),
+            El::To | El::Via | El::NhLocalInterface => Some((El::Nh, Some(El::RtEntry))),
             _ => None,
         }
     }
@@ -408,10 +415,14 @@ impl<'a> Parser<'a> {
                             hops.push(value);
                         }
                     }
-                    El::Via if !value.is_empty() => {
+                    El::Via | El::NhLocalInterface if !value.is_empty() => {
                         push_sparing(&mut entry.next_hop_interfaces, value)
                     }
                     El::LearnedFrom if !value.is_empty() => entry.from = Some(value),
+                    // `learned-from` (brief) wins where both are given.
+                    El::Gateway if !value.is_empty() && entry.from.is_none() => {
+                        entry.from = Some(value)
+                    }
                     _ => {}
                 }
             }
@@ -464,6 +475,8 @@ fn describe(tag: El) -> String {
         El::To => "to",
         El::Via => "via",
         El::LearnedFrom => "learned-from",
+        El::Gateway => "gateway",
+        El::NhLocalInterface => "nh-local-interface",
         El::Other => return "an element".to_string(),
     };
     format!("<{name}>")

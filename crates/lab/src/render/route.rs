@@ -227,13 +227,20 @@ pub fn parsed(world: &World, device: DeviceId, q: &RouteQuery) -> Vec<ParsedRout
                             .collect(),
                     ),
                     // The brief forms show `from`, only where the peer is
-                    // not the next hop; the detail forms' `Source:` is not read.
+                    // not the next hop; the detail forms always name the
+                    // peer (`Source:`, `gateway`). A Local route's own
+                    // interface is its `Local via`.
                     hop_details: HopDetails::read(
-                        p.next_hops.iter().map(|n| n.via.into()).collect(),
-                        (q.style == Style::Brief)
-                            .then(|| shows_from(p))
-                            .flatten()
-                            .map(|a| a.to_string().into()),
+                        p.local_via
+                            .into_iter()
+                            .chain(p.next_hops.iter().map(|n| n.via))
+                            .map(Into::into)
+                            .collect(),
+                        match q.style {
+                            Style::Brief => shows_from(p),
+                            _ => p.peer.map(|peer| peer.addr),
+                        }
+                        .map(|a| a.to_string().into()),
                     ),
                     path_use: None,
                     table: Some(t.name.clone().into()),

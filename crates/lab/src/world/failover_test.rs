@@ -274,13 +274,16 @@ impl World {
             non_redundant_routes: routes,
             failover_connections: vec![vpn],
         });
+        // Azure shuts the sessions down (a BGP NOTIFICATION, so no
+        // detection time), but the tables still take their convergence
+        // time to follow, as after any session loss.
         for sid in core {
-            self.bump(sid);
-            self.session_down(sid);
+            let epoch = self.bump(sid);
+            let convergence = self.convergence_of(sid);
+            self.schedule(convergence, epoch, super::events::Ev::Down(sid));
         }
-        self.recompute(false);
         self.log(format!(
-            "site failover test {guid} started at {location}: the ER gateway's connection is down"
+            "site failover test {guid} started at {location}: the ER gateway's connection goes down"
         ));
         Ok(guid)
     }

@@ -147,6 +147,16 @@ impl<'a> Parser<'a> {
             }
             return Ok(());
         }
+        if let Some(v) = t.strip_prefix("Interface:") {
+            // A Local route's own interface (brief form's `Local via IF`).
+            if let Some(r) = path.filter(|_| !b.indirect)
+                && let Some(i) = interface_of(v)
+                && !r.hop_details.interfaces().contains(&i)
+            {
+                r.hop_details.push_interface(Cow::Borrowed(i));
+            }
+            return Ok(());
+        }
         if let Some(v) = t.strip_prefix("Source:") {
             // The peer the path was learned from: brief form's `from`.
             if let Some(r) = path {

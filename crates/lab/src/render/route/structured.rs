@@ -60,6 +60,10 @@ fn entry_elem(world: &World, dest: &Dest, rank: usize, p: &Path, style: Style) -
     if p.protocol == Protocol::Local {
         e.leaf("nh-type", "Local");
     }
+    // The detail forms' `Source:`.
+    if let Some(peer) = p.peer.filter(|_| style != Style::Brief) {
+        e.leaf("gateway", peer.addr.to_string());
+    }
     if p.protocol == Protocol::Bgp && style == Style::Brief {
         if let Some(m) = p.med {
             e.leaf("med", m.to_string());

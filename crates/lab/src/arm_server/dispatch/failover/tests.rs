@@ -274,6 +274,13 @@ async fn a_site_failover_test_moves_traffic_to_the_vpn_until_it_stops() {
         .expect("the test's GUID, a JSON string")
         .to_owned();
     assert_eq!(guid.len(), 36, "{guid}");
+    // Azure shuts the sessions at once; the tables follow after their
+    // convergence time (at most 1.8 s by default), not before.
+    assert_eq!(
+        lab.paths(),
+        (PathKind::Expressroute, PathKind::Expressroute)
+    );
+    lab.clock.advance(Duration::from_secs(2));
 
     // Both directions take the VPN while the gateway's connection is down;
     // the CEs' sessions to the MSEEs stay up (the circuit is untouched).
@@ -494,6 +501,7 @@ code = "InternalServerError"
         (429, "TooManyRequests".to_owned())
     );
     assert_eq!(throttled.header("retry-after"), Some("1"));
+    lab.clock.advance(Duration::from_secs(2));
     assert!(lab.world.with(|w, _| w.er_connection_down()));
     assert_eq!(lab.paths(), (PathKind::Vpn, PathKind::Vpn));
     let stopped = lab
