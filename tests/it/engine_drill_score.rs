@@ -106,3 +106,37 @@ async fn a_declined_drill_misses_completes_and_a_session_that_is_no_drill_has_no
     .await;
     assert_eq!(plain.count("drill_score"), 0);
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_hint_asked_while_the_session_ends_is_not_journaled_after_the_score() {
+    let mut config = config();
+    config.drill = Some(plan());
+    let net = Net::new();
+    // The score takes 10 s to write: the hint, asked 1 s after the last
+    // step ended, arrives while the session is ending.
+    net.with(|n| n.journal_slow_at = Some(("drill_score", Duration::from_secs(10))));
+    let last = failover_runbook()
+        .steps
+        .last()
+        .map(|s| s.id.clone())
+        .expect("steps");
+    let mut careful = operator_confirming();
+    let operator = move |ev: &Event| match ev {
+        Event::StepEnd { step, .. } if *step == last => Reply::After(
+            Duration::from_secs(1),
+            Command::Hint {
+                step: "fw-bgp-to-vpn-gateway".into(),
+            },
+        ),
+        _ => careful(ev),
+    };
+    let run = run_session(failover_runbook(), net, config, operator).await;
+    assert_eq!(run.outcome.exit_code(), 0, "{}", run.outcome.outcome);
+    let kinds = run.kinds();
+    assert_eq!(
+        &kinds[kinds.len() - 2..],
+        ["drill_score", "session_end"],
+        "nothing is journaled between the score and the end: {kinds:?}"
+    );
+    assert_eq!(run.count("drill_hint"), 0, "{kinds:?}");
+}

@@ -138,6 +138,14 @@ pub struct NetState {
     /// The journal fails from the first event of this kind on.
     pub journal_fails_at: Option<&'static str>,
     pub journal_failed: bool,
+    /// Writing an event of this kind takes this long (virtual time): a
+    /// slow disk while the session ends.
+    pub journal_slow_at: Option<(&'static str, Duration)>,
+    /// The only test `latest_failover_tests` lists at the place started
+    /// 10 min before now: not the one this session began.
+    pub latest_test_before: bool,
+    /// Azure refuses the failover test's stop (403): it fails for good.
+    pub test_stop_refused: bool,
     /// How long a `SetScript::Paced` PUT is on the wire before its answer.
     pub put_rtt: Duration,
     /// How long each device takes to answer a command, by role (virtual
@@ -145,6 +153,13 @@ pub struct NetState {
     pub device_delay: BTreeMap<String, Duration>,
     /// A failover test's start reaches Azure but its answer is lost.
     pub test_start_lost: bool,
+    /// A failover test's first start is answered 429 with this
+    /// Retry-After, and sent again after it unless the permit is revoked.
+    pub test_start_throttled: Option<Duration>,
+    /// Once ARM accepts a failover test's start, the test drops
+    /// ExpressRoute (the peering reads as disabled to the paths) and the
+    /// start's operation runs this long before it answers with the id.
+    pub test_start_runs: Option<Duration>,
 }
 
 /// The simulated network all doubles share.
@@ -166,9 +181,14 @@ impl Net {
             vpn_more_specific: false,
             journal_fails_at: None,
             journal_failed: false,
+            journal_slow_at: None,
+            latest_test_before: false,
+            test_stop_refused: false,
             put_rtt: Duration::ZERO,
             device_delay: BTreeMap::new(),
             test_start_lost: false,
+            test_start_throttled: None,
+            test_start_runs: None,
         })))
     }
 
@@ -535,12 +555,28 @@ impl AzureApi for FakeAzure {
         on_attempt: &(dyn Fn(&ArmAttempt) + Send + Sync),
         permit: &SendPermit,
     ) -> Result<String, ArmError> {
-        let Some(ticket) = permit.begin_write() else {
-            return Err(ArmError::Cancelled("revoked before the POST".into()));
-        };
         let on = match t.link() {
             Some((link, _)) => format!("link {link}"),
             None => peering_location.to_owned(),
+        };
+        if let Some(wait) = self.net.with(|n| n.test_start_throttled) {
+            let Some(ticket) = permit.begin_write() else {
+                return Err(ArmError::Cancelled("revoked before the POST".into()));
+            };
+            self.net
+                .with(|n| n.order.push(format!("azure:start_test {on}")));
+            ticket.answered(429);
+            let mut a = test_attempt(t.start_path(peering_location), 429);
+            a.retry_after_ms = Some(u64::try_from(wait.as_millis()).unwrap_or(u64::MAX));
+            on_attempt(&a);
+            tokio::select! {
+                () = tokio::time::sleep(wait) => {}
+                () = permit.revoked() => {}
+            }
+        }
+        let Some(ticket) = permit.begin_write() else {
+            self.net.with(|n| n.order.push("azure:revoked".into()));
+            return Err(ArmError::Cancelled("revoked before the POST".into()));
         };
         let lost = self.net.with(|n| {
             n.order.push(format!("azure:start_test {on}"));
@@ -553,7 +589,22 @@ impl AzureApi for FakeAzure {
             return Err(ArmError::Transport("connection reset".into()));
         }
         ticket.answered(200);
-        on_attempt(&test_attempt(t.start_path(peering_location), 202));
+        let runs = self.net.with(|n| n.test_start_runs);
+        let mut accepted = test_attempt(t.start_path(peering_location), 202);
+        if runs.is_some() {
+            // As the client reports the POST it sent under the permit.
+            accepted.write = Some(cutover_core::azure_call::WriteRecord::default());
+        }
+        on_attempt(&accepted);
+        self.net.with(|n| {
+            if n.test_start_runs.is_some() {
+                n.peering = PeeringState::Disabled;
+                n.changed_at = Instant::now();
+            }
+        });
+        if let Some(runs) = runs {
+            tokio::time::sleep(runs).await;
+        }
         on_attempt(&test_attempt(t.start_path(peering_location), 200));
         Ok("test-1".into())
     }
@@ -593,8 +644,9 @@ impl AzureApi for FakeAzure {
         })
     }
 
-    /// `azure:latest_tests` in the shared order: the test the start
-    /// began, Running until a stop.
+    /// `azure:latest_tests` in the shared order, newest first: the test
+    /// the start began (`test-1`, started now; Running until a stop), and
+    /// an older one at the same place (`test-0`, an hour ago, Completed).
     async fn latest_failover_tests(
         &self,
         t: &cutover_core::azure_call::FailoverTestTarget,
@@ -611,8 +663,23 @@ impl AzureApi for FakeAzure {
             Some((link, _)) => format!(r#""linkType":"{link}""#),
             None => r#""peeringLocation":"Seattle""#.to_owned(),
         };
+        let now = time::OffsetDateTime::now_utc();
+        let since = |ago: time::Duration| {
+            (now - ago)
+                .format(&time::format_description::well_known::Rfc3339)
+                .expect("a time")
+        };
+        let (new, old) = if self.net.with(|n| n.latest_test_before) {
+            (
+                since(time::Duration::minutes(10)),
+                since(time::Duration::hours(1)),
+            )
+        } else {
+            (since(time::Duration::ZERO), since(time::Duration::hours(1)))
+        };
         read(format!(
-            r#"[{{"testGuid":"test-1","testType":"SingleSiteFailover",{at},"status":"{status}"}}]"#
+            r#"[{{"testGuid":"test-1","testType":"SingleSiteFailover",{at},"status":"{status}","startTime":"{new}"}},
+                {{"testGuid":"test-0","testType":"SingleSiteFailover",{at},"status":"Completed","startTime":"{old}"}}]"#
         ))
     }
 
@@ -626,6 +693,12 @@ impl AzureApi for FakeAzure {
         let Some(ticket) = permit.begin_write() else {
             return Err(ArmError::Cancelled("revoked before the POST".into()));
         };
+        if self.net.with(|n| n.test_stop_refused) {
+            ticket.answered(403);
+            self.net.with(|n| n.order.push("azure:stop_refused".into()));
+            on_attempt(&test_attempt(t.stop_path(), 403));
+            return Err(ArmError::Refused("AuthorizationFailed".into()));
+        }
         ticket.answered(200);
         // What would be sent, counted: each connection's `isVerified`,
         // or the link test's own.
@@ -731,6 +804,12 @@ impl EventLog for OrderedLog {
             });
             if fail {
                 return Err("disk full".to_string());
+            }
+            let slow = self.net.with(|n| n.journal_slow_at);
+            if let Some((kind, d)) = slow
+                && kind == event.kind()
+            {
+                tokio::time::sleep(d).await;
             }
             self.net
                 .with(|n| n.order.push(format!("journal:{}", event.kind())));

@@ -911,6 +911,85 @@ async fn a_lost_start_answer_is_stopped_and_found_by_the_latest_test() {
     );
 }
 
+/// A lost start answer where the only test listed at the place started
+/// before this action: it is not taken for this action's test (stopping
+/// or watching another test would say nothing of this one); the stop's
+/// completed operation stands as the evidence.
+#[tokio::test(start_paused = true)]
+async fn a_test_that_started_before_the_action_is_not_taken_for_its_own() {
+    let net = Net::new();
+    net.with(|n| {
+        n.test_start_lost = true;
+        n.latest_test_before = true;
+    });
+    let watchdog = Arc::new(RecordingWatchdog { net: net.clone() });
+    let run = run_session_guarded(link_runbook(), net, config(), gate_only, watchdog).await;
+    assert_eq!(run.outcome.exit_code(), 3, "{:?}", run.outcome);
+    run.at("azure:latest_tests");
+    let notes = run.notes();
+    assert!(
+        !notes.iter().any(|n| n.contains("the latest failover test")),
+        "{notes:?}"
+    );
+    assert!(
+        run.events.iter().all(|e| !matches!(
+            e,
+            Event::FailoverTestStatus { test, .. } if test.test_id.is_some()
+        )),
+        "{:?}",
+        run.kinds()
+    );
+    let done = run.events.iter().find_map(|e| match e {
+        Event::RollbackDone { detail, .. } => Some(detail.clone()),
+        _ => None,
+    });
+    assert!(
+        done.as_deref()
+            .is_some_and(|d| d.contains("its id is not known here")),
+        "{done:?}"
+    );
+}
+
+/// The operator confirmed and the stop carrying that verdict fails for
+/// good: the stop by hand given to the operator is that verdict's
+/// (`wasSimulationSuccessful=true`), not a "not successful" one.
+#[tokio::test(start_paused = true)]
+async fn a_confirmed_tests_failed_stop_gives_the_verdicts_stop_by_hand() {
+    let net = Net::new();
+    net.with(|n| n.test_stop_refused = true);
+    let watchdog = Arc::new(RecordingWatchdog { net: net.clone() });
+    let operator = |ev: &Event| match ev {
+        Event::Verified { step } => Reply::After(
+            std::time::Duration::from_secs(12),
+            Command::ConfirmHealthy { step: step.clone() },
+        ),
+        other => gate_only(other),
+    };
+    let run = run_session_guarded(link_runbook(), net, config(), operator, watchdog).await;
+    run.at("azure:stop_refused");
+    let manual = run
+        .events
+        .iter()
+        .find_map(|e| match e {
+            Event::RollbackFailed { manual, .. } => Some(manual.clone()),
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("rollback_failed in {:?}", run.kinds()));
+    assert!(
+        manual.az_cli.contains("\"wasSimulationSuccessful\":true")
+            && manual.az_cli.contains("\"isVerified\":true"),
+        "{}",
+        manual.az_cli
+    );
+    assert!(
+        manual
+            .powershell
+            .contains("\"wasSimulationSuccessful\":true"),
+        "{}",
+        manual.powershell
+    );
+}
+
 /// The console's ARM client against the lab's ARM API: the latest test on
 /// either resource (`getFailoverAllTestsDetails`,
 /// `getCircuitLinkFailoverAllTestsDetails`) is the one the start began,
@@ -969,4 +1048,298 @@ async fn the_latest_test_is_found_on_the_labs_gateway_and_circuit() {
         assert_eq!(found.status.as_deref(), Some("Running"), "{}", latest.raw);
     }
     lab.stop().await.expect("lab stops");
+}
+
+/// The start is throttled (429, Retry-After 30 s) and the operator quits
+/// during the backoff: the permit is revoked, so the start is not sent
+/// again, no test runs and nothing needs stopping; the change is
+/// cancelled at once (exit 1), long before the Retry-After.
+#[tokio::test(start_paused = true)]
+async fn an_abort_while_the_start_is_throttled_sends_no_start_after_it() {
+    let net = Net::new();
+    net.with(|n| n.test_start_throttled = Some(std::time::Duration::from_secs(30)));
+    let watchdog = Arc::new(RecordingWatchdog { net: net.clone() });
+    let operator = |ev: &Event| match ev {
+        Event::ActionAttempt { attempt, .. } if attempt.status == 429 => Reply::Send(Command::Quit),
+        other => gate_only(other),
+    };
+    let start = tokio::time::Instant::now();
+    let run = run_session_guarded(runbook(), net, config(), operator, watchdog).await;
+    let order = run.net.order();
+    assert_eq!(run.outcome.exit_code(), 1, "{:?} {order:?}", run.outcome);
+    let starts = order
+        .iter()
+        .filter(|o| o.starts_with("azure:start_test"))
+        .count();
+    assert_eq!(starts, 1, "{order:?}");
+    assert!(
+        !order.iter().any(|o| o.starts_with("azure:stop_test")),
+        "{order:?}"
+    );
+    assert!(
+        run.events.iter().any(|e| matches!(
+            e,
+            Event::ActionCancelled {
+                reason: RollbackReason::Operator,
+                ..
+            }
+        )),
+        "{:?}",
+        run.kinds()
+    );
+    assert!(
+        run.at("guard:resolved") > run.at("azure:start_test Seattle"),
+        "{order:?}"
+    );
+    assert!(start.elapsed() < std::time::Duration::from_secs(30));
+}
+
+/// Confirmed: the detached guard is told the test is resolved only once
+/// the stop carrying the verdict has ended, so a console that dies during
+/// that stop leaves the test to its guard.
+#[tokio::test(start_paused = true)]
+async fn a_confirmed_test_keeps_its_guard_until_the_verdict_is_sent() {
+    let run = confirmed(runbook(), "azure:start_test Seattle").await;
+    let order = run.net.order();
+    let confirm = run.at("guard:confirm");
+    let stopped = run.at("azure:stop_test successful=true verified=1");
+    let released = run.at("guard:resolved");
+    assert!(confirm < stopped && stopped < released, "{order:?}");
+}
+
+/// The console dies after the operator confirmed the test, before it said
+/// the verdict's stop had ended: the journal's confirmation does not end
+/// the guard's watch; it stops the test as not successful and closes the
+/// journal.
+#[tokio::test(start_paused = true)]
+async fn a_console_lost_after_confirming_leaves_the_stop_to_its_guard() {
+    use cutover_core::azure_call::FailoverTestTarget;
+    use cutover_core::runbook::ActionOp;
+    use cutover_engine::detached::{GuardEnd, GuardParams, watch_over};
+    use cutover_engine::port::ManualCommands;
+    use cutover_journal::{JournalReader, JournalWriter, Redactor};
+    use std::time::Duration;
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+
+    let dir = tempfile::tempdir().expect("dir");
+    let journal = dir.path().join("session.jsonl");
+    let step = "test";
+    let op = "azure.gateway.site_failover_test";
+    let target = FailoverTestTarget::sketch("SEA-Cust11", "SEA-Cust11-VNet01-gw-er");
+    let mut w = JournalWriter::create(&journal, Arc::new(Redactor::new())).expect("create");
+    for e in [
+        Event::SessionStart {
+            session_id: "s".into(),
+            mode: cutover_core::session::event::Mode::Run,
+            runbook_id: "site-failover-test".into(),
+            runbook_title: "t".into(),
+            runbook_sha256: String::new(),
+            operator: "tester".into(),
+            ticket: None,
+            key_fingerprint: None,
+            scenario: None,
+            steps: vec![],
+            version: "0".into(),
+        },
+        Event::ActionStarted {
+            step: step.into(),
+            op: op.into(),
+            target: target.journaled("Seattle"),
+            manual: ManualCommands {
+                az_cli: "az ...".into(),
+                powershell: "Stop-Az...".into(),
+            },
+        },
+        Event::ActionDone {
+            step: step.into(),
+            op: op.into(),
+            ok: true,
+            detail: "failover test test-1 started on SEA-Cust11-VNet01-gw-er".into(),
+        },
+        Event::DeadlineArmed {
+            step: step.into(),
+            seconds: 120,
+            expires_at: "2026-11-25T19:00:00.000Z".into(),
+        },
+        Event::ConfirmHealthy { step: step.into() },
+    ] {
+        w.append(&e).expect("append");
+    }
+    drop(w);
+    let net = Net::new();
+    let (mut console_w, guard_r) = tokio::io::duplex(1024);
+    let (guard_w, console_r) = tokio::io::duplex(1024);
+    let params = GuardParams {
+        step: step.into(),
+        rollback: ActionOp::AzureGatewaySiteFailoverTestStop,
+        deadline_at: tokio::time::Instant::now() + Duration::from_secs(120),
+        deadline: Duration::from_secs(120),
+        grace: Duration::from_secs(30),
+        policy: config().rollback,
+        settle: Duration::from_secs(30),
+        budget: Duration::from_secs(600),
+        journal: journal.clone(),
+    };
+    let azure = FakeAzure { net: net.clone() };
+    let guard = tokio::spawn(watch_over(
+        azure,
+        BufReader::new(guard_r),
+        guard_w,
+        params,
+        Arc::new(Redactor::new()),
+    ));
+    let mut heard = BufReader::new(console_r).lines();
+    assert_eq!(
+        heard.next_line().await.expect("read").as_deref(),
+        Some("ready")
+    );
+    console_w.write_all(b"confirm\n").await.expect("write");
+    assert_eq!(
+        heard.next_line().await.expect("read").as_deref(),
+        Some("granted")
+    );
+    drop(console_w);
+    let end = guard.await.expect("guard");
+    assert_eq!(
+        end,
+        GuardEnd::RolledBack {
+            ok: true,
+            reason: RollbackReason::ConsoleLost
+        }
+    );
+    let order = net.order();
+    assert!(
+        order
+            .iter()
+            .any(|o| o == "azure:stop_test successful=false verified=0"),
+        "{order:?}"
+    );
+    let events: Vec<Event> = JournalReader::open(&journal)
+        .expect("open")
+        .read_all()
+        .expect("read")
+        .iter()
+        .filter_map(|r| r.event().cloned())
+        .collect();
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, Event::RollbackDone { step: s, .. } if s == step)),
+        "{events:?}"
+    );
+    assert!(
+        matches!(events.last(), Some(Event::SessionEnd { exit_code: 3, .. })),
+        "{events:?}"
+    );
+}
+
+/// The traffic is lost while ARM's operation for the start still runs:
+/// the loss counts from the accepted start and stops the test once the
+/// target has been unreachable for `max_outage` (15 s), without waiting
+/// for the start's operation to end (90 s).
+#[tokio::test(start_paused = true)]
+async fn traffic_lost_while_the_start_runs_stops_the_test_at_max_outage() {
+    let runbook = verified_site_test();
+    let net = Net::new();
+    net.with(|n| {
+        n.converge = None;
+        n.test_start_runs = Some(std::time::Duration::from_secs(90));
+    });
+    let watchdog = Arc::new(RecordingWatchdog { net: net.clone() });
+    let accepted = Arc::new(std::sync::Mutex::new(None));
+    let at = Arc::clone(&accepted);
+    let rolled = Arc::new(std::sync::Mutex::new(None));
+    let at_rollback = Arc::clone(&rolled);
+    let mut careful = operator_confirming();
+    let operator = move |ev: &Event| {
+        match ev {
+            Event::ActionAttempt { attempt, .. } if attempt.status == 202 => {
+                *at.lock().expect("lock") = Some(tokio::time::Instant::now());
+            }
+            Event::RollbackStarted { .. } => {
+                *at_rollback.lock().expect("lock") = Some(tokio::time::Instant::now());
+            }
+            _ => {}
+        }
+        careful(ev)
+    };
+    let run = run_session_guarded(runbook, net, config(), operator, watchdog).await;
+    let order = run.net.order();
+    assert_eq!(run.outcome.exit_code(), 3, "{:?} {order:?}", run.outcome);
+    assert!(
+        run.events.iter().any(|e| matches!(
+            e,
+            Event::RollbackStarted { reason: RollbackReason::TrafficLost, op, .. }
+                if op == "azure.gateway.site_failover_test.stop"
+        )),
+        "{:?}",
+        run.kinds()
+    );
+    assert_eq!(run.count("traffic_lost"), 1, "{:?}", run.kinds());
+    run.at("azure:stop_test successful=false verified=0");
+    let accepted = accepted.lock().expect("lock").expect("the start accepted");
+    let rolled = rolled.lock().expect("lock").expect("the rollback");
+    let took = rolled.duration_since(accepted);
+    assert!(
+        took >= std::time::Duration::from_secs(15) && took < std::time::Duration::from_secs(20),
+        "{took:?}"
+    );
+}
+
+/// The bundled failover runbook with the site failover test in place of
+/// the disable: its checks, and the test verified by the trace (with
+/// `max_outage` 15 s) and the firewall's table.
+fn verified_site_test() -> Runbook {
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("runbooks/er-vpn-failover.toml"),
+    )
+    .expect("the bundled runbook");
+    let disable =
+        r#"op = "azure.peering.disable", role = "azure", rollback = "azure.peering.enable""#;
+    assert_eq!(text.matches(disable).count(), 1);
+    let text = text.replace(
+        disable,
+        r#"op = "azure.gateway.site_failover_test", role = "azure", gateway = "SEA-Cust11-VNet01-gw-er", rollback = "azure.gateway.site_failover_test.stop""#,
+    );
+    Runbook::from_str(&text, "site-test.toml").expect("valid runbook")
+}
+
+/// The operator rolls back while ARM's operation for the accepted start
+/// still runs (90 s): the test is stopped as not successful at once, not
+/// once the start's operation ends.
+#[tokio::test(start_paused = true)]
+async fn a_rollback_while_the_accepted_start_runs_stops_the_test_at_once() {
+    let net = Net::new();
+    net.with(|n| n.test_start_runs = Some(std::time::Duration::from_secs(90)));
+    let watchdog = Arc::new(RecordingWatchdog { net: net.clone() });
+    let mut careful = operator_confirming();
+    let operator = move |ev: &Event| match ev {
+        Event::ActionAttempt { step, attempt } if attempt.status == 202 => {
+            Reply::Send(Command::Rollback { step: step.clone() })
+        }
+        other => careful(other),
+    };
+    let start = tokio::time::Instant::now();
+    let run = run_session_guarded(verified_site_test(), net, config(), operator, watchdog).await;
+    let order = run.net.order();
+    assert_eq!(run.outcome.exit_code(), 3, "{:?} {order:?}", run.outcome);
+    assert!(
+        run.events.iter().any(|e| matches!(
+            e,
+            Event::RollbackStarted { reason: RollbackReason::Operator, op, .. }
+                if op == "azure.gateway.site_failover_test.stop"
+        )),
+        "{:?}",
+        run.kinds()
+    );
+    assert!(
+        run.at("azure:start_test Seattle") < run.at("azure:stop_test successful=false verified=0"),
+        "{order:?}"
+    );
+    assert_eq!(run.count("confirm_healthy"), 0, "{:?}", run.kinds());
+    assert!(
+        start.elapsed() < std::time::Duration::from_secs(90),
+        "{:?}",
+        start.elapsed()
+    );
 }

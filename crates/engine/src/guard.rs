@@ -461,6 +461,7 @@ where
             target,
             location: j.location,
             id,
+            since: None,
         })
     });
     test_stop::roll_back_test(ctx, step, rollback, az, t.as_ref(), reason, how, &mut None).await

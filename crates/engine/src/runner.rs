@@ -299,8 +299,8 @@ where
                 .collect(),
             version: env!("CARGO_PKG_VERSION").to_string(),
         };
-        if self.config.drill.is_some() {
-            self.sink.start_tap();
+        if let Some(plan) = &self.config.drill {
+            self.sink.start_tap(plan);
         }
         if let Err(e) = self.sink.emit(start).await {
             return SessionOutcome {
@@ -352,6 +352,11 @@ where
             && let Err(e) = t.await
         {
             tracing::warn!(error = %e, "the live monitor ended badly");
+        }
+        // Before the score and `session_end`: a hint journaled after them
+        // would find the journal closed.
+        if let Some(d) = &desk {
+            d.close().await;
         }
         self.end(status, outcome, reports).await
     }

@@ -21,6 +21,7 @@ use futures::future::BoxFuture;
 use tokio::sync::mpsc::UnboundedSender;
 use tokio::sync::watch;
 
+use cutover_core::drill::DrillPlan;
 use cutover_core::session::event::Event;
 use cutover_journal::SharedJournal;
 
@@ -114,10 +115,22 @@ struct Inner {
     change_out: watch::Sender<bool>,
     /// Where events go once the journal has failed.
     sidecar: Option<ConsoleSidecar>,
-    /// A drill's copy of every event as shown, with when it was emitted
-    /// (the engine's clock, so virtual time in tests): what the score is
-    /// judged on. `None` outside drills.
-    tap: Mutex<Option<Vec<(tokio::time::Instant, Event)>>>,
+    /// A drill's copy of the events its score reads, as shown, with when
+    /// each was emitted (the engine's clock, so virtual time in tests).
+    /// `None` outside drills.
+    tap: Mutex<Option<Tap>>,
+}
+
+struct Tap {
+    plan: DrillPlan,
+    kept: Vec<(tokio::time::Instant, Event)>,
+}
+
+impl Tap {
+    /// `session_start` too: the origin the score's times count from.
+    fn keeps(&self, e: &Event) -> bool {
+        matches!(e, Event::SessionStart { .. }) || cutover_core::drill::reads(e, &self.plan)
+    }
 }
 
 /// The one way events leave the engine. Cheap to clone.
@@ -197,19 +210,23 @@ impl EventSink {
         broken(&self.inner)
     }
 
-    /// From now on, keeps a copy of every event emitted (a drill's, to be
-    /// scored at its end).
-    pub fn start_tap(&self) {
+    /// From now on, keeps a copy of each event emitted that `plan`'s
+    /// score reads (a drill's, to be scored at its end).
+    pub fn start_tap(&self, plan: &DrillPlan) {
         if let Ok(mut t) = self.inner.tap.lock() {
-            t.get_or_insert_with(Vec::new);
+            t.get_or_insert_with(|| Tap {
+                plan: plan.clone(),
+                kept: Vec::new(),
+            });
         }
     }
 
     /// The events kept since `start_tap`, with when each was emitted.
     pub fn tapped(&self) -> Vec<(tokio::time::Instant, Event)> {
+        let kept = |t: &Option<Tap>| t.as_ref().map(|t| t.kept.clone()).unwrap_or_default();
         match self.inner.tap.lock() {
-            Ok(t) => t.clone().unwrap_or_default(),
-            Err(p) => p.into_inner().clone().unwrap_or_default(),
+            Ok(t) => kept(&t),
+            Err(p) => kept(&p.into_inner()),
         }
     }
 }
@@ -285,8 +302,9 @@ async fn emit_now(inner: &Inner, event: Event) -> Result<(), SinkError> {
     }
     if let Ok(mut t) = inner.tap.lock()
         && let Some(t) = t.as_mut()
+        && t.keeps(&shown)
     {
-        t.push((tokio::time::Instant::now(), shown.clone()));
+        t.kept.push((tokio::time::Instant::now(), shown.clone()));
     }
     for l in &inner.listeners {
         // A listener that went away (the console closed) is the engine's
@@ -299,6 +317,62 @@ async fn emit_now(inner: &Inner, event: Event) -> Result<(), SinkError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A drill keeps what its score reads, not every monitor probe: a long
+    /// drill's memory does not grow with each round of the monitor.
+    #[tokio::test]
+    async fn a_drill_keeps_only_the_events_its_score_reads() {
+        use cutover_core::drill::{EvidenceSpec, Objective, ObjectiveKind};
+        let plan = DrillPlan {
+            scenario: "baseline".into(),
+            fault: "none".into(),
+            seed: None,
+            objectives: vec![Objective {
+                id: "evidence".into(),
+                text: "quotes the firewall".into(),
+                kind: ObjectiveKind::Completes,
+                evidence: vec![EvidenceSpec {
+                    step: "fw".into(),
+                    line: "10.1.11.0".into(),
+                    command: None,
+                }],
+            }],
+        };
+        let sink = EventSink::new(None, vec![]);
+        sink.start_tap(&plan);
+        let probe = |step: &str| Event::Probe {
+            step: step.into(),
+            device: "fw".into(),
+            query: "routes".into(),
+            command: "show route".into(),
+            raw: Some("10.1.11.0/24".into()),
+            error: None,
+            parsed: None,
+            elapsed_ms: 1,
+            ids: None,
+        };
+        for _ in 0..100 {
+            sink.emit(probe("monitor")).await.expect("ok");
+            sink.emit(Event::ProbeRepeated {
+                step: "monitor".into(),
+                device: "fw".into(),
+                query: "routes".into(),
+                command: "show route".into(),
+                elapsed_ms: 1,
+            })
+            .await
+            .expect("ok");
+        }
+        sink.emit(probe("fw")).await.expect("ok");
+        sink.emit(Event::Verified { step: "a".into() })
+            .await
+            .expect("ok");
+        let kept: Vec<Event> = sink.tapped().into_iter().map(|(_, e)| e).collect();
+        assert_eq!(
+            kept,
+            vec![probe("fw"), Event::Verified { step: "a".into() }]
+        );
+    }
 
     #[tokio::test]
     async fn the_journal_records_before_the_listener_sees_it() {

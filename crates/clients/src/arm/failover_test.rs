@@ -194,7 +194,11 @@ fn unwrapped(reply: Reply) -> Reply {
 }
 
 /// The test's id from the start's result: a JSON string (the spec's
-/// answer), else the body's text as is.
+/// answer: `type: string`; Azure's are GUIDs), a `testGuid` or `value`
+/// field, or any other JSON as its text. The id goes into the details URL and the
+/// journal's `failover test ID started ...`, so only a token of letters,
+/// digits, `-`, `_` and `.` is taken: free text (an HTML error page, a
+/// message with spaces or quotes) is refused, not used as an id.
 fn test_id(reply: &Reply) -> Result<String, ArmError> {
     let id = match serde_json::from_str::<Value>(&reply.body) {
         Ok(Value::String(s)) => s,
@@ -211,5 +215,19 @@ fn test_id(reply: &Reply) -> Result<String, ArmError> {
             "the failover test started but ARM gave no test id".into(),
         ));
     }
+    if !is_test_id(&id) {
+        let shown: String = id.chars().take(60).collect();
+        return Err(ArmError::Protocol(format!(
+            "the failover test started but ARM's answer is not a test id: {shown:?}"
+        )));
+    }
     Ok(id)
+}
+
+/// A test id as Azure gives it (a GUID) or the lab does: one short token.
+fn is_test_id(id: &str) -> bool {
+    id.len() <= 128
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
 }

@@ -1010,3 +1010,52 @@ async fn a_status_less_202_is_running_and_the_200_is_the_result() {
     assert!(text.contains("10.2.0.0/16"), "{text}");
     assert_eq!(stub.seen("GET").len(), 2, "the 202 was polled again");
 }
+
+/// The start's answer is the test id (a JSON string in the spec, a GUID
+/// from Azure, a short token from the lab): taken as such; an answer that
+/// is free text is refused rather than used as an id in the details URL
+/// and the journal. (A body that is not JSON at all never gets here: the
+/// operation's result is read as JSON.)
+#[tokio::test]
+async fn a_start_answer_is_taken_as_the_test_id_only_when_it_is_one() {
+    let answers = [
+        (
+            "\"fe458ae8-d2ae-4520-a104-44bc233bde7e\"",
+            Some("fe458ae8-d2ae-4520-a104-44bc233bde7e"),
+        ),
+        ("{\"testGuid\":\"test-1\"}", Some("test-1")),
+        ("\"the test started\"", None),
+        ("[\"the test\", \"started\"]", None),
+        ("\"a\\\"b\"", None),
+        ("{}", None),
+    ];
+    for (body, want) in answers {
+        let body = body.to_string();
+        let stub = Stub::start(
+            move |s, _, base| match (s.method.as_str(), s.path.as_str()) {
+                ("POST", p) if p.contains("/startSiteFailoverTest") => Act::Reply(
+                    202,
+                    vec![
+                        ("location", format!("{base}/result/start")),
+                        ("retry-after", "0".into()),
+                    ],
+                    String::new(),
+                ),
+                ("GET", "/result/start") => ok(body.clone()),
+                _ => Act::Reply(404, Vec::new(), String::new()),
+            },
+        )
+        .await;
+        let (c, _) = client(&stub);
+        let (_, on) = recorder();
+        let t = c.failover_test_target("ergw").expect("a target");
+        let got = c
+            .start_failover_test(&t, "Seattle", &on, &SendPermit::new())
+            .await;
+        match (want, got) {
+            (Some(id), Ok(got)) => assert_eq!(got, id),
+            (None, Err(ArmError::Protocol(_))) => {}
+            (want, got) => panic!("{want:?}: {got:?}"),
+        }
+    }
+}

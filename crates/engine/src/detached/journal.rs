@@ -10,15 +10,19 @@ use cutover_core::session::event::{Event, Mode, RollbackResult};
 use cutover_journal::{JournalReader, JournalWriter, Redactor, SharedJournal};
 
 /// The session's journal, continued; `Ok(None)` when it shows the change
-/// already resolved (or the session closed).
+/// already resolved (or the session closed). `confirmed_resolves`: whether
+/// a journaled confirmation resolves it (not while a confirmed failover
+/// test's stop may still be going out).
 pub(super) fn open_journal(
     params: &GuardParams,
     redactor: &Arc<Redactor>,
+    confirmed_resolves: bool,
 ) -> Result<Option<SharedJournal>, String> {
     let records = JournalReader::open(&params.journal)
         .and_then(|r| r.read_all())
         .map_err(|e| e.to_string())?;
-    if resolved(records.iter().filter_map(|r| r.event()), &params.step) {
+    let events = records.iter().filter_map(|r| r.event());
+    if resolved_by(events, &params.step, confirmed_resolves) {
         return Ok(None);
     }
     JournalWriter::resume(&params.journal, Arc::clone(redactor))
@@ -35,6 +39,9 @@ pub(super) const TAKEOVER_DEADLINE: &str =
     "the console did not act at the deadline: the detached guard rolls the change back";
 /// ... the operator had confirmed, the console died before recording it.
 pub(super) const TAKEOVER_CONFIRMED: &str = "the operator confirmed this change; the console went away before it recorded that (written by the detached guard)";
+/// ... the operator had confirmed a failover test, and the console died
+/// before the stop carrying the verdict was seen to end.
+pub(super) const TAKEOVER_TEST_CONFIRMED: &str = "the operator confirmed this failover test, but the console went away before the stop carrying the verdict was seen to end: the detached guard stops the test as not successful";
 
 /// The guard's `session_end` text once it had to act: what its rollback
 /// did (`found`: its `rollback_done` outcome, `None` if it never got that
@@ -119,13 +126,21 @@ pub(crate) fn failover_test_of(
 /// it took over: everything from there on is the guard's.
 pub fn guard_takes_over(e: &Event) -> bool {
     matches!(e, Event::Note { text, .. }
-        if [TAKEOVER_CONSOLE_LOST, TAKEOVER_DEADLINE, TAKEOVER_CONFIRMED].contains(&text.as_str()))
+        if [TAKEOVER_CONSOLE_LOST, TAKEOVER_DEADLINE, TAKEOVER_CONFIRMED, TAKEOVER_TEST_CONFIRMED].contains(&text.as_str()))
 }
 
 /// Whether, after the step's last `deadline_armed`, the change was
 /// confirmed or its rollback ended, or the change was cancelled before
 /// any write was accepted, or the session ended at all.
 pub fn resolved<'a>(events: impl Iterator<Item = &'a Event>, step: &str) -> bool {
+    resolved_by(events, step, true)
+}
+
+fn resolved_by<'a>(
+    events: impl Iterator<Item = &'a Event>,
+    step: &str,
+    confirmed_resolves: bool,
+) -> bool {
     let mut armed = false;
     let mut done = false;
     for e in events {
@@ -134,9 +149,10 @@ pub fn resolved<'a>(events: impl Iterator<Item = &'a Event>, step: &str) -> bool
                 armed = true;
                 done = false;
             }
-            Event::ConfirmHealthy { step: s }
-            | Event::RollbackDone { step: s, .. }
-            | Event::RollbackFailed { step: s, .. }
+            Event::ConfirmHealthy { step: s } if s == step && armed && confirmed_resolves => {
+                done = true;
+            }
+            Event::RollbackDone { step: s, .. } | Event::RollbackFailed { step: s, .. }
                 if s == step && armed =>
             {
                 done = true;

@@ -10,8 +10,8 @@ use tokio::sync::mpsc;
 use tokio::time::{Instant, sleep_until};
 
 use super::journal::{
-    TAKEOVER_CONFIRMED, TAKEOVER_CONSOLE_LOST, TAKEOVER_DEADLINE, change_seen, end_text,
-    open_journal, sidecar,
+    TAKEOVER_CONFIRMED, TAKEOVER_CONSOLE_LOST, TAKEOVER_DEADLINE, TAKEOVER_TEST_CONFIRMED,
+    change_seen, end_text, open_journal, sidecar,
 };
 use super::{ACK, APPLIED, CONFIRM, DENIED, GRANTED, NoWatchdog, READY, RESOLVED, ROLLBACK};
 use crate::guard::{GuardOutcome, RollbackPolicy, Undo, roll_back};
@@ -182,7 +182,10 @@ where
             },
         }
     }
-    let journal = open_journal(&params, &redactor);
+    // A confirmed failover test is not over until the stop carrying the
+    // verdict has ended: the console says `resolved` only then.
+    let confirmed_resolves = !(st == St::Confirmed && params.rollback.is_failover_test());
+    let journal = open_journal(&params, &redactor, confirmed_resolves);
     let journal = match journal {
         Ok(Some(j)) => j,
         Ok(None) => return GuardEnd::AlreadyResolved,
@@ -260,6 +263,19 @@ async fn finish<A: AzureApi>(
     st: St,
 ) -> GuardEnd {
     let outcome = match st {
+        // The console died while it stopped the confirmed test (or before
+        // it could): whether that stop went out is not known here, and
+        // the test must not run on unguarded.
+        St::Confirmed if params.rollback.is_failover_test() => {
+            let _ = sink
+                .emit(Event::Note {
+                    step: Some(params.step.clone()),
+                    level: NoteLevel::Warn,
+                    text: TAKEOVER_TEST_CONFIRMED.into(),
+                })
+                .await;
+            act(world, sink, config, params, RollbackReason::ConsoleLost).await
+        }
         St::Confirmed => {
             let _ = sink
                 .emit(Event::ConfirmHealthy {

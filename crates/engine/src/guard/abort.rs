@@ -146,6 +146,32 @@ where
     }
 }
 
+/// Drives `call`, a write under `permit` that is not the peering's PUT
+/// (the failover test's start), as `apply` drives the PUT: the
+/// operator's commands and the loss clock are read while it goes out, and
+/// an abort revokes `permit`. The call's result (`None`: dropped by the
+/// abort; `permit` says what may have been accepted) and who aborted it.
+pub(super) async fn drive_abortable<D, A, L, T>(
+    ctx: &Ctx<'_, D, A, L>,
+    step: &str,
+    log: Journaled,
+    call: impl std::future::Future<Output = T>,
+    (commands, loss): (&mut Receiver<Command>, &LossWatch),
+    permit: &SendPermit,
+) -> (Option<T>, Option<RollbackReason>) {
+    let mut side = Stops {
+        ctx,
+        step,
+        commands: Some(commands),
+        loss: Some(loss),
+        permit,
+        aborted: None,
+        puts: Vec::new(),
+    };
+    let result = log.drive(ctx, step, call, &mut side).await;
+    (result, side.aborted)
+}
+
 /// What may stop the change while it goes out.
 struct Stops<'s, 'c, D, A, L> {
     ctx: &'s Ctx<'c, D, A, L>,

@@ -23,7 +23,7 @@ use super::test_stop::{self, DETAILS_POLL, TestRef, Verdict};
 use super::{GuardOutcome, Undo, budget_window, guard_refused, rfc3339_ms, settle_window};
 use crate::detached::{Watch, WatchRequest};
 use crate::port::trace::Tracer;
-use crate::port::{ArmAttempt, AzureApi, DeviceSession, SendPermit, WriteStatus};
+use crate::port::{ArmAttempt, ArmError, AzureApi, DeviceSession, SendPermit, WriteStatus};
 use crate::runner::Ctx;
 use cutover_core::model::azure::FailoverTestDetails;
 use cutover_core::runbook::{Action, ActionOp, ActionStep};
@@ -88,18 +88,28 @@ where
         Err(e) => return guard_refused(ctx, step, action.op, &e).await,
     };
 
-    // The failover is timed from the accepted start, as from a PUT.
+    // The failover is timed from the accepted start, as from a PUT, and
+    // lost traffic counts from it too.
     let clock = super::measure::PathClock::new(step, action.op, &a.verify);
+    let loss = super::loss::LossWatch::new(a);
     let log = Journaled::new();
     let seen = |at: &ArmAttempt| clock.on_attempt(at);
     let on = log.reporter(&seen);
     let permit = SendPermit::new();
     let call = az.start_failover_test(&t.target, &t.location, &on, &permit);
-    let started = log
-        .drive(ctx, step, call, &mut super::attempt::Never)
-        .await
-        .unwrap_or_else(|| Err(crate::port::ArmError::Cancelled("stopped".into())));
+    // Abort means abort while the start goes out (through 429 and 409
+    // too), as for the peering's PUT: no start leaves after it.
+    let going =
+        super::abort::drive_abortable(ctx, step, log, call, (&mut *commands, &loss), &permit);
+    let (started, aborted) = clock.while_applying(ctx, &a.verify, &loss, going).await;
+    let started = started.unwrap_or_else(|| Err(ArmError::Cancelled("stopped".into())));
     let done_at = Instant::now();
+    if let Some(by) = aborted
+        && permit.status() == WriteStatus::NoneAccepted
+        && started.is_err()
+    {
+        return cancelled(ctx, step, action.op, by, &mut watch).await;
+    }
     let id = match started {
         Ok(id) => id,
         Err(e) => {
@@ -120,10 +130,10 @@ where
                     detail: format!("the failover test did not start: {e}"),
                 };
             }
-            // Its answer was lost or it failed after ARM took it: a test
-            // may run, and only a stop ends it.
+            // Its answer was lost or it failed after ARM took it (or it
+            // was aborted then): a test may run, and only a stop ends it.
             let how = undo(ctx, a, Some(commands));
-            let reason = RollbackReason::ChangeFailed;
+            let reason = aborted.unwrap_or(RollbackReason::ChangeFailed);
             return test_stop::roll_back_test(
                 ctx,
                 step,
@@ -148,6 +158,28 @@ where
         })
         .await
         .is_ok();
+    if let Some(by) = aborted {
+        ctx.note(
+            Some(step),
+            NoteLevel::Warn,
+            format!(
+                "aborted after ARM accepted the start: failover test {id} runs; stopping it now"
+            ),
+        )
+        .await;
+        let how = undo(ctx, a, Some(commands));
+        return test_stop::roll_back_test(
+            ctx,
+            step,
+            action.rollback,
+            az,
+            Some(&t),
+            by,
+            how,
+            &mut watch,
+        )
+        .await;
+    }
 
     let g = Guarded {
         step,
@@ -194,7 +226,6 @@ where
     }
 
     let last: Mutex<Option<FailoverTestDetails>> = Mutex::new(None);
-    let loss = super::loss::LossWatch::new(a);
     let window = super::window::await_confirmation(
         ctx,
         step,
@@ -237,7 +268,7 @@ where
             )
             .await;
             let how = undo(ctx, a, Some(commands));
-            match test_stop::stop(
+            let stopped = test_stop::stop(
                 ctx,
                 step,
                 az,
@@ -247,8 +278,16 @@ where
                 how.budget,
                 how.commands,
             )
-            .await
+            .await;
+            // Released only now (the window kept it on the confirmation):
+            // a console that dies while the verdict's stop goes out leaves
+            // the test to the guard, which stops it as not successful.
+            if let Some(w) = watch.as_mut()
+                && let Err(e) = w.resolved().await
             {
+                tracing::warn!(error = %e, "could not tell the detached guard the test was stopped");
+            }
+            match stopped {
                 Ok(detail) => {
                     ctx.note(Some(step), NoteLevel::Info, detail).await;
                     GuardOutcome::Confirmed
@@ -309,6 +348,7 @@ async fn target<A: AzureApi>(az: &A, action: &Action) -> Result<TestRef, String>
         target,
         location,
         id: None,
+        since: Some(OffsetDateTime::now_utc()),
     })
 }
 
@@ -342,6 +382,35 @@ fn undo<'c, D, A, L>(
     commands: Option<&'c mut Receiver<Command>>,
 ) -> Undo<'c> {
     super::bounds::undo(ctx, &a.action, commands)
+}
+
+/// Aborted while the start went out and before ARM may have accepted it:
+/// no test runs, and the guard has nothing to stop.
+async fn cancelled<D, A, L>(
+    ctx: &Ctx<'_, D, A, L>,
+    step: &str,
+    op: ActionOp,
+    by: RollbackReason,
+    watch: &mut Option<Box<dyn Watch>>,
+) -> GuardOutcome {
+    let detail =
+        "the failover test was not started: nothing was sent after the abort, and ARM accepted no start before it"
+            .to_string();
+    let _ = ctx
+        .sink
+        .emit(Event::ActionCancelled {
+            step: step.to_string(),
+            op: op.as_str().to_string(),
+            reason: by,
+            detail: detail.clone(),
+        })
+        .await;
+    if let Some(w) = watch.as_mut()
+        && let Err(e) = w.resolved().await
+    {
+        tracing::warn!(error = %e, "could not release the detached guard");
+    }
+    GuardOutcome::Cancelled { detail, safe: true }
 }
 
 async fn refuse<D, A, L>(ctx: &Ctx<'_, D, A, L>, step: &str, why: String) -> GuardOutcome {

@@ -28,7 +28,9 @@ use crate::port::{
     ArmAttempt, AzureApi, DeviceSession, FailoverTestTarget, ManualCommands, SendPermit,
 };
 use crate::runner::Ctx;
-use cutover_core::model::azure::{FailoverConnectionDetails, FailoverTestDetails};
+use cutover_core::model::azure::{
+    FailoverConnectionDetails, FailoverTestDetails, FailoverTestSummary,
+};
 use cutover_core::runbook::{ActionOp, LinkTest};
 use cutover_core::session::event::{Event, NoteLevel, RollbackReason, RollbackResult};
 use cutover_core::session::failover_test::FailoverTestView;
@@ -46,6 +48,10 @@ pub(crate) struct TestRef {
     /// The site test's peering location (empty for a link test).
     pub location: String,
     pub id: Option<String>,
+    /// When this action began, before its start went out: a test found
+    /// by [`find_latest`] must have started since. `None` where it is not
+    /// known (the detached guard): the newest test there is taken.
+    pub since: Option<OffsetDateTime>,
 }
 
 impl TestRef {
@@ -174,11 +180,10 @@ where
         .await?;
     let link = t.target.link().map(|(link, _)| link);
     let latest = match read {
-        Ok(r) => r
-            .value
-            .into_iter()
-            .rev()
-            .find(|s| s.is_of(&t.location, link))?,
+        Ok(r) => {
+            let since = t.since.unwrap_or(OffsetDateTime::UNIX_EPOCH);
+            FailoverTestSummary::latest_since(&r.value, &t.location, link, since)?.clone()
+        }
         Err(e) => {
             tracing::warn!(error = %e, "cannot read the latest failover test");
             return None;
@@ -317,7 +322,7 @@ where
     let manual = t
         .target
         .manual_stop(&t.location, verdict.successful, &verdict.details);
-    let mut esc = Escalation::new(ctx, step, manual, budget, commands);
+    let mut esc = Escalation::new(ctx, step, manual.clone(), budget, commands);
     let policy = ctx.config.rollback;
     let mut backoff = policy.first_backoff;
     let mut calls = 0u32;
@@ -361,7 +366,7 @@ where
         None => Some(esc.gave_up()),
     };
     if let Some(e) = error {
-        failed(ctx, step, manual_of(t), e).await;
+        failed(ctx, step, manual, e).await;
         return Err(());
     }
     let verdict_text = if verdict.successful {
@@ -416,7 +421,7 @@ where
                     "the failover test still reads running {} after the stop",
                     cutover_core::model::duration::human_std(watch_for)
                 );
-                failed(ctx, step, manual_of(t), e).await;
+                failed(ctx, step, manual, e).await;
                 return Err(());
             }
             _ => sleep_until((Instant::now() + DETAILS_POLL).min(until)).await,
@@ -438,11 +443,6 @@ fn unknown_stop(rollback: ActionOp) -> ManualCommands {
         FailoverTestTarget::sketch("<resource-group>", "<gateway>")
     };
     t.manual_stop("<location>", false, &[])
-}
-
-/// The test's own stop by hand, as not successful.
-fn manual_of(t: &TestRef) -> ManualCommands {
-    t.target.manual_stop(&t.location, false, &[])
 }
 
 /// The stop failed for good: journaled with the manual commands and said

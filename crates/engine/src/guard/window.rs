@@ -88,7 +88,10 @@ where
                         .await;
                         continue;
                     }
-                    return confirm(ctx, step, watch).await;
+                    // A failover test's guard is released only once the
+                    // stop carrying the verdict has ended (`test_run`).
+                    let release = !a.action.rollback.is_failover_test();
+                    return confirm(ctx, step, watch, release).await;
                 }
                 Some(Command::Rollback { step: s }) if s == step => {
                     return Err(RollbackReason::Operator);
@@ -139,10 +142,13 @@ async fn verified<D, A, L>(ctx: &Ctx<'_, D, A, L>, step: &str) {
 
 /// The operator confirmed: the detached guard has the last word once the
 /// deadline has passed, and the confirmation counts only once journaled.
+/// `release`: whether the guard is let go now (the change is done once
+/// confirmed), or kept until the caller's last write ends.
 async fn confirm<D, A, L>(
     ctx: &Ctx<'_, D, A, L>,
     step: &str,
     watch: &mut Option<Box<dyn Watch>>,
+    release: bool,
 ) -> Result<(), RollbackReason> {
     let granted = match watch.as_mut() {
         None => true,
@@ -184,7 +190,8 @@ async fn confirm<D, A, L>(
         // The verification passed: what failed is the record.
         return Err(RollbackReason::JournalFailed);
     }
-    if let Some(w) = watch.as_mut()
+    if release
+        && let Some(w) = watch.as_mut()
         && let Err(e) = w.resolved().await
     {
         tracing::warn!(error = %e, "could not tell the detached guard the change was confirmed");
