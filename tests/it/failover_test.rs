@@ -1111,11 +1111,15 @@ async fn a_confirmed_test_keeps_its_guard_until_the_verdict_is_sent() {
 /// the verdict's stop had ended: the journal's confirmation does not end
 /// the guard's watch; it stops the test as not successful and closes the
 /// journal.
-#[tokio::test(start_paused = true)]
-async fn a_console_lost_after_confirming_leaves_the_stop_to_its_guard() {
+/// A journal that ends with the operator's confirmation of a site test
+/// (then `after`), a guard watching it, and its console that says
+/// `confirm` and dies: how the guard ended, the calls made, the journal.
+async fn console_lost_after_confirming(
+    after: Vec<Event>,
+) -> (cutover_engine::detached::GuardEnd, Vec<String>, Vec<Event>) {
     use cutover_core::azure_call::FailoverTestTarget;
     use cutover_core::runbook::ActionOp;
-    use cutover_engine::detached::{GuardEnd, GuardParams, watch_over};
+    use cutover_engine::detached::{GuardParams, watch_over};
     use cutover_engine::port::ManualCommands;
     use cutover_journal::{JournalReader, JournalWriter, Redactor};
     use std::time::Duration;
@@ -1162,7 +1166,10 @@ async fn a_console_lost_after_confirming_leaves_the_stop_to_its_guard() {
             expires_at: "2026-11-25T19:00:00.000Z".into(),
         },
         Event::ConfirmHealthy { step: step.into() },
-    ] {
+    ]
+    .into_iter()
+    .chain(after)
+    {
         w.append(&e).expect("append");
     }
     drop(w);
@@ -1200,20 +1207,6 @@ async fn a_console_lost_after_confirming_leaves_the_stop_to_its_guard() {
     );
     drop(console_w);
     let end = guard.await.expect("guard");
-    assert_eq!(
-        end,
-        GuardEnd::RolledBack {
-            ok: true,
-            reason: RollbackReason::ConsoleLost
-        }
-    );
-    let order = net.order();
-    assert!(
-        order
-            .iter()
-            .any(|o| o == "azure:stop_test successful=false verified=0"),
-        "{order:?}"
-    );
     let events: Vec<Event> = JournalReader::open(&journal)
         .expect("open")
         .read_all()
@@ -1221,15 +1214,62 @@ async fn a_console_lost_after_confirming_leaves_the_stop_to_its_guard() {
         .iter()
         .filter_map(|r| r.event().cloned())
         .collect();
+    (end, net.order(), events)
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_console_lost_after_confirming_leaves_the_stop_to_its_guard() {
+    use cutover_engine::detached::GuardEnd;
+    let (end, order, events) = console_lost_after_confirming(Vec::new()).await;
+    assert_eq!(
+        end,
+        GuardEnd::RolledBack {
+            ok: true,
+            reason: RollbackReason::ConsoleLost
+        }
+    );
+    assert!(
+        order
+            .iter()
+            .any(|o| o == "azure:stop_test successful=false verified=0"),
+        "{order:?}"
+    );
     assert!(
         events
             .iter()
-            .any(|e| matches!(e, Event::RollbackDone { step: s, .. } if s == step)),
+            .any(|e| matches!(e, Event::RollbackDone { step: s, .. } if s == "test")),
         "{events:?}"
     );
     assert!(
         matches!(events.last(), Some(Event::SessionEnd { exit_code: 3, .. })),
         "{events:?}"
+    );
+}
+
+/// The console died after ARM accepted the stop with the operator's
+/// verdict (it was watching the test end): the guard does not stop the
+/// test again, which Azure would refuse as not running or record as a
+/// failed simulation.
+#[tokio::test(start_paused = true)]
+async fn a_console_lost_after_the_verdicts_stop_was_accepted_leaves_the_test_alone() {
+    use cutover_core::azure_call::ArmAttempt;
+    let accepted = ArmAttempt {
+        method: "POST".into(),
+        path: "/subscriptions/s/resourceGroups/SEA-Cust11/providers/Microsoft.Network/virtualNetworkGateways/SEA-Cust11-VNet01-gw-er/stopSiteFailoverTest?api-version=2024-05-01".into(),
+        status: 202,
+        error_code: None,
+        retry_after_ms: None,
+        ids: Default::default(),
+        write: None,
+    };
+    let (_, order, _) = console_lost_after_confirming(vec![Event::ActionAttempt {
+        step: "test".into(),
+        attempt: accepted,
+    }])
+    .await;
+    assert!(
+        !order.iter().any(|o| o.starts_with("azure:stop_test")),
+        "{order:?}"
     );
 }
 

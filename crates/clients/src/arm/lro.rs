@@ -244,7 +244,12 @@ impl std::fmt::Display for Polled {
 }
 
 fn read_status(reply: &Reply) -> Result<Polled, String> {
-    let v: Value = serde_json::from_str(&reply.body).map_err(|e| e.to_string())?;
+    // A 202 with an empty or unreadable body is still running, too.
+    let v: Value = match serde_json::from_str(&reply.body) {
+        Ok(v) => v,
+        Err(_) if reply.status == 202 => return Ok(Polled::Accepted),
+        Err(e) => return Err(e.to_string()),
+    };
     if v.get("status").is_some() {
         let s: AsyncOperationStatus = serde_json::from_value(v).map_err(|e| e.to_string())?;
         return Ok(if s.is_terminal() {

@@ -142,14 +142,28 @@ fn resolved_by<'a>(
     confirmed_resolves: bool,
 ) -> bool {
     let mut armed = false;
+    let mut confirmed = false;
     let mut done = false;
     for e in events {
         match e {
             Event::DeadlineArmed { step: s, .. } if s == step => {
                 armed = true;
+                confirmed = false;
                 done = false;
             }
-            Event::ConfirmHealthy { step: s } if s == step && armed && confirmed_resolves => {
+            // A change undone before its deadline was armed (an abort or a
+            // failed start of a failover test) is still this step's.
+            Event::RollbackStarted { step: s, .. } if s == step => armed = true,
+            Event::ConfirmHealthy { step: s } if s == step && armed => {
+                confirmed = true;
+                done |= confirmed_resolves;
+            }
+            // A confirmed failover test whose stop (with the verdict) was
+            // accepted is over: stopping it again would be refused, or
+            // would overwrite the operator's verdict.
+            Event::ActionAttempt { step: s, attempt }
+                if s == step && confirmed && is_accepted_test_stop(attempt) =>
+            {
                 done = true;
             }
             Event::RollbackDone { step: s, .. } | Event::RollbackFailed { step: s, .. }
@@ -194,6 +208,14 @@ pub(super) fn sidecar(
     .map_err(|e| e.to_string())?;
     tracing::warn!(sidecar = %path.display(), "the guard's events go to its own journal");
     Ok(j)
+}
+
+/// A failover test's stop that ARM accepted (any 2xx to a stop call).
+fn is_accepted_test_stop(a: &cutover_core::azure_call::ArmAttempt) -> bool {
+    a.method.eq_ignore_ascii_case("POST")
+        && (200..300).contains(&a.status)
+        && (a.path.contains("/stopSiteFailoverTest")
+            || a.path.contains("/stopCircuitLinkFailoverTest"))
 }
 
 #[cfg(test)]

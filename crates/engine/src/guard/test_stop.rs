@@ -182,7 +182,23 @@ where
     let latest = match read {
         Ok(r) => {
             let since = t.since.unwrap_or(OffsetDateTime::UNIX_EPOCH);
-            FailoverTestSummary::latest_since(&r.value, &t.location, link, since)?.clone()
+            match FailoverTestSummary::latest_since(&r.value, &t.location, link, since) {
+                Some(s) => s.clone(),
+                None => {
+                    let s = FailoverTestSummary::latest_unread(&r.value, &t.location, link)?;
+                    ctx.note(
+                        Some(step),
+                        NoteLevel::Warn,
+                        format!(
+                            "no failover test {} has a start time read here: taking the latest Azure lists ({})",
+                            t.place(),
+                            s.test_guid.as_deref().unwrap_or("?")
+                        ),
+                    )
+                    .await;
+                    s.clone()
+                }
+            }
         }
         Err(e) => {
             tracing::warn!(error = %e, "cannot read the latest failover test");

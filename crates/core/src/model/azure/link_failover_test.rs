@@ -152,6 +152,22 @@ impl FailoverTestSummary {
             .max_by_key(|(at, _)| *at)
             .map(|(_, s)| s)
     }
+
+    /// When no test at the place has a start time read here (Azure's
+    /// time format is not in its examples): the first it lists, as asked
+    /// with `fetchLatest=true`, rather than none, so that a test whose
+    /// start answer was lost is still watched until it ends.
+    pub fn latest_unread<'a>(
+        all: &'a [FailoverTestSummary],
+        peering_location: &str,
+        link_type: Option<&str>,
+    ) -> Option<&'a FailoverTestSummary> {
+        let mut here = all.iter().filter(|s| s.is_of(peering_location, link_type));
+        if here.clone().any(|s| s.started().is_some()) {
+            return None;
+        }
+        here.next()
+    }
 }
 
 /// How far Azure's clock (and its whole-second start times) may trail
@@ -295,5 +311,22 @@ mod tests {
         assert_eq!(pick("2026-03-01T10:00:20Z"), Some("new"));
         assert_eq!(pick("2026-03-01T10:01:00Z"), None);
         assert_eq!(all[4].started(), Some(at("2026-03-01T10:00:01.5Z")));
+        // Some test at the place has a readable time: no guessing.
+        assert!(FailoverTestSummary::latest_unread(&all, "", Some("Primary")).is_none());
+    }
+
+    #[test]
+    fn with_no_start_time_read_here_the_first_listed_is_the_latest() {
+        let all: Vec<FailoverTestSummary> = serde_json::from_str(
+            r#"[{"testGuid":"b","linkType":"Secondary","status":"Running","startTime":"2026-03-01T10:00:05Z"},
+                {"testGuid":"a","linkType":"Primary","status":"Running","startTime":"3/1/2026 10:00:05 AM"},
+                {"testGuid":"z","linkType":"Primary","status":"Completed"}]"#,
+        )
+        .expect("parse");
+        assert_eq!(
+            FailoverTestSummary::latest_unread(&all, "", Some("Primary"))
+                .and_then(|s| s.test_guid.as_deref()),
+            Some("a")
+        );
     }
 }
