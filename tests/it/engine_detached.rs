@@ -327,6 +327,32 @@ async fn a_change_the_console_resolved_before_dying_is_left_alone() {
     assert_eq!(events(&journal).len(), 6);
 }
 
+/// The guard granted a confirmation, but the console could not record it
+/// and rolls back instead; it dies mid-rollback: the guard finishes the
+/// rollback rather than take the change as confirmed.
+#[tokio::test(start_paused = true)]
+async fn a_rollback_after_a_granted_confirmation_is_finished_by_the_guard() {
+    let dir = tempfile::tempdir().expect("dir");
+    let journal = journal_until_armed(dir.path(), &[]);
+    let net = Net::new();
+    disabled(&net);
+    let (mut console, guard) = start(&net, params(journal.clone(), Duration::from_secs(600)));
+    assert_eq!(console.hear().await, "ready");
+    console.say("confirm").await;
+    assert_eq!(console.hear().await, "granted");
+    console.say("rollback").await;
+    assert_eq!(console.hear().await, "ack");
+    console.die();
+    assert_eq!(
+        guard.await.expect("guard"),
+        GuardEnd::RolledBack {
+            ok: true,
+            reason: RollbackReason::ConsoleLost
+        }
+    );
+    assert_eq!(net.with(|n| n.peering.clone()), PeeringState::Enabled);
+}
+
 #[tokio::test(start_paused = true)]
 async fn a_console_that_dies_mid_rollback_is_finished_by_the_guard() {
     let dir = tempfile::tempdir().expect("dir");

@@ -157,7 +157,11 @@ where
                         }
                     }
                     ROLLBACK => {
-                        if st == St::Armed {
+                        // Also after a granted confirmation: the console
+                        // undoes the change when it could not record that
+                        // confirmation, and dying then must not leave the
+                        // change standing as confirmed.
+                        if matches!(st, St::Armed | St::Confirmed) {
                             st = St::ConsoleRollingBack;
                         }
                         say(&mut output, ACK).await;
