@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use time::OffsetDateTime;
 
 use super::lines::{checks, verdict};
-use super::many::{Circuit, CircuitResult};
+use super::many::{Checked, Circuit, CircuitResult};
 
 /// A label value escaped per the exposition format: `\`, `"` and a line
 /// feed.
@@ -45,10 +45,6 @@ fn seconds(t: OffsetDateTime) -> String {
 /// per resource group only), and a series must stay unique.
 pub(super) fn render(circuits: &[Circuit], now: OffsetDateTime) -> String {
     let mut s = String::new();
-    let family = |s: &mut String, name: &str, help: &str| {
-        let _ = writeln!(s, "# HELP {name} {help}");
-        let _ = writeln!(s, "# TYPE {name} gauge");
-    };
     family(
         &mut s,
         "cutover_inventory_valid",
@@ -69,9 +65,7 @@ pub(super) fn render(circuits: &[Circuit], now: OffsetDateTime) -> String {
         "1 when the check passed, 0 when it failed or warned (advisory=\"true\": a warning).",
     );
     for c in circuits {
-        let CircuitResult::Checked(k) = &c.result else {
-            continue;
-        };
+        let Some(k) = checked(c) else { continue };
         let inv = c.inventory.display().to_string();
         for step in checks(k) {
             let advisory = if step.advisory { "true" } else { "false" };
@@ -85,50 +79,27 @@ pub(super) fn render(circuits: &[Circuit], now: OffsetDateTime) -> String {
             let _ = writeln!(s, "cutover_check_passed{l} {passed}");
         }
     }
-    family(
+    per_circuit(
         &mut s,
         "cutover_validate_exit_code",
         "The circuit's exit status: 0 all passed, 1 a check failed, 2 bad input.",
+        circuits,
+        |c| Some(c.exit_code().to_string()),
     );
-    for c in circuits {
-        let inv = c.inventory.display().to_string();
-        let l = labels(&[("circuit", &c.circuit), ("inventory", &inv)]);
-        let _ = writeln!(s, "cutover_validate_exit_code{l} {}", c.exit_code());
-    }
-    family(
+    per_circuit(
         &mut s,
         "cutover_validate_duration_seconds",
         "How long the circuit's checks took.",
+        circuits,
+        |c| checked(c).map(|k| format!("{:.3}", k.elapsed.as_secs_f64())),
     );
-    for c in circuits {
-        let CircuitResult::Checked(k) = &c.result else {
-            continue;
-        };
-        let inv = c.inventory.display().to_string();
-        let l = labels(&[("circuit", &c.circuit), ("inventory", &inv)]);
-        let _ = writeln!(
-            s,
-            "cutover_validate_duration_seconds{l} {:.3}",
-            k.elapsed.as_secs_f64()
-        );
-    }
-    family(
+    per_circuit(
         &mut s,
         "cutover_validate_last_run_timestamp_seconds",
         "When the circuit's checks last ran to the end (Unix time).",
+        circuits,
+        |c| checked(c).map(|k| seconds(k.finished)),
     );
-    for c in circuits {
-        let CircuitResult::Checked(k) = &c.result else {
-            continue;
-        };
-        let inv = c.inventory.display().to_string();
-        let l = labels(&[("circuit", &c.circuit), ("inventory", &inv)]);
-        let _ = writeln!(
-            s,
-            "cutover_validate_last_run_timestamp_seconds{l} {}",
-            seconds(k.finished)
-        );
-    }
     family(
         &mut s,
         "cutover_validate_file_timestamp_seconds",
@@ -140,6 +111,37 @@ pub(super) fn render(circuits: &[Circuit], now: OffsetDateTime) -> String {
         seconds(now)
     );
     s
+}
+
+fn family(s: &mut String, name: &str, help: &str) {
+    let _ = writeln!(s, "# HELP {name} {help}");
+    let _ = writeln!(s, "# TYPE {name} gauge");
+}
+
+/// A gauge with one sample per circuit (labelled `circuit` and
+/// `inventory`) for which `value` gives one.
+fn per_circuit(
+    s: &mut String,
+    name: &str,
+    help: &str,
+    circuits: &[Circuit],
+    value: impl Fn(&Circuit) -> Option<String>,
+) {
+    family(s, name, help);
+    for c in circuits {
+        let Some(v) = value(c) else { continue };
+        let inv = c.inventory.display().to_string();
+        let l = labels(&[("circuit", &c.circuit), ("inventory", &inv)]);
+        let _ = writeln!(s, "{name}{l} {v}");
+    }
+}
+
+/// The checks' results, when the circuit's inventory was good input.
+fn checked(c: &Circuit) -> Option<&Checked> {
+    match &c.result {
+        CircuitResult::Checked(k) => Some(k),
+        CircuitResult::Bad(_) => None,
+    }
 }
 
 fn parent(path: &Path) -> PathBuf {
