@@ -116,6 +116,41 @@ pub(super) fn read(w: &World, read: &FailoverRead) -> Result<Value, serde_json::
     }
 }
 
+/// An api-version older than `since` (`yyyy-mm-dd` compares as text;
+/// the dispatcher checked the form) refused as ARM refuses it.
+pub(super) fn too_old(ctx: &Ctx, since: &str, what: &str) -> Option<Reply> {
+    ctx.api_version
+        .get(..10)
+        .is_none_or(|d| d < since)
+        .then(|| {
+            Reply::error(
+                StatusCode::BAD_REQUEST,
+                "InvalidApiVersionParameter",
+                format!(
+                    "The api-version '{}' does not have {what}; it needs {since} or later.",
+                    ctx.api_version
+                ),
+            )
+        })
+}
+
+/// The request's query, as sent.
+pub(super) fn query_params(parts: &Parts) -> Vec<(String, String)> {
+    Query::try_from_uri(&parts.uri)
+        .map(|Query(p)| p)
+        .unwrap_or_default()
+}
+
+/// A query parameter by its name in any case, trimmed; `None` when absent
+/// or empty.
+pub(super) fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    params
+        .iter()
+        .find(|(k, _)| eq(k, name))
+        .map(|(_, v)| v.trim())
+        .filter(|v| !v.is_empty())
+}
+
 pub(super) fn missing(name: &str) -> Reply {
     Reply::error(
         StatusCode::BAD_REQUEST,
@@ -135,27 +170,12 @@ impl Server {
         // `yyyy-mm-dd` compares as text; the dispatcher checked the form.
         // getBgpPeerStatus is older than the simulation.
         if call != FailoverCall::ErBgpPeerStatus
-            && ctx.api_version.get(..10).is_none_or(|d| d < SINCE)
+            && let Some(refused) = too_old(ctx, SINCE, "the site failover simulation")
         {
-            return Reply::error(
-                StatusCode::BAD_REQUEST,
-                "InvalidApiVersionParameter",
-                format!(
-                    "The api-version '{}' does not have the site failover simulation; it needs {SINCE} or later.",
-                    ctx.api_version
-                ),
-            );
+            return refused;
         }
-        let params: Vec<(String, String)> = Query::try_from_uri(&parts.uri)
-            .map(|Query(p)| p)
-            .unwrap_or_default();
-        let param = |name: &str| {
-            params
-                .iter()
-                .find(|(k, _)| eq(k, name))
-                .map(|(_, v)| v.trim())
-                .filter(|v| !v.is_empty())
-        };
+        let params = query_params(parts);
+        let param = |name: &str| param(&params, name);
         let read = match call {
             FailoverCall::Start => {
                 let Some(location) = param("peeringLocation") else {

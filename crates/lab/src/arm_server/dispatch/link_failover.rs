@@ -32,7 +32,6 @@
 //! after BFD): the traffic takes the other ExpressRoute link.
 
 use axum::body::Body;
-use axum::extract::Query;
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use serde_json::Value;
@@ -40,7 +39,7 @@ use serde_json::Value;
 use super::super::Server;
 use super::super::ops::FailoverRead;
 use super::super::reply::Reply;
-use super::failover::{missing, read_json};
+use super::failover::{missing, param, query_params, read_json, too_old};
 use super::target::FailoverCall;
 use super::{Ctx, eq};
 use crate::world::{LinkFailoverStopParameters, link_of};
@@ -56,26 +55,11 @@ impl Server {
         body: Body,
         call: FailoverCall,
     ) -> Reply {
-        if ctx.api_version.get(..10).is_none_or(|d| d < SINCE) {
-            return Reply::error(
-                StatusCode::BAD_REQUEST,
-                "InvalidApiVersionParameter",
-                format!(
-                    "The api-version '{}' does not have the circuit link failover test; it needs {SINCE} or later.",
-                    ctx.api_version
-                ),
-            );
+        if let Some(refused) = too_old(ctx, SINCE, "the circuit link failover test") {
+            return refused;
         }
-        let params: Vec<(String, String)> = Query::try_from_uri(&parts.uri)
-            .map(|Query(p)| p)
-            .unwrap_or_default();
-        let param = |name: &str| {
-            params
-                .iter()
-                .find(|(k, _)| eq(k, name))
-                .map(|(_, v)| v.trim())
-                .filter(|v| !v.is_empty())
-        };
+        let params = query_params(parts);
+        let param = |name: &str| param(&params, name);
         let read = match call {
             FailoverCall::Start => {
                 let (Some(link), Some(category)) =
